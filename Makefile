@@ -1,0 +1,69 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# nvqemu: NVDIMM and NVMe device models as an overlay on upstream QEMU.
+#
+#   make            build qemu-system-x86_64, qemu-img and our qtests
+#   make demo       boot a demo guest with an NVDIMM and an NVMe controller
+#   make check      run every test suite; ends with "N passed, M failed"
+#   make check-unit | check-qtest | check-guest | check-libvirt
+#   make vanilla    build stock upstream QEMU (same source) in build/vanilla
+#   make clean      remove build/ (the source and ccache caches stay)
+
+SHELL := /bin/bash
+TOP := $(CURDIR)
+BUILD := $(TOP)/build
+QEMU_BUILD := $(BUILD)/qemu
+NVQEMU_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/nvqemu
+export CCACHE_DIR ?= $(NVQEMU_CACHE)/ccache
+export CCACHE_BASEDIR := $(BUILD)
+NINJA := ninja
+JOBS ?= $(shell nproc)
+
+QEMU_TARGETS := qemu-system-x86_64 qemu-img nvqemu-qtests
+
+.PHONY: all build demo check check-unit check-qtest check-guest check-libvirt \
+        vanilla bench clean distclean unit deps
+
+all: build
+
+deps:
+	$(TOP)/scripts/install-deps.sh
+
+# configure is re-run when what it prepares from changes.
+$(BUILD)/config.mk: configure scripts/overlay.sh scripts/prepare-tree.sh \
+                    scripts/fetch-qemu.sh $(wildcard patches/*.patch)
+	$(TOP)/configure
+
+build: $(BUILD)/config.mk
+	@$(TOP)/scripts/link-overlay.sh $(TOP) $(BUILD)/src >/dev/null
+	$(NINJA) -C $(QEMU_BUILD) -j$(JOBS) $(QEMU_TARGETS)
+
+# Unit tests: pure C (no QEMU process), a standalone meson project (meson.build
+# at the top of this repo) built in build/unit.
+unit:
+	@$(TOP)/scripts/install-deps.sh
+	@[ -f $(BUILD)/unit/build.ninja ] || meson setup $(BUILD)/unit $(TOP) >/dev/null
+	$(NINJA) -C $(BUILD)/unit -j$(JOBS)
+
+vanilla:
+	$(TOP)/configure --vanilla
+	$(NINJA) -C $(BUILD)/vanilla/qemu -j$(JOBS) qemu-system-x86_64 qemu-img
+
+demo: build
+	$(TOP)/scripts/demo.sh
+
+check: build unit
+	$(TOP)/tests/run.sh all
+
+check-unit: unit
+	$(TOP)/tests/run.sh unit
+check-qtest: build
+	$(TOP)/tests/run.sh qtest
+check-guest: build
+	$(TOP)/tests/run.sh guest
+check-libvirt: build
+	$(TOP)/tests/run.sh libvirt
+
+clean:
+	rm -rf $(BUILD)
+distclean: clean

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Install everything nvqemu needs to build and test, from Debian's packages
+# only.  Idempotent: does nothing when every package is already present.
+# Needs root (apt).  Called by ./configure and by the test harness.
+#
+# Apt sources added (derived from the machine's own Debian entries, so the
+# same mirror and keyring are used and no host name is hard-coded here):
+#   - deb     <mirror> bookworm-backports main   (meson >= 1.5)
+#   - deb-src <mirror> trixie main               (the QEMU 10.0.x source)
+set -euo pipefail
+
+BUILD_PKGS=(
+    build-essential pkg-config ninja-build python3 python3-venv
+    libglib2.0-dev libpixman-1-dev libaio-dev libslirp-dev libfdt-dev
+    zlib1g-dev flex bison dpkg-dev ccache git quilt xz-utils zstd cpio
+)
+FIRMWARE_PKGS=(seabios qemu-system-data)
+TEST_PKGS=(
+    busybox-static ndctl daxctl nvme-cli fio e2fsprogs kmod
+    acpica-tools libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
+    valgrind python3-pycotap jq
+)
+BACKPORT_PKGS=(meson)
+
+log() { printf 'install-deps: %s\n' "$*" >&2; }
+
+need_root() {
+    if [ "$(id -u)" -ne 0 ]; then
+        log "missing packages and not root: run 'sudo $0'"
+        exit 1
+    fi
+}
+
+# First Debian main-archive entry of the machine: "URI KEYRING".
+debian_mirror() {
+    local f uri key
+    for f in /etc/apt/sources.list.d/*.sources; do
+        [ -f "$f" ] || continue
+        # deb822 stanzas: pick the one whose Suites include bookworm
+        awk 'BEGIN{RS="";FS="\n"}
+             /Suites:[^\n]*bookworm([ \n]|$)/ && /Types:[^\n]*deb/ {
+                 u="";k="";
+                 for(i=1;i<=NF;i++){
+                     if($i ~ /^URIs:/){sub(/^URIs:[ \t]*/,"",$i);split($i,a," ");u=a[1]}
+                     if($i ~ /^Signed-By:/){sub(/^Signed-By:[ \t]*/,"",$i);k=$i}
+                 }
+                 if(u!=""){print u, k; exit}
+             }' "$f" && return 0
+    done
+    if [ -f /etc/apt/sources.list ]; then
+        uri=$(awk '$1=="deb" && $3=="bookworm" {print $2; exit}' /etc/apt/sources.list)
+        [ -n "$uri" ] && { echo "$uri /usr/share/keyrings/debian-archive-keyring.gpg"; return 0; }
+    fi
+    return 1
+}
+
+ensure_sources() {
+    local out=/etc/apt/sources.list.d/nvqemu.sources mirror uri key
+    [ -f "$out" ] && return 1
+    mirror=$(debian_mirror | head -n1) || true
+    if [ -z "${mirror:-}" ]; then
+        log "cannot find a Debian bookworm entry in /etc/apt to derive sources from"
+        exit 1
+    fi
+    uri=${mirror%% *}
+    key=${mirror#* }
+    [ -n "$key" ] && [ "$key" != "$uri" ] || key=/usr/share/keyrings/debian-archive-keyring.gpg
+    log "adding bookworm-backports and trixie deb-src from $uri"
+    cat > "$out" <<SRC
+# Added by nvqemu scripts/install-deps.sh
+Types: deb
+URIs: $uri
+Suites: bookworm-backports
+Components: main
+Signed-By: $key
+
+Types: deb-src
+URIs: $uri
+Suites: trixie
+Components: main
+Signed-By: $key
+SRC
+    return 0
+}
+
+missing() {
+    local p
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||
+            printf '%s\n' "$p"
+    done
+}
+
+meson_ok() {
+    command -v meson >/dev/null 2>&1 || return 1
+    dpkg --compare-versions "$(meson --version)" ge 1.5
+}
+
+main() {
+    local updated=0 miss
+    if ensure_sources; then need_root; apt-get update -qq; updated=1; fi
+    miss=$(missing "${BUILD_PKGS[@]}" "${FIRMWARE_PKGS[@]}" "${TEST_PKGS[@]}")
+    if [ -n "$miss" ] || ! meson_ok; then
+        need_root
+        [ $updated = 1 ] || { apt-get update -qq; updated=1; }
+        export DEBIAN_FRONTEND=noninteractive
+        if [ -n "$miss" ]; then
+            log "installing: $(echo $miss)"
+            # shellcheck disable=SC2086
+            apt-get install -y -qq --no-install-recommends $miss >/dev/null
+        fi
+        if ! meson_ok; then
+            log "installing meson from bookworm-backports"
+            apt-get install -y -qq --no-install-recommends \
+                -t bookworm-backports "${BACKPORT_PKGS[@]}" >/dev/null
+        fi
+    fi
+    meson_ok || { log "meson >= 1.5 is required"; exit 1; }
+}
+
+main "$@"

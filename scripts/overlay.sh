@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# The overlay: which upstream files nvqemu replaces, and where our files go
+# in the prepared tree.  Sourced by scripts/prepare-tree.sh and
+# scripts/link-overlay.sh; the lists here are the single place to edit when a
+# device model moves in or out.
+
+# Upstream sources removed from the prepared tree (paths relative to its
+# root).  A directory removes everything below it.
+OVERLAY_REPLACED=(
+)
+
+# Our directories whose files are linked into the prepared tree, as
+# "repo-dir:tree-dir".  Files keep their names; the tree-dir is created.
+OVERLAY_DIRS=(
+    "tests/qtest:tests/qtest/nvqemu"
+)

@@ -1,0 +1,30 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Shared by the suite runners: run one TAP-speaking test program and re-emit
+# its result lines, prefixed with the program's name.  A program that dies
+# (signal, non-zero exit, or fewer results than its plan) adds a "not ok".
+#
+#   tap_run NAME TIMEOUT_S CMD...
+tap_run() {
+    local name=$1 tmo=$2 out rc planned got
+    shift 2
+    out=$(mktemp)
+    timeout --kill-after=10 "$tmo" "$@" > "$out" 2>> /dev/stderr
+    rc=$?
+    sed -n -E "s/^(not ok|ok) [0-9]+ ?-? ?/\1 - $name: /p" "$out"
+    planned=$(sed -n -E 's/^1\.\.([0-9]+).*/\1/p' "$out" | tail -n 1)
+    got=$(grep -Ec '^(not )?ok ' "$out")
+    if [ "$rc" -ne 0 ] && ! grep -q '^not ok ' "$out"; then
+        if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+            echo "not ok - $name: timed out after ${tmo}s"
+        else
+            echo "not ok - $name: exited with status $rc"
+        fi
+    elif [ -n "$planned" ] && [ "$got" -lt "$planned" ]; then
+        echo "not ok - $name: ran $got of $planned planned tests"
+    elif [ "$got" -eq 0 ]; then
+        echo "not ok - $name: reported no test result"
+    fi
+    { echo "=== $name (exit $rc)"; cat "$out"; } >&2
+    rm -f "$out"
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# unit suite: the pure-C unit tests built by the top-level meson.build in
+# build/unit (no QEMU process).  TAP on stdout (see tests/run.sh).
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/lib-tap.sh"
+bld=$top/build/unit
+
+shopt -s nullglob
+tests=("$bld"/tests/unit/test-*)
+if [ ${#tests[@]} -eq 0 ]; then
+    echo "# unit: no unit tests are built yet" >&2
+    exit 0
+fi
+for t in "${tests[@]}"; do
+    [ -x "$t" ] && tap_run "$(basename "$t")" 120 "$t" --tap
+done
