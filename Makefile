@@ -2,7 +2,7 @@
 #
 # nvqemu: NVDIMM and NVMe device models as an overlay on upstream QEMU.
 #
-#   make            build qemu-system-x86_64, qemu-img and our qtests
+#   make            build qemu-system-x86_64, qemu-img, our unit tests and qtests
 #   make demo       boot a demo guest with an NVDIMM and an NVMe controller
 #   make check      run every test suite; ends with "N passed, M failed"
 #   make check-unit | check-qtest | check-guest | check-libvirt
@@ -19,10 +19,10 @@ export CCACHE_BASEDIR := $(BUILD)
 NINJA := ninja
 JOBS ?= $(shell nproc)
 
-QEMU_TARGETS := qemu-system-x86_64 qemu-img nvqemu-qtests
+QEMU_TARGETS := qemu-system-x86_64 qemu-img nvqemu-unit nvqemu-qtests
 
 .PHONY: all build demo check check-unit check-qtest check-guest check-libvirt \
-        vanilla bench clean distclean unit deps
+        vanilla bench clean distclean deps
 
 all: build
 
@@ -38,13 +38,6 @@ build: $(BUILD)/config.mk
 	@$(TOP)/scripts/link-overlay.sh $(TOP) $(BUILD)/src >/dev/null
 	$(NINJA) -C $(QEMU_BUILD) -j$(JOBS) $(QEMU_TARGETS)
 
-# Unit tests: pure C (no QEMU process), a standalone meson project (meson.build
-# at the top of this repo) built in build/unit.
-unit:
-	@$(TOP)/scripts/install-deps.sh
-	@[ -f $(BUILD)/unit/build.ninja ] || meson setup $(BUILD)/unit $(TOP) >/dev/null
-	$(NINJA) -C $(BUILD)/unit -j$(JOBS)
-
 vanilla:
 	$(TOP)/configure --vanilla
 	$(NINJA) -C $(BUILD)/vanilla/qemu -j$(JOBS) qemu-system-x86_64 qemu-img
@@ -52,10 +45,10 @@ vanilla:
 demo: build
 	$(TOP)/scripts/demo.sh
 
-check: build unit
+check: build
 	$(TOP)/tests/run.sh all
 
-check-unit: unit
+check-unit: build
 	$(TOP)/tests/run.sh unit
 check-qtest: build
 	$(TOP)/tests/run.sh qtest

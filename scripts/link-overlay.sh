@@ -35,4 +35,12 @@ for pair in "${OVERLAY_DIRS[@]}"; do
         esac
     done < <(find "$tree/$to" -type l -print0)
 done
+for pair in "${OVERLAY_FILES[@]}"; do
+    from=$repo/${pair%%:*}; dst=$tree/${pair#*:}
+    if [ "$(readlink "$dst" 2>/dev/null)" != "$from" ]; then
+        mkdir -p "$(dirname "$dst")"
+        ln -sfn "$from" "$dst"
+        changed=1
+    fi
+done
 [ $changed = 0 ] || echo changed

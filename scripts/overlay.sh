@@ -14,5 +14,11 @@ OVERLAY_REPLACED=(
 # Our directories whose files are linked into the prepared tree, as
 # "repo-dir:tree-dir".  Files keep their names; the tree-dir is created.
 OVERLAY_DIRS=(
-    "tests/qtest:tests/qtest/nvqemu"
+    "tests/unit:nvqemu/tests/unit"
+    "tests/qtest:nvqemu/tests/qtest"
+)
+
+# Single files linked into the prepared tree, as "repo-file:tree-file".
+OVERLAY_FILES=(
+    "meson.build:nvqemu/meson.build"
 )

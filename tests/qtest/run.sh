@@ -14,8 +14,8 @@ export NVQEMU_TOP=$top
 [ -x "$QTEST_QEMU_BINARY" ] || { echo "not ok - qtest: $QTEST_QEMU_BINARY not built"; exit 1; }
 
 shopt -s nullglob
-tests=("$bld"/tests/qtest/nvqemu/nvqemu-*-test)
-[ ${#tests[@]} -gt 0 ] || { echo "not ok - qtest: no test binaries in $bld/tests/qtest/nvqemu"; exit 1; }
+tests=("$bld"/nvqemu/tests/qtest/nvqemu-*-test)
+[ ${#tests[@]} -gt 0 ] || { echo "not ok - qtest: no test binaries in $bld/nvqemu/tests/qtest"; exit 1; }
 for t in "${tests[@]}"; do
     tap_run "$(basename "$t")" 600 "$t" --tap -k
 done

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# unit suite: the pure-C unit tests built by the top-level meson.build in
-# build/unit (no QEMU process).  TAP on stdout (see tests/run.sh).
+# unit suite: the pure-C unit tests (tests/unit/meson.build), built in the
+# QEMU build under nvqemu/tests/unit (no QEMU process).  TAP on stdout (see tests/run.sh).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib-tap.sh"
-bld=$top/build/unit
+bld=${NVQEMU_QEMU_BUILD:-$top/build/qemu}/nvqemu
 
 shopt -s nullglob
 tests=("$bld"/tests/unit/test-*)
