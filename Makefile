@@ -37,10 +37,12 @@ $(BUILD)/config.mk: configure scripts/overlay.sh scripts/prepare-tree.sh \
 build: $(BUILD)/config.mk
 	@$(TOP)/scripts/link-overlay.sh $(TOP) $(BUILD)/src >/dev/null
 	$(NINJA) -C $(QEMU_BUILD) -j$(JOBS) $(QEMU_TARGETS)
+	@$(TOP)/scripts/link-firmware.sh $(QEMU_BUILD)
 
 vanilla:
 	$(TOP)/configure --vanilla
 	$(NINJA) -C $(BUILD)/vanilla/qemu -j$(JOBS) qemu-system-x86_64 qemu-img
+	@$(TOP)/scripts/link-firmware.sh $(BUILD)/vanilla/qemu
 
 demo: build
 	$(TOP)/scripts/demo.sh

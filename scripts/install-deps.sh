@@ -16,7 +16,7 @@ BUILD_PKGS=(
     libglib2.0-dev libpixman-1-dev libaio-dev libslirp-dev libfdt-dev
     zlib1g-dev flex bison dpkg-dev ccache git quilt xz-utils zstd cpio
 )
-FIRMWARE_PKGS=(seabios qemu-system-data)
+FIRMWARE_PKGS=(seabios qemu-system-data ipxe-qemu)
 TEST_PKGS=(
     busybox-static ndctl daxctl nvme-cli fio e2fsprogs kmod
     acpica-tools libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
