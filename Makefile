@@ -7,6 +7,7 @@
 #   make check      run every test suite; ends with "N passed, M failed"
 #   make check-unit | check-qtest | check-guest | check-libvirt
 #   make vanilla    build stock upstream QEMU (same source) in build/vanilla
+#   make bench      both builds, then bench/nvme (ratios vs stock and virtio-blk)
 #   make clean      remove build/ (the source and ccache caches stay)
 
 SHELL := /bin/bash
@@ -19,7 +20,7 @@ export CCACHE_BASEDIR := $(BUILD)
 NINJA := ninja
 JOBS ?= $(shell nproc)
 
-QEMU_TARGETS := qemu-system-x86_64 qemu-img nvqemu-unit nvqemu-qtests
+QEMU_TARGETS := qemu-system-x86_64 qemu-img nvqemu-unit nvqemu-qtests nvqemu-bench
 
 .PHONY: all build demo check check-unit check-qtest check-guest check-libvirt \
         vanilla bench clean distclean deps
@@ -43,6 +44,9 @@ vanilla:
 	$(TOP)/configure --vanilla
 	$(NINJA) -C $(BUILD)/vanilla/qemu -j$(JOBS) qemu-system-x86_64 qemu-img
 	@$(TOP)/scripts/link-firmware.sh $(BUILD)/vanilla/qemu
+
+bench: build vanilla
+	$(TOP)/bench/nvme
 
 demo: build
 	$(TOP)/scripts/demo.sh

@@ -16,6 +16,7 @@ OVERLAY_REPLACED=(
 OVERLAY_DIRS=(
     "tests/unit:nvqemu/tests/unit"
     "tests/qtest:nvqemu/tests/qtest"
+    "bench:nvqemu/bench"
 )
 
 # Single files linked into the prepared tree, as "repo-file:tree-file".
