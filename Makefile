@@ -17,6 +17,10 @@ QEMU_BUILD := $(BUILD)/qemu
 NVQEMU_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/nvqemu
 export CCACHE_DIR ?= $(NVQEMU_CACHE)/ccache
 export CCACHE_BASEDIR := $(BUILD)
+# Builds in other directories (a CI clone, build/vanilla) share the cache:
+# paths are made relative to $(BUILD), and the working directory is left out
+# of the hash even though we compile with -g.
+export CCACHE_NOHASHDIR := 1
 NINJA := ninja
 JOBS ?= $(shell nproc)
 
