@@ -1,0 +1,28 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Guest scenario: NVDIMM hot-plug.  One DIMM is cold-plugged; after
+# "NVQ-READY" the host adds a second one over QMP.  The guest must see the
+# new nmem1 and its region (ACPI notify, _FIT re-read) and create an fsdax
+# namespace on it.
+# shellcheck source=SCRIPTDIR/../guest-lib.sh
+. /lib/nvq.sh
+
+run ndctl list -DRi
+expect '"dev":"nmem0"' "the cold-plugged DIMM"
+[ ! -e /sys/bus/nd/devices/nmem1 ] || fail "nmem1 exists before the hot-plug"
+ready
+wait_for 60 "hot-plugged nmem1" test -e /sys/bus/nd/devices/nmem1
+wait_for 20 "a region for nmem1" sh -c 'ndctl list -R -d nmem1 | grep -q "\"dev\":\"region"'
+run ndctl list -R -d nmem1
+region=$(field dev)
+[ -n "$region" ] || fail "no region on nmem1"
+nvdimm_init_labels "$region" nmem1
+run ndctl create-namespace -r "$region" -m fsdax
+expect '"mode":"fsdax"'
+blk=$(field blockdev)
+[ -n "$blk" ] || fail "empty blk"
+    [ -b "/dev/$blk" ] || fail "no pmem block device on the hot-plugged DIMM"
+run dd if=/dev/urandom of=/tmp/pattern bs=64k count=16
+run dd if=/tmp/pattern of="/dev/$blk" bs=64k conv=fsync
+run dd if="/dev/$blk" of=/tmp/back bs=64k count=16
+cmp /tmp/pattern /tmp/back || fail "data read back from /dev/$blk differs"
