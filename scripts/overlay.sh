@@ -16,6 +16,7 @@ OVERLAY_REPLACED=(
 OVERLAY_DIRS=(
     "tests/unit:nvqemu/tests/unit"
     "tests/qtest:nvqemu/tests/qtest"
+    "include/hw/block/nvme:include/hw/block/nvme"
 )
 
 # Single files linked into the prepared tree, as "repo-file:tree-file".
