@@ -16,6 +16,7 @@ OVERLAY_REPLACED=(
 OVERLAY_DIRS=(
     "tests/unit:nvqemu/tests/unit"
     "tests/qtest:nvqemu/tests/qtest"
+    "hw/block/nvme:hw/block/nvme"
     "include/hw/block/nvme:include/hw/block/nvme"
 )
 
