@@ -9,6 +9,7 @@
 # Upstream sources removed from the prepared tree (paths relative to its
 # root).  A directory removes everything below it.
 OVERLAY_REPLACED=(
+    "hw/nvme"
 )
 
 # Our directories whose files are linked into the prepared tree, as
