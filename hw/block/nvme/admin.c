@@ -242,7 +242,7 @@ static uint16_t nvme_admin_id_ns_list(NvmeCtrl *n, NvmeRequest *req)
 static uint16_t nvme_admin_id_ns_descs(NvmeCtrl *n, NvmeRequest *req,
                                        NvmeNs *ns)
 {
-    uint8_t buf[4096] = { 0 };
+    uint8_t buf[NVME_IDENTIFY_DATA_SIZE] = { 0 };
     uint8_t *p = buf;
     const struct {
         uint8_t nidt, nidl;
@@ -270,7 +270,7 @@ static uint16_t nvme_admin_identify(NvmeCtrl *n, NvmeRequest *req)
     uint8_t cns = c.cns, csi = c.csi;
     uint32_t nsid = c.nsid;
     NvmeNs *ns = nvme_ctrl_ns(n, nsid);
-    g_autofree void *buf = g_malloc0(4096);
+    g_autofree void *buf = g_malloc0(NVME_IDENTIFY_DATA_SIZE);
 
     trace_nvme_dev_identify(cns, csi, nsid);
     switch (cns) {

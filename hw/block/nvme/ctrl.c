@@ -34,6 +34,7 @@ enum {
     NVME_MAX_DSTRD          = 7,
     NVME_MAX_IOQPAIRS       = 0xfffe,
     NVME_MAX_MSIX_QSIZE     = 2048,     /* MSI-X table size limit */
+    NVME_MAX_AERL           = 15,       /* keeps AERs below the admin SQ */
 };
 
 NvmeNs *nvme_ctrl_ns(NvmeCtrl *n, uint32_t nsid)
@@ -100,7 +101,8 @@ void nvme_ctrl_update_irq(NvmeCtrl *n)
 
             level = cq->state == NVME_QUEUE_ACTIVE && cq->ien &&
                     cq->head != cq->tail &&
-                    !(cq->vector < 32 && (n->intms & BIT(cq->vector)));
+                    !(cq->vector < NVME_INTMS_VECTORS &&
+                      (n->intms & BIT(cq->vector)));
         }
     }
     if (level != n->intx_level) {
@@ -135,8 +137,8 @@ static bool nvme_ctrl_check_params(NvmeCtrl *n, Error **errp)
         error_setg(errp, "dstrd must be in 0..%u", NVME_MAX_DSTRD);
         return false;
     }
-    if (p->aerl > 15) {
-        error_setg(errp, "aerl must be in 0..15");
+    if (p->aerl > NVME_MAX_AERL) {
+        error_setg(errp, "aerl must be in 0..%u", NVME_MAX_AERL);
         return false;
     }
     if (p->tick_budget < 1 || p->tick_budget > NVME_MAX_TICK_BUDGET) {

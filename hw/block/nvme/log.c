@@ -28,7 +28,7 @@ enum {
 /* SMART counters are 128-bit little-endian; ours fit in 64 bits */
 static void nvme_log_put128(uint8_t field[16], uint64_t val)
 {
-    memset(field, 0, 16);
+    memset(field, 0, sizeof(uint8_t[16]));
     stq_le_p(field, val);
 }
 
@@ -197,7 +197,8 @@ uint16_t nvme_log_get(NvmeCtrl *n, NvmeRequest *req)
     bool rae = c.rae;
     uint64_t len = c.len, off = c.offset;
     uint32_t nsid = le32_to_cpu(req->cmd.nsid);
-    g_autofree uint8_t *page = g_malloc0(4096);
+    /* the largest of our log pages */
+    g_autofree uint8_t *page = g_malloc0(sizeof(NvmeEffectsLog));
     g_autofree uint8_t *out = NULL;
     size_t size;
     int aer_type = -1;

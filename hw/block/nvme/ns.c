@@ -27,6 +27,18 @@ static const uint8_t nvme_ns_lbads[NVME_NUM_LBAF] = { 9, 12 };
 /* EUI-64 company id prefix: the QEMU OUI, locally chosen extension */
 static const uint8_t nvme_ns_oui[3] = { 0x52, 0x54, 0x00 };
 
+/* RFC 4122 section 4.1.3 / 4.1.1: version 4 and variant 10b */
+enum {
+    NVME_NS_UUID_VERSION_BYTE = 6,
+    NVME_NS_UUID_VERSION_MASK = 0x0f,
+    NVME_NS_UUID_VERSION_4 = 0x40,
+    NVME_NS_UUID_VARIANT_BYTE = 8,
+    NVME_NS_UUID_VARIANT_MASK = 0x3f,
+    NVME_NS_UUID_VARIANT_RFC = 0x80,
+    NVME_NS_SHA256_BYTES = 32,
+    NVME_NS_DIGEST_IDS = 16,        /* EUI-64 and UUID from digest[16..] */
+};
+
 static int nvme_ns_lbaf_of(uint32_t lbsize)
 {
     for (int i = 0; i < NVME_NUM_LBAF; i++) {
@@ -91,7 +103,7 @@ void nvme_ns_derive_ids(NvmeNs *ns, const char *serial)
     g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
     g_autofree char *key = g_strdup_printf("nvqemu-ns:%s:%u", serial,
                                            ns->params.nsid);
-    uint8_t digest[32];
+    uint8_t digest[NVME_NS_SHA256_BYTES];
     gsize dlen = sizeof(digest);
 
     g_checksum_update(sum, (const guchar *)key, strlen(key));
@@ -102,16 +114,21 @@ void nvme_ns_derive_ids(NvmeNs *ns, const char *serial)
         stq_be_p(ns->eui64, ns->params.eui64);
     } else {
         memcpy(ns->eui64, nvme_ns_oui, sizeof(nvme_ns_oui));
-        memcpy(ns->eui64 + sizeof(nvme_ns_oui), digest + 16,
+        memcpy(ns->eui64 + sizeof(nvme_ns_oui), digest + NVME_NS_DIGEST_IDS,
                sizeof(ns->eui64) - sizeof(nvme_ns_oui));
     }
     if (!qemu_uuid_is_null(&ns->params.uuid)) {
         ns->uuid = ns->params.uuid;
     } else {
-        memcpy(ns->uuid.data, digest + 16, sizeof(ns->uuid.data));
-        /* RFC 4122 version 4 and variant bits */
-        ns->uuid.data[6] = (ns->uuid.data[6] & 0x0f) | 0x40;
-        ns->uuid.data[8] = (ns->uuid.data[8] & 0x3f) | 0x80;
+        uint8_t *u = ns->uuid.data;
+
+        memcpy(u, digest + NVME_NS_DIGEST_IDS, sizeof(ns->uuid.data));
+        u[NVME_NS_UUID_VERSION_BYTE] =
+            (u[NVME_NS_UUID_VERSION_BYTE] & NVME_NS_UUID_VERSION_MASK) |
+            NVME_NS_UUID_VERSION_4;
+        u[NVME_NS_UUID_VARIANT_BYTE] =
+            (u[NVME_NS_UUID_VARIANT_BYTE] & NVME_NS_UUID_VARIANT_MASK) |
+            NVME_NS_UUID_VARIANT_RFC;
     }
 }
 

@@ -681,6 +681,12 @@ typedef struct QEMU_PACKED NvmeIdCtrlNvm {
 } NvmeIdCtrlNvm;
 QEMU_BUILD_BUG_ON(sizeof(NvmeIdCtrlNvm) != 4096);
 
+/* Base 5.17: every Identify data structure is 4 KiB */
+#define NVME_IDENTIFY_DATA_SIZE 4096
+
+/* Base 3.1.4.3: INTMS/INTMC mask the first 32 vectors (pin-based) */
+#define NVME_INTMS_VECTORS 32
+
 /* Base 5.17.2.2: Identify Namespace List (CNS 02h), 1024 NSIDs */
 #define NVME_NS_LIST_MAX 1024
 
