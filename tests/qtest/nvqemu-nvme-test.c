@@ -1042,6 +1042,58 @@ static void test_coalescing(void)
     nvme_free(n);
 }
 
+/* PIIX3 PIRQ route control registers (PIRQA at 0x60), devfn 01.0 */
+#define PIIX3_DEVFN         QPCI_DEVFN(1, 0)
+#define PIIX3_PIRQA_ROUTE   0x60
+#define INTX_IRQ            11
+
+static void test_intx(void)
+{
+    Nvme *n = nvme_boot("", NULL);
+    QPCIDevice *isa = qpci_device_find(n->qs->pcibus, PIIX3_DEVFN);
+    NvmeSqe c;
+    NvmeCqe cqe;
+
+    /* route PIRQA..D (whichever slot 4 pin A lands on) to IRQ 11 */
+    g_assert(isa);
+    for (unsigned i = 0; i < 4; i++) {
+        qpci_config_writeb(isa, PIIX3_PIRQA_ROUTE + i, INTX_IRQ);
+    }
+    g_free(isa);
+    qpci_msix_disable(n->dev);
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    g_assert_false(qtest_get_irq(n->qts, INTX_IRQ));
+
+    /* a completion the host has not consumed holds the pin */
+    c = sqe_new(n, NVME_ADM_GET_FEATURES, 0);
+    c.cdw10 = cpu_to_le32(NVME_FEAT_ARBITRATION);
+    sq_put(n, 0, &c);
+    sq_ring(n, 0);
+    while (!cq_peek(n, 0, &cqe)) {
+        qtest_clock_step(n->qts, n->step_ns);
+    }
+    g_assert_true(qtest_get_irq(n->qts, INTX_IRQ));
+    /* INTMS masks it, INTMC unmasks it */
+    wr32(n, NVME_REG_INTMS, 1);
+    g_assert_false(qtest_get_irq(n->qts, INTX_IRQ));
+    wr32(n, NVME_REG_INTMC, 1);
+    g_assert_true(qtest_get_irq(n->qts, INTX_IRQ));
+    /* consuming the entry drops it */
+    cq_pop(n, 0, true);
+    g_assert_false(qtest_get_irq(n->qts, INTX_IRQ));
+
+    /* without MSI-X only vector 0 exists */
+    g_assert_cmphex(create_cq(n, 1, 16, 1), ==, NVME_INVALID_IRQ_VECTOR);
+    g_assert_cmphex(create_cq(n, 1, 16, 0), ==, NVME_SUCCESS);
+    g_assert_cmphex(create_sq(n, 1, 1, 16, 0), ==, NVME_SUCCESS);
+    c = rw_cmd(n, NVME_IO_READ, 0, 8);
+    c.dptr[0] = cpu_to_le64(n->buf);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+    g_assert_false(qtest_get_irq(n->qts, INTX_IRQ));
+    qpci_msix_enable(n->dev);
+    nvme_free(n);
+}
+
 static void test_commands(void)
 {
     Nvme *n = nvme_boot("", NULL);
@@ -1221,6 +1273,7 @@ int main(int argc, char **argv)
     g_test_add_func("/nvqemu/nvme/reset-mid-io", test_reset_mid_io);
     g_test_add_func("/nvqemu/nvme/wrr", test_wrr);
     g_test_add_func("/nvqemu/nvme/coalescing", test_coalescing);
+    g_test_add_func("/nvqemu/nvme/intx", test_intx);
     g_test_add_func("/nvqemu/nvme/commands", test_commands);
     return g_test_run();
 }
