@@ -555,6 +555,43 @@ static void test_identify(void)
     nvme_free(n);
 }
 
+/* namespaces 2..41 on null-co backends of growing size */
+#define MANY_NS 40
+
+static void test_many_namespaces(void)
+{
+    GString *extra = g_string_new("");
+    g_autofree NvmeIdNs *ns = g_new0(NvmeIdNs, 1);
+    uint32_t list[1024];
+    Nvme *n;
+
+    for (unsigned i = 2; i < 2 + MANY_NS; i++) {
+        g_string_append_printf(extra, "-drive id=x%u,if=none,driver=null-co,"
+                               "size=%uM -device nvme-ns,drive=x%u,"
+                               "bus=nvme0,nsid=%u ", i, i, i, i);
+    }
+    n = nvme_boot("", extra->str);
+    g_string_free(extra, true);
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    g_assert_cmphex(identify(n, NVME_CNS_ACTIVE_NS_LIST, 0, n->buf), ==,
+                    NVME_SUCCESS);
+    qtest_memread(n->qts, n->buf, list, sizeof(list));
+    for (unsigned i = 0; i < 1 + MANY_NS; i++) {
+        g_assert_cmpuint(le32_to_cpu(list[i]), ==, i + 1);
+    }
+    g_assert_cmpuint(list[1 + MANY_NS], ==, 0);
+    /* the list starts after the nsid given */
+    g_assert_cmphex(identify(n, NVME_CNS_ACTIVE_NS_LIST, 30, n->buf), ==,
+                    NVME_SUCCESS);
+    g_assert_cmpuint(qtest_readl(n->qts, n->buf), ==, 31);
+    g_assert_cmphex(identify(n, NVME_CNS_NS, 1 + MANY_NS, n->buf), ==,
+                    NVME_SUCCESS);
+    qtest_memread(n->qts, n->buf, ns, sizeof(*ns));
+    g_assert_cmpuint(le64_to_cpu(ns->nsze), ==,
+                     (1 + MANY_NS) * 1024 * 1024 / 512);
+    nvme_free(n);
+}
+
 static void test_io_prp(void)
 {
     Nvme *n = nvme_boot("", NULL);
@@ -1264,6 +1301,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/nvqemu/nvme/registers", test_registers);
     g_test_add_func("/nvqemu/nvme/identify", test_identify);
+    g_test_add_func("/nvqemu/nvme/many-namespaces", test_many_namespaces);
     g_test_add_func("/nvqemu/nvme/io-prp", test_io_prp);
     g_test_add_func("/nvqemu/nvme/io-sgl", test_io_sgl);
     g_test_add_func("/nvqemu/nvme/io-errors", test_io_errors);
