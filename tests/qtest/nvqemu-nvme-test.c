@@ -1079,6 +1079,33 @@ static void test_coalescing(void)
     nvme_free(n);
 }
 
+static void test_keep_alive(void)
+{
+    Nvme *n = nvme_boot("", NULL);
+    NvmeSqe c;
+
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    /* 100 ms keep alive timeout, refreshed by Keep Alive commands */
+    g_assert_cmphex(set_feature(n, NVME_FEAT_KEEP_ALIVE, 100, NULL), ==,
+                    NVME_SUCCESS);
+    for (unsigned i = 0; i < 3; i++) {
+        qtest_clock_step(n->qts, 60 * 1000 * 1000);
+        c = sqe_new(n, NVME_ADM_KEEP_ALIVE, 0);
+        g_assert_cmphex(admin(n, &c, NULL), ==, NVME_SUCCESS);
+    }
+    g_assert_cmpuint(FIELD_EX32(rd32(n, NVME_REG_CSTS), NVME_CSTS, CFS), ==,
+                     0);
+    /* silence past the timeout: controller fatal status */
+    qtest_clock_step(n->qts, 150 * 1000 * 1000);
+    g_assert_cmpuint(FIELD_EX32(rd32(n, NVME_REG_CSTS), NVME_CSTS, CFS), ==,
+                     1);
+    /* a controller reset clears it and the controller works again */
+    ctrl_disable(n);
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    g_assert_cmphex(identify(n, NVME_CNS_CTRL, 0, n->buf), ==, NVME_SUCCESS);
+    nvme_free(n);
+}
+
 /* PIIX3 PIRQ route control registers (PIRQA at 0x60), devfn 01.0 */
 #define PIIX3_DEVFN         QPCI_DEVFN(1, 0)
 #define PIIX3_PIRQA_ROUTE   0x60
@@ -1311,6 +1338,7 @@ int main(int argc, char **argv)
     g_test_add_func("/nvqemu/nvme/reset-mid-io", test_reset_mid_io);
     g_test_add_func("/nvqemu/nvme/wrr", test_wrr);
     g_test_add_func("/nvqemu/nvme/coalescing", test_coalescing);
+    g_test_add_func("/nvqemu/nvme/keep-alive", test_keep_alive);
     g_test_add_func("/nvqemu/nvme/intx", test_intx);
     g_test_add_func("/nvqemu/nvme/commands", test_commands);
     return g_test_run();
