@@ -521,6 +521,8 @@ static void test_identify(void)
     qtest_memread(n->qts, n->buf, ns, sizeof(*ns));
     g_assert_cmpuint(le64_to_cpu(ns->nsze), ==, IMG_SIZE / 512);
     g_assert_cmpuint(ns->nlbaf, ==, 1);
+    g_assert_cmphex(ns->dlfeat, ==, NVME_DLFEAT_READ_ZEROES |
+                    NVME_DLFEAT_WZ_DEAC);
     g_assert_cmpuint(ns->lbaf[0].lbads, ==, 9);
     g_assert_cmpuint(ns->lbaf[1].lbads, ==, 12);
     memcpy(nguid1, ns->nguid, 16);
@@ -1211,13 +1213,26 @@ static void test_commands(void)
     g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
     g_assert_true(same(n, wbuf, rbuf, PAGE));
 
-    /* dataset management deallocate, and a range out of bounds */
+    /*
+     * dataset management deallocate reads back as zeroes (DLFEAT), even
+     * with the drive's default discard=ignore; then a range out of bounds
+     */
+    fill(n, wbuf, PAGE, 0x21);
+    c = rw_cmd(n, NVME_IO_WRITE, 64, 8);
+    c.dptr[0] = cpu_to_le64(wbuf);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
     r = (NvmeDsmRange) { .slba = cpu_to_le64(64), .nlb = cpu_to_le32(64) };
     qtest_memwrite(n->qts, n->buf, &r, sizeof(r));
     c = sqe_new(n, NVME_IO_DSM, 1);
     c.dptr[0] = cpu_to_le64(n->buf);
     c.cdw11 = cpu_to_le32(1u << R_NVME_DSM_DW11_AD_SHIFT);
     g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+    qtest_memset(n->qts, wbuf, 0, PAGE);
+    fill(n, rbuf, PAGE, 0x78);
+    c = rw_cmd(n, NVME_IO_READ, 64, 8);
+    c.dptr[0] = cpu_to_le64(rbuf);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+    g_assert_true(same(n, wbuf, rbuf, PAGE));
     r.slba = cpu_to_le64(IMG_SIZE / 512);
     qtest_memwrite(n->qts, n->buf, &r, sizeof(r));
     c = sqe_new(n, NVME_IO_DSM, 1);

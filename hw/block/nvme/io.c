@@ -262,10 +262,16 @@ static uint16_t nvme_io_dsm(NvmeCtrl *n, NvmeRequest *req)
         if (!nlb) {
             continue;
         }
+        /*
+         * Zeroes that may unmap: the backend discards where its discard=
+         * option allows, and deallocated blocks read as zeroes either way,
+         * as Identify Namespace DLFEAT promises.
+         */
         trace_nvme_dev_dsm_discard(ns->params.nsid, slba, nlb);
         req->aio_pending++;
-        blk_aio_pdiscard(ns->blkconf.blk, slba << ns->lbads,
-                         (int64_t)nlb << ns->lbads, nvme_io_multi_cb, req);
+        blk_aio_pwrite_zeroes(ns->blkconf.blk, slba << ns->lbads,
+                              (int64_t)nlb << ns->lbads, BDRV_REQ_MAY_UNMAP,
+                              nvme_io_multi_cb, req);
     }
     nvme_io_multi_cb(req, 0);
     return NVME_NO_COMPLETE;

@@ -144,7 +144,8 @@ void nvme_ns_identify(NvmeNs *ns, NvmeIdNs *id)
     id->nsfeat = NVME_NSFEAT_OPTPERF;
     id->nlbaf = NVME_NUM_LBAF - 1;
     id->flbas = FIELD_DP32(0, NVME_FLBAS, LBAFL, ns->lbaf);
-    id->dlfeat = NVME_DLFEAT_WZ_DEAC;
+    /* deallocation is done with zeroes that may unmap (see io.c) */
+    id->dlfeat = NVME_DLFEAT_READ_ZEROES | NVME_DLFEAT_WZ_DEAC;
     /* NPWG/NPWA/NPDG/NPDA are 0's based counts of logical blocks */
     id->npwg = cpu_to_le16(npwg - 1);
     id->npwa = cpu_to_le16(npwg - 1);
