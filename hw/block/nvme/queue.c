@@ -429,9 +429,10 @@ static void nvme_q_serve(NvmeCtrl *n)
         return;
     }
     if (n->in_tick) {
-        /* a command drained the block layer from inside a tick */
-        timer_mod(n->tick_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
-                  n->params.tick_ns);
+        /*
+         * A command drained the block layer from inside a tick; the outer
+         * tick re-arms the timer when it ends if work remains.
+         */
         return;
     }
     n->in_tick = true;
