@@ -1326,6 +1326,20 @@ static void test_commands(void)
     c.cdw10 = cpu_to_le32(2);
     g_assert_cmphex(admin(n, &c, NULL), ==, NVME_INVALID_FORMAT);
 
+    /* format with user data erase: the data reads back as zeroes */
+    fill(n, wbuf, PAGE, 0x44);
+    c = rw_cmd(n, NVME_IO_WRITE, 3, 1);
+    c.dptr[0] = cpu_to_le64(wbuf);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+    c = sqe_new(n, NVME_ADM_FORMAT_NVM, NVME_NSID_BROADCAST);
+    c.cdw10 = cpu_to_le32((1u << R_NVME_FORMAT_DW10_SES_SHIFT) | 1);
+    g_assert_cmphex(admin(n, &c, NULL), ==, NVME_SUCCESS);
+    qtest_memset(n->qts, wbuf, 0, PAGE);
+    c = rw_cmd(n, NVME_IO_READ, 3, 1);
+    c.dptr[0] = cpu_to_le64(rbuf);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+    g_assert_true(same(n, wbuf, rbuf, PAGE));
+
     /* abort of a command that is not outstanding; keep alive */
     c = sqe_new(n, NVME_ADM_ABORT, 0);
     c.cdw10 = cpu_to_le32((0x4321u << 16) | 1);

@@ -668,27 +668,58 @@ static uint16_t nvme_admin_keep_alive(NvmeCtrl *n, NvmeRequest *req)
     return NVME_SUCCESS;
 }
 
-static uint16_t nvme_admin_format_one(NvmeCtrl *n, NvmeRequest *req,
-                                      NvmeNs *ns, uint8_t lbaf, uint8_t ses)
+/*
+ * Format NVM runs in the background when it erases (SES=1): the erase is
+ * an asynchronous write of zeroes that may unmap, so a large namespace
+ * does not stall the main loop.  Until it ends the namespace answers
+ * I/O with Format In Progress; the new LBA format applies at the end.
+ */
+static void nvme_admin_format_done(NvmeCtrl *n, NvmeRequest *req, int ret)
 {
-    uint16_t status;
+    for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
+        NvmeNs *ns = n->ns[i];
 
-    nvme_ns_drain(ns);
-    if (ses) {
-        int ret = blk_pwrite_zeroes(ns->blkconf.blk, 0,
-                                    blk_getlength(ns->blkconf.blk),
-                                    BDRV_REQ_MAY_UNMAP);
-        if (ret < 0) {
-            return nvme_q_guest_error(n, req, NVME_INTERNAL_ERROR,
-                                      "format: user data erase failed: %s",
-                                      strerror(-ret));
+        if (!ns || ns->format_req != req) {
+            continue;
+        }
+        ns->format_req = NULL;
+        if (!ret && !nvme_ns_format(ns, ns->format_lbaf)) {
+            nvme_log_ns_changed(n, ns->params.nsid);
         }
     }
-    status = nvme_ns_format(ns, lbaf);
-    if (!status) {
-        nvme_log_ns_changed(n, ns->params.nsid);
+    if (ret) {
+        req->status = nvme_q_guest_error(n, req, NVME_INTERNAL_ERROR,
+                                         "format: user data erase failed: "
+                                         "%s", strerror(-ret));
     }
-    return status;
+}
+
+static void nvme_admin_format_cb(void *opaque, int ret)
+{
+    NvmeRequest *req = opaque;
+
+    if (ret && !req->aio_ret) {
+        req->aio_ret = ret;
+    }
+    if (--req->aio_pending) {
+        return;
+    }
+    nvme_admin_format_done(req->sq->ctrl, req, req->aio_ret);
+    nvme_q_complete(req);
+}
+
+static void nvme_admin_format_one(NvmeRequest *req, NvmeNs *ns,
+                                  uint8_t lbaf, uint8_t ses)
+{
+    nvme_ns_drain(ns);
+    ns->format_req = req;
+    ns->format_lbaf = lbaf;
+    if (ses) {
+        req->aio_pending++;
+        blk_aio_pwrite_zeroes(ns->blkconf.blk, 0,
+                              blk_getlength(ns->blkconf.blk),
+                              BDRV_REQ_MAY_UNMAP, nvme_admin_format_cb, req);
+    }
 }
 
 static uint16_t nvme_admin_format(NvmeCtrl *n, NvmeRequest *req)
@@ -696,7 +727,6 @@ static uint16_t nvme_admin_format(NvmeCtrl *n, NvmeRequest *req)
     NvmeCmdFormat c = nvme_cmd_format(&req->cmd);
     uint32_t nsid = le32_to_cpu(req->cmd.nsid);
     uint8_t lbaf = c.lbaf, ses = c.ses;
-    uint16_t status = NVME_SUCCESS;
 
     if (lbaf >= NVME_NUM_LBAF) {
         return nvme_q_guest_error(n, req, NVME_INVALID_FORMAT,
@@ -708,19 +738,26 @@ static uint16_t nvme_admin_format(NvmeCtrl *n, NvmeRequest *req)
                                   "requested (pi %u mset %u ses %u)",
                                   c.pi, c.mset, ses);
     }
-    if (nsid == NVME_NSID_BROADCAST) {
-        for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES && !status; i++) {
-            if (n->ns[i]) {
-                status = nvme_admin_format_one(n, req, n->ns[i], lbaf, ses);
-            }
-        }
-        return status;
-    }
-    if (!nvme_ctrl_ns(n, nsid)) {
+    if (nsid != NVME_NSID_BROADCAST && !nvme_ctrl_ns(n, nsid)) {
         return nvme_q_guest_error(n, req, NVME_INVALID_NSID,
                                   "format: namespace 0x%x", nsid);
     }
-    return nvme_admin_format_one(n, req, nvme_ctrl_ns(n, nsid), lbaf, ses);
+    for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
+        if (n->ns[i] && n->ns[i]->format_req) {
+            return nvme_q_guest_error(n, req, NVME_FORMAT_IN_PROGRESS,
+                                      "format: namespace %u is being "
+                                      "formatted", i);
+        }
+    }
+    /* one extra count so that no erase completes the command early */
+    req->aio_pending = 1;
+    for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
+        if (n->ns[i] && (nsid == NVME_NSID_BROADCAST || nsid == i)) {
+            nvme_admin_format_one(req, n->ns[i], lbaf, ses);
+        }
+    }
+    nvme_admin_format_cb(req, 0);
+    return NVME_NO_COMPLETE;
 }
 
 static uint16_t nvme_admin_get_log(NvmeCtrl *n, NvmeRequest *req)

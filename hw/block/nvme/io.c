@@ -413,6 +413,11 @@ uint16_t nvme_io_exec(NvmeCtrl *n, NvmeRequest *req)
                                   "%s: namespace 0x%x is not active",
                                   cmd->name, nsid);
     }
+    if (req->ns->format_req) {
+        /* transient: no DNR, the host retries once the format is done */
+        trace_nvme_dev_io_format_busy(req->sq->sqid, req->cid, nsid);
+        return NVME_FORMAT_IN_PROGRESS;
+    }
     if (cmd->flags & NVME_IO_WRITES &&
         !blk_is_writable(req->ns->blkconf.blk)) {
         return nvme_q_guest_error(n, req, NVME_NS_WRITE_PROTECTED,

@@ -170,6 +170,8 @@ struct NvmeNs {
     uint8_t nguid[16];
     uint8_t eui64[8];
     QemuUUID uuid;
+    NvmeRequest *format_req;    /* Format NVM in progress */
+    uint8_t format_lbaf;        /* the LBA format it will apply */
 };
 
 /* The nvme-ns device: one namespace on an nvme controller's bus */
