@@ -9,6 +9,7 @@
 # Upstream sources removed from the prepared tree (paths relative to its
 # root).  A directory removes everything below it.
 OVERLAY_REPLACED=(
+    "hw/nvme"
 )
 
 # Our directories whose files are linked into the prepared tree, as
@@ -17,6 +18,8 @@ OVERLAY_DIRS=(
     "tests/unit:nvqemu/tests/unit"
     "tests/qtest:nvqemu/tests/qtest"
     "bench:nvqemu/bench"
+    "hw/block/nvme:hw/block/nvme"
+    "include/hw/block/nvme:include/hw/block/nvme"
 )
 
 # Single files linked into the prepared tree, as "repo-file:tree-file".

@@ -1,0 +1,849 @@
+/*
+ * NVMe admin command set (NVMe Base Specification 2.0c chapter 5):
+ * queue management, Identify, Get/Set Features, Abort, Asynchronous Event
+ * Request, Keep Alive and Format NVM.  Log pages are in log.c.
+ *
+ * One table gives each opcode its handler and its Commands Supported and
+ * Effects entry; dispatch and the Effects log are both computed from it.
+ * Handlers parse the command dwords into host-order values, validate them,
+ * then act.
+ *
+ * Copyright (c) 2026 nvqemu authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/cutils.h"
+#include "hw/pci/msix.h"
+#include "exec/memory.h"
+#include "system/block-backend.h"
+#include "nvme.h"
+#include "trace.h"
+
+typedef uint16_t NvmeAdminFn(NvmeCtrl *n, NvmeRequest *req);
+
+typedef struct NvmeAdminCmd {
+    const char *name;
+    NvmeAdminFn *exec;
+    uint32_t effects;
+} NvmeAdminCmd;
+
+enum {
+    NVME_ACL = 3,                   /* 0's based: 4 concurrent aborts */
+    NVME_ELPE = NVME_ERROR_LOG_ENTRIES - 1,
+    NVME_WCTEMP_K = 343,
+    NVME_CCTEMP_K = 373,
+    NVME_KAS_100MS = 10,            /* keep alive granularity: 1 s */
+    NVME_RAB = 6,
+    NVME_PS0_MP_CW = 2500,          /* 25 W in centiwatts */
+    NVME_CNTRLTYPE_IO = 1,
+    NVME_VSL = 11,                  /* Verify size limit: 2^11 * 4 KiB */
+};
+
+static const uint8_t nvme_admin_ieee_oui[3] = { 0x00, 0x54, 0x52 };
+
+/* ---- queue management (Base 5.4, 5.5, 5.6, 5.7) ------------------------- */
+
+static bool nvme_admin_queue_mem_ok(NvmeCtrl *n, uint64_t addr, uint64_t len)
+{
+    return !(addr & ((1ull << n->page_bits) - 1)) &&
+           nvme_q_is_ram(n, addr, len);
+}
+
+/* Queue ids granted by Set Features Number of Queues, 1's based */
+static uint32_t nvme_admin_max_qid(NvmeCtrl *n, bool cq)
+{
+    uint32_t nq = cq ? FIELD_EX32(n->feat.num_queues, NVME_FEAT_NQ, NCQ)
+                     : FIELD_EX32(n->feat.num_queues, NVME_FEAT_NQ, NSQ);
+
+    return nq + 1;
+}
+
+static uint16_t nvme_admin_create_cq(NvmeCtrl *n, NvmeRequest *req)
+{
+    NvmeCmdCreateCq c = nvme_cmd_create_cq(&req->cmd);
+    uint16_t qid = c.qid, iv = c.iv;
+    uint32_t qsize = c.qsize;
+    uint64_t addr = c.prp1;
+
+    if (!qid || qid > nvme_admin_max_qid(n, true) ||
+        qid >= n->num_queues || n->cq[qid].state != NVME_QUEUE_FREE) {
+        return nvme_q_guest_error(n, req, NVME_INVALID_QID,
+                                  "create CQ: bad queue id %u", qid);
+    }
+    if (qsize < 2 || qsize > FIELD_EX64(n->cap, NVME_CAP, MQES) + 1) {
+        return nvme_q_guest_error(n, req, NVME_INVALID_QSIZE,
+                                  "create CQ %u: bad size %u", qid, qsize);
+    }
+    if (!c.pc) {
+        return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
+                                  "create CQ %u: PC=0 but CAP.CQR=1", qid);
+    }
+    if (iv >= n->params.msix_qsize ||
+        (iv && !msix_enabled(PCI_DEVICE(n)))) {
+        return nvme_q_guest_error(n, req, NVME_INVALID_IRQ_VECTOR,
+                                  "create CQ %u: bad vector %u", qid, iv);
+    }
+    if (FIELD_EX32(n->cc, NVME_CC, IOCQES) != ctz32(sizeof(NvmeCqe))) {
+        return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
+                                  "create CQ %u: CC.IOCQES is not 16 bytes",
+                                  qid);
+    }
+    if (!nvme_admin_queue_mem_ok(n, addr, (uint64_t)qsize *
+                                 sizeof(NvmeCqe))) {
+        return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
+                                  "create CQ %u: bad base 0x%" PRIx64,
+                                  qid, addr);
+    }
+    return nvme_q_cq_create(n, qid, addr, qsize, iv, c.ien);
+}
+
+static uint16_t nvme_admin_create_sq(NvmeCtrl *n, NvmeRequest *req)
+{
+    NvmeCmdCreateSq c = nvme_cmd_create_sq(&req->cmd);
+    uint16_t qid = c.qid, cqid = c.cqid;
+    uint32_t qsize = c.qsize;
+    NvmeQprio prio = c.qprio;
+    uint64_t addr = c.prp1;
+
+    if (!qid || qid > nvme_admin_max_qid(n, false) ||
+        qid >= n->num_queues || n->sq[qid].state != NVME_QUEUE_FREE) {
+        return nvme_q_guest_error(n, req, NVME_INVALID_QID,
+                                  "create SQ: bad queue id %u", qid);
+    }
+    if (!cqid || cqid >= n->num_queues ||
+        n->cq[cqid].state != NVME_QUEUE_ACTIVE) {
+        return nvme_q_guest_error(n, req, NVME_CQ_INVALID,
+                                  "create SQ %u: CQ %u does not exist",
+                                  qid, cqid);
+    }
+    if (qsize < 2 || qsize > FIELD_EX64(n->cap, NVME_CAP, MQES) + 1) {
+        return nvme_q_guest_error(n, req, NVME_INVALID_QSIZE,
+                                  "create SQ %u: bad size %u", qid, qsize);
+    }
+    if (!c.pc) {
+        return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
+                                  "create SQ %u: PC=0 but CAP.CQR=1", qid);
+    }
+    if (FIELD_EX32(n->cc, NVME_CC, IOSQES) != ctz32(sizeof(NvmeSqe))) {
+        return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
+                                  "create SQ %u: CC.IOSQES is not 64 bytes",
+                                  qid);
+    }
+    if (!nvme_admin_queue_mem_ok(n, addr, (uint64_t)qsize *
+                                 sizeof(NvmeSqe))) {
+        return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
+                                  "create SQ %u: bad base 0x%" PRIx64,
+                                  qid, addr);
+    }
+    /* QPRIO only means something under weighted round robin */
+    if (FIELD_EX32(n->cc, NVME_CC, AMS) != NVME_CC_AMS_WRRU) {
+        prio = NVME_ARB_MEDIUM;
+    }
+    return nvme_q_sq_create(n, qid, cqid, addr, qsize, prio);
+}
+
+static uint16_t nvme_admin_delete_sq(NvmeCtrl *n, NvmeRequest *req)
+{
+    uint16_t qid = FIELD_EX32(nvme_sqe_dw(&req->cmd, 10), NVME_DELETEQ_DW10,
+                              QID);
+
+    if (!qid || qid >= n->num_queues ||
+        n->sq[qid].state != NVME_QUEUE_ACTIVE) {
+        return nvme_q_guest_error(n, req, NVME_INVALID_QID,
+                                  "delete SQ: bad queue id %u", qid);
+    }
+    nvme_q_sq_delete(n, qid, true);
+    return NVME_SUCCESS;
+}
+
+static uint16_t nvme_admin_delete_cq(NvmeCtrl *n, NvmeRequest *req)
+{
+    uint16_t qid = FIELD_EX32(nvme_sqe_dw(&req->cmd, 10), NVME_DELETEQ_DW10,
+                              QID);
+
+    if (!qid || qid >= n->num_queues ||
+        n->cq[qid].state != NVME_QUEUE_ACTIVE) {
+        return nvme_q_guest_error(n, req, NVME_INVALID_QID,
+                                  "delete CQ: bad queue id %u", qid);
+    }
+    if (!QTAILQ_EMPTY(&n->cq[qid].sq_list)) {
+        return nvme_q_guest_error(n, req, NVME_INVALID_QUEUE_DELETION,
+                                  "delete CQ %u: SQs still use it", qid);
+    }
+    nvme_q_cq_delete(n, qid);
+    return NVME_SUCCESS;
+}
+
+/* ---- Identify (Base 5.17) ---------------------------------------------- */
+
+static void nvme_admin_id_ctrl(NvmeCtrl *n, NvmeIdCtrl *id)
+{
+    PCIDevice *pci = PCI_DEVICE(n);
+    g_autofree char *nqn = g_strdup_printf("nqn.2026-11.io.nvqemu:nvme:%s",
+                                           n->params.serial);
+    uint16_t oncs = NVME_ONCS_COMPARE | NVME_ONCS_DSM |
+                    NVME_ONCS_WRITE_ZEROES | NVME_ONCS_TIMESTAMP |
+                    NVME_ONCS_VERIFY;
+
+    memset(id, 0, sizeof(*id));
+    id->vid = cpu_to_le16(pci_get_word(pci->config + PCI_VENDOR_ID));
+    id->ssvid = cpu_to_le16(pci_get_word(pci->config +
+                                         PCI_SUBSYSTEM_VENDOR_ID));
+    strpadcpy(id->sn, sizeof(id->sn), n->params.serial, ' ');
+    strpadcpy(id->mn, sizeof(id->mn), "nvqemu NVMe Ctrl", ' ');
+    strpadcpy(id->fr, sizeof(id->fr), "1.0", ' ');
+    id->rab = NVME_RAB;
+    memcpy(id->ieee, nvme_admin_ieee_oui, sizeof(id->ieee));
+    id->mdts = n->params.mdts;
+    id->ver = cpu_to_le32(n->vs);
+    id->oaes = cpu_to_le32(NVME_OAES_NS_ATTR);
+    id->cntrltype = NVME_CNTRLTYPE_IO;
+    id->oacs = cpu_to_le16(NVME_OACS_FORMAT);
+    id->acl = NVME_ACL;
+    id->aerl = n->params.aerl;
+    id->frmw = NVME_FRMW_SLOT1_RO | NVME_FRMW_NUM_SLOTS_1;
+    id->lpa = NVME_LPA_CMD_EFFECTS | NVME_LPA_EXTENDED;
+    id->elpe = NVME_ELPE;
+    id->npss = 0;
+    id->wctemp = cpu_to_le16(NVME_WCTEMP_K);
+    id->cctemp = cpu_to_le16(NVME_CCTEMP_K);
+    id->kas = cpu_to_le16(NVME_KAS_100MS);
+    id->sqes = NVME_SQES_64;
+    id->cqes = NVME_CQES_16;
+    id->nn = cpu_to_le32(NVME_MAX_NAMESPACES);
+    id->oncs = cpu_to_le16(oncs);
+    id->vwc = NVME_VWC_PRESENT | NVME_VWC_NSID_FFFFFFFF;
+    id->sgls = cpu_to_le32(NVME_SGLS_SUPPORTED_NO_ALIGN);
+    pstrcpy(id->subnqn, sizeof(id->subnqn), nqn);
+    id->psd[0].mp = cpu_to_le16(NVME_PS0_MP_CW);
+}
+
+static uint16_t nvme_admin_id_ns_list(NvmeCtrl *n, NvmeRequest *req)
+{
+    uint32_t list[NVME_NS_LIST_MAX] = { 0 };
+    uint32_t start = le32_to_cpu(req->cmd.nsid);
+    unsigned count = 0;
+
+    if (start >= NVME_NSID_BROADCAST - 1) {
+        return nvme_q_guest_error(n, req, NVME_INVALID_NSID,
+                                  "namespace list after nsid 0x%x", start);
+    }
+    for (uint32_t nsid = start + 1;
+         nsid <= NVME_MAX_NAMESPACES && count < NVME_NS_LIST_MAX; nsid++) {
+        if (n->ns[nsid]) {
+            list[count++] = cpu_to_le32(nsid);
+        }
+    }
+    return nvme_q_to_guest(req, list, sizeof(list));
+}
+
+static uint16_t nvme_admin_id_ns_descs(NvmeCtrl *n, NvmeRequest *req,
+                                       NvmeNs *ns)
+{
+    uint8_t buf[NVME_IDENTIFY_DATA_SIZE] = { 0 };
+    uint8_t *p = buf;
+    const struct {
+        uint8_t nidt, nidl;
+        const void *nid;
+    } descs[] = {
+        { NVME_NIDT_EUI64, NVME_NIDL_EUI64, ns->eui64 },
+        { NVME_NIDT_NGUID, NVME_NIDL_NGUID, ns->nguid },
+        { NVME_NIDT_UUID, NVME_NIDL_UUID, ns->uuid.data },
+        { NVME_NIDT_CSI, NVME_NIDL_CSI, &(uint8_t){ NVME_CSI_NVM } },
+    };
+
+    for (unsigned i = 0; i < ARRAY_SIZE(descs); i++) {
+        NvmeNsDescHdr hdr = { .nidt = descs[i].nidt, .nidl = descs[i].nidl };
+
+        memcpy(p, &hdr, sizeof(hdr));
+        memcpy(p + sizeof(hdr), descs[i].nid, descs[i].nidl);
+        p += sizeof(hdr) + descs[i].nidl;
+    }
+    return nvme_q_to_guest(req, buf, sizeof(buf));
+}
+
+static uint16_t nvme_admin_identify(NvmeCtrl *n, NvmeRequest *req)
+{
+    NvmeCmdIdentify c = nvme_cmd_identify(&req->cmd);
+    uint8_t cns = c.cns, csi = c.csi;
+    uint32_t nsid = c.nsid;
+    NvmeNs *ns = nvme_ctrl_ns(n, nsid);
+    g_autofree void *buf = g_malloc0(NVME_IDENTIFY_DATA_SIZE);
+
+    trace_nvme_dev_identify(cns, csi, nsid);
+    switch (cns) {
+    case NVME_CNS_CTRL:
+        nvme_admin_id_ctrl(n, buf);
+        return nvme_q_to_guest(req, buf, sizeof(NvmeIdCtrl));
+    case NVME_CNS_CSI_CTRL:
+        if (csi != NVME_CSI_NVM) {
+            break;
+        }
+        ((NvmeIdCtrlNvm *)buf)->vsl = NVME_VSL;
+        return nvme_q_to_guest(req, buf, sizeof(NvmeIdCtrlNvm));
+    case NVME_CNS_NS:
+    case NVME_CNS_CSI_NS:
+        if (cns == NVME_CNS_CSI_NS && csi != NVME_CSI_NVM) {
+            break;
+        }
+        if (!nsid || (nsid > NVME_MAX_NAMESPACES)) {
+            return nvme_q_guest_error(n, req, NVME_INVALID_NSID,
+                                      "identify namespace 0x%x", nsid);
+        }
+        /* an inactive nsid reads as zeroes (Base 5.17.2.1) */
+        if (ns && cns == NVME_CNS_NS) {
+            nvme_ns_identify(ns, buf);
+        }
+        return nvme_q_to_guest(req, buf, sizeof(NvmeIdNs));
+    case NVME_CNS_ACTIVE_NS_LIST:
+    case NVME_CNS_CSI_ACTIVE_NS_LIST:
+        if (cns == NVME_CNS_CSI_ACTIVE_NS_LIST && csi != NVME_CSI_NVM) {
+            break;
+        }
+        return nvme_admin_id_ns_list(n, req);
+    case NVME_CNS_NS_DESC_LIST:
+        if (!ns) {
+            return nvme_q_guest_error(n, req, NVME_INVALID_NSID,
+                                      "descriptors of namespace 0x%x", nsid);
+        }
+        return nvme_admin_id_ns_descs(n, req, ns);
+    default:
+        break;
+    }
+    return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
+                              "identify CNS 0x%x CSI 0x%x unsupported",
+                              cns, csi);
+}
+
+/* ---- Features (Base 5.15, 5.27) ---------------------------------------- */
+
+/* Number of Queues value (0's based counts), Base Figure 330 */
+static uint32_t nvme_admin_nq(uint32_t nsq, uint32_t ncq)
+{
+    uint32_t v = FIELD_DP32(0, NVME_FEAT_NQ, NSQ, nsq);
+
+    return FIELD_DP32(v, NVME_FEAT_NQ, NCQ, ncq);
+}
+
+void nvme_admin_features_reset(NvmeCtrl *n)
+{
+    NvmeFeatures *f = &n->feat;
+    uint32_t nq = n->params.max_ioqpairs - 1;
+
+    memset(f, 0, sizeof(*f));
+    f->arbitration = FIELD_DP32(0, NVME_FEAT_ARB, AB, NVME_ARB_AB_NO_LIMIT);
+    f->temp_over = NVME_TEMP_OVER_DEFAULT_K;
+    f->num_queues = nvme_admin_nq(nq, nq);
+    nvme_arb_configure(&n->arb, NVME_ARB_AB_NO_LIMIT, 0, 0, 0);
+    n->temp_warned = false;
+    if (n->kato_timer) {
+        timer_del(n->kato_timer);
+    }
+}
+
+static bool nvme_admin_any_io_queue(NvmeCtrl *n)
+{
+    for (uint32_t i = 1; i < n->num_queues; i++) {
+        if (n->sq[i].state == NVME_QUEUE_ACTIVE ||
+            n->cq[i].state == NVME_QUEUE_ACTIVE) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static NvmeNs *nvme_admin_first_ns(NvmeCtrl *n)
+{
+    for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
+        if (n->ns[i]) {
+            return n->ns[i];
+        }
+    }
+    return NULL;
+}
+
+static void nvme_admin_kato_arm(NvmeCtrl *n)
+{
+    if (n->feat.kato) {
+        timer_mod(n->kato_timer, qemu_clock_get_ms(QEMU_CLOCK_VIRTUAL) +
+                  n->feat.kato);
+    } else {
+        timer_del(n->kato_timer);
+    }
+}
+
+static void nvme_admin_kato_expired(void *opaque)
+{
+    NvmeCtrl *n = opaque;
+
+    if (n->state == NVME_CTRL_ENABLED) {
+        nvme_regs_fatal(n, "keep alive timeout expired");
+    }
+}
+
+static uint64_t nvme_admin_timestamp_now(NvmeCtrl *n, uint8_t *attr)
+{
+    int64_t now = qemu_clock_get_ms(QEMU_CLOCK_VIRTUAL);
+
+    *attr = FIELD_DP32(0, NVME_TS_ATTR, ORIGIN,
+                       n->feat.timestamp_set ? NVME_TS_ORIGIN_HOST
+                                             : NVME_TS_ORIGIN_RESET);
+    if (!n->feat.timestamp_set) {
+        return now;
+    }
+    return n->feat.timestamp_base_ms + (now - n->feat.timestamp_set_at);
+}
+
+/* The current (or default) value of a feature, in CQE DW0 layout */
+static uint16_t nvme_admin_feat_value(NvmeCtrl *n, NvmeRequest *req,
+                                      uint8_t fid, bool dflt, uint32_t *val)
+{
+    uint32_t dw11 = nvme_cmd_features(&req->cmd).dw11;
+    NvmeNs *ns;
+
+    switch (fid) {
+    case NVME_FEAT_ARBITRATION:
+        *val = dflt ? FIELD_DP32(0, NVME_FEAT_ARB, AB, NVME_ARB_AB_NO_LIMIT)
+                    : n->feat.arbitration;
+        return NVME_SUCCESS;
+    case NVME_FEAT_POWER_MGMT:
+        *val = dflt ? 0 : n->feat.power_mgmt;
+        return NVME_SUCCESS;
+    case NVME_FEAT_TEMP_THRESHOLD:
+        if (FIELD_EX32(dw11, NVME_FEAT_TEMP, TMPSEL) != 0) {
+            return NVME_INVALID_FIELD;
+        }
+        if (FIELD_EX32(dw11, NVME_FEAT_TEMP, THSEL) == NVME_TEMP_THSEL_OVER) {
+            *val = dflt ? NVME_TEMP_OVER_DEFAULT_K : n->feat.temp_over;
+        } else {
+            *val = dflt ? 0 : n->feat.temp_under;
+        }
+        return NVME_SUCCESS;
+    case NVME_FEAT_ERROR_RECOVERY:
+        *val = dflt ? 0 : n->feat.err_recovery;
+        return NVME_SUCCESS;
+    case NVME_FEAT_VOLATILE_WC:
+        ns = nvme_admin_first_ns(n);
+        *val = ns && (dflt ? ns->blkconf.wce != ON_OFF_AUTO_OFF
+                           : nvme_ns_write_cache(ns));
+        return NVME_SUCCESS;
+    case NVME_FEAT_NUM_QUEUES:
+        *val = n->feat.num_queues;
+        return NVME_SUCCESS;
+    case NVME_FEAT_IRQ_COALESCING:
+        *val = dflt ? 0 : n->feat.irq_coalescing;
+        return NVME_SUCCESS;
+    case NVME_FEAT_IRQ_CONFIG: {
+        uint16_t iv = FIELD_EX32(dw11, NVME_FEAT_IVC, IV);
+
+        if (iv >= n->params.msix_qsize) {
+            return NVME_INVALID_FIELD;
+        }
+        *val = FIELD_DP32(0, NVME_FEAT_IVC, IV, iv);
+        *val = FIELD_DP32(*val, NVME_FEAT_IVC, CD, dflt ? 0 : n->vec[iv].cd);
+        return NVME_SUCCESS;
+    }
+    case NVME_FEAT_ASYNC_EVENT_CONF:
+        *val = dflt ? 0 : n->feat.async_event_conf;
+        return NVME_SUCCESS;
+    case NVME_FEAT_KEEP_ALIVE:
+        *val = dflt ? 0 : n->feat.kato;
+        return NVME_SUCCESS;
+    case NVME_FEAT_TIMESTAMP:
+    case NVME_FEAT_HOST_BEHAVIOR:
+        *val = 0;
+        return NVME_SUCCESS;
+    default:
+        return NVME_INVALID_FIELD;
+    }
+}
+
+static uint16_t nvme_admin_get_features(NvmeCtrl *n, NvmeRequest *req)
+{
+    NvmeCmdFeatures c = nvme_cmd_features(&req->cmd);
+    uint8_t fid = c.fid, sel = c.sel;
+    uint32_t val = 0;
+    uint16_t status;
+
+    trace_nvme_dev_get_features(fid, sel);
+    status = nvme_admin_feat_value(n, req, fid, sel != NVME_FEAT_SEL_CURRENT,
+                                   &val);
+    if (status) {
+        return nvme_q_guest_error(n, req, status,
+                                  "get features 0x%x: unsupported", fid);
+    }
+    if (sel == NVME_FEAT_SEL_CAPS) {
+        req->dw0 = fid == NVME_FEAT_NUM_QUEUES ? 0 : NVME_FEAT_CAP_CHANGE;
+        return NVME_SUCCESS;
+    }
+    if (sel > NVME_FEAT_SEL_CAPS) {
+        return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
+                                  "get features: bad SEL %u", sel);
+    }
+    req->dw0 = val;
+    if (fid == NVME_FEAT_TIMESTAMP) {
+        NvmeTimestamp ts = { 0 };
+        uint64_t ms = nvme_admin_timestamp_now(n, &ts.attr);
+
+        for (unsigned i = 0; i < sizeof(ts.ts); i++) {
+            ts.ts[i] = ms >> (8 * i);
+        }
+        return nvme_q_to_guest(req, &ts, sizeof(ts));
+    }
+    if (fid == NVME_FEAT_HOST_BEHAVIOR) {
+        return nvme_q_to_guest(req, &n->feat.host_behavior,
+                               sizeof(n->feat.host_behavior));
+    }
+    return NVME_SUCCESS;
+}
+
+static uint16_t nvme_admin_set_num_queues(NvmeCtrl *n, NvmeRequest *req,
+                                          uint32_t dw11)
+{
+    uint32_t nsq = FIELD_EX32(dw11, NVME_FEAT_NQ, NSQ);
+    uint32_t ncq = FIELD_EX32(dw11, NVME_FEAT_NQ, NCQ);
+    uint32_t max = n->params.max_ioqpairs - 1;
+
+    if (nsq == UINT16_MAX || ncq == UINT16_MAX) {
+        return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
+                                  "number of queues: 65536 requested");
+    }
+    if (nvme_admin_any_io_queue(n)) {
+        return nvme_q_guest_error(n, req, NVME_COMMAND_SEQ_ERROR,
+                                  "number of queues set with I/O queues "
+                                  "present");
+    }
+    n->feat.num_queues = nvme_admin_nq(MIN(nsq, max), MIN(ncq, max));
+    req->dw0 = n->feat.num_queues;
+    return NVME_SUCCESS;
+}
+
+static uint16_t nvme_admin_set_features(NvmeCtrl *n, NvmeRequest *req)
+{
+    NvmeCmdFeatures c = nvme_cmd_features(&req->cmd);
+    uint8_t fid = c.fid;
+    uint32_t dw11 = c.dw11;
+    uint32_t unused;
+    uint16_t status;
+
+    trace_nvme_dev_set_features(fid, dw11);
+    if (c.sv) {
+        return nvme_q_guest_error(n, req, NVME_FEAT_NOT_SAVEABLE,
+                                  "set features 0x%x: save requested", fid);
+    }
+    status = nvme_admin_feat_value(n, req, fid, false, &unused);
+    if (status) {
+        return nvme_q_guest_error(n, req, status,
+                                  "set features 0x%x: unsupported", fid);
+    }
+
+    switch (fid) {
+    case NVME_FEAT_ARBITRATION: {
+        NvmeCmdArbitration a = nvme_cmd_arbitration(dw11);
+
+        n->feat.arbitration = dw11;
+        nvme_arb_configure(&n->arb, a.ab, a.hpw, a.mpw, a.lpw);
+        break;
+    }
+    case NVME_FEAT_POWER_MGMT:
+        if (FIELD_EX32(dw11, NVME_FEAT_PM, PS) != 0) {
+            return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
+                                      "power state %u does not exist",
+                                      FIELD_EX32(dw11, NVME_FEAT_PM, PS));
+        }
+        n->feat.power_mgmt = dw11;
+        break;
+    case NVME_FEAT_TEMP_THRESHOLD:
+        if (FIELD_EX32(dw11, NVME_FEAT_TEMP, THSEL) == NVME_TEMP_THSEL_OVER) {
+            n->feat.temp_over = FIELD_EX32(dw11, NVME_FEAT_TEMP, TMPTH);
+        } else if (FIELD_EX32(dw11, NVME_FEAT_TEMP, THSEL) ==
+                   NVME_TEMP_THSEL_UNDER) {
+            n->feat.temp_under = FIELD_EX32(dw11, NVME_FEAT_TEMP, TMPTH);
+        } else {
+            return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
+                                      "temperature threshold: bad THSEL");
+        }
+        nvme_log_check_temperature(n);
+        break;
+    case NVME_FEAT_ERROR_RECOVERY:
+        if (FIELD_EX32(dw11, NVME_FEAT_ERR_REC, DULBE)) {
+            return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
+                                      "DULBE is not supported");
+        }
+        n->feat.err_recovery = dw11;
+        break;
+    case NVME_FEAT_VOLATILE_WC:
+        for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
+            if (n->ns[i]) {
+                nvme_ns_set_write_cache(n->ns[i],
+                                        FIELD_EX32(dw11, NVME_FEAT_VWC, WCE));
+            }
+        }
+        break;
+    case NVME_FEAT_NUM_QUEUES:
+        return nvme_admin_set_num_queues(n, req, dw11);
+    case NVME_FEAT_IRQ_COALESCING:
+        n->feat.irq_coalescing = dw11 & (R_NVME_FEAT_IRQC_THR_MASK |
+                                         R_NVME_FEAT_IRQC_TIME_MASK);
+        break;
+    case NVME_FEAT_IRQ_CONFIG:
+        n->vec[FIELD_EX32(dw11, NVME_FEAT_IVC, IV)].cd =
+            FIELD_EX32(dw11, NVME_FEAT_IVC, CD);
+        break;
+    case NVME_FEAT_ASYNC_EVENT_CONF:
+        n->feat.async_event_conf = dw11;
+        nvme_log_check_temperature(n);
+        break;
+    case NVME_FEAT_KEEP_ALIVE:
+        n->feat.kato = dw11;
+        nvme_admin_kato_arm(n);
+        break;
+    case NVME_FEAT_TIMESTAMP: {
+        NvmeTimestamp ts;
+        uint64_t ms = 0;
+
+        status = nvme_q_from_guest(req, &ts, sizeof(ts));
+        if (status) {
+            return status;
+        }
+        for (unsigned i = 0; i < sizeof(ts.ts); i++) {
+            ms |= (uint64_t)ts.ts[i] << (8 * i);
+        }
+        n->feat.timestamp_base_ms = ms;
+        n->feat.timestamp_set_at = qemu_clock_get_ms(QEMU_CLOCK_VIRTUAL);
+        n->feat.timestamp_set = true;
+        break;
+    }
+    case NVME_FEAT_HOST_BEHAVIOR:
+        return nvme_q_from_guest(req, &n->feat.host_behavior,
+                                 sizeof(n->feat.host_behavior));
+    }
+    return NVME_SUCCESS;
+}
+
+/* ---- Abort, AER, Keep Alive, Format ------------------------------------- */
+
+static uint16_t nvme_admin_abort(NvmeCtrl *n, NvmeRequest *req)
+{
+    NvmeCmdAbort c = nvme_cmd_abort(&req->cmd);
+    uint16_t sqid = c.sqid, cid = c.cid;
+    NvmeRequest *r;
+
+    /* DW0 bit 0 set: command not aborted (Base 5.1.1) */
+    req->dw0 = 1;
+    if (sqid >= n->num_queues || n->sq[sqid].state != NVME_QUEUE_ACTIVE) {
+        return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
+                                  "abort: SQ %u does not exist", sqid);
+    }
+    QTAILQ_FOREACH(r, &n->sq[sqid].out_list, entry) {
+        if (r->cid != cid || r == req) {
+            continue;
+        }
+        if (r->aiocb) {
+            nvme_io_cancel(r);
+            req->dw0 = 0;
+        } else if (sqid == NVME_ADMIN_QID &&
+                   r->opcode == NVME_ADM_ASYNC_EVENT) {
+            for (unsigned i = 0; i < n->aer_outstanding; i++) {
+                if (n->aer_reqs[i] == r) {
+                    n->aer_reqs[i] = n->aer_reqs[--n->aer_outstanding];
+                    break;
+                }
+            }
+            r->status = NVME_ABORT_REQUESTED;
+            nvme_q_complete(r);
+            req->dw0 = 0;
+        }
+        break;
+    }
+    trace_nvme_dev_abort(sqid, cid, req->dw0 == 0);
+    return NVME_SUCCESS;
+}
+
+static uint16_t nvme_admin_keep_alive(NvmeCtrl *n, NvmeRequest *req)
+{
+    nvme_admin_kato_arm(n);
+    return NVME_SUCCESS;
+}
+
+/*
+ * Format NVM runs in the background when it erases (SES=1): the erase is
+ * an asynchronous write of zeroes that may unmap, so a large namespace
+ * does not stall the main loop.  Until it ends the namespace answers
+ * I/O with Format In Progress; the new LBA format applies at the end.
+ */
+static void nvme_admin_format_done(NvmeCtrl *n, NvmeRequest *req, int ret)
+{
+    for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
+        NvmeNs *ns = n->ns[i];
+
+        if (!ns || ns->format_req != req) {
+            continue;
+        }
+        ns->format_req = NULL;
+        if (!ret && !nvme_ns_format(ns, ns->format_lbaf)) {
+            nvme_log_ns_changed(n, ns->params.nsid);
+        }
+    }
+    if (ret) {
+        req->status = nvme_q_guest_error(n, req, NVME_INTERNAL_ERROR,
+                                         "format: user data erase failed: "
+                                         "%s", strerror(-ret));
+    }
+}
+
+static void nvme_admin_format_cb(void *opaque, int ret)
+{
+    NvmeRequest *req = opaque;
+
+    if (ret && !req->aio_ret) {
+        req->aio_ret = ret;
+    }
+    if (--req->aio_pending) {
+        return;
+    }
+    nvme_admin_format_done(req->sq->ctrl, req, req->aio_ret);
+    nvme_q_complete(req);
+}
+
+static void nvme_admin_format_one(NvmeRequest *req, NvmeNs *ns,
+                                  uint8_t lbaf, uint8_t ses)
+{
+    nvme_ns_drain(ns);
+    ns->format_req = req;
+    ns->format_lbaf = lbaf;
+    if (ses) {
+        req->aio_pending++;
+        blk_aio_pwrite_zeroes(ns->blkconf.blk, 0,
+                              blk_getlength(ns->blkconf.blk),
+                              BDRV_REQ_MAY_UNMAP, nvme_admin_format_cb, req);
+    }
+}
+
+static uint16_t nvme_admin_format(NvmeCtrl *n, NvmeRequest *req)
+{
+    NvmeCmdFormat c = nvme_cmd_format(&req->cmd);
+    uint32_t nsid = le32_to_cpu(req->cmd.nsid);
+    uint8_t lbaf = c.lbaf, ses = c.ses;
+
+    if (lbaf >= NVME_NUM_LBAF) {
+        return nvme_q_guest_error(n, req, NVME_INVALID_FORMAT,
+                                  "format: LBA format %u", lbaf);
+    }
+    if (c.pi || c.mset || c.pil || ses > 1) {
+        return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
+                                  "format: PI, metadata or crypto erase "
+                                  "requested (pi %u mset %u ses %u)",
+                                  c.pi, c.mset, ses);
+    }
+    if (nsid != NVME_NSID_BROADCAST && !nvme_ctrl_ns(n, nsid)) {
+        return nvme_q_guest_error(n, req, NVME_INVALID_NSID,
+                                  "format: namespace 0x%x", nsid);
+    }
+    for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
+        if (n->ns[i] && n->ns[i]->format_req) {
+            return nvme_q_guest_error(n, req, NVME_FORMAT_IN_PROGRESS,
+                                      "format: namespace %u is being "
+                                      "formatted", i);
+        }
+    }
+    /* one extra count so that no erase completes the command early */
+    req->aio_pending = 1;
+    for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
+        if (n->ns[i] && (nsid == NVME_NSID_BROADCAST || nsid == i)) {
+            nvme_admin_format_one(req, n->ns[i], lbaf, ses);
+        }
+    }
+    nvme_admin_format_cb(req, 0);
+    return NVME_NO_COMPLETE;
+}
+
+static uint16_t nvme_admin_get_log(NvmeCtrl *n, NvmeRequest *req)
+{
+    return nvme_log_get(n, req);
+}
+
+static uint16_t nvme_admin_aer(NvmeCtrl *n, NvmeRequest *req)
+{
+    return nvme_log_aer(n, req);
+}
+
+/* ---- dispatch ------------------------------------------------------------ */
+
+static const NvmeAdminCmd nvme_admin_cmds[NVME_ADM_OPCODE_MAX + 1] = {
+    [NVME_ADM_DELETE_SQ] = {
+        "DELETE_SQ", nvme_admin_delete_sq, NVME_EFF_CSUPP },
+    [NVME_ADM_CREATE_SQ] = {
+        "CREATE_SQ", nvme_admin_create_sq, NVME_EFF_CSUPP },
+    [NVME_ADM_GET_LOG_PAGE] = {
+        "GET_LOG_PAGE", nvme_admin_get_log, NVME_EFF_CSUPP },
+    [NVME_ADM_DELETE_CQ] = {
+        "DELETE_CQ", nvme_admin_delete_cq, NVME_EFF_CSUPP },
+    [NVME_ADM_CREATE_CQ] = {
+        "CREATE_CQ", nvme_admin_create_cq, NVME_EFF_CSUPP },
+    [NVME_ADM_IDENTIFY] = {
+        "IDENTIFY", nvme_admin_identify, NVME_EFF_CSUPP },
+    [NVME_ADM_ABORT] = {
+        "ABORT", nvme_admin_abort, NVME_EFF_CSUPP },
+    [NVME_ADM_SET_FEATURES] = {
+        "SET_FEATURES", nvme_admin_set_features,
+        NVME_EFF_CSUPP | NVME_EFF_CCC },
+    [NVME_ADM_GET_FEATURES] = {
+        "GET_FEATURES", nvme_admin_get_features, NVME_EFF_CSUPP },
+    [NVME_ADM_ASYNC_EVENT] = {
+        "ASYNC_EVENT", nvme_admin_aer, NVME_EFF_CSUPP },
+    [NVME_ADM_KEEP_ALIVE] = {
+        "KEEP_ALIVE", nvme_admin_keep_alive, NVME_EFF_CSUPP },
+    [NVME_ADM_FORMAT_NVM] = {
+        "FORMAT_NVM", nvme_admin_format,
+        NVME_EFF_CSUPP | NVME_EFF_LBCC | NVME_EFF_NCC |
+        NVME_EFF_CSE_ALL_NS },
+};
+
+void nvme_admin_init(NvmeCtrl *n)
+{
+    n->kato_timer = aio_timer_new(n->ctx, QEMU_CLOCK_VIRTUAL, SCALE_MS,
+                                  nvme_admin_kato_expired, n);
+    nvme_admin_features_reset(n);
+}
+
+void nvme_admin_fini(NvmeCtrl *n)
+{
+    timer_free(n->kato_timer);
+    n->kato_timer = NULL;
+}
+
+uint32_t nvme_admin_effects(uint8_t opcode)
+{
+    return nvme_admin_cmds[opcode].effects;
+}
+
+const char *nvme_admin_name(uint8_t opcode)
+{
+    return nvme_admin_cmds[opcode].name ?: "unknown";
+}
+
+uint16_t nvme_admin_exec(NvmeCtrl *n, NvmeRequest *req)
+{
+    const NvmeAdminCmd *cmd = &nvme_admin_cmds[req->opcode];
+    uint32_t cdw0 = le32_to_cpu(req->cmd.cdw0);
+
+    trace_nvme_dev_admin_cmd(req->cid, req->opcode,
+                             nvme_admin_name(req->opcode));
+    if (!cmd->exec) {
+        return nvme_q_guest_error(n, req, NVME_INVALID_OPCODE,
+                                  "admin opcode 0x%x", req->opcode);
+    }
+    if (FIELD_EX32(cdw0, NVME_CDW0, FUSE)) {
+        return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
+                                  "fused admin command %s", cmd->name);
+    }
+    /* admin commands use PRPs on PCIe (PCIe Transport 4.1) */
+    if (FIELD_EX32(cdw0, NVME_CDW0, PSDT) != NVME_PSDT_PRP) {
+        return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
+                                  "admin command %s with SGL", cmd->name);
+    }
+    return cmd->exec(n, req);
+}

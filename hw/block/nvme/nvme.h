@@ -1,0 +1,360 @@
+/*
+ * nvqemu NVMe controller: device state shared by the files of this
+ * directory.  Spec layouts live in include/hw/block/nvme/spec.h; this
+ * header holds host-side state only.
+ *
+ * Files and prefixes:
+ *   ctrl.c   nvme_ctrl_   QOM device, PCI function, properties, reset
+ *   regs.c   nvme_regs_   BAR0 registers, CC/CSTS handshake, doorbells
+ *   queue.c  nvme_q_      SQ/CQ objects, the service engine, completion
+ *                         posting, interrupts and coalescing, guest errors
+ *   arb.c    nvme_arb_    arbitration (pure, unit tested)
+ *   admin.c  nvme_admin_  admin command set
+ *   log.c    nvme_log_    log pages, SMART counters, async events
+ *   io.c     nvme_io_     NVM I/O command set
+ *   ns.c     nvme_ns_     the nvme-ns device
+ *   dma.c    nvme_dma_    PRP and SGL walkers (pure, unit tested)
+ *
+ * Copyright (c) 2026 nvqemu authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef HW_BLOCK_NVME_NVME_H
+#define HW_BLOCK_NVME_NVME_H
+
+#include "qemu/queue.h"
+#include "qemu/timer.h"
+#include "qemu/uuid.h"
+#include "hw/pci/pci_device.h"
+#include "hw/block/block.h"
+#include "system/dma.h"
+#include "block/aio.h"
+#include "hw/block/nvme/spec.h"
+#include "hw/block/nvme/arb.h"
+#include "hw/block/nvme/dma.h"
+#include "hw/block/nvme/cmd.h"
+
+#define TYPE_NVME       "nvme"
+#define TYPE_NVME_NS    "nvme-ns"
+#define TYPE_NVME_BUS   "nvme-bus"
+
+OBJECT_DECLARE_SIMPLE_TYPE(NvmeCtrl, NVME)
+OBJECT_DECLARE_SIMPLE_TYPE(NvmeNsDevice, NVME_NS)
+
+typedef struct NvmeSQueue NvmeSQueue;
+typedef struct NvmeCQueue NvmeCQueue;
+typedef struct NvmeRequest NvmeRequest;
+typedef struct NvmeNs NvmeNs;
+
+enum {
+    NVME_MAX_NAMESPACES = 256,
+    NVME_ADMIN_QID      = 0,
+    NVME_ADMIN_QSIZE_MAX = 4096,
+    NVME_ERROR_LOG_ENTRIES = 64,
+    NVME_AER_MAX_QUEUED = 64,
+    NVME_NUM_LBAF       = 2,        /* 512 B and 4 KiB */
+    NVME_TEMPERATURE_K  = 310,      /* composite temperature we report */
+    NVME_TEMP_OVER_DEFAULT_K = 343,
+    NVME_MAX_TICK_BUDGET = 65536,
+};
+
+/* Status returned by a handler that completes later (from an AIO cb) */
+#define NVME_NO_COMPLETE 0xffff
+
+/*
+ * Controller lifecycle (CC.EN / CSTS.RDY / CSTS.SHST / CSTS.CFS).
+ *   DISABLED -> ENABLED      CC.EN 0->1 with valid configuration
+ *   ENABLED  -> DISABLED     CC.EN 1->0 (in-flight I/O drained first)
+ *   ENABLED  -> SHUTDOWN     CC.SHN written (drained and flushed)
+ *   any      -> FATAL        the controller cannot go on (CSTS.CFS=1);
+ *                            only CC.EN 1->0 or a device reset leave it
+ */
+typedef enum NvmeCtrlState {
+    NVME_CTRL_DISABLED,
+    NVME_CTRL_ENABLED,
+    NVME_CTRL_SHUTDOWN,
+    NVME_CTRL_FATAL,
+} NvmeCtrlState;
+
+/* Queue lifecycle: FREE -> ACTIVE (Create) -> FREE (Delete / reset) */
+typedef enum NvmeQueueState {
+    NVME_QUEUE_FREE,
+    NVME_QUEUE_ACTIVE,
+} NvmeQueueState;
+
+/* One outstanding command: its SQE, its data mapping, its completion */
+struct NvmeRequest {
+    NvmeSQueue *sq;
+    NvmeNs *ns;
+    NvmeSqe cmd;                /* copy of the guest SQE (wire order) */
+    uint16_t status;            /* NvmeStatus (+DNR), host order */
+    uint32_t dw0;               /* CQE DW0, host order */
+    uint32_t dw1;
+    uint16_t cid;
+    uint8_t opcode;
+    BlockAIOCB *aiocb;
+    BlockAcctCookie acct;
+    QEMUSGList sg;
+    bool sg_valid;
+    uint64_t slba;              /* first LBA, for the error log */
+    unsigned aio_pending;       /* multi-request commands (DSM, flush) */
+    int aio_ret;
+    void *bounce;               /* compare / verify buffers */
+    void *bounce2;
+    QEMUIOVector iov;
+    uint32_t flags;             /* BDRV_REQ_* for data commands */
+    QTAILQ_ENTRY(NvmeRequest) entry;
+};
+
+/* Submission queue; the engine state (head, tail, pause) is per queue */
+struct NvmeSQueue {
+    NvmeCtrl *ctrl;
+    NvmeQueueState state;
+    uint16_t sqid;
+    uint16_t cqid;
+    uint32_t size;              /* entries (1's based) */
+    uint32_t head;
+    uint32_t tail;              /* last value the guest rang */
+    uint64_t dma_addr;
+    NvmeQprio prio;
+    bool paused;                /* its CQ has no room: wait for the guest */
+    NvmeRequest *reqs;          /* one per entry */
+    QTAILQ_HEAD(, NvmeRequest) free_list;
+    QTAILQ_HEAD(, NvmeRequest) out_list;    /* fetched, not yet completed */
+    QTAILQ_ENTRY(NvmeSQueue) cq_entry;
+};
+
+/* Completion queue */
+struct NvmeCQueue {
+    NvmeCtrl *ctrl;
+    NvmeQueueState state;
+    uint16_t cqid;
+    uint16_t vector;
+    bool ien;
+    uint8_t phase;
+    uint32_t size;
+    uint32_t head;              /* last value the guest rang */
+    uint32_t tail;
+    uint32_t reserved;          /* slots promised to fetched commands */
+    uint64_t dma_addr;
+    QTAILQ_HEAD(, NvmeSQueue) sq_list;
+    QTAILQ_HEAD(, NvmeRequest) done_list;   /* completed, not yet posted */
+};
+
+/* Per interrupt vector coalescing state (Base 5.27.1.7, 5.27.1.8) */
+typedef struct NvmeVector {
+    NvmeCtrl *ctrl;
+    uint16_t index;
+    bool cd;                    /* coalescing disabled for this vector */
+    uint32_t aggregated;        /* entries posted since last interrupt */
+    QEMUTimer *timer;           /* aggregation time */
+    uint64_t fired;             /* interrupts raised, for tracing */
+} NvmeVector;
+
+/* Namespace: an nvme-ns device, or the controller's drive= shorthand */
+typedef struct NvmeNsParams {
+    uint32_t nsid;
+    QemuUUID uuid;
+    uint64_t eui64;
+    bool eui64_set;
+} NvmeNsParams;
+
+struct NvmeNs {
+    BlockConf blkconf;
+    NvmeNsParams params;
+    NvmeCtrl *ctrl;
+    uint8_t lbaf;               /* current LBA format index */
+    uint8_t lbads;              /* log2 of the LBA size */
+    uint64_t nsze;              /* in logical blocks */
+    uint8_t nguid[16];
+    uint8_t eui64[8];
+    QemuUUID uuid;
+    NvmeRequest *format_req;    /* Format NVM in progress */
+    uint8_t format_lbaf;        /* the LBA format it will apply */
+};
+
+/* The nvme-ns device: one namespace on an nvme controller's bus */
+struct NvmeNsDevice {
+    DeviceState parent_obj;
+    NvmeNs ns;
+};
+
+/* Controller properties (user visible, see docs/nvme.md) */
+typedef struct NvmeParams {
+    char *serial;
+    uint32_t max_ioqpairs;
+    uint32_t msix_qsize;
+    uint32_t mqes;
+    uint8_t mdts;
+    uint8_t aerl;
+    uint8_t dstrd;
+    uint32_t tick_ns;           /* service timer period */
+    uint32_t tick_budget;       /* commands per service tick */
+    uint32_t cq_retry_ns;       /* retry period for a full CQ */
+} NvmeParams;
+
+/* Current feature values (host order) */
+typedef struct NvmeFeatures {
+    uint32_t arbitration;
+    uint32_t power_mgmt;
+    uint16_t temp_over;
+    uint16_t temp_under;
+    uint32_t err_recovery;
+    uint32_t num_queues;        /* granted NSQA/NCQA, 0's based */
+    uint32_t irq_coalescing;
+    uint32_t async_event_conf;
+    uint32_t kato;
+    int64_t timestamp_base_ms;  /* host ms at the time of Set */
+    int64_t timestamp_set_at;   /* QEMU_CLOCK_VIRTUAL ms when set */
+    bool timestamp_set;
+    NvmeHostBehavior host_behavior;
+} NvmeFeatures;
+
+/* SMART/health counters (Base Figure 207), host order */
+typedef struct NvmeSmartCounters {
+    uint64_t units_read;        /* 512-byte units */
+    uint64_t units_written;
+    uint64_t host_reads;
+    uint64_t host_writes;
+    uint64_t power_cycles;
+    uint64_t unsafe_shutdowns;
+    uint64_t media_errors;
+    int64_t power_on_start;     /* QEMU_CLOCK_HOST ns */
+} NvmeSmartCounters;
+
+/* An async event waiting for an outstanding AER command */
+typedef struct NvmeAsyncEvent {
+    uint8_t type;
+    uint8_t info;
+    uint8_t lid;
+} NvmeAsyncEvent;
+
+struct NvmeCtrl {
+    PCIDevice parent_obj;
+    MemoryRegion bar0;
+    BusState bus;
+    NvmeParams params;
+    NvmeNs ns0;          /* drive= shorthand, nsid 1 */
+    NvmeNs *ns[NVME_MAX_NAMESPACES + 1];
+
+    /* registers (host order) */
+    uint64_t cap;
+    uint32_t vs;
+    uint32_t intms;
+    uint32_t cc;
+    uint32_t csts;
+    uint32_t aqa;
+    uint64_t asq;
+    uint64_t acq;
+    NvmeCtrlState state;
+    unsigned page_bits;
+
+    /* queues, indexed by queue id; [0] is the admin queue pair */
+    uint32_t num_queues;        /* max_ioqpairs + 1 */
+    NvmeSQueue *sq;
+    NvmeCQueue *cq;
+    NvmeVector *vec;
+
+    /* the engine: the AioContext its timers and BHs run in */
+    AioContext *ctx;
+    QEMUTimer *tick_timer;
+    QEMUTimer *retry_timer;
+    QEMUBH *post_bh;
+    NvmeArb arb;
+    bool intx_level;
+    bool in_tick;               /* guards against nested ticks (drains) */
+
+    NvmeFeatures feat;
+    NvmeSmartCounters smart;
+    QEMUTimer *kato_timer;      /* keep alive timeout */
+    bool temp_warned;           /* temperature event already sent */
+
+    /* asynchronous events */
+    NvmeRequest *aer_reqs[256];
+    unsigned aer_outstanding;
+    NvmeAsyncEvent aer_queue[NVME_AER_MAX_QUEUED];
+    unsigned aer_queued;
+    uint8_t aer_masked;         /* event types awaiting a log read */
+
+    /* logs */
+    NvmeErrorLogEntry errlog[NVME_ERROR_LOG_ENTRIES];
+    uint64_t error_count;
+    uint32_t changed_ns[NVME_CHANGED_NS_MAX];
+    unsigned changed_ns_count;
+};
+
+/* ctrl.c */
+NvmeNs *nvme_ctrl_ns(NvmeCtrl *n, uint32_t nsid);
+bool nvme_ctrl_attach_ns(NvmeCtrl *n, NvmeNs *ns, Error **errp);
+void nvme_ctrl_update_irq(NvmeCtrl *n);
+void nvme_ctrl_drain(NvmeCtrl *n);
+
+/* regs.c */
+extern const MemoryRegionOps nvme_regs_ops;
+void nvme_regs_reset(NvmeCtrl *n);
+void nvme_regs_disable(NvmeCtrl *n, bool post_completions);
+void nvme_regs_fatal(NvmeCtrl *n, const char *why);
+
+/* queue.c */
+void nvme_q_init(NvmeCtrl *n);
+bool nvme_q_is_ram(NvmeCtrl *n, uint64_t addr, uint64_t len);
+void nvme_q_fini(NvmeCtrl *n);
+uint16_t nvme_q_sq_create(NvmeCtrl *n, uint16_t sqid, uint16_t cqid,
+                          uint64_t addr, uint32_t size, NvmeQprio prio);
+void nvme_q_sq_delete(NvmeCtrl *n, uint16_t sqid, bool post);
+uint16_t nvme_q_cq_create(NvmeCtrl *n, uint16_t cqid, uint64_t addr,
+                          uint32_t size, uint16_t vector, bool ien);
+void nvme_q_cq_delete(NvmeCtrl *n, uint16_t cqid);
+void nvme_q_delete_all(NvmeCtrl *n, bool post);
+void nvme_q_kick(NvmeCtrl *n);
+void nvme_q_complete(NvmeRequest *req);
+void nvme_q_post_all(NvmeCtrl *n);
+void nvme_q_vector_reset(NvmeCtrl *n);
+void nvme_q_cq_head_moved(NvmeCtrl *n, NvmeCQueue *cq);
+uint16_t nvme_q_guest_error(NvmeCtrl *n, NvmeRequest *req, uint16_t status,
+                            const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+uint16_t nvme_q_map_data(NvmeRequest *req, uint64_t len);
+uint16_t nvme_q_to_guest(NvmeRequest *req, const void *buf, uint64_t len);
+uint16_t nvme_q_from_guest(NvmeRequest *req, void *buf, uint64_t len);
+void nvme_q_req_release(NvmeRequest *req);
+
+/* admin.c */
+uint16_t nvme_admin_exec(NvmeCtrl *n, NvmeRequest *req);
+uint32_t nvme_admin_effects(uint8_t opcode);
+const char *nvme_admin_name(uint8_t opcode);
+void nvme_admin_features_reset(NvmeCtrl *n);
+void nvme_admin_init(NvmeCtrl *n);
+void nvme_admin_fini(NvmeCtrl *n);
+
+/* log.c */
+uint16_t nvme_log_get(NvmeCtrl *n, NvmeRequest *req);
+void nvme_log_error(NvmeCtrl *n, NvmeRequest *req);
+void nvme_log_event(NvmeCtrl *n, uint8_t type, uint8_t info, uint8_t lid);
+uint16_t nvme_log_aer(NvmeCtrl *n, NvmeRequest *req);
+void nvme_log_aer_reset(NvmeCtrl *n);
+void nvme_log_check_temperature(NvmeCtrl *n);
+void nvme_log_ns_changed(NvmeCtrl *n, uint32_t nsid);
+
+/* io.c */
+uint16_t nvme_io_exec(NvmeCtrl *n, NvmeRequest *req);
+uint32_t nvme_io_effects(uint8_t opcode);
+const char *nvme_io_name(uint8_t opcode);
+void nvme_io_cancel(NvmeRequest *req);
+
+/* ns.c */
+bool nvme_ns_setup(NvmeNs *ns, NvmeCtrl *n, Error **errp);
+void nvme_ns_derive_ids(NvmeNs *ns, const char *serial);
+void nvme_ns_set_write_cache(NvmeNs *ns, bool enable);
+bool nvme_ns_write_cache(NvmeNs *ns);
+void nvme_ns_identify(NvmeNs *ns, NvmeIdNs *id);
+uint16_t nvme_ns_format(NvmeNs *ns, uint8_t lbaf);
+void nvme_ns_drain(NvmeNs *ns);
+void nvme_ns_flush_sync(NvmeNs *ns);
+
+static inline uint16_t nvme_sc(uint16_t status)
+{
+    return status & ~NVME_STATUS_DNR;
+}
+
+#endif /* HW_BLOCK_NVME_NVME_H */

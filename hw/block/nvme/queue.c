@@ -1,0 +1,697 @@
+/*
+ * NVMe queues and the service engine (NVMe Base Specification 2.0c
+ * sections 3.3 and 3.4).
+ *
+ * Doorbell writes only record the new SQ tail or CQ head and arm the
+ * service timer.  A service tick asks the arbiter for the next SQ and
+ * fetches commands from it, at most params.tick_budget commands per tick,
+ * and re-arms itself while any SQ still has work.  A command is fetched
+ * only when its CQ has a slot for its completion (cq->reserved counts the
+ * promised slots), so a completion is never dropped: when the CQ is full
+ * the SQ is paused and retried on a short timer and on the CQ head
+ * doorbell.  Completions are queued on their CQ and posted in batches by
+ * one bottom half, followed by at most one interrupt per vector, subject
+ * to interrupt coalescing (Set Features 08h/09h).
+ *
+ * Everything here runs in n->ctx (the main loop's AioContext for now),
+ * with the BQL held.
+ *
+ * Copyright (c) 2026 nvqemu authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "qemu/main-loop.h"
+#include "hw/pci/msix.h"
+#include "exec/memory.h"
+#include "system/block-backend.h"
+#include "nvme.h"
+#include "trace.h"
+
+/* Base 4.1.3 */
+#define NVME_SQE_SIZE sizeof(NvmeSqe)
+#define NVME_CQE_SIZE sizeof(NvmeCqe)
+
+static NvmeCQueue *nvme_q_cq_of(NvmeSQueue *sq)
+{
+    return &sq->ctrl->cq[sq->cqid];
+}
+
+static uint32_t nvme_q_cq_used(NvmeCQueue *cq)
+{
+    return (cq->tail + cq->size - cq->head) % cq->size;
+}
+
+/* Slots left for completions not yet promised to a fetched command */
+static uint32_t nvme_q_cq_room(NvmeCQueue *cq)
+{
+    uint32_t busy = nvme_q_cq_used(cq) + cq->reserved;
+
+    return busy >= cq->size - 1 ? 0 : cq->size - 1 - busy;
+}
+
+/*
+ * Guest memory the controller DMAs to must be RAM: a queue or data buffer
+ * placed over an MMIO region (our own BAR0 included) is refused, so that
+ * no DMA of ours can re-enter the device.
+ */
+bool nvme_q_is_ram(NvmeCtrl *n, uint64_t addr, uint64_t len)
+{
+    AddressSpace *as = pci_get_address_space(PCI_DEVICE(n));
+    MemoryRegion *mr;
+    hwaddr xlat, l = len;
+
+    if (!len || addr + len < addr) {
+        return false;
+    }
+    RCU_READ_LOCK_GUARD();
+    mr = address_space_translate(as, addr, &xlat, &l, true,
+                                 MEMTXATTRS_UNSPECIFIED);
+    return l >= len && memory_region_is_ram(mr);
+}
+
+/*
+ * Timer callbacks are not guarded by the memory core like MMIO handlers
+ * and BHs: engage the device's re-entrancy guard ourselves, so that an
+ * MSI-X message or DMA aimed at our own BAR is blocked, not dispatched.
+ */
+static bool nvme_q_guard_enter(NvmeCtrl *n)
+{
+    MemReentrancyGuard *g = &DEVICE(n)->mem_reentrancy_guard;
+    bool was = g->engaged_in_io;
+
+    g->engaged_in_io = true;
+    return was;
+}
+
+static void nvme_q_guard_leave(NvmeCtrl *n, bool was)
+{
+    DEVICE(n)->mem_reentrancy_guard.engaged_in_io = was;
+}
+
+/* ---- guest errors ------------------------------------------------------ */
+
+uint16_t nvme_q_guest_error(NvmeCtrl *n, NvmeRequest *req, uint16_t status,
+                            const char *fmt, ...)
+{
+    g_autofree char *msg = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    trace_nvme_dev_guest_error(req ? req->sq->sqid : 0, req ? req->cid : 0,
+                           nvme_sc(status), msg);
+    qemu_log_mask(LOG_GUEST_ERROR, "nvme %s: %s (status 0x%x)\n",
+                  n->params.serial, msg, nvme_sc(status));
+    return status | NVME_STATUS_DNR;
+}
+
+/* ---- data pointers ------------------------------------------------------ */
+
+typedef struct NvmeQDma {
+    NvmeRequest *req;
+    AddressSpace *as;
+    bool bad;
+} NvmeQDma;
+
+static bool nvme_q_dma_read(void *opaque, uint64_t addr, void *buf,
+                            uint64_t len)
+{
+    NvmeQDma *d = opaque;
+
+    return dma_memory_read(d->as, addr, buf, len,
+                           MEMTXATTRS_UNSPECIFIED) == MEMTX_OK;
+}
+
+static void nvme_q_dma_add(void *opaque, uint64_t addr, uint64_t len)
+{
+    NvmeQDma *d = opaque;
+
+    if (!nvme_q_is_ram(d->req->sq->ctrl, addr, len)) {
+        d->bad = true;
+        return;
+    }
+    qemu_sglist_add(&d->req->sg, addr, len);
+}
+
+uint16_t nvme_q_map_data(NvmeRequest *req, uint64_t len)
+{
+    NvmeCtrl *n = req->sq->ctrl;
+    PCIDevice *pci = PCI_DEVICE(n);
+    uint32_t cdw0 = le32_to_cpu(req->cmd.cdw0);
+    NvmeQDma d = { .req = req, .as = pci_get_address_space(pci) };
+    NvmeDmaOps ops = {
+        .read = nvme_q_dma_read, .add = nvme_q_dma_add, .opaque = &d,
+    };
+    uint16_t status;
+
+    g_assert(!req->sg_valid);
+    qemu_sglist_init(&req->sg, DEVICE(n), 4, d.as);
+    req->sg_valid = true;
+    if (FIELD_EX32(cdw0, NVME_CDW0, PSDT) == NVME_PSDT_PRP) {
+        status = nvme_dma_prp(le64_to_cpu(req->cmd.dptr[0]),
+                              le64_to_cpu(req->cmd.dptr[1]), len,
+                              n->page_bits, &ops);
+    } else {
+        status = nvme_dma_sgl(req->cmd.dptr, len, &ops);
+    }
+    if (!status && d.bad) {
+        status = NVME_DATA_TRANSFER_ERROR;
+    }
+    if (status) {
+        return nvme_q_guest_error(n, req, status,
+                                  "data pointer for %" PRIu64 " bytes "
+                                  "rejected", len);
+    }
+    return NVME_SUCCESS;
+}
+
+uint16_t nvme_q_to_guest(NvmeRequest *req, const void *buf, uint64_t len)
+{
+    uint16_t status = nvme_q_map_data(req, len);
+
+    if (status) {
+        return status;
+    }
+    if (dma_buf_read((void *)buf, len, NULL, &req->sg,
+                     MEMTXATTRS_UNSPECIFIED) != MEMTX_OK) {
+        return nvme_q_guest_error(req->sq->ctrl, req,
+                                  NVME_DATA_TRANSFER_ERROR,
+                                  "write to guest memory failed");
+    }
+    return NVME_SUCCESS;
+}
+
+uint16_t nvme_q_from_guest(NvmeRequest *req, void *buf, uint64_t len)
+{
+    uint16_t status = nvme_q_map_data(req, len);
+
+    if (status) {
+        return status;
+    }
+    if (dma_buf_write(buf, len, NULL, &req->sg,
+                      MEMTXATTRS_UNSPECIFIED) != MEMTX_OK) {
+        return nvme_q_guest_error(req->sq->ctrl, req,
+                                  NVME_DATA_TRANSFER_ERROR,
+                                  "read from guest memory failed");
+    }
+    return NVME_SUCCESS;
+}
+
+void nvme_q_req_release(NvmeRequest *req)
+{
+    NvmeSQueue *sq = req->sq;
+
+    if (req->sg_valid) {
+        qemu_sglist_destroy(&req->sg);
+        req->sg_valid = false;
+    }
+    if (req->iov.nalloc) {
+        qemu_iovec_destroy(&req->iov);
+    }
+    g_free(req->bounce);
+    g_free(req->bounce2);
+    req->bounce = req->bounce2 = NULL;
+    req->aiocb = NULL;
+    QTAILQ_INSERT_TAIL(&sq->free_list, req, entry);
+}
+
+/* ---- interrupts --------------------------------------------------------- */
+
+static void nvme_q_fire(NvmeCtrl *n, uint16_t vector)
+{
+    NvmeVector *v = &n->vec[vector];
+
+    v->aggregated = 0;
+    timer_del(v->timer);
+    v->fired++;
+    trace_nvme_dev_irq_msix(vector, v->fired);
+    msix_notify(PCI_DEVICE(n), vector);
+}
+
+static void nvme_q_notify(NvmeCtrl *n, NvmeCQueue *cq, uint32_t posted)
+{
+    NvmeVector *v;
+    uint32_t thr, time;
+
+    if (!cq->ien) {
+        return;
+    }
+    if (!msix_enabled(PCI_DEVICE(n))) {
+        nvme_ctrl_update_irq(n);
+        return;
+    }
+    v = &n->vec[cq->vector];
+    thr = FIELD_EX32(n->feat.irq_coalescing, NVME_FEAT_IRQC, THR) + 1;
+    time = FIELD_EX32(n->feat.irq_coalescing, NVME_FEAT_IRQC, TIME);
+    /* coalescing never applies to the admin CQ (Base 5.27.1.7) */
+    if (cq->cqid == NVME_ADMIN_QID || v->cd || time == 0) {
+        nvme_q_fire(n, cq->vector);
+        return;
+    }
+    v->aggregated += posted;
+    if (v->aggregated >= thr) {
+        nvme_q_fire(n, cq->vector);
+    } else if (!timer_pending(v->timer)) {
+        timer_mod(v->timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
+                  (int64_t)time * NVME_IRQC_TIME_UNIT_NS);
+    }
+}
+
+/* ---- completion posting ------------------------------------------------- */
+
+void nvme_q_complete(NvmeRequest *req)
+{
+    NvmeCtrl *n = req->sq->ctrl;
+    NvmeCQueue *cq = nvme_q_cq_of(req->sq);
+
+    trace_nvme_dev_complete(req->sq->sqid, req->cid, req->opcode,
+                        nvme_sc(req->status), req->dw0);
+    if (nvme_sc(req->status) != NVME_SUCCESS) {
+        nvme_log_error(n, req);
+    }
+    QTAILQ_REMOVE(&req->sq->out_list, req, entry);
+    QTAILQ_INSERT_TAIL(&cq->done_list, req, entry);
+    qemu_bh_schedule(n->post_bh);
+}
+
+static uint32_t nvme_q_cq_post(NvmeCtrl *n, NvmeCQueue *cq)
+{
+    PCIDevice *pci = PCI_DEVICE(n);
+    uint32_t posted = 0;
+    NvmeRequest *req;
+
+    while ((req = QTAILQ_FIRST(&cq->done_list))) {
+        NvmeSQueue *sq = req->sq;
+        NvmeCqe cqe;
+
+        if ((cq->tail + 1) % cq->size == cq->head) {
+            /* only reachable if a queue was reset under us; retry later */
+            break;
+        }
+        cqe = (NvmeCqe) {
+            .dw0 = cpu_to_le32(req->dw0),
+            .dw1 = cpu_to_le32(req->dw1),
+            .sqhd = cpu_to_le16(sq->head),
+            .sqid = cpu_to_le16(sq->sqid),
+            .cid = cpu_to_le16(req->cid),
+            .status = cpu_to_le16((req->status << 1) | cq->phase),
+        };
+        if (pci_dma_write(pci, cq->dma_addr + cq->tail * NVME_CQE_SIZE,
+                          &cqe, sizeof(cqe)) != MEMTX_OK) {
+            nvme_regs_fatal(n, "completion queue write failed");
+            return posted;
+        }
+        QTAILQ_REMOVE(&cq->done_list, req, entry);
+        if (cq->reserved) {
+            cq->reserved--;
+        }
+        cq->tail++;
+        if (cq->tail == cq->size) {
+            cq->tail = 0;
+            cq->phase ^= 1;
+        }
+        posted++;
+        nvme_q_req_release(req);
+    }
+    return posted;
+}
+
+void nvme_q_post_all(NvmeCtrl *n)
+{
+    for (uint32_t i = 0; i < n->num_queues; i++) {
+        NvmeCQueue *cq = &n->cq[i];
+        uint32_t posted;
+
+        if (cq->state != NVME_QUEUE_ACTIVE ||
+            QTAILQ_EMPTY(&cq->done_list)) {
+            continue;
+        }
+        posted = nvme_q_cq_post(n, cq);
+        if (posted) {
+            trace_nvme_dev_cq_post(cq->cqid, posted, cq->tail);
+            nvme_q_notify(n, cq, posted);
+        }
+        if (n->state == NVME_CTRL_FATAL) {
+            return;
+        }
+    }
+}
+
+static void nvme_q_post_bh(void *opaque)
+{
+    NvmeCtrl *n = opaque;
+
+    nvme_q_post_all(n);
+    /* freed slots may let paused SQs go on */
+    nvme_q_kick(n);
+}
+
+/* ---- the service engine -------------------------------------------------- */
+
+static bool nvme_q_sq_ready(void *opaque, uint16_t qid)
+{
+    NvmeCtrl *n = opaque;
+    NvmeSQueue *sq = &n->sq[qid];
+
+    if (sq->state != NVME_QUEUE_ACTIVE || sq->head == sq->tail) {
+        return false;
+    }
+    if (!nvme_q_cq_room(nvme_q_cq_of(sq)) || QTAILQ_EMPTY(&sq->free_list)) {
+        if (!sq->paused) {
+            sq->paused = true;
+            trace_nvme_dev_sq_paused(sq->sqid, sq->cqid);
+        }
+        return false;
+    }
+    sq->paused = false;
+    return true;
+}
+
+static void nvme_q_fetch(NvmeCtrl *n, NvmeSQueue *sq)
+{
+    NvmeRequest *req = QTAILQ_FIRST(&sq->free_list);
+    uint64_t addr = sq->dma_addr + (uint64_t)sq->head * NVME_SQE_SIZE;
+    uint16_t status;
+
+    if (pci_dma_read(PCI_DEVICE(n), addr, &req->cmd, sizeof(req->cmd)) !=
+        MEMTX_OK) {
+        nvme_regs_fatal(n, "submission queue read failed");
+        return;
+    }
+    QTAILQ_REMOVE(&sq->free_list, req, entry);
+    QTAILQ_INSERT_TAIL(&sq->out_list, req, entry);
+    sq->head = (sq->head + 1) % sq->size;
+    nvme_q_cq_of(sq)->reserved++;
+
+    req->ns = NULL;
+    req->status = NVME_SUCCESS;
+    req->dw0 = req->dw1 = 0;
+    req->cid = FIELD_EX32(le32_to_cpu(req->cmd.cdw0), NVME_CDW0, CID);
+    req->opcode = FIELD_EX32(le32_to_cpu(req->cmd.cdw0), NVME_CDW0, OPC);
+    req->slba = 0;
+    req->aio_pending = 0;
+    req->aio_ret = 0;
+    req->flags = 0;
+
+    status = sq->sqid == NVME_ADMIN_QID ? nvme_admin_exec(n, req)
+                                        : nvme_io_exec(n, req);
+    if (status != NVME_NO_COMPLETE) {
+        req->status = status;
+        nvme_q_complete(req);
+    }
+}
+
+static bool nvme_q_any_ready(NvmeCtrl *n, bool *paused)
+{
+    bool ready = false;
+
+    *paused = false;
+    for (uint32_t i = 0; i < n->num_queues; i++) {
+        if (nvme_q_sq_ready(n, i)) {
+            ready = true;
+        }
+        *paused |= n->sq[i].state == NVME_QUEUE_ACTIVE && n->sq[i].paused;
+    }
+    return ready;
+}
+
+static void nvme_q_serve(NvmeCtrl *n)
+{
+    uint32_t budget = n->params.tick_budget;
+    uint32_t served = 0;
+    bool paused;
+
+    if (n->state != NVME_CTRL_ENABLED) {
+        return;
+    }
+    if (n->in_tick) {
+        /*
+         * A command drained the block layer from inside a tick; the outer
+         * tick re-arms the timer when it ends if work remains.
+         */
+        return;
+    }
+    n->in_tick = true;
+    while (served < budget && n->state == NVME_CTRL_ENABLED) {
+        uint16_t qid;
+        unsigned max, taken = 0;
+
+        if (!nvme_arb_next(&n->arb, nvme_q_sq_ready, n, &qid, &max)) {
+            break;
+        }
+        max = MIN(max, budget - served);
+        while (taken < max && n->state == NVME_CTRL_ENABLED &&
+               nvme_q_sq_ready(n, qid)) {
+            nvme_q_fetch(n, &n->sq[qid]);
+            taken++;
+        }
+        nvme_arb_charge(&n->arb, taken);
+        served += taken;
+    }
+    n->in_tick = false;
+    trace_nvme_dev_tick(served);
+    nvme_q_post_all(n);
+    if (n->state != NVME_CTRL_ENABLED) {
+        return;
+    }
+    if (nvme_q_any_ready(n, &paused)) {
+        timer_mod(n->tick_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
+                  n->params.tick_ns);
+    }
+    if (paused && !timer_pending(n->retry_timer)) {
+        timer_mod(n->retry_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
+                  n->params.cq_retry_ns);
+    }
+}
+
+static void nvme_q_tick(void *opaque)
+{
+    NvmeCtrl *n = opaque;
+    bool guard = nvme_q_guard_enter(n);
+
+    nvme_q_serve(n);
+    nvme_q_guard_leave(n, guard);
+}
+
+static void nvme_q_retry(void *opaque)
+{
+    NvmeCtrl *n = opaque;
+    bool guard = nvme_q_guard_enter(n);
+
+    nvme_q_post_all(n);
+    nvme_q_kick(n);
+    nvme_q_guard_leave(n, guard);
+}
+
+void nvme_q_kick(NvmeCtrl *n)
+{
+    if (n->state != NVME_CTRL_ENABLED || timer_pending(n->tick_timer)) {
+        return;
+    }
+    timer_mod(n->tick_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
+              n->params.tick_ns);
+}
+
+void nvme_q_cq_head_moved(NvmeCtrl *n, NvmeCQueue *cq)
+{
+    NvmeSQueue *sq;
+
+    if (!msix_enabled(PCI_DEVICE(n))) {
+        nvme_ctrl_update_irq(n);
+    }
+    if (!QTAILQ_EMPTY(&cq->done_list)) {
+        qemu_bh_schedule(n->post_bh);
+    }
+    QTAILQ_FOREACH(sq, &cq->sq_list, cq_entry) {
+        if (sq->paused) {
+            nvme_q_kick(n);
+            break;
+        }
+    }
+}
+
+/* ---- queue objects ------------------------------------------------------ */
+
+uint16_t nvme_q_cq_create(NvmeCtrl *n, uint16_t cqid, uint64_t addr,
+                          uint32_t size, uint16_t vector, bool ien)
+{
+    NvmeCQueue *cq = &n->cq[cqid];
+
+    g_assert(cq->state == NVME_QUEUE_FREE);
+    *cq = (NvmeCQueue) {
+        .ctrl = n, .state = NVME_QUEUE_ACTIVE, .cqid = cqid,
+        .vector = vector, .ien = ien, .phase = 1, .size = size,
+        .dma_addr = addr,
+    };
+    QTAILQ_INIT(&cq->sq_list);
+    QTAILQ_INIT(&cq->done_list);
+    if (msix_present(PCI_DEVICE(n))) {
+        msix_vector_use(PCI_DEVICE(n), vector);
+    }
+    trace_nvme_dev_cq_create(cqid, size, vector, ien);
+    return NVME_SUCCESS;
+}
+
+void nvme_q_cq_delete(NvmeCtrl *n, uint16_t cqid)
+{
+    NvmeCQueue *cq = &n->cq[cqid];
+    NvmeRequest *req, *next;
+
+    if (cq->state != NVME_QUEUE_ACTIVE) {
+        return;
+    }
+    /* completions nobody can receive any more */
+    QTAILQ_FOREACH_SAFE(req, &cq->done_list, entry, next) {
+        QTAILQ_REMOVE(&cq->done_list, req, entry);
+        nvme_q_req_release(req);
+    }
+    if (msix_present(PCI_DEVICE(n))) {
+        msix_vector_unuse(PCI_DEVICE(n), cq->vector);
+    }
+    cq->state = NVME_QUEUE_FREE;
+    trace_nvme_dev_cq_delete(cqid);
+}
+
+uint16_t nvme_q_sq_create(NvmeCtrl *n, uint16_t sqid, uint16_t cqid,
+                          uint64_t addr, uint32_t size, NvmeQprio prio)
+{
+    NvmeSQueue *sq = &n->sq[sqid];
+
+    g_assert(sq->state == NVME_QUEUE_FREE);
+    *sq = (NvmeSQueue) {
+        .ctrl = n, .state = NVME_QUEUE_ACTIVE, .sqid = sqid, .cqid = cqid,
+        .size = size, .dma_addr = addr, .prio = prio,
+    };
+    QTAILQ_INIT(&sq->free_list);
+    QTAILQ_INIT(&sq->out_list);
+    sq->reqs = g_new0(NvmeRequest, size);
+    for (uint32_t i = 0; i < size; i++) {
+        sq->reqs[i].sq = sq;
+        QTAILQ_INSERT_TAIL(&sq->free_list, &sq->reqs[i], entry);
+    }
+    QTAILQ_INSERT_TAIL(&n->cq[cqid].sq_list, sq, cq_entry);
+    nvme_arb_add(&n->arb, sqid, sqid == NVME_ADMIN_QID ? NVME_ARB_ADMIN
+                                                       : prio);
+    trace_nvme_dev_sq_create(sqid, cqid, size, prio);
+    return NVME_SUCCESS;
+}
+
+/*
+ * Delete an SQ: its in-flight commands finish first (we wait for the
+ * block layer rather than cancel, so no write is left half done) and, when
+ * @post, their completions are posted before the queue goes away
+ * (Base 5.6).
+ */
+void nvme_q_sq_delete(NvmeCtrl *n, uint16_t sqid, bool post)
+{
+    NvmeSQueue *sq = &n->sq[sqid];
+    NvmeCQueue *cq;
+    NvmeRequest *req, *next;
+
+    if (sq->state != NVME_QUEUE_ACTIVE) {
+        return;
+    }
+    cq = nvme_q_cq_of(sq);
+    if (!QTAILQ_EMPTY(&sq->out_list)) {
+        nvme_ctrl_drain(n);
+    }
+    /* what is left holds no I/O (an AER): it ends as aborted */
+    while ((req = QTAILQ_FIRST(&sq->out_list))) {
+        req->status = NVME_ABORTED_SQ_DELETION;
+        nvme_q_complete(req);
+    }
+    if (post) {
+        nvme_q_post_all(n);
+    }
+    /* whatever could not be posted is dropped with the queue */
+    QTAILQ_FOREACH_SAFE(req, &cq->done_list, entry, next) {
+        if (req->sq == sq) {
+            QTAILQ_REMOVE(&cq->done_list, req, entry);
+            if (cq->reserved) {
+                cq->reserved--;
+            }
+            nvme_q_req_release(req);
+        }
+    }
+    nvme_arb_remove(&n->arb, sqid);
+    QTAILQ_REMOVE(&cq->sq_list, sq, cq_entry);
+    g_free(sq->reqs);
+    sq->reqs = NULL;
+    sq->state = NVME_QUEUE_FREE;
+    trace_nvme_dev_sq_delete(sqid);
+}
+
+void nvme_q_delete_all(NvmeCtrl *n, bool post)
+{
+    for (uint32_t i = n->num_queues; i-- > 0;) {
+        nvme_q_sq_delete(n, i, post);
+    }
+    for (uint32_t i = n->num_queues; i-- > 0;) {
+        nvme_q_cq_delete(n, i);
+    }
+    timer_del(n->tick_timer);
+    timer_del(n->retry_timer);
+}
+
+/* ---- setup -------------------------------------------------------------- */
+
+static void nvme_q_vector_timer(void *opaque)
+{
+    NvmeVector *v = opaque;
+    bool guard = nvme_q_guard_enter(v->ctrl);
+
+    if (v->aggregated) {
+        nvme_q_fire(v->ctrl, v->index);
+    }
+    nvme_q_guard_leave(v->ctrl, guard);
+}
+
+void nvme_q_vector_reset(NvmeCtrl *n)
+{
+    for (uint32_t i = 0; i < n->params.msix_qsize; i++) {
+        n->vec[i].cd = false;
+        n->vec[i].aggregated = 0;
+        timer_del(n->vec[i].timer);
+    }
+}
+
+void nvme_q_init(NvmeCtrl *n)
+{
+    n->ctx = qemu_get_aio_context();
+    n->num_queues = n->params.max_ioqpairs + 1;
+    n->sq = g_new0(NvmeSQueue, n->num_queues);
+    n->cq = g_new0(NvmeCQueue, n->num_queues);
+    n->vec = g_new0(NvmeVector, n->params.msix_qsize);
+    for (uint32_t i = 0; i < n->params.msix_qsize; i++) {
+        n->vec[i].ctrl = n;
+        n->vec[i].index = i;
+        n->vec[i].timer = aio_timer_new(n->ctx, QEMU_CLOCK_VIRTUAL, SCALE_NS,
+                                        nvme_q_vector_timer, &n->vec[i]);
+    }
+    nvme_arb_init(&n->arb, n->num_queues);
+    n->tick_timer = aio_timer_new(n->ctx, QEMU_CLOCK_VIRTUAL, SCALE_NS,
+                                  nvme_q_tick, n);
+    n->retry_timer = aio_timer_new(n->ctx, QEMU_CLOCK_VIRTUAL, SCALE_NS,
+                                   nvme_q_retry, n);
+    n->post_bh = aio_bh_new_guarded(n->ctx, nvme_q_post_bh, n,
+                                    &DEVICE(n)->mem_reentrancy_guard);
+}
+
+void nvme_q_fini(NvmeCtrl *n)
+{
+    nvme_q_delete_all(n, false);
+    for (uint32_t i = 0; i < n->params.msix_qsize; i++) {
+        timer_free(n->vec[i].timer);
+    }
+    timer_free(n->tick_timer);
+    timer_free(n->retry_timer);
+    qemu_bh_delete(n->post_bh);
+    nvme_arb_fini(&n->arb);
+    g_free(n->vec);
+    g_free(n->sq);
+    g_free(n->cq);
+}

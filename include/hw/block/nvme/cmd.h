@@ -1,0 +1,233 @@
+/*
+ * NVMe command decoders: the command dwords of an SQE (wire order) to
+ * host-order structs, one per command.  Pure and inline so that every
+ * handler parses the same way and the unit tests check the field layout
+ * against the NVMe Base Specification 2.0c and NVM Command Set 1.0c.
+ *
+ * Copyright (c) 2026 nvqemu authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef HW_BLOCK_NVME_CMD_H
+#define HW_BLOCK_NVME_CMD_H
+
+#include "qemu/bswap.h"
+#include "hw/block/nvme/spec.h"
+
+/* Command dword @idx (0..15) of an SQE, host order */
+static inline uint32_t nvme_sqe_dw(const NvmeSqe *sqe, unsigned idx)
+{
+    return ldl_le_p((const uint8_t *)sqe + 4 * idx);
+}
+
+/* Read, Write, Compare, Verify, Write Zeroes: NVM Figures 43, 52, 60 */
+typedef struct NvmeCmdRange {
+    uint64_t slba;
+    uint32_t nlb;               /* 1's based */
+    bool fua;
+    bool lr;
+    bool deac;
+} NvmeCmdRange;
+
+static inline NvmeCmdRange nvme_cmd_range(const NvmeSqe *sqe)
+{
+    uint32_t dw12 = nvme_sqe_dw(sqe, 12);
+
+    return (NvmeCmdRange) {
+        .slba = (uint64_t)nvme_sqe_dw(sqe, 11) << 32 | nvme_sqe_dw(sqe, 10),
+        .nlb = FIELD_EX32(dw12, NVME_RW_DW12, NLB) + 1,
+        .fua = FIELD_EX32(dw12, NVME_RW_DW12, FUA),
+        .lr = FIELD_EX32(dw12, NVME_RW_DW12, LR),
+        .deac = FIELD_EX32(dw12, NVME_RW_DW12, DEAC),
+    };
+}
+
+/* Create I/O Completion Queue: Base Figures 149-151 */
+typedef struct NvmeCmdCreateCq {
+    uint16_t qid;
+    uint32_t qsize;             /* 1's based */
+    bool pc;
+    bool ien;
+    uint16_t iv;
+    uint64_t prp1;
+} NvmeCmdCreateCq;
+
+static inline NvmeCmdCreateCq nvme_cmd_create_cq(const NvmeSqe *sqe)
+{
+    uint32_t dw10 = nvme_sqe_dw(sqe, 10), dw11 = nvme_sqe_dw(sqe, 11);
+
+    return (NvmeCmdCreateCq) {
+        .qid = FIELD_EX32(dw10, NVME_CREATEQ_DW10, QID),
+        .qsize = FIELD_EX32(dw10, NVME_CREATEQ_DW10, QSIZE) + 1,
+        .pc = FIELD_EX32(dw11, NVME_CREATECQ_DW11, PC),
+        .ien = FIELD_EX32(dw11, NVME_CREATECQ_DW11, IEN),
+        .iv = FIELD_EX32(dw11, NVME_CREATECQ_DW11, IV),
+        .prp1 = ldq_le_p((const uint8_t *)sqe + offsetof(NvmeSqe, dptr)),
+    };
+}
+
+/* Create I/O Submission Queue: Base Figures 153-155 */
+typedef struct NvmeCmdCreateSq {
+    uint16_t qid;
+    uint32_t qsize;             /* 1's based */
+    bool pc;
+    uint8_t qprio;
+    uint16_t cqid;
+    uint64_t prp1;
+} NvmeCmdCreateSq;
+
+static inline NvmeCmdCreateSq nvme_cmd_create_sq(const NvmeSqe *sqe)
+{
+    uint32_t dw10 = nvme_sqe_dw(sqe, 10), dw11 = nvme_sqe_dw(sqe, 11);
+
+    return (NvmeCmdCreateSq) {
+        .qid = FIELD_EX32(dw10, NVME_CREATEQ_DW10, QID),
+        .qsize = FIELD_EX32(dw10, NVME_CREATEQ_DW10, QSIZE) + 1,
+        .pc = FIELD_EX32(dw11, NVME_CREATESQ_DW11, PC),
+        .qprio = FIELD_EX32(dw11, NVME_CREATESQ_DW11, QPRIO),
+        .cqid = FIELD_EX32(dw11, NVME_CREATESQ_DW11, CQID),
+        .prp1 = ldq_le_p((const uint8_t *)sqe + offsetof(NvmeSqe, dptr)),
+    };
+}
+
+/* Get Log Page: Base Figures 197-201 */
+typedef struct NvmeCmdGetLog {
+    uint8_t lid;
+    uint8_t lsp;
+    bool rae;
+    uint64_t len;               /* bytes, from the 0's based NUMD */
+    uint64_t offset;
+    uint16_t lsi;
+    uint8_t csi;
+} NvmeCmdGetLog;
+
+static inline NvmeCmdGetLog nvme_cmd_get_log(const NvmeSqe *sqe)
+{
+    uint32_t dw10 = nvme_sqe_dw(sqe, 10), dw11 = nvme_sqe_dw(sqe, 11);
+    uint64_t numd = (uint64_t)FIELD_EX32(dw11, NVME_GETLOG_DW11, NUMDU) << 16 |
+                    FIELD_EX32(dw10, NVME_GETLOG_DW10, NUMDL);
+
+    return (NvmeCmdGetLog) {
+        .lid = FIELD_EX32(dw10, NVME_GETLOG_DW10, LID),
+        .lsp = FIELD_EX32(dw10, NVME_GETLOG_DW10, LSP),
+        .rae = FIELD_EX32(dw10, NVME_GETLOG_DW10, RAE),
+        .len = (numd + 1) * 4,
+        .offset = (uint64_t)nvme_sqe_dw(sqe, 13) << 32 | nvme_sqe_dw(sqe, 12),
+        .lsi = FIELD_EX32(dw11, NVME_GETLOG_DW11, LSI),
+        .csi = FIELD_EX32(nvme_sqe_dw(sqe, 14), NVME_GETLOG_DW14, CSI),
+    };
+}
+
+/* Identify: Base Figure 273 */
+typedef struct NvmeCmdIdentify {
+    uint8_t cns;
+    uint16_t cntid;
+    uint8_t csi;
+    uint32_t nsid;
+} NvmeCmdIdentify;
+
+static inline NvmeCmdIdentify nvme_cmd_identify(const NvmeSqe *sqe)
+{
+    uint32_t dw10 = nvme_sqe_dw(sqe, 10), dw11 = nvme_sqe_dw(sqe, 11);
+
+    return (NvmeCmdIdentify) {
+        .cns = FIELD_EX32(dw10, NVME_IDENTIFY_DW10, CNS),
+        .cntid = FIELD_EX32(dw10, NVME_IDENTIFY_DW10, CNTID),
+        .csi = FIELD_EX32(dw11, NVME_IDENTIFY_DW11, CSI),
+        .nsid = nvme_sqe_dw(sqe, 1),
+    };
+}
+
+/* Get / Set Features: Base Figures 190, 317 */
+typedef struct NvmeCmdFeatures {
+    uint8_t fid;
+    uint8_t sel;
+    bool sv;
+    uint32_t dw11;
+} NvmeCmdFeatures;
+
+static inline NvmeCmdFeatures nvme_cmd_features(const NvmeSqe *sqe)
+{
+    uint32_t dw10 = nvme_sqe_dw(sqe, 10);
+
+    return (NvmeCmdFeatures) {
+        .fid = FIELD_EX32(dw10, NVME_FEAT_DW10, FID),
+        .sel = FIELD_EX32(dw10, NVME_FEAT_DW10, SEL),
+        .sv = FIELD_EX32(dw10, NVME_FEAT_DW10, SV),
+        .dw11 = nvme_sqe_dw(sqe, 11),
+    };
+}
+
+/* Set Features Arbitration value: Base Figure 321 */
+typedef struct NvmeCmdArbitration {
+    uint8_t ab;
+    uint8_t lpw;
+    uint8_t mpw;
+    uint8_t hpw;
+} NvmeCmdArbitration;
+
+static inline NvmeCmdArbitration nvme_cmd_arbitration(uint32_t dw11)
+{
+    return (NvmeCmdArbitration) {
+        .ab = FIELD_EX32(dw11, NVME_FEAT_ARB, AB),
+        .lpw = FIELD_EX32(dw11, NVME_FEAT_ARB, LPW),
+        .mpw = FIELD_EX32(dw11, NVME_FEAT_ARB, MPW),
+        .hpw = FIELD_EX32(dw11, NVME_FEAT_ARB, HPW),
+    };
+}
+
+/* Abort: Base Figure 144 */
+typedef struct NvmeCmdAbort {
+    uint16_t sqid;
+    uint16_t cid;
+} NvmeCmdAbort;
+
+static inline NvmeCmdAbort nvme_cmd_abort(const NvmeSqe *sqe)
+{
+    uint32_t dw10 = nvme_sqe_dw(sqe, 10);
+
+    return (NvmeCmdAbort) {
+        .sqid = FIELD_EX32(dw10, NVME_ABORT_DW10, SQID),
+        .cid = FIELD_EX32(dw10, NVME_ABORT_DW10, CID),
+    };
+}
+
+/* Format NVM: Base Figure 186 */
+typedef struct NvmeCmdFormat {
+    uint8_t lbaf;               /* LBAFU:LBAFL */
+    bool mset;
+    uint8_t pi;
+    bool pil;
+    uint8_t ses;
+} NvmeCmdFormat;
+
+static inline NvmeCmdFormat nvme_cmd_format(const NvmeSqe *sqe)
+{
+    uint32_t dw10 = nvme_sqe_dw(sqe, 10);
+
+    return (NvmeCmdFormat) {
+        .lbaf = FIELD_EX32(dw10, NVME_FORMAT_DW10, LBAFU) << 4 |
+                FIELD_EX32(dw10, NVME_FORMAT_DW10, LBAFL),
+        .mset = FIELD_EX32(dw10, NVME_FORMAT_DW10, MSET),
+        .pi = FIELD_EX32(dw10, NVME_FORMAT_DW10, PI),
+        .pil = FIELD_EX32(dw10, NVME_FORMAT_DW10, PIL),
+        .ses = FIELD_EX32(dw10, NVME_FORMAT_DW10, SES),
+    };
+}
+
+/* Dataset Management: NVM Figures 39, 40 */
+typedef struct NvmeCmdDsm {
+    uint32_t nr;                /* ranges, 1's based */
+    bool ad;
+} NvmeCmdDsm;
+
+static inline NvmeCmdDsm nvme_cmd_dsm(const NvmeSqe *sqe)
+{
+    return (NvmeCmdDsm) {
+        .nr = FIELD_EX32(nvme_sqe_dw(sqe, 10), NVME_DSM_DW10, NR) + 1,
+        .ad = FIELD_EX32(nvme_sqe_dw(sqe, 11), NVME_DSM_DW11, AD),
+    };
+}
+
+#endif /* HW_BLOCK_NVME_CMD_H */

@@ -1,0 +1,45 @@
+/*
+ * NVMe data pointer walkers: PRP (Base 4.1.1) and SGL (Base 4.1.2).  Pure
+ * code: guest memory is read through a callback, and each data segment
+ * found is handed to another, so the walkers can be unit tested without a
+ * device and used with any address space.
+ *
+ * Copyright (c) 2026 nvqemu authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef HW_BLOCK_NVME_DMA_H
+#define HW_BLOCK_NVME_DMA_H
+
+/* Read @len bytes of guest memory at @addr; false on a failed access */
+typedef bool NvmeDmaReadFn(void *opaque, uint64_t addr, void *buf,
+                           uint64_t len);
+/* One contiguous data segment of the transfer, in transfer order */
+typedef void NvmeDmaAddFn(void *opaque, uint64_t addr, uint64_t len);
+
+typedef struct NvmeDmaOps {
+    NvmeDmaReadFn *read;
+    NvmeDmaAddFn *add;
+    void *opaque;
+} NvmeDmaOps;
+
+enum {
+    NVME_DMA_MAX_SGL_SEGMENTS = 4096,   /* guards against SGL loops */
+    NVME_DMA_MAX_SEGMENT_DESCS = 256,   /* descriptors read per segment */
+};
+
+/*
+ * Walk PRP1/PRP2 for a transfer of @len bytes with a memory page of
+ * 1 << @page_bits bytes.  Returns an NvmeStatus.
+ */
+uint16_t nvme_dma_prp(uint64_t prp1, uint64_t prp2, uint64_t len,
+                      unsigned page_bits, const NvmeDmaOps *ops);
+
+/*
+ * Walk the SGL whose first descriptor is @sgl1 (the 16-byte DPTR, wire
+ * order) for a transfer of @len bytes.  Returns an NvmeStatus.
+ */
+uint16_t nvme_dma_sgl(const void *sgl1, uint64_t len, const NvmeDmaOps *ops);
+
+#endif /* HW_BLOCK_NVME_DMA_H */

@@ -1,0 +1,1374 @@
+/*
+ * qtest for nvqemu's NVMe controller: a small NVMe host driver over libqos
+ * PCI that enables the controller, identifies it, creates queues, does I/O
+ * with PRPs and SGLs, and drives the error paths, arbitration, completion
+ * backpressure, controller reset and interrupt coalescing.
+ *
+ * Copyright (c) 2026 nvqemu authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/bswap.h"
+#include "tests/qtest/libqtest.h"
+#include "tests/qtest/libqos/libqos-pc.h"
+#include "hw/pci/pci_regs.h"
+#include "hw/block/nvme/spec.h"
+
+#define DEVFN           QPCI_DEVFN(4, 0)
+#define PAGE            4096u
+#define IMG_SIZE        (16 * 1024 * 1024)
+#define MAXQ            8
+#define QDEPTH          64
+#define WAIT_US         (10 * G_USEC_PER_SEC)
+#define UNMAPPED_ADDR   0x40000000ull   /* 1 GiB: above the 128 MiB of RAM */
+
+typedef struct Queue {
+    uint64_t addr;
+    uint32_t size;
+    uint32_t tail;      /* SQ: next slot; CQ: unused */
+    uint32_t head;      /* CQ: next entry expected */
+    uint8_t phase;
+} Queue;
+
+typedef struct Nvme {
+    QOSState *qs;
+    QTestState *qts;
+    QPCIDevice *dev;
+    QPCIBar bar;
+    char *img;
+    uint64_t msix_page;
+    uint64_t buf;       /* scratch data, 64 KiB */
+    int64_t step_ns;    /* virtual time advanced while waiting */
+    unsigned dstrd;
+    Queue sq[MAXQ];
+    Queue cq[MAXQ];
+    uint16_t cid;
+    /* CQEs read while waiting for another command, per queue */
+    NvmeCqe stash[MAXQ][16];
+    unsigned nstash[MAXQ];
+} Nvme;
+
+/* ---- the driver ---------------------------------------------------------- */
+
+static uint64_t nvme_alloc(Nvme *n, uint64_t size)
+{
+    uint64_t a = qmalloc(n->qs, size + PAGE);
+
+    return QEMU_ALIGN_UP(a, PAGE);
+}
+
+static void msix_setup(Nvme *n)
+{
+    uint16_t entries = qpci_msix_table_size(n->dev);
+
+    n->msix_page = nvme_alloc(n, PAGE);
+    qtest_memset(n->qts, n->msix_page, 0, PAGE);
+    for (uint16_t v = 0; v < entries; v++) {
+        uint64_t e = n->dev->msix_table_off + v * PCI_MSIX_ENTRY_SIZE;
+
+        qpci_io_writel(n->dev, n->dev->msix_table_bar,
+                       e + PCI_MSIX_ENTRY_LOWER_ADDR, n->msix_page + 4 * v);
+        qpci_io_writel(n->dev, n->dev->msix_table_bar,
+                       e + PCI_MSIX_ENTRY_UPPER_ADDR, 0);
+        qpci_io_writel(n->dev, n->dev->msix_table_bar,
+                       e + PCI_MSIX_ENTRY_DATA, 0x100 + v);
+        qpci_io_writel(n->dev, n->dev->msix_table_bar,
+                       e + PCI_MSIX_ENTRY_VECTOR_CTRL, 0);
+    }
+}
+
+/* Whether vector @v fired since the last call (the message lands in RAM) */
+static bool irq_fired(Nvme *n, unsigned v)
+{
+    uint32_t val = qtest_readl(n->qts, n->msix_page + 4 * v);
+
+    qtest_writel(n->qts, n->msix_page + 4 * v, 0);
+    return val != 0;
+}
+
+static Nvme *nvme_boot(const char *ctrl_opts, const char *extra)
+{
+    Nvme *n = g_new0(Nvme, 1);
+    int fd = g_file_open_tmp("nvqemu-nvme-XXXXXX.img", &n->img, NULL);
+
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(ftruncate(fd, IMG_SIZE), ==, 0);
+    close(fd);
+    n->qs = qtest_pc_boot("-nodefaults "
+                          "-drive id=d0,if=none,format=raw,file=%s "
+                          "-device nvme,id=nvme0,addr=04.0,drive=d0,"
+                          "serial=nvqtest%s%s %s",
+                          n->img, *ctrl_opts ? "," : "", ctrl_opts,
+                          extra ? extra : "");
+    n->qts = n->qs->qts;
+    n->dev = qpci_device_find(n->qs->pcibus, DEVFN);
+    g_assert(n->dev);
+    qpci_device_enable(n->dev);
+    n->bar = qpci_iomap(n->dev, 0, NULL);
+    qpci_msix_enable(n->dev);
+    msix_setup(n);
+    n->buf = nvme_alloc(n, 64 * 1024);
+    n->step_ns = 10000;
+    return n;
+}
+
+static void nvme_free(Nvme *n)
+{
+    qpci_msix_disable(n->dev);
+    g_free(n->dev);
+    qtest_pc_shutdown(n->qs);
+    unlink(n->img);
+    g_free(n->img);
+    g_free(n);
+}
+
+static uint32_t rd32(Nvme *n, uint64_t off)
+{
+    return qpci_io_readl(n->dev, n->bar, off);
+}
+
+static void wr32(Nvme *n, uint64_t off, uint32_t val)
+{
+    qpci_io_writel(n->dev, n->bar, off, val);
+}
+
+static uint64_t sq_db(Nvme *n, unsigned qid)
+{
+    return NVME_REG_DBS + (2 * qid) * (4u << n->dstrd);
+}
+
+static uint64_t cq_db(Nvme *n, unsigned qid)
+{
+    return NVME_REG_DBS + (2 * qid + 1) * (4u << n->dstrd);
+}
+
+static void queue_init(Nvme *n, Queue *q, uint32_t size, size_t esize)
+{
+    q->addr = nvme_alloc(n, size * esize);
+    q->size = size;
+    q->tail = q->head = 0;
+    q->phase = 1;
+    qtest_memset(n->qts, q->addr, 0, size * esize);
+}
+
+static void ctrl_enable(Nvme *n, unsigned ams)
+{
+    uint32_t cc = 0;
+
+    queue_init(n, &n->sq[0], 32, sizeof(NvmeSqe));
+    queue_init(n, &n->cq[0], 32, sizeof(NvmeCqe));
+    wr32(n, NVME_REG_AQA, (31u << 16) | 31u);
+    wr32(n, NVME_REG_ASQ, n->sq[0].addr);
+    wr32(n, NVME_REG_ASQ + 4, 0);
+    wr32(n, NVME_REG_ACQ, n->cq[0].addr);
+    wr32(n, NVME_REG_ACQ + 4, 0);
+    cc = FIELD_DP32(cc, NVME_CC, IOSQES, 6);
+    cc = FIELD_DP32(cc, NVME_CC, IOCQES, 4);
+    cc = FIELD_DP32(cc, NVME_CC, AMS, ams);
+    cc = FIELD_DP32(cc, NVME_CC, EN, 1);
+    wr32(n, NVME_REG_CC, cc);
+    g_assert_cmpuint(FIELD_EX32(rd32(n, NVME_REG_CSTS), NVME_CSTS, RDY), ==,
+                     1);
+}
+
+static void ctrl_disable(Nvme *n)
+{
+    wr32(n, NVME_REG_CC, 0);
+    g_assert_cmpuint(FIELD_EX32(rd32(n, NVME_REG_CSTS), NVME_CSTS, RDY), ==,
+                     0);
+}
+
+static NvmeSqe sqe_new(Nvme *n, uint8_t opc, uint32_t nsid)
+{
+    NvmeSqe c = { 0 };
+
+    c.cdw0 = cpu_to_le32(opc | (uint32_t)(++n->cid) << 16);
+    c.nsid = cpu_to_le32(nsid);
+    return c;
+}
+
+static uint16_t sqe_cid(const NvmeSqe *c)
+{
+    return le32_to_cpu(c->cdw0) >> 16;
+}
+
+/* Write an SQE into the queue without ringing the doorbell */
+static void sq_put(Nvme *n, unsigned qid, const NvmeSqe *c)
+{
+    Queue *q = &n->sq[qid];
+
+    qtest_memwrite(n->qts, q->addr + q->tail * sizeof(*c), c, sizeof(*c));
+    q->tail = (q->tail + 1) % q->size;
+}
+
+static void sq_ring(Nvme *n, unsigned qid)
+{
+    wr32(n, sq_db(n, qid), n->sq[qid].tail);
+}
+
+/* Peek at the next CQE; true when one is there */
+static bool cq_peek(Nvme *n, unsigned qid, NvmeCqe *cqe)
+{
+    Queue *q = &n->cq[qid];
+
+    qtest_memread(n->qts, q->addr + q->head * sizeof(*cqe), cqe,
+                  sizeof(*cqe));
+    return (le16_to_cpu(cqe->status) & 1) == q->phase;
+}
+
+static void cq_pop(Nvme *n, unsigned qid, bool ring)
+{
+    Queue *q = &n->cq[qid];
+
+    q->head = (q->head + 1) % q->size;
+    if (!q->head) {
+        q->phase ^= 1;
+    }
+    if (ring) {
+        wr32(n, cq_db(n, qid), q->head);
+    }
+}
+
+static void cq_wait(Nvme *n, unsigned qid, NvmeCqe *cqe)
+{
+    int64_t deadline = g_get_monotonic_time() + WAIT_US;
+
+    while (!cq_peek(n, qid, cqe)) {
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        qtest_clock_step(n->qts, n->step_ns);
+    }
+    cq_pop(n, qid, true);
+}
+
+/* Wait for the completion of command @cid, keeping others for later */
+static void cq_wait_cid(Nvme *n, unsigned qid, uint16_t cid, NvmeCqe *out)
+{
+    for (unsigned i = 0; i < n->nstash[qid]; i++) {
+        if (le16_to_cpu(n->stash[qid][i].cid) == cid) {
+            *out = n->stash[qid][i];
+            n->stash[qid][i] = n->stash[qid][--n->nstash[qid]];
+            return;
+        }
+    }
+    for (;;) {
+        cq_wait(n, qid, out);
+        if (le16_to_cpu(out->cid) == cid) {
+            return;
+        }
+        g_assert_cmpuint(n->nstash[qid], <, ARRAY_SIZE(n->stash[qid]));
+        n->stash[qid][n->nstash[qid]++] = *out;
+    }
+}
+
+/* Status without the phase tag and DNR (NvmeStatus layout) */
+static uint16_t cqe_sc(const NvmeCqe *cqe)
+{
+    return (le16_to_cpu(cqe->status) >> 1) & ~NVME_STATUS_DNR;
+}
+
+static NvmeCqe submit_wait(Nvme *n, unsigned qid, NvmeSqe *c)
+{
+    NvmeCqe cqe;
+
+    sq_put(n, qid, c);
+    sq_ring(n, qid);
+    cq_wait_cid(n, qid, sqe_cid(c), &cqe);
+    g_assert_cmpuint(le16_to_cpu(cqe.sqid), ==, qid);
+    return cqe;
+}
+
+static uint16_t admin(Nvme *n, NvmeSqe *c, uint32_t *dw0)
+{
+    NvmeCqe cqe = submit_wait(n, 0, c);
+
+    if (dw0) {
+        *dw0 = le32_to_cpu(cqe.dw0);
+    }
+    return cqe_sc(&cqe);
+}
+
+static uint16_t identify(Nvme *n, uint8_t cns, uint32_t nsid, uint64_t buf)
+{
+    NvmeSqe c = sqe_new(n, NVME_ADM_IDENTIFY, nsid);
+
+    c.dptr[0] = cpu_to_le64(buf);
+    c.cdw10 = cpu_to_le32(cns);
+    return admin(n, &c, NULL);
+}
+
+static uint16_t set_feature(Nvme *n, uint8_t fid, uint32_t dw11,
+                            uint32_t *dw0)
+{
+    NvmeSqe c = sqe_new(n, NVME_ADM_SET_FEATURES, 0);
+
+    c.cdw10 = cpu_to_le32(fid);
+    c.cdw11 = cpu_to_le32(dw11);
+    return admin(n, &c, dw0);
+}
+
+static uint16_t get_feature(Nvme *n, uint8_t fid, uint32_t dw11,
+                            uint32_t *dw0)
+{
+    NvmeSqe c = sqe_new(n, NVME_ADM_GET_FEATURES, 0);
+
+    c.cdw10 = cpu_to_le32(fid);
+    c.cdw11 = cpu_to_le32(dw11);
+    c.dptr[0] = cpu_to_le64(n->buf);
+    return admin(n, &c, dw0);
+}
+
+static uint16_t get_log(Nvme *n, uint8_t lid, uint32_t len, uint64_t buf)
+{
+    NvmeSqe c = sqe_new(n, NVME_ADM_GET_LOG_PAGE, NVME_NSID_BROADCAST);
+
+    c.dptr[0] = cpu_to_le64(buf);
+    c.cdw10 = cpu_to_le32(lid | ((len / 4 - 1) << 16));
+    return admin(n, &c, NULL);
+}
+
+static uint16_t create_cq(Nvme *n, unsigned qid, uint32_t size, uint16_t iv)
+{
+    NvmeSqe c = sqe_new(n, NVME_ADM_CREATE_CQ, 0);
+    Queue q;
+    uint16_t status;
+
+    queue_init(n, &q, size, sizeof(NvmeCqe));
+    c.dptr[0] = cpu_to_le64(q.addr);
+    c.cdw10 = cpu_to_le32(((size - 1) << 16) | qid);
+    c.cdw11 = cpu_to_le32(((uint32_t)iv << 16) | 0x3);    /* IEN, PC */
+    status = admin(n, &c, NULL);
+    if (status == NVME_SUCCESS) {
+        n->cq[qid] = q;
+    }
+    return status;
+}
+
+static uint16_t create_sq(Nvme *n, unsigned qid, unsigned cqid,
+                          uint32_t size, unsigned qprio)
+{
+    NvmeSqe c = sqe_new(n, NVME_ADM_CREATE_SQ, 0);
+    Queue q;
+    uint16_t status;
+
+    queue_init(n, &q, size, sizeof(NvmeSqe));
+    c.dptr[0] = cpu_to_le64(q.addr);
+    c.cdw10 = cpu_to_le32(((size - 1) << 16) | qid);
+    c.cdw11 = cpu_to_le32((cqid << 16) | (qprio << 1) | 1);
+    status = admin(n, &c, NULL);
+    if (status == NVME_SUCCESS) {
+        n->sq[qid] = q;
+    }
+    return status;
+}
+
+static void io_queues(Nvme *n, unsigned count)
+{
+    for (unsigned q = 1; q <= count; q++) {
+        g_assert_cmphex(create_cq(n, q, QDEPTH, q), ==, NVME_SUCCESS);
+        g_assert_cmphex(create_sq(n, q, q, QDEPTH, NVME_QPRIO_MEDIUM), ==,
+                        NVME_SUCCESS);
+    }
+}
+
+static NvmeSqe rw_cmd(Nvme *n, uint8_t opc, uint64_t slba, uint32_t nlb)
+{
+    NvmeSqe c = sqe_new(n, opc, 1);
+
+    c.cdw10 = cpu_to_le32(slba);
+    c.cdw11 = cpu_to_le32(slba >> 32);
+    c.cdw12 = cpu_to_le32(nlb - 1);
+    return c;
+}
+
+/* PRPs for @len bytes at @buf (page aligned), list at @list if needed */
+static void set_prps(Nvme *n, NvmeSqe *c, uint64_t buf, uint32_t len,
+                     uint64_t list)
+{
+    uint32_t pages = DIV_ROUND_UP(len, PAGE);
+
+    c->dptr[0] = cpu_to_le64(buf);
+    if (pages == 2) {
+        c->dptr[1] = cpu_to_le64(buf + PAGE);
+    } else if (pages > 2) {
+        for (uint32_t i = 1; i < pages; i++) {
+            qtest_writeq(n->qts, list + 8 * (i - 1), buf + i * PAGE);
+        }
+        c->dptr[1] = cpu_to_le64(list);
+    }
+}
+
+static void set_sgl(NvmeSqe *c, uint64_t addr, uint32_t len, uint8_t type)
+{
+    NvmeSglDesc d = {
+        .addr = cpu_to_le64(addr),
+        .len = cpu_to_le32(len),
+        .id = type << R_NVME_SGL_ID_TYPE_SHIFT,
+    };
+
+    c->cdw0 = cpu_to_le32(FIELD_DP32(le32_to_cpu(c->cdw0), NVME_CDW0, PSDT,
+                                     NVME_PSDT_SGL_MPTR_CONTIG));
+    memcpy(c->dptr, &d, sizeof(d));
+}
+
+static uint16_t io(Nvme *n, unsigned qid, NvmeSqe *c)
+{
+    NvmeCqe cqe = submit_wait(n, qid, c);
+
+    return cqe_sc(&cqe);
+}
+
+static void fill(Nvme *n, uint64_t addr, uint32_t len, uint8_t seed)
+{
+    g_autofree uint8_t *p = g_malloc(len);
+
+    for (uint32_t i = 0; i < len; i++) {
+        p[i] = seed + i * 7 + (i >> 9);
+    }
+    qtest_memwrite(n->qts, addr, p, len);
+}
+
+static bool same(Nvme *n, uint64_t a, uint64_t b, uint32_t len)
+{
+    g_autofree uint8_t *pa = g_malloc(len);
+    g_autofree uint8_t *pb = g_malloc(len);
+
+    qtest_memread(n->qts, a, pa, len);
+    qtest_memread(n->qts, b, pb, len);
+    return !memcmp(pa, pb, len);
+}
+
+/* ---- tests --------------------------------------------------------------- */
+
+static void test_registers(void)
+{
+    Nvme *n = nvme_boot("dstrd=1", NULL);
+    uint64_t cap = (uint64_t)rd32(n, NVME_REG_CAP + 4) << 32 |
+                   rd32(n, NVME_REG_CAP);
+    uint32_t cc;
+
+    n->dstrd = 1;
+    g_assert_cmphex(qpci_config_readw(n->dev, PCI_CLASS_DEVICE), ==, 0x0108);
+    g_assert_cmphex(qpci_config_readb(n->dev, PCI_CLASS_PROG), ==, 0x02);
+    g_assert_cmpuint(FIELD_EX64(cap, NVME_CAP, MQES), ==, 0x7ff);
+    g_assert_cmpuint(FIELD_EX64(cap, NVME_CAP, CQR), ==, 1);
+    g_assert_cmpuint(FIELD_EX64(cap, NVME_CAP, AMS), ==, NVME_CAP_AMS_WRRU);
+    g_assert_cmpuint(FIELD_EX64(cap, NVME_CAP, DSTRD), ==, 1);
+    g_assert_cmpuint(FIELD_EX64(cap, NVME_CAP, CSS), ==, NVME_CAP_CSS_NVM);
+    g_assert_cmpuint(FIELD_EX64(cap, NVME_CAP, MPSMIN), ==, 0);
+    g_assert_cmphex(rd32(n, NVME_REG_VS), ==, NVME_VS(2, 0, 0));
+    g_assert_cmphex(rd32(n, NVME_REG_CSTS), ==, 0);
+
+    /* enable with a misaligned ASQ is refused */
+    wr32(n, NVME_REG_AQA, 0x001f001f);
+    wr32(n, NVME_REG_ASQ, 0x1234);
+    wr32(n, NVME_REG_ACQ, 0x200000);
+    wr32(n, NVME_REG_CC, 1);
+    g_assert_cmphex(rd32(n, NVME_REG_CSTS), ==, 0);
+    wr32(n, NVME_REG_CC, 0);
+
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    /* the admin queue works with a doorbell stride of 8 bytes */
+    g_assert_cmphex(identify(n, NVME_CNS_CTRL, 0, n->buf), ==, NVME_SUCCESS);
+
+    /* normal shutdown */
+    cc = rd32(n, NVME_REG_CC);
+    wr32(n, NVME_REG_CC, FIELD_DP32(cc, NVME_CC, SHN, NVME_CC_SHN_NORMAL));
+    g_assert_cmpuint(FIELD_EX32(rd32(n, NVME_REG_CSTS), NVME_CSTS, SHST), ==,
+                     NVME_CSTS_SHST_COMPLETE);
+    ctrl_disable(n);
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    g_assert_cmphex(identify(n, NVME_CNS_CTRL, 0, n->buf), ==, NVME_SUCCESS);
+    nvme_free(n);
+}
+
+static void test_identify(void)
+{
+    Nvme *n = nvme_boot("", "-drive id=d1,if=none,driver=null-co,"
+                        "size=32M -device nvme-ns,drive=d1,bus=nvme0,nsid=7");
+    NvmeIdCtrl *id = g_new0(NvmeIdCtrl, 1);
+    NvmeIdNs *ns = g_new0(NvmeIdNs, 1);
+    uint8_t nguid1[16], eui1[8];
+    uint8_t desc[4096];
+    uint32_t list[1024];
+
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    g_assert_cmphex(identify(n, NVME_CNS_CTRL, 0, n->buf), ==, NVME_SUCCESS);
+    qtest_memread(n->qts, n->buf, id, sizeof(*id));
+    g_assert_cmphex(le16_to_cpu(id->vid), ==, 0x1b36);
+    g_assert_cmpmem(id->sn, 7, "nvqtest", 7);
+    g_assert_cmpuint(id->mdts, ==, 7);
+    g_assert_cmphex(le32_to_cpu(id->ver), ==, NVME_VS(2, 0, 0));
+    g_assert_cmphex(id->sqes, ==, 0x66);
+    g_assert_cmphex(id->cqes, ==, 0x44);
+    g_assert_cmpuint(le32_to_cpu(id->nn), >=, 32);
+    g_assert_cmphex(le16_to_cpu(id->oncs) & (NVME_ONCS_DSM |
+                    NVME_ONCS_WRITE_ZEROES), ==,
+                    NVME_ONCS_DSM | NVME_ONCS_WRITE_ZEROES);
+    g_assert_cmphex(le32_to_cpu(id->sgls) & 3, ==, 1);
+    g_assert_cmphex(id->lpa & NVME_LPA_CMD_EFFECTS, ==, NVME_LPA_CMD_EFFECTS);
+    g_assert_cmpstr(id->subnqn, ==, "nqn.2026-11.io.nvqemu:nvme:nvqtest");
+
+    g_assert_cmphex(identify(n, NVME_CNS_ACTIVE_NS_LIST, 0, n->buf), ==,
+                    NVME_SUCCESS);
+    qtest_memread(n->qts, n->buf, list, sizeof(list));
+    g_assert_cmpuint(le32_to_cpu(list[0]), ==, 1);
+    g_assert_cmpuint(le32_to_cpu(list[1]), ==, 7);
+    g_assert_cmpuint(le32_to_cpu(list[2]), ==, 0);
+
+    g_assert_cmphex(identify(n, NVME_CNS_NS, 1, n->buf), ==, NVME_SUCCESS);
+    qtest_memread(n->qts, n->buf, ns, sizeof(*ns));
+    g_assert_cmpuint(le64_to_cpu(ns->nsze), ==, IMG_SIZE / 512);
+    g_assert_cmpuint(ns->nlbaf, ==, 1);
+    g_assert_cmphex(ns->dlfeat, ==, NVME_DLFEAT_READ_ZEROES |
+                    NVME_DLFEAT_WZ_DEAC);
+    g_assert_cmpuint(ns->lbaf[0].lbads, ==, 9);
+    g_assert_cmpuint(ns->lbaf[1].lbads, ==, 12);
+    memcpy(nguid1, ns->nguid, 16);
+    memcpy(eui1, ns->eui64, 8);
+
+    g_assert_cmphex(identify(n, NVME_CNS_NS, 7, n->buf), ==, NVME_SUCCESS);
+    qtest_memread(n->qts, n->buf, ns, sizeof(*ns));
+    g_assert_cmpuint(le64_to_cpu(ns->nsze), ==, 32 * 1024 * 1024 / 512);
+    g_assert_true(memcmp(nguid1, ns->nguid, 16) != 0);
+    g_assert_true(memcmp(eui1, ns->eui64, 8) != 0);
+
+    /* an inactive nsid reads as zeroes, nsid 0 is invalid */
+    g_assert_cmphex(identify(n, NVME_CNS_NS, 5, n->buf), ==, NVME_SUCCESS);
+    qtest_memread(n->qts, n->buf, ns, sizeof(*ns));
+    g_assert_cmpuint(ns->nsze, ==, 0);
+    g_assert_cmphex(identify(n, NVME_CNS_NS, 0, n->buf), ==,
+                    NVME_INVALID_NSID);
+
+    g_assert_cmphex(identify(n, NVME_CNS_NS_DESC_LIST, 1, n->buf), ==,
+                    NVME_SUCCESS);
+    qtest_memread(n->qts, n->buf, desc, sizeof(desc));
+    g_assert_cmpuint(desc[0], ==, NVME_NIDT_EUI64);
+    g_assert_cmpuint(desc[1], ==, 8);
+    g_assert_cmpmem(desc + 4, 8, eui1, 8);
+    g_assert_cmpuint(desc[12], ==, NVME_NIDT_NGUID);
+    g_assert_cmpmem(desc + 16, 16, nguid1, 16);
+    g_assert_cmpuint(desc[32], ==, NVME_NIDT_UUID);
+    g_assert_cmpuint(desc[52], ==, NVME_NIDT_CSI);
+    g_assert_cmphex(identify(n, 0x42, 0, n->buf), ==, NVME_INVALID_FIELD);
+    g_free(id);
+    g_free(ns);
+    nvme_free(n);
+}
+
+/* namespaces 2..41 on null-co backends of growing size */
+#define MANY_NS 40
+
+static void test_many_namespaces(void)
+{
+    GString *extra = g_string_new("");
+    g_autofree NvmeIdNs *ns = g_new0(NvmeIdNs, 1);
+    uint32_t list[1024];
+    Nvme *n;
+
+    for (unsigned i = 2; i < 2 + MANY_NS; i++) {
+        g_string_append_printf(extra, "-drive id=x%u,if=none,driver=null-co,"
+                               "size=%uM -device nvme-ns,drive=x%u,"
+                               "bus=nvme0,nsid=%u ", i, i, i, i);
+    }
+    n = nvme_boot("", extra->str);
+    g_string_free(extra, true);
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    g_assert_cmphex(identify(n, NVME_CNS_ACTIVE_NS_LIST, 0, n->buf), ==,
+                    NVME_SUCCESS);
+    qtest_memread(n->qts, n->buf, list, sizeof(list));
+    for (unsigned i = 0; i < 1 + MANY_NS; i++) {
+        g_assert_cmpuint(le32_to_cpu(list[i]), ==, i + 1);
+    }
+    g_assert_cmpuint(list[1 + MANY_NS], ==, 0);
+    /* the list starts after the nsid given */
+    g_assert_cmphex(identify(n, NVME_CNS_ACTIVE_NS_LIST, 30, n->buf), ==,
+                    NVME_SUCCESS);
+    g_assert_cmpuint(qtest_readl(n->qts, n->buf), ==, 31);
+    g_assert_cmphex(identify(n, NVME_CNS_NS, 1 + MANY_NS, n->buf), ==,
+                    NVME_SUCCESS);
+    qtest_memread(n->qts, n->buf, ns, sizeof(*ns));
+    g_assert_cmpuint(le64_to_cpu(ns->nsze), ==,
+                     (1 + MANY_NS) * 1024 * 1024 / 512);
+    nvme_free(n);
+}
+
+static void test_io_prp(void)
+{
+    Nvme *n = nvme_boot("", NULL);
+    uint64_t wbuf = nvme_alloc(n, 5 * PAGE), rbuf = nvme_alloc(n, 5 * PAGE);
+    uint64_t list = nvme_alloc(n, PAGE), list2 = nvme_alloc(n, PAGE);
+    NvmeSqe c;
+
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    io_queues(n, 1);
+    irq_fired(n, 1);
+
+    /* one page, two pages and five pages (a PRP list) */
+    for (uint32_t pages = 1; pages <= 5; pages += 2) {
+        uint32_t len = pages * PAGE;
+
+        fill(n, wbuf, len, pages);
+        qtest_memset(n->qts, rbuf, 0, len);
+        c = rw_cmd(n, NVME_IO_WRITE, 100 * pages, len / 512);
+        set_prps(n, &c, wbuf, len, list);
+        g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+        g_assert_true(irq_fired(n, 1));
+        c = rw_cmd(n, NVME_IO_READ, 100 * pages, len / 512);
+        set_prps(n, &c, rbuf, len, list2);
+        g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+        g_assert_true(same(n, wbuf, rbuf, len));
+    }
+
+    /* flush, and a PRP1 that starts mid-page (LBA 500 holds wbuf) */
+    c = sqe_new(n, NVME_IO_FLUSH, 1);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+    qtest_memset(n->qts, rbuf, 0, 2 * PAGE);
+    c = rw_cmd(n, NVME_IO_READ, 500, 8);
+    set_prps(n, &c, rbuf + 512, PAGE, list2);
+    c.dptr[1] = cpu_to_le64(rbuf + PAGE);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+    g_assert_true(same(n, wbuf, rbuf + 512, PAGE));
+    nvme_free(n);
+}
+
+static void test_io_sgl(void)
+{
+    Nvme *n = nvme_boot("", NULL);
+    uint64_t wbuf = nvme_alloc(n, 4 * PAGE), rbuf = nvme_alloc(n, 4 * PAGE);
+    uint64_t seg = nvme_alloc(n, PAGE);
+    NvmeSglDesc d[3];
+    NvmeSqe c;
+
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    io_queues(n, 1);
+    fill(n, wbuf, 4 * PAGE, 0x5a);
+    qtest_memset(n->qts, rbuf, 0, 4 * PAGE);
+
+    /* write 16 KiB from one data block */
+    c = rw_cmd(n, NVME_IO_WRITE, 64, 32);
+    set_sgl(&c, wbuf, 4 * PAGE, NVME_SGL_TYPE_DATA_BLOCK);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+
+    /* read it back through a last segment of three scattered blocks */
+    d[0] = (NvmeSglDesc) { .addr = cpu_to_le64(rbuf + 2 * PAGE),
+                           .len = cpu_to_le32(PAGE) };
+    d[1] = (NvmeSglDesc) { .addr = cpu_to_le64(rbuf),
+                           .len = cpu_to_le32(2 * PAGE) };
+    d[2] = (NvmeSglDesc) { .addr = cpu_to_le64(rbuf + 3 * PAGE),
+                           .len = cpu_to_le32(PAGE) };
+    qtest_memwrite(n->qts, seg, d, sizeof(d));
+    c = rw_cmd(n, NVME_IO_READ, 64, 32);
+    set_sgl(&c, seg, sizeof(d), NVME_SGL_TYPE_LAST_SEGMENT);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+    g_assert_true(same(n, wbuf, rbuf + 2 * PAGE, PAGE));
+    g_assert_true(same(n, wbuf + PAGE, rbuf, 2 * PAGE));
+    g_assert_true(same(n, wbuf + 3 * PAGE, rbuf + 3 * PAGE, PAGE));
+
+    /* SGL shorter than the transfer, and a bit bucket */
+    c = rw_cmd(n, NVME_IO_READ, 64, 32);
+    set_sgl(&c, rbuf, PAGE, NVME_SGL_TYPE_DATA_BLOCK);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_DATA_SGL_LEN_INVALID);
+    c = rw_cmd(n, NVME_IO_READ, 64, 8);
+    set_sgl(&c, rbuf, PAGE, NVME_SGL_TYPE_BIT_BUCKET);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_SGL_DESC_TYPE_INVALID);
+    nvme_free(n);
+}
+
+static void test_io_errors(void)
+{
+    Nvme *n = nvme_boot("", NULL);
+    NvmeSqe c;
+
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    io_queues(n, 1);
+    c = rw_cmd(n, NVME_IO_READ, IMG_SIZE / 512 - 1, 2);
+    c.dptr[0] = cpu_to_le64(n->buf);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_LBA_OUT_OF_RANGE);
+    c = rw_cmd(n, NVME_IO_READ, UINT64_MAX, 1);
+    c.dptr[0] = cpu_to_le64(n->buf);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_LBA_OUT_OF_RANGE);
+    c = rw_cmd(n, NVME_IO_READ, 0, 1);
+    c.nsid = cpu_to_le32(9);
+    c.dptr[0] = cpu_to_le64(n->buf);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_INVALID_NSID);
+    c = sqe_new(n, 0x7e, 1);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_INVALID_OPCODE);
+    /* 1 MiB exceeds MDTS (2^7 pages) */
+    c = rw_cmd(n, NVME_IO_READ, 0, 2048);
+    c.dptr[0] = cpu_to_le64(n->buf);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_INVALID_FIELD);
+    /* data outside guest RAM */
+    c = rw_cmd(n, NVME_IO_READ, 0, 8);
+    c.dptr[0] = cpu_to_le64(UNMAPPED_ADDR);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_DATA_TRANSFER_ERROR);
+    /* PRP list outside guest RAM */
+    c = rw_cmd(n, NVME_IO_READ, 0, 24);
+    c.dptr[0] = cpu_to_le64(n->buf);
+    c.dptr[1] = cpu_to_le64(UNMAPPED_ADDR);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_DATA_TRANSFER_ERROR);
+    c = rw_cmd(n, NVME_IO_READ, 0, 1);
+    c.dptr[0] = cpu_to_le64(n->buf + 2);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_PRP_OFFSET_INVALID);
+    /* fused commands are not supported */
+    c = rw_cmd(n, NVME_IO_READ, 0, 1);
+    c.cdw0 |= cpu_to_le32(1 << R_NVME_CDW0_FUSE_SHIFT);
+    c.dptr[0] = cpu_to_le64(n->buf);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_INVALID_FIELD);
+    /* and the controller still works */
+    c = rw_cmd(n, NVME_IO_READ, 0, 1);
+    c.dptr[0] = cpu_to_le64(n->buf);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+    nvme_free(n);
+}
+
+static void test_queue_errors(void)
+{
+    Nvme *n = nvme_boot("max_ioqpairs=4,msix_qsize=5", NULL);
+    NvmeSqe c;
+    uint32_t dw0;
+
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    g_assert_cmphex(set_feature(n, NVME_FEAT_NUM_QUEUES, 0x00ff00ff, &dw0), ==,
+                    NVME_SUCCESS);
+    g_assert_cmphex(dw0, ==, 0x00030003);           /* 4 granted */
+    g_assert_cmphex(create_cq(n, 0, 16, 0), ==, NVME_INVALID_QID);
+    g_assert_cmphex(create_cq(n, 5, 16, 0), ==, NVME_INVALID_QID);
+    g_assert_cmphex(create_cq(n, 1, 1, 0), ==, NVME_INVALID_QSIZE);
+    g_assert_cmphex(create_cq(n, 1, 0x1000, 0), ==, NVME_INVALID_QSIZE);
+    g_assert_cmphex(create_cq(n, 1, 16, 5), ==, NVME_INVALID_IRQ_VECTOR);
+    c = sqe_new(n, NVME_ADM_CREATE_CQ, 0);          /* PC = 0 */
+    c.dptr[0] = cpu_to_le64(n->buf);
+    c.cdw10 = cpu_to_le32((15u << 16) | 1);
+    g_assert_cmphex(admin(n, &c, NULL), ==, NVME_INVALID_FIELD);
+    c = sqe_new(n, NVME_ADM_CREATE_CQ, 0);          /* outside RAM */
+    c.dptr[0] = cpu_to_le64(UNMAPPED_ADDR);
+    c.cdw10 = cpu_to_le32((15u << 16) | 1);
+    c.cdw11 = cpu_to_le32(1);
+    g_assert_cmphex(admin(n, &c, NULL), ==, NVME_INVALID_FIELD);
+    g_assert_cmphex(create_sq(n, 1, 1, 16, 0), ==, NVME_CQ_INVALID);
+    g_assert_cmphex(create_cq(n, 1, 16, 1), ==, NVME_SUCCESS);
+    g_assert_cmphex(create_cq(n, 1, 16, 1), ==, NVME_INVALID_QID);
+    g_assert_cmphex(create_sq(n, 1, 1, 16, 0), ==, NVME_SUCCESS);
+    g_assert_cmphex(create_sq(n, 1, 1, 16, 0), ==, NVME_INVALID_QID);
+    /* number of queues cannot change once I/O queues exist */
+    g_assert_cmphex(set_feature(n, NVME_FEAT_NUM_QUEUES, 0, NULL), ==,
+                    NVME_COMMAND_SEQ_ERROR);
+    c = sqe_new(n, NVME_ADM_DELETE_CQ, 0);
+    c.cdw10 = cpu_to_le32(1);
+    g_assert_cmphex(admin(n, &c, NULL), ==, NVME_INVALID_QUEUE_DELETION);
+    c = sqe_new(n, NVME_ADM_DELETE_SQ, 0);
+    c.cdw10 = cpu_to_le32(0);
+    g_assert_cmphex(admin(n, &c, NULL), ==, NVME_INVALID_QID);
+    c = sqe_new(n, NVME_ADM_DELETE_SQ, 0);
+    c.cdw10 = cpu_to_le32(1);
+    g_assert_cmphex(admin(n, &c, NULL), ==, NVME_SUCCESS);
+    c = sqe_new(n, NVME_ADM_DELETE_CQ, 0);
+    c.cdw10 = cpu_to_le32(1);
+    g_assert_cmphex(admin(n, &c, NULL), ==, NVME_SUCCESS);
+    c = sqe_new(n, 0xc3, 0);
+    g_assert_cmphex(admin(n, &c, NULL), ==, NVME_INVALID_OPCODE);
+    nvme_free(n);
+}
+
+static void test_doorbell_aer(void)
+{
+    Nvme *n = nvme_boot("", NULL);
+    NvmeSqe aer;
+    NvmeCqe cqe;
+    NvmeErrorLogEntry e;
+
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    io_queues(n, 1);
+    aer = sqe_new(n, NVME_ADM_ASYNC_EVENT, 0);
+    sq_put(n, 0, &aer);
+    sq_ring(n, 0);
+    qtest_clock_step(n->qts, n->step_ns);
+    g_assert_false(cq_peek(n, 0, &cqe));
+
+    /* doorbell of a queue that does not exist */
+    wr32(n, sq_db(n, 5), 1);
+    cq_wait_cid(n, 0, sqe_cid(&aer), &cqe);
+    g_assert_cmphex(cqe_sc(&cqe), ==, NVME_SUCCESS);
+    g_assert_cmphex(le32_to_cpu(cqe.dw0), ==,
+                    (NVME_LOG_ERROR << 16) |
+                    (NVME_AER_ERR_INVALID_DB_REG << 8) | NVME_AER_TYPE_ERROR);
+
+    /* next AER; the error type stays masked until the log is read */
+    aer = sqe_new(n, NVME_ADM_ASYNC_EVENT, 0);
+    sq_put(n, 0, &aer);
+    sq_ring(n, 0);
+    wr32(n, sq_db(n, 1), QDEPTH + 3);               /* tail beyond the SQ */
+    qtest_clock_step(n->qts, n->step_ns);
+    g_assert_false(cq_peek(n, 0, &cqe));
+    g_assert_cmphex(get_log(n, NVME_LOG_ERROR, 64, n->buf), ==,
+                    NVME_SUCCESS);
+    cq_wait_cid(n, 0, sqe_cid(&aer), &cqe);
+    g_assert_cmphex(le32_to_cpu(cqe.dw0), ==,
+                    (NVME_LOG_ERROR << 16) |
+                    (NVME_AER_ERR_INVALID_DB_VALUE << 8) |
+                    NVME_AER_TYPE_ERROR);
+
+    /* a CQ head beyond what was posted is an invalid value too */
+    aer = sqe_new(n, NVME_ADM_ASYNC_EVENT, 0);
+    sq_put(n, 0, &aer);
+    sq_ring(n, 0);
+    g_assert_cmphex(get_log(n, NVME_LOG_ERROR, 64, n->buf), ==,
+                    NVME_SUCCESS);
+    wr32(n, cq_db(n, 1), 7);
+    cq_wait_cid(n, 0, sqe_cid(&aer), &cqe);
+
+    /* the error log holds the failed commands; too many AERs fail */
+    {
+        NvmeSqe bad = sqe_new(n, 0xc3, 0);
+
+        g_assert_cmphex(admin(n, &bad, NULL), ==, NVME_INVALID_OPCODE);
+        g_assert_cmphex(get_log(n, NVME_LOG_ERROR, 64, n->buf), ==,
+                        NVME_SUCCESS);
+        qtest_memread(n->qts, n->buf, &e, sizeof(e));
+        g_assert_cmpuint(le16_to_cpu(e.cid), ==, sqe_cid(&bad));
+        g_assert_cmphex((le16_to_cpu(e.status) >> 1) & ~NVME_STATUS_DNR, ==,
+                        NVME_INVALID_OPCODE);
+    }
+    for (unsigned i = 0; i < 4; i++) {
+        aer = sqe_new(n, NVME_ADM_ASYNC_EVENT, 0);
+        sq_put(n, 0, &aer);
+    }
+    aer = sqe_new(n, NVME_ADM_ASYNC_EVENT, 0);
+    g_assert_cmphex(admin(n, &aer, NULL), ==, NVME_AER_LIMIT_EXCEEDED);
+    nvme_free(n);
+}
+
+static void test_cq_backpressure(void)
+{
+    Nvme *n = nvme_boot("", NULL);
+    unsigned got = 0;
+    bool seen[64] = { 0 };
+    uint16_t first;
+    NvmeCqe cqe;
+
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    g_assert_cmphex(create_cq(n, 1, 4, 1), ==, NVME_SUCCESS);   /* 3 slots */
+    g_assert_cmphex(create_sq(n, 1, 1, 32, 0), ==, NVME_SUCCESS);
+    first = n->cid + 1;
+    for (unsigned i = 0; i < 20; i++) {
+        NvmeSqe c = sqe_new(n, NVME_IO_FLUSH, 1);
+
+        sq_put(n, 1, &c);
+    }
+    sq_ring(n, 1);
+    while (got < 20) {
+        unsigned batch = 0;
+        int64_t deadline = g_get_monotonic_time() + WAIT_US;
+
+        /* fill the CQ without consuming: never more than 3 entries */
+        while (batch < 3 && got + batch < 20) {
+            g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+            if (cq_peek(n, 1, &cqe)) {
+                uint16_t idx = le16_to_cpu(cqe.cid) - first;
+
+                g_assert_cmpuint(idx, <, 20);
+                g_assert_false(seen[idx]);
+                seen[idx] = true;
+                g_assert_cmphex(cqe_sc(&cqe), ==, NVME_SUCCESS);
+                cq_pop(n, 1, false);
+                batch++;
+            } else {
+                qtest_clock_step(n->qts, n->step_ns);
+            }
+        }
+        /* the slot after a full CQ must stay empty */
+        qtest_clock_step(n->qts, 1000000);
+        g_assert_false(cq_peek(n, 1, &cqe));
+        got += batch;
+        wr32(n, cq_db(n, 1), n->cq[1].head);
+    }
+    for (unsigned i = 0; i < 20; i++) {
+        g_assert_true(seen[i]);
+    }
+    nvme_free(n);
+}
+
+static void test_reset_mid_io(void)
+{
+    Nvme *n = nvme_boot("tick-ns=1000000", NULL);
+    uint64_t wbuf = nvme_alloc(n, 8 * PAGE), rbuf = nvme_alloc(n, PAGE);
+    unsigned posted = 0;
+    NvmeCqe cqe;
+
+    n->step_ns = 1000000;
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    io_queues(n, 1);
+    fill(n, wbuf, 8 * PAGE, 0x33);
+    for (unsigned i = 0; i < 8; i++) {
+        NvmeSqe c = rw_cmd(n, NVME_IO_WRITE, 1000 + 8 * i, 8);
+
+        c.dptr[0] = cpu_to_le64(wbuf + i * PAGE);
+        sq_put(n, 1, &c);
+    }
+    sq_ring(n, 1);
+    /* one service tick fetches all eight; reset while they are in flight */
+    qtest_clock_step(n->qts, n->step_ns);
+    wr32(n, NVME_REG_CC, 0);
+    g_assert_cmphex(rd32(n, NVME_REG_CSTS), ==, 0);
+    /* every fetched command got its completion before the queues went */
+    while (posted < 8 && cq_peek(n, 1, &cqe)) {
+        g_assert_cmphex(cqe_sc(&cqe), ==, NVME_SUCCESS);
+        cq_pop(n, 1, false);
+        posted++;
+    }
+    g_assert_cmpuint(posted, ==, 8);
+
+    /* the controller comes back, and the data is there */
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    io_queues(n, 1);
+    for (unsigned i = 0; i < 8; i++) {
+        NvmeSqe c = rw_cmd(n, NVME_IO_READ, 1000 + 8 * i, 8);
+
+        c.dptr[0] = cpu_to_le64(rbuf);
+        g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+        g_assert_true(same(n, rbuf, wbuf + i * PAGE, PAGE));
+    }
+    /* doorbells while disabled are ignored, not fatal */
+    ctrl_disable(n);
+    wr32(n, sq_db(n, 1), 3);
+    g_assert_cmphex(rd32(n, NVME_REG_CSTS), ==, 0);
+    nvme_free(n);
+}
+
+/* Count the CQEs that have appeared in @qid since the last call */
+static unsigned cq_drain(Nvme *n, unsigned qid)
+{
+    NvmeCqe cqe;
+    unsigned count = 0;
+
+    while (cq_peek(n, qid, &cqe)) {
+        g_assert_cmphex(cqe_sc(&cqe), ==, NVME_SUCCESS);
+        cq_pop(n, qid, true);
+        count++;
+    }
+    return count;
+}
+
+/* Wait (in real time, virtual clock frozen) for @want CQEs in @qid */
+static unsigned cq_settle(Nvme *n, unsigned qid, unsigned want)
+{
+    int64_t deadline = g_get_monotonic_time() + WAIT_US;
+    unsigned got = 0;
+
+    while (got < want && g_get_monotonic_time() < deadline) {
+        got += cq_drain(n, qid);
+        g_usleep(1000);
+    }
+    g_usleep(20000);
+    return got + cq_drain(n, qid);
+}
+
+static void test_wrr(void)
+{
+    /* one service tick serves 14 commands */
+    Nvme *n = nvme_boot("tick-ns=1000000,tick-budget=14", NULL);
+    static const unsigned prio[] = {
+        0, NVME_QPRIO_HIGH, NVME_QPRIO_MEDIUM, NVME_QPRIO_LOW,
+        NVME_QPRIO_URGENT,
+    };
+    unsigned served[5] = { 0 };
+
+    n->step_ns = 1000000;
+    ctrl_enable(n, NVME_CC_AMS_WRRU);
+    /* burst 1, weights high 8, medium 4, low 2 */
+    g_assert_cmphex(set_feature(n, NVME_FEAT_ARBITRATION,
+                                (7u << 24) | (3u << 16) | (1u << 8), NULL),
+                    ==, NVME_SUCCESS);
+    for (unsigned q = 1; q <= 4; q++) {
+        g_assert_cmphex(create_cq(n, q, QDEPTH, q), ==, NVME_SUCCESS);
+        g_assert_cmphex(create_sq(n, q, q, QDEPTH, prio[q]), ==,
+                        NVME_SUCCESS);
+    }
+    /* saturate high, medium and low */
+    for (unsigned q = 1; q <= 3; q++) {
+        for (unsigned i = 0; i < 42; i++) {
+            NvmeSqe c = sqe_new(n, NVME_IO_FLUSH, 1);
+
+            sq_put(n, q, &c);
+        }
+        sq_ring(n, q);
+    }
+    for (unsigned tick = 1; tick <= 3; tick++) {
+        qtest_clock_step(n->qts, n->step_ns);
+        for (unsigned q = 1; q <= 3; q++) {
+            served[q] += cq_settle(n, q, (16 >> q) * tick - served[q]);
+        }
+        g_assert_cmpuint(served[1], ==, 8 * tick);
+        g_assert_cmpuint(served[2], ==, 4 * tick);
+        g_assert_cmpuint(served[3], ==, 2 * tick);
+    }
+
+    /* urgent has strict priority: it takes the whole next tick */
+    for (unsigned i = 0; i < 20; i++) {
+        NvmeSqe c = sqe_new(n, NVME_IO_FLUSH, 1);
+
+        sq_put(n, 4, &c);
+    }
+    sq_ring(n, 4);
+    qtest_clock_step(n->qts, n->step_ns);
+    g_assert_cmpuint(cq_settle(n, 4, 14), ==, 14);
+    for (unsigned q = 1; q <= 3; q++) {
+        g_assert_cmpuint(cq_drain(n, q), ==, 0);
+    }
+    nvme_free(n);
+}
+
+static void test_coalescing(void)
+{
+    Nvme *n = nvme_boot("", NULL);
+    uint32_t dw0;
+
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    io_queues(n, 1);
+    /* threshold 4 entries (0's based 3), time 1 ms (10 x 100 us) */
+    g_assert_cmphex(set_feature(n, NVME_FEAT_IRQ_COALESCING, (10u << 8) | 3,
+                                NULL), ==, NVME_SUCCESS);
+    g_assert_cmphex(get_feature(n, NVME_FEAT_IRQ_COALESCING, 0, &dw0), ==,
+                    NVME_SUCCESS);
+    g_assert_cmphex(dw0, ==, (10u << 8) | 3);
+    irq_fired(n, 1);
+
+    /* three completions: below the threshold, no interrupt yet */
+    for (unsigned i = 0; i < 3; i++) {
+        NvmeSqe c = sqe_new(n, NVME_IO_FLUSH, 1);
+
+        sq_put(n, 1, &c);
+    }
+    sq_ring(n, 1);
+    g_assert_cmpuint(cq_settle(n, 1, 3), ==, 3);
+    g_assert_false(irq_fired(n, 1));
+    /* the aggregation time runs out: the interrupt comes */
+    qtest_clock_step(n->qts, 500000);
+    g_assert_false(irq_fired(n, 1));
+    qtest_clock_step(n->qts, 600000);
+    g_assert_true(irq_fired(n, 1));
+
+    /* four completions reach the threshold without waiting */
+    for (unsigned i = 0; i < 4; i++) {
+        NvmeSqe c = sqe_new(n, NVME_IO_FLUSH, 1);
+
+        sq_put(n, 1, &c);
+    }
+    sq_ring(n, 1);
+    g_assert_cmpuint(cq_settle(n, 1, 4), ==, 4);
+    g_assert_true(irq_fired(n, 1));
+
+    /* the admin queue is never coalesced */
+    irq_fired(n, 0);
+    g_assert_cmphex(get_feature(n, NVME_FEAT_ARBITRATION, 0, NULL), ==,
+                    NVME_SUCCESS);
+    g_assert_true(irq_fired(n, 0));
+
+    /* coalescing disabled on vector 1: every completion interrupts */
+    g_assert_cmphex(set_feature(n, NVME_FEAT_IRQ_CONFIG, (1u << 16) | 1,
+                                NULL), ==, NVME_SUCCESS);
+    g_assert_cmphex(get_feature(n, NVME_FEAT_IRQ_CONFIG, 1, &dw0), ==,
+                    NVME_SUCCESS);
+    g_assert_cmphex(dw0, ==, (1u << 16) | 1);
+    {
+        NvmeSqe c = sqe_new(n, NVME_IO_FLUSH, 1);
+
+        g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+        g_assert_true(irq_fired(n, 1));
+    }
+    nvme_free(n);
+}
+
+static void test_keep_alive(void)
+{
+    Nvme *n = nvme_boot("", NULL);
+    NvmeSqe c;
+
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    /* 100 ms keep alive timeout, refreshed by Keep Alive commands */
+    g_assert_cmphex(set_feature(n, NVME_FEAT_KEEP_ALIVE, 100, NULL), ==,
+                    NVME_SUCCESS);
+    for (unsigned i = 0; i < 3; i++) {
+        qtest_clock_step(n->qts, 60 * 1000 * 1000);
+        c = sqe_new(n, NVME_ADM_KEEP_ALIVE, 0);
+        g_assert_cmphex(admin(n, &c, NULL), ==, NVME_SUCCESS);
+    }
+    g_assert_cmpuint(FIELD_EX32(rd32(n, NVME_REG_CSTS), NVME_CSTS, CFS), ==,
+                     0);
+    /* silence past the timeout: controller fatal status */
+    qtest_clock_step(n->qts, 150 * 1000 * 1000);
+    g_assert_cmpuint(FIELD_EX32(rd32(n, NVME_REG_CSTS), NVME_CSTS, CFS), ==,
+                     1);
+    /* a controller reset clears it and the controller works again */
+    ctrl_disable(n);
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    g_assert_cmphex(identify(n, NVME_CNS_CTRL, 0, n->buf), ==, NVME_SUCCESS);
+    nvme_free(n);
+}
+
+/* PIIX3 PIRQ route control registers (PIRQA at 0x60), devfn 01.0 */
+#define PIIX3_DEVFN         QPCI_DEVFN(1, 0)
+#define PIIX3_PIRQA_ROUTE   0x60
+#define INTX_IRQ            11
+
+static void test_intx(void)
+{
+    Nvme *n = nvme_boot("", NULL);
+    QPCIDevice *isa = qpci_device_find(n->qs->pcibus, PIIX3_DEVFN);
+    NvmeSqe c;
+    NvmeCqe cqe;
+
+    /* route PIRQA..D (whichever slot 4 pin A lands on) to IRQ 11 */
+    g_assert(isa);
+    for (unsigned i = 0; i < 4; i++) {
+        qpci_config_writeb(isa, PIIX3_PIRQA_ROUTE + i, INTX_IRQ);
+    }
+    g_free(isa);
+    qpci_msix_disable(n->dev);
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    g_assert_false(qtest_get_irq(n->qts, INTX_IRQ));
+
+    /* a completion the host has not consumed holds the pin */
+    c = sqe_new(n, NVME_ADM_GET_FEATURES, 0);
+    c.cdw10 = cpu_to_le32(NVME_FEAT_ARBITRATION);
+    sq_put(n, 0, &c);
+    sq_ring(n, 0);
+    while (!cq_peek(n, 0, &cqe)) {
+        qtest_clock_step(n->qts, n->step_ns);
+    }
+    g_assert_true(qtest_get_irq(n->qts, INTX_IRQ));
+    /* INTMS masks it, INTMC unmasks it */
+    wr32(n, NVME_REG_INTMS, 1);
+    g_assert_false(qtest_get_irq(n->qts, INTX_IRQ));
+    wr32(n, NVME_REG_INTMC, 1);
+    g_assert_true(qtest_get_irq(n->qts, INTX_IRQ));
+    /* consuming the entry drops it */
+    cq_pop(n, 0, true);
+    g_assert_false(qtest_get_irq(n->qts, INTX_IRQ));
+
+    /* without MSI-X only vector 0 exists */
+    g_assert_cmphex(create_cq(n, 1, 16, 1), ==, NVME_INVALID_IRQ_VECTOR);
+    g_assert_cmphex(create_cq(n, 1, 16, 0), ==, NVME_SUCCESS);
+    g_assert_cmphex(create_sq(n, 1, 1, 16, 0), ==, NVME_SUCCESS);
+    c = rw_cmd(n, NVME_IO_READ, 0, 8);
+    c.dptr[0] = cpu_to_le64(n->buf);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+    g_assert_false(qtest_get_irq(n->qts, INTX_IRQ));
+    qpci_msix_enable(n->dev);
+    nvme_free(n);
+}
+
+static void test_commands(void)
+{
+    Nvme *n = nvme_boot("", NULL);
+    uint64_t wbuf = nvme_alloc(n, 2 * PAGE), rbuf = nvme_alloc(n, 2 * PAGE);
+    NvmeSmartLog smart;
+    NvmeEffectsLog *eff = g_new0(NvmeEffectsLog, 1);
+    NvmeIdNs *ns = g_new0(NvmeIdNs, 1);
+    NvmeDsmRange r;
+    uint64_t writes;
+    uint32_t dw0;
+    NvmeSqe c;
+
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    io_queues(n, 1);
+
+    g_assert_cmphex(get_log(n, NVME_LOG_SMART, 512, n->buf), ==,
+                    NVME_SUCCESS);
+    qtest_memread(n->qts, n->buf, &smart, sizeof(smart));
+    writes = ldq_le_p(smart.host_writes);
+    g_assert_cmpuint(le16_to_cpu(smart.temperature), >, 273);
+
+    fill(n, wbuf, PAGE, 0x11);
+    c = rw_cmd(n, NVME_IO_WRITE, 8, 8);
+    c.dptr[0] = cpu_to_le64(wbuf);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+    g_assert_cmphex(get_log(n, NVME_LOG_SMART, 512, n->buf), ==,
+                    NVME_SUCCESS);
+    qtest_memread(n->qts, n->buf, &smart, sizeof(smart));
+    g_assert_cmpuint(ldq_le_p(smart.host_writes), ==, writes + 1);
+    g_assert_cmpuint(ldq_le_p(smart.data_units_written), >=, 1);
+
+    /* compare: equal, then different */
+    c = rw_cmd(n, NVME_IO_COMPARE, 8, 8);
+    c.dptr[0] = cpu_to_le64(wbuf);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+    fill(n, rbuf, PAGE, 0x12);
+    c = rw_cmd(n, NVME_IO_COMPARE, 8, 8);
+    c.dptr[0] = cpu_to_le64(rbuf);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_COMPARE_FAILURE);
+    c = rw_cmd(n, NVME_IO_VERIFY, 0, 64);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+
+    /* write zeroes, then read back zeroes */
+    c = rw_cmd(n, NVME_IO_WRITE_ZEROES, 8, 8);
+    c.cdw12 |= cpu_to_le32(1u << R_NVME_RW_DW12_DEAC_SHIFT);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+    qtest_memset(n->qts, wbuf, 0, PAGE);
+    fill(n, rbuf, PAGE, 0x77);
+    c = rw_cmd(n, NVME_IO_READ, 8, 8);
+    c.dptr[0] = cpu_to_le64(rbuf);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+    g_assert_true(same(n, wbuf, rbuf, PAGE));
+
+    /*
+     * dataset management deallocate reads back as zeroes (DLFEAT), even
+     * with the drive's default discard=ignore; then a range out of bounds
+     */
+    fill(n, wbuf, PAGE, 0x21);
+    c = rw_cmd(n, NVME_IO_WRITE, 64, 8);
+    c.dptr[0] = cpu_to_le64(wbuf);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+    r = (NvmeDsmRange) { .slba = cpu_to_le64(64), .nlb = cpu_to_le32(64) };
+    qtest_memwrite(n->qts, n->buf, &r, sizeof(r));
+    c = sqe_new(n, NVME_IO_DSM, 1);
+    c.dptr[0] = cpu_to_le64(n->buf);
+    c.cdw11 = cpu_to_le32(1u << R_NVME_DSM_DW11_AD_SHIFT);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+    qtest_memset(n->qts, wbuf, 0, PAGE);
+    fill(n, rbuf, PAGE, 0x78);
+    c = rw_cmd(n, NVME_IO_READ, 64, 8);
+    c.dptr[0] = cpu_to_le64(rbuf);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+    g_assert_true(same(n, wbuf, rbuf, PAGE));
+    r.slba = cpu_to_le64(IMG_SIZE / 512);
+    qtest_memwrite(n->qts, n->buf, &r, sizeof(r));
+    c = sqe_new(n, NVME_IO_DSM, 1);
+    c.dptr[0] = cpu_to_le64(n->buf);
+    c.cdw11 = cpu_to_le32(1u << R_NVME_DSM_DW11_AD_SHIFT);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_LBA_OUT_OF_RANGE);
+
+    /* the effects log comes from the dispatch tables */
+    g_assert_cmphex(get_log(n, NVME_LOG_CMD_EFFECTS, 4096, n->buf), ==,
+                    NVME_SUCCESS);
+    qtest_memread(n->qts, n->buf, eff, sizeof(*eff));
+    g_assert_cmphex(le32_to_cpu(eff->iocs[NVME_IO_READ]) & NVME_EFF_CSUPP,
+                    ==, NVME_EFF_CSUPP);
+    g_assert_cmphex(le32_to_cpu(eff->iocs[NVME_IO_WRITE]) & NVME_EFF_LBCC,
+                    ==, NVME_EFF_LBCC);
+    g_assert_cmphex(le32_to_cpu(eff->acs[NVME_ADM_IDENTIFY]), ==,
+                    NVME_EFF_CSUPP);
+    g_assert_cmphex(le32_to_cpu(eff->acs[0x7f]), ==, 0);
+    g_assert_cmphex(get_log(n, 0x77, 512, n->buf), ==, NVME_INVALID_LOG_PAGE);
+    g_assert_cmphex(get_log(n, NVME_LOG_FW_SLOT, 512, n->buf), ==,
+                    NVME_SUCCESS);
+
+    /* features: every one we list answers Get */
+    {
+        static const uint8_t fids[] = {
+            NVME_FEAT_ARBITRATION, NVME_FEAT_POWER_MGMT,
+            NVME_FEAT_TEMP_THRESHOLD, NVME_FEAT_ERROR_RECOVERY,
+            NVME_FEAT_VOLATILE_WC, NVME_FEAT_NUM_QUEUES,
+            NVME_FEAT_IRQ_COALESCING, NVME_FEAT_IRQ_CONFIG,
+            NVME_FEAT_ASYNC_EVENT_CONF, NVME_FEAT_TIMESTAMP,
+            NVME_FEAT_KEEP_ALIVE, NVME_FEAT_HOST_BEHAVIOR,
+        };
+
+        for (unsigned i = 0; i < ARRAY_SIZE(fids); i++) {
+            g_assert_cmphex(get_feature(n, fids[i], 0, NULL), ==,
+                            NVME_SUCCESS);
+        }
+        g_assert_cmphex(get_feature(n, 0x7d, 0, NULL), ==,
+                        NVME_INVALID_FIELD);
+    }
+    g_assert_cmphex(set_feature(n, NVME_FEAT_VOLATILE_WC, 0, NULL), ==,
+                    NVME_SUCCESS);
+    g_assert_cmphex(get_feature(n, NVME_FEAT_VOLATILE_WC, 0, &dw0), ==,
+                    NVME_SUCCESS);
+    g_assert_cmpuint(dw0, ==, 0);
+    g_assert_cmphex(set_feature(n, NVME_FEAT_POWER_MGMT, 3, NULL), ==,
+                    NVME_INVALID_FIELD);
+
+    /* temperature threshold below the current temperature: SMART event */
+    g_assert_cmphex(set_feature(n, NVME_FEAT_ASYNC_EVENT_CONF,
+                                0xff | (1u << 8), NULL), ==, NVME_SUCCESS);
+    {
+        NvmeSqe aer = sqe_new(n, NVME_ADM_ASYNC_EVENT, 0);
+        NvmeCqe cqe;
+
+        sq_put(n, 0, &aer);
+        g_assert_cmphex(set_feature(n, NVME_FEAT_TEMP_THRESHOLD, 300, NULL),
+                        ==, NVME_SUCCESS);
+        cq_wait_cid(n, 0, sqe_cid(&aer), &cqe);
+        g_assert_cmphex(le32_to_cpu(cqe.dw0), ==,
+                        (NVME_LOG_SMART << 16) |
+                        (NVME_AER_SMART_TEMP_THRESH << 8) |
+                        NVME_AER_TYPE_SMART);
+        g_assert_cmphex(get_log(n, NVME_LOG_SMART, 512, n->buf), ==,
+                        NVME_SUCCESS);
+        qtest_memread(n->qts, n->buf, &smart, sizeof(smart));
+        g_assert_cmphex(smart.critical_warning & NVME_SMART_WARN_TEMPERATURE,
+                        ==, NVME_SMART_WARN_TEMPERATURE);
+
+        /* format to 4 KiB: namespace attribute notice */
+        aer = sqe_new(n, NVME_ADM_ASYNC_EVENT, 0);
+        sq_put(n, 0, &aer);
+        c = sqe_new(n, NVME_ADM_FORMAT_NVM, 1);
+        c.cdw10 = cpu_to_le32(1);
+        g_assert_cmphex(admin(n, &c, NULL), ==, NVME_SUCCESS);
+        cq_wait_cid(n, 0, sqe_cid(&aer), &cqe);
+        g_assert_cmphex(le32_to_cpu(cqe.dw0), ==,
+                        (NVME_LOG_CHANGED_NS << 16) | NVME_AER_TYPE_NOTICE);
+        g_assert_cmphex(get_log(n, NVME_LOG_CHANGED_NS, 4096, n->buf), ==,
+                        NVME_SUCCESS);
+        g_assert_cmpuint(qtest_readl(n->qts, n->buf), ==, 1);
+    }
+    g_assert_cmphex(identify(n, NVME_CNS_NS, 1, n->buf), ==, NVME_SUCCESS);
+    qtest_memread(n->qts, n->buf, ns, sizeof(*ns));
+    g_assert_cmpuint(ns->flbas & 0xf, ==, 1);
+    g_assert_cmpuint(le64_to_cpu(ns->nsze), ==, IMG_SIZE / 4096);
+    c = rw_cmd(n, NVME_IO_READ, IMG_SIZE / 4096 - 1, 1);
+    c.dptr[0] = cpu_to_le64(rbuf);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+    c = sqe_new(n, NVME_ADM_FORMAT_NVM, 1);
+    c.cdw10 = cpu_to_le32(2);
+    g_assert_cmphex(admin(n, &c, NULL), ==, NVME_INVALID_FORMAT);
+
+    /* format with user data erase: the data reads back as zeroes */
+    fill(n, wbuf, PAGE, 0x44);
+    c = rw_cmd(n, NVME_IO_WRITE, 3, 1);
+    c.dptr[0] = cpu_to_le64(wbuf);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+    c = sqe_new(n, NVME_ADM_FORMAT_NVM, NVME_NSID_BROADCAST);
+    c.cdw10 = cpu_to_le32((1u << R_NVME_FORMAT_DW10_SES_SHIFT) | 1);
+    g_assert_cmphex(admin(n, &c, NULL), ==, NVME_SUCCESS);
+    qtest_memset(n->qts, wbuf, 0, PAGE);
+    c = rw_cmd(n, NVME_IO_READ, 3, 1);
+    c.dptr[0] = cpu_to_le64(rbuf);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+    g_assert_true(same(n, wbuf, rbuf, PAGE));
+
+    /* abort of a command that is not outstanding; keep alive */
+    c = sqe_new(n, NVME_ADM_ABORT, 0);
+    c.cdw10 = cpu_to_le32((0x4321u << 16) | 1);
+    g_assert_cmphex(admin(n, &c, &dw0), ==, NVME_SUCCESS);
+    g_assert_cmpuint(dw0 & 1, ==, 1);
+    c = sqe_new(n, NVME_ADM_KEEP_ALIVE, 0);
+    g_assert_cmphex(admin(n, &c, NULL), ==, NVME_SUCCESS);
+    g_free(eff);
+    g_free(ns);
+    nvme_free(n);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/nvqemu/nvme/registers", test_registers);
+    g_test_add_func("/nvqemu/nvme/identify", test_identify);
+    g_test_add_func("/nvqemu/nvme/many-namespaces", test_many_namespaces);
+    g_test_add_func("/nvqemu/nvme/io-prp", test_io_prp);
+    g_test_add_func("/nvqemu/nvme/io-sgl", test_io_sgl);
+    g_test_add_func("/nvqemu/nvme/io-errors", test_io_errors);
+    g_test_add_func("/nvqemu/nvme/queue-errors", test_queue_errors);
+    g_test_add_func("/nvqemu/nvme/doorbell-aer", test_doorbell_aer);
+    g_test_add_func("/nvqemu/nvme/cq-backpressure", test_cq_backpressure);
+    g_test_add_func("/nvqemu/nvme/reset-mid-io", test_reset_mid_io);
+    g_test_add_func("/nvqemu/nvme/wrr", test_wrr);
+    g_test_add_func("/nvqemu/nvme/coalescing", test_coalescing);
+    g_test_add_func("/nvqemu/nvme/keep-alive", test_keep_alive);
+    g_test_add_func("/nvqemu/nvme/intx", test_intx);
+    g_test_add_func("/nvqemu/nvme/commands", test_commands);
+    return g_test_run();
+}
