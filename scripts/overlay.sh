@@ -14,6 +14,8 @@ OVERLAY_REPLACED=(
 # Our directories whose files are linked into the prepared tree, as
 # "repo-dir:tree-dir".  Files keep their names; the tree-dir is created.
 OVERLAY_DIRS=(
+    "hw/acpi:hw/acpi"
+    "include/hw/acpi:include/hw/acpi"
     "tests/unit:nvqemu/tests/unit"
     "tests/qtest:nvqemu/tests/qtest"
     "bench:nvqemu/bench"
