@@ -163,19 +163,19 @@ static void nvdimm_dsm_read_fit(NVDIMMState *s, const NvdimmDsmCall *call,
     const size_t hdr = sizeof(NvdimmDsmReadFitOut);
     size_t chunk;
 
+    /* first: the offset of a stale read means nothing in the new FIT */
+    if (offset && fb->dirty) {
+        trace_nvdimm_dsm_fit_read(offset, fb->fit->len, 0, true);
+        nvdimm_dsm_reply_status(reply, NVDIMM_DSM_STATUS_FIT_CHANGED);
+        return;
+    }
     if (offset > fb->fit->len) {
         nvdimm_dsm_fail(call, reply, NVDIMM_DSM_STATUS_INVALID_INPUT,
                         "FIT offset %" PRIu32 " beyond its %u bytes",
                         offset, fb->fit->len);
         return;
     }
-    if (offset == 0) {
-        fb->dirty = false;
-    } else if (fb->dirty) {
-        trace_nvdimm_dsm_fit_read(offset, fb->fit->len, 0, true);
-        nvdimm_dsm_reply_status(reply, NVDIMM_DSM_STATUS_FIT_CHANGED);
-        return;
-    }
+    fb->dirty = false;
     chunk = MIN(fb->fit->len - offset, NVDIMM_DSM_FIT_CHUNK_MAX);
     trace_nvdimm_dsm_fit_read(offset, fb->fit->len, chunk, false);
     nvdimm_dsm_reply_status(reply, NVDIMM_DSM_STATUS_SUCCESS);

@@ -396,6 +396,8 @@ static void test_fit_changed_during_read(void)
     g_assert_cmpuint(fit_read(qts, 56, &r), ==, ST_FIT_CHANGED);
     g_assert_cmpuint(r.len, ==, 4);
     g_assert_cmpuint(fit_read(qts, 56, &r), ==, ST_FIT_CHANGED);
+    /* even where the new FIT has no such offset */
+    g_assert_cmpuint(fit_read(qts, 10000, &r), ==, ST_FIT_CHANGED);
     g_assert_cmpuint(fit_read(qts, 0, &r), ==, ST_SUCCESS);
     check_fit(&r, 2);
     g_assert_cmpuint(fit_read(qts, 56, &r), ==, ST_SUCCESS);
