@@ -554,6 +554,68 @@ static void test_tables_iasl(void)
     }
 }
 
+/*
+ * NUMA: two NVDIMMs on node 1 and one on node 0.  Each gets an SRAT memory
+ * affinity entry (enabled, non-volatile) for exactly its range, and its NFIT
+ * SPA range carries the same proximity domain.
+ */
+static void test_srat_numa(void)
+{
+    g_autofree uint8_t *blob = NULL;
+    const size_t blob_max = 4 * 1024 * 1024;
+    const uint8_t *srat, *nfit, *p, *end;
+    unsigned found = 0;
+    QTestState *qts;
+    QFWCFG *fw_cfg;
+    size_t len;
+
+    qts = qtest_initf("-machine pc,nvdimm=on -m 128M,slots=4,maxmem=1G "
+        "-object memory-backend-ram,id=ram0,size=128M "
+        "-numa node,nodeid=0,memdev=ram0 -numa node,nodeid=1 "
+        "-object memory-backend-ram,id=m0,size=%d "
+        "-object memory-backend-ram,id=m1,size=%d "
+        "-object memory-backend-ram,id=m2,size=%d "
+        "-device nvdimm,memdev=m0,node=1,slot=0 "
+        "-device nvdimm,memdev=m1,node=0,slot=1 "
+        "-device nvdimm,memdev=m2,node=1,slot=2,label-size=%d",
+        BACKEND_SIZE, BACKEND_SIZE, BACKEND_SIZE, LABEL_SIZE);
+    fw_cfg = pc_fw_cfg_init(qts);
+    blob = g_malloc0(blob_max);
+    len = qfw_cfg_get_file(fw_cfg, "etc/acpi/tables", blob, blob_max);
+    srat = find_table(blob, len, "SRAT", NULL);
+    nfit = find_table(blob, len, "NFIT", NULL);
+    g_assert_nonnull(srat);
+    g_assert_nonnull(nfit);
+
+    for (unsigned i = 0; i < 3; i++) {
+        /* SPA range i: proximity at 12, base at 32, length at 40 */
+        const uint8_t *spa = nfit + 40 + i * NFIT_PER_DIMM;
+        uint32_t node = ldl_le_p(spa + 12);
+        uint64_t base = ldq_le_p(spa + 32), size = ldq_le_p(spa + 40);
+
+        g_assert_cmpuint(node, ==, i == 1 ? 0 : 1);
+        g_assert_cmpuint(size, ==, i == 2 ? BACKEND_SIZE - 2 * 1024 * 1024
+                                          : BACKEND_SIZE);
+        /* SRAT memory affinity (type 1, 40 bytes) from offset 48 */
+        p = srat + 48;
+        end = srat + ldl_le_p(srat + 4);
+        for (; p + 2 <= end && p[1]; p += p[1]) {
+            /* (the hot-pluggable device-memory entry may share the base) */
+            if (p[0] == 1 && ldq_le_p(p + 8) == base &&
+                (ldl_le_p(p + 28) & 0x4)) {
+                g_assert_cmpuint(p[1], ==, 40);
+                g_assert_cmpuint(ldl_le_p(p + 2), ==, node);
+                g_assert_cmpuint(ldq_le_p(p + 16), ==, size);
+                g_assert_cmphex(ldl_le_p(p + 28), ==, 0x1 | 0x4);
+                found++;
+            }
+        }
+    }
+    g_assert_cmpuint(found, ==, 3);
+    pc_fw_cfg_uninit(fw_cfg);
+    qtest_quit(qts);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Command-line errors: a clean exit with a message, never an abort          */
 
@@ -629,6 +691,7 @@ int main(int argc, char **argv)
                    test_fit_changed_during_read);
     qtest_add_func("/nvqemu/nvdimm/hotplug/gpe-q35", test_hotplug_gpe_q35);
     qtest_add_func("/nvqemu/nvdimm/acpi/iasl", test_tables_iasl);
+    qtest_add_func("/nvqemu/nvdimm/acpi/srat-numa", test_srat_numa);
     qtest_add_func("/nvqemu/nvdimm/cmdline/errors", test_bad_command_lines);
     return g_test_run();
 }
