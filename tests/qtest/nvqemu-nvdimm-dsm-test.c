@@ -488,7 +488,8 @@ static void iasl_check(const char *dir, const char *name, const uint8_t *tbl)
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
         strcasestr(out, "warning") || strcasestr(err, "warning") ||
         strcasestr(out, "error") || strcasestr(err, "error")) {
-        g_test_message("iasl -d %s:\n%s\n%s", name, out, err);
+        g_test_message("iasl -d %s: stdout: %s", name, out);
+        g_test_message("iasl -d %s: stderr: %s", name, err);
         g_assert_not_reached();
     }
     dsl_path = g_strdup_printf("%.*s.dsl", (int)(strlen(path) - 4), path);
@@ -632,9 +633,9 @@ static void expect_startup_error(const char *args, const char *needle)
 
     g_assert_nonnull(qemu);
     g_assert_true(g_shell_parse_argv(cmd, NULL, &argv, NULL));
-    g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
-                               &out, &err, &status, NULL));
-    g_test_message("%s\n-> %s", args, err);
+    g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH,
+                               NULL, NULL, &out, &err, &status, NULL));
+    g_test_message("%s -> %s", args, err);
     g_assert_true(WIFEXITED(status));
     g_assert_cmpint(WEXITSTATUS(status), ==, 1);
     g_assert_nonnull(strstr(err, needle));
