@@ -20,30 +20,37 @@ static const NvdimmDsmFunc nvdimm_dsm_funcs[] = {
         .name = "get-label-size",
         .op = NVDIMM_DSM_OP_GET_LABEL_SIZE,
         .in_len = 0,
-        .needs_label = true,
+        .requires = NVDIMM_DSM_CAP_LABEL,
     }, {
         .target = NVDIMM_DSM_TARGET_DIMM,
         .function = NVDIMM_DSM_FN_GET_LABEL_DATA,
         .name = "get-label-data",
         .op = NVDIMM_DSM_OP_GET_LABEL_DATA,
         .in_len = sizeof(NvdimmDsmLabelIn),
-        .needs_label = true,
+        .requires = NVDIMM_DSM_CAP_LABEL,
     }, {
         .target = NVDIMM_DSM_TARGET_DIMM,
         .function = NVDIMM_DSM_FN_SET_LABEL_DATA,
         .name = "set-label-data",
         .op = NVDIMM_DSM_OP_SET_LABEL_DATA,
         .in_len = sizeof(NvdimmDsmLabelIn),
-        .needs_label = true,
+        /* a read-only DIMM does not offer it: its labels are read-only */
+        .requires = NVDIMM_DSM_CAP_LABEL | NVDIMM_DSM_CAP_WRITABLE,
     }, {
         .target = NVDIMM_DSM_TARGET_QEMU_ROOT,
         .function = NVDIMM_DSM_FN_READ_FIT,
         .name = "read-fit",
         .op = NVDIMM_DSM_OP_READ_FIT,
         .in_len = sizeof(NvdimmDsmReadFitIn),
-        .needs_label = false,
+        .requires = 0,
     },
 };
+
+static bool nvdimm_dsm_func_applies(const NvdimmDsmFunc *f,
+                                    NvdimmDsmTarget target, unsigned caps)
+{
+    return f->target == target && (caps & f->requires) == f->requires;
+}
 
 static const char *const nvdimm_dsm_target_names[NVDIMM_DSM_TARGET__MAX] = {
     [NVDIMM_DSM_TARGET_ROOT] = "root",
@@ -57,27 +64,27 @@ QEMU_BUILD_BUG_ON(NVDIMM_DSM_FN_SET_LABEL_DATA >= NVDIMM_DSM_FN_LIMIT);
 QEMU_BUILD_BUG_ON(NVDIMM_DSM_FN_READ_FIT >= NVDIMM_DSM_FN_LIMIT);
 
 const NvdimmDsmFunc *nvdimm_dsm_func_find(NvdimmDsmTarget target,
-                                          uint32_t function, bool has_label)
+                                          uint32_t function, unsigned caps)
 {
     for (size_t i = 0; i < ARRAY_SIZE(nvdimm_dsm_funcs); i++) {
         const NvdimmDsmFunc *f = &nvdimm_dsm_funcs[i];
 
-        if (f->target == target && f->function == function &&
-            (has_label || !f->needs_label)) {
+        if (f->function == function &&
+            nvdimm_dsm_func_applies(f, target, caps)) {
             return f;
         }
     }
     return NULL;
 }
 
-uint32_t nvdimm_dsm_supported_mask(NvdimmDsmTarget target, bool has_label)
+uint32_t nvdimm_dsm_supported_mask(NvdimmDsmTarget target, unsigned caps)
 {
     uint32_t mask = 0;
 
     for (size_t i = 0; i < ARRAY_SIZE(nvdimm_dsm_funcs); i++) {
         const NvdimmDsmFunc *f = &nvdimm_dsm_funcs[i];
 
-        if (f->target == target && (has_label || !f->needs_label)) {
+        if (nvdimm_dsm_func_applies(f, target, caps)) {
             mask |= 1u << f->function;
         }
     }

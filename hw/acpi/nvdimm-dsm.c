@@ -135,11 +135,6 @@ static void nvdimm_dsm_set_label_data(NVDIMMState *s,
     NVDIMMClass *nc = NVDIMM_GET_CLASS(call->nvdimm);
     uint32_t offset, length;
 
-    if (call->nvdimm->readonly) {
-        nvdimm_dsm_fail(call, reply, NVDIMM_DSM_STATUS_UNSUPPORTED,
-                        "label write to a read-only NVDIMM");
-        return;
-    }
     if (!nvdimm_dsm_label_args(call, reply, &offset, &length)) {
         return;
     }
@@ -194,7 +189,7 @@ static void nvdimm_dsm_dispatch(NVDIMMState *s, NvdimmDsmCall *call,
                                 NvdimmDsmReply *reply)
 {
     const NvdimmDsmFunc *f;
-    bool has_label;
+    unsigned caps = 0;
 
     switch (call->handle) {
     case NVDIMM_HANDLE_ROOT:
@@ -213,7 +208,10 @@ static void nvdimm_dsm_dispatch(NVDIMMState *s, NvdimmDsmCall *call,
         }
         break;
     }
-    has_label = call->nvdimm && call->nvdimm->label_size;
+    if (call->nvdimm) {
+        caps |= call->nvdimm->label_size ? NVDIMM_DSM_CAP_LABEL : 0;
+        caps |= call->nvdimm->readonly ? 0 : NVDIMM_DSM_CAP_WRITABLE;
+    }
     trace_nvdimm_dsm_call(call->handle,
                           nvdimm_dsm_target_name(call->target),
                           call->revision, call->function,
@@ -223,7 +221,7 @@ static void nvdimm_dsm_dispatch(NVDIMMState *s, NvdimmDsmCall *call,
         /* ACPI 6.5 9.1.1: no function of an unknown revision is supported */
         NvdimmDsmQueryOut out = {
             .supported = cpu_to_le32(call->revision == NVDIMM_DSM_REVISION ?
-                nvdimm_dsm_supported_mask(call->target, has_label) : 0),
+                nvdimm_dsm_supported_mask(call->target, caps) : 0),
         };
 
         memcpy(reply->page.data, &out, sizeof(out));
@@ -236,12 +234,15 @@ static void nvdimm_dsm_dispatch(NVDIMMState *s, NvdimmDsmCall *call,
                         call->revision, NVDIMM_DSM_REVISION);
         return;
     }
-    f = nvdimm_dsm_func_find(call->target, call->function, has_label);
+    f = nvdimm_dsm_func_find(call->target, call->function, caps);
     if (!f) {
         nvdimm_dsm_fail(call, reply, NVDIMM_DSM_STATUS_UNSUPPORTED,
-                        "function not supported by the %s%s",
+                        "function not supported by the %s%s%s",
                         nvdimm_dsm_target_name(call->target),
-                        call->nvdimm && !has_label ? " (no label area)" : "");
+                        call->nvdimm && call->nvdimm->readonly ?
+                        " (read-only)" : "",
+                        call->nvdimm && !call->nvdimm->label_size ?
+                        " (no label area)" : "");
         return;
     }
     nvdimm_dsm_handlers[f->op](s, call, reply);

@@ -70,20 +70,29 @@ typedef enum NvdimmDsmOp {
     NVDIMM_DSM_OP__MAX,
 } NvdimmDsmOp;
 
+/* What a DIMM offers; a function lists what it requires. */
+typedef enum NvdimmDsmCaps {
+    NVDIMM_DSM_CAP_LABEL = 1 << 0,      /* has a label area */
+    NVDIMM_DSM_CAP_WRITABLE = 1 << 1,   /* its backend is not read-only */
+} NvdimmDsmCaps;
+
 typedef struct NvdimmDsmFunc {
     NvdimmDsmTarget target;
     uint32_t function;
     const char *name;
     NvdimmDsmOp op;
     uint32_t in_len;        /* fixed input header the function reads */
-    bool needs_label;       /* only on DIMMs with a label area */
+    unsigned requires;      /* NvdimmDsmCaps the target must have */
 } NvdimmDsmFunc;
 
-/* The function @function of @target, or NULL if not implemented there. */
+/*
+ * The function @function of @target with capabilities @caps
+ * (NvdimmDsmCaps), or NULL if not implemented there.
+ */
 const NvdimmDsmFunc *nvdimm_dsm_func_find(NvdimmDsmTarget target,
-                                          uint32_t function, bool has_label);
+                                          uint32_t function, unsigned caps);
 /* Function-0 bitmap of @target (bit 0 set iff any other bit is). */
-uint32_t nvdimm_dsm_supported_mask(NvdimmDsmTarget target, bool has_label);
+uint32_t nvdimm_dsm_supported_mask(NvdimmDsmTarget target, unsigned caps);
 /* Name of @function for traces ("query", "get-label-size", "?"). */
 const char *nvdimm_dsm_func_name(NvdimmDsmTarget target, uint32_t function);
 const char *nvdimm_dsm_target_name(NvdimmDsmTarget target);

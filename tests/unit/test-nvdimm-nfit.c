@@ -193,18 +193,28 @@ static void test_nfit_unique_indexes(void)
     }
 }
 
+enum {
+    LABEL = NVDIMM_DSM_CAP_LABEL,
+    WRITABLE = NVDIMM_DSM_CAP_WRITABLE,
+};
+
 static void test_dsm_bitmaps(void)
 {
     /* Intel functions 4, 5, 6 plus bit 0 */
-    g_assert_cmphex(nvdimm_dsm_supported_mask(NVDIMM_DSM_TARGET_DIMM, true),
-                    ==, 0x71);
+    g_assert_cmphex(nvdimm_dsm_supported_mask(NVDIMM_DSM_TARGET_DIMM,
+                                              LABEL | WRITABLE), ==, 0x71);
+    /* read-only DIMM: no Set Label Data, so its labels are read-only */
+    g_assert_cmphex(nvdimm_dsm_supported_mask(NVDIMM_DSM_TARGET_DIMM, LABEL),
+                    ==, 0x31);
     /* no label area: no function at all */
-    g_assert_cmphex(nvdimm_dsm_supported_mask(NVDIMM_DSM_TARGET_DIMM, false),
+    g_assert_cmphex(nvdimm_dsm_supported_mask(NVDIMM_DSM_TARGET_DIMM,
+                                              WRITABLE), ==, 0);
+    g_assert_cmphex(nvdimm_dsm_supported_mask(NVDIMM_DSM_TARGET_DIMM, 0),
                     ==, 0);
     /* QEMU root: Read FIT */
-    g_assert_cmphex(nvdimm_dsm_supported_mask(NVDIMM_DSM_TARGET_QEMU_ROOT,
-                                              false), ==, 0x3);
-    g_assert_cmphex(nvdimm_dsm_supported_mask(NVDIMM_DSM_TARGET_ROOT, false),
+    g_assert_cmphex(nvdimm_dsm_supported_mask(NVDIMM_DSM_TARGET_QEMU_ROOT, 0),
+                    ==, 0x3);
+    g_assert_cmphex(nvdimm_dsm_supported_mask(NVDIMM_DSM_TARGET_ROOT, 0),
                     ==, 0);
 }
 
@@ -214,24 +224,26 @@ static void test_dsm_table_lookup(void)
 
     /* every function the bitmap advertises is found, and only those */
     for (int t = 0; t < NVDIMM_DSM_TARGET__MAX; t++) {
-        for (int label = 0; label <= 1; label++) {
-            uint32_t mask = nvdimm_dsm_supported_mask(t, label);
+        for (unsigned caps = 0; caps <= (LABEL | WRITABLE); caps++) {
+            uint32_t mask = nvdimm_dsm_supported_mask(t, caps);
 
             for (uint32_t fn = 1; fn < 32; fn++) {
-                f = nvdimm_dsm_func_find(t, fn, label);
+                f = nvdimm_dsm_func_find(t, fn, caps);
                 g_assert_cmpint(!!f, ==, !!(mask & (1u << fn)));
                 if (f) {
                     g_assert_cmpuint(f->function, ==, fn);
                     g_assert_cmpint(f->target, ==, t);
                     g_assert_cmpint(f->op, <, NVDIMM_DSM_OP__MAX);
                     g_assert_cmpuint(f->in_len, <=, NVDIMM_DSM_ARG_MAX);
+                    g_assert_cmphex(caps & f->requires, ==, f->requires);
                 }
             }
         }
     }
-    f = nvdimm_dsm_func_find(NVDIMM_DSM_TARGET_DIMM, 5, true);
+    f = nvdimm_dsm_func_find(NVDIMM_DSM_TARGET_DIMM, 5, LABEL);
     g_assert_nonnull(f);
     g_assert_cmpstr(f->name, ==, "get-label-data");
+    g_assert_null(nvdimm_dsm_func_find(NVDIMM_DSM_TARGET_DIMM, 6, LABEL));
     g_assert_cmpstr(nvdimm_dsm_func_name(NVDIMM_DSM_TARGET_DIMM, 0), ==,
                     "query");
     g_assert_cmpstr(nvdimm_dsm_func_name(NVDIMM_DSM_TARGET_ROOT, 1), ==,
