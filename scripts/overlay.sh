@@ -10,11 +10,18 @@
 # root).  A directory removes everything below it.
 OVERLAY_REPLACED=(
     "hw/nvme"
+    "hw/mem/nvdimm.c"
+    "hw/acpi/nvdimm.c"
+    "include/hw/mem/nvdimm.h"
 )
 
 # Our directories whose files are linked into the prepared tree, as
 # "repo-dir:tree-dir".  Files keep their names; the tree-dir is created.
 OVERLAY_DIRS=(
+    "hw/mem:hw/mem"
+    "hw/acpi:hw/acpi"
+    "include/hw/mem:include/hw/mem"
+    "include/hw/acpi:include/hw/acpi"
     "tests/unit:nvqemu/tests/unit"
     "tests/qtest:nvqemu/tests/qtest"
     "bench:nvqemu/bench"

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * nvqemu NVDIMM: the one table of _DSM functions.
+ *
+ * Pure.  The dispatcher (nvdimm-dsm.c) finds functions here, the function-0
+ * bitmaps are computed from here, and traces take their names from here, so
+ * adding a function is one line in this table plus its handler.
+ *
+ * Functions 4-6 follow the Intel NVDIMM DSM interface revision 1; Read FIT
+ * is QEMU's (docs/specs/nvdimm-acpi.md).  The root device (handle 0)
+ * implements no function, so its bitmap is 0.
+ */
+#include "qemu/osdep.h"
+#include "nvdimm-internal.h"
+
+static const NvdimmDsmFunc nvdimm_dsm_funcs[] = {
+    {
+        .target = NVDIMM_DSM_TARGET_DIMM,
+        .function = NVDIMM_DSM_FN_GET_LABEL_SIZE,
+        .name = "get-label-size",
+        .op = NVDIMM_DSM_OP_GET_LABEL_SIZE,
+        .in_len = 0,
+        .requires = NVDIMM_DSM_CAP_LABEL,
+    }, {
+        .target = NVDIMM_DSM_TARGET_DIMM,
+        .function = NVDIMM_DSM_FN_GET_LABEL_DATA,
+        .name = "get-label-data",
+        .op = NVDIMM_DSM_OP_GET_LABEL_DATA,
+        .in_len = sizeof(NvdimmDsmLabelIn),
+        .requires = NVDIMM_DSM_CAP_LABEL,
+    }, {
+        .target = NVDIMM_DSM_TARGET_DIMM,
+        .function = NVDIMM_DSM_FN_SET_LABEL_DATA,
+        .name = "set-label-data",
+        .op = NVDIMM_DSM_OP_SET_LABEL_DATA,
+        .in_len = sizeof(NvdimmDsmLabelIn),
+        /* a read-only DIMM does not offer it: its labels are read-only */
+        .requires = NVDIMM_DSM_CAP_LABEL | NVDIMM_DSM_CAP_WRITABLE,
+    }, {
+        .target = NVDIMM_DSM_TARGET_QEMU_ROOT,
+        .function = NVDIMM_DSM_FN_READ_FIT,
+        .name = "read-fit",
+        .op = NVDIMM_DSM_OP_READ_FIT,
+        .in_len = sizeof(NvdimmDsmReadFitIn),
+        .requires = 0,
+    },
+};
+
+static bool nvdimm_dsm_func_applies(const NvdimmDsmFunc *f,
+                                    NvdimmDsmTarget target, unsigned caps)
+{
+    return f->target == target && (caps & f->requires) == f->requires;
+}
+
+static const char *const nvdimm_dsm_target_names[NVDIMM_DSM_TARGET__MAX] = {
+    [NVDIMM_DSM_TARGET_ROOT] = "root",
+    [NVDIMM_DSM_TARGET_QEMU_ROOT] = "qemu-root",
+    [NVDIMM_DSM_TARGET_DIMM] = "dimm",
+};
+
+/* Function-0 bitmaps are one dword: functions 0..31. */
+#define NVDIMM_DSM_FN_LIMIT 32
+QEMU_BUILD_BUG_ON(NVDIMM_DSM_FN_SET_LABEL_DATA >= NVDIMM_DSM_FN_LIMIT);
+QEMU_BUILD_BUG_ON(NVDIMM_DSM_FN_READ_FIT >= NVDIMM_DSM_FN_LIMIT);
+
+const NvdimmDsmFunc *nvdimm_dsm_func_find(NvdimmDsmTarget target,
+                                          uint32_t function, unsigned caps)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(nvdimm_dsm_funcs); i++) {
+        const NvdimmDsmFunc *f = &nvdimm_dsm_funcs[i];
+
+        if (f->function == function &&
+            nvdimm_dsm_func_applies(f, target, caps)) {
+            return f;
+        }
+    }
+    return NULL;
+}
+
+uint32_t nvdimm_dsm_supported_mask(NvdimmDsmTarget target, unsigned caps)
+{
+    uint32_t mask = 0;
+
+    for (size_t i = 0; i < ARRAY_SIZE(nvdimm_dsm_funcs); i++) {
+        const NvdimmDsmFunc *f = &nvdimm_dsm_funcs[i];
+
+        if (nvdimm_dsm_func_applies(f, target, caps)) {
+            mask |= 1u << f->function;
+        }
+    }
+    /* ACPI 6.5 9.1.1: bit 0 says whether any other function exists */
+    if (mask) {
+        mask |= 1u << NVDIMM_DSM_FN_QUERY;
+    }
+    return mask;
+}
+
+const char *nvdimm_dsm_func_name(NvdimmDsmTarget target, uint32_t function)
+{
+    if (function == NVDIMM_DSM_FN_QUERY) {
+        return "query";
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(nvdimm_dsm_funcs); i++) {
+        const NvdimmDsmFunc *f = &nvdimm_dsm_funcs[i];
+
+        if (f->target == target && f->function == function) {
+            return f->name;
+        }
+    }
+    return "unknown";
+}
+
+const char *nvdimm_dsm_target_name(NvdimmDsmTarget target)
+{
+    return target < NVDIMM_DSM_TARGET__MAX ? nvdimm_dsm_target_names[target]
+                                           : "invalid";
+}
+

@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * nvqemu NVDIMM: the _DSM doorbell and the DSM functions.
+ *
+ * Guest ABI (docs/specs/nvdimm-acpi.md): the AML fills the 4 KiB DSM page
+ * (NvdimmDsmInPage) and writes the page's guest-physical address to the
+ * 4-byte doorbell (I/O port 0x0a18 on x86).  We copy the page once, decode
+ * it into host order, validate, run the function found in the function
+ * table (nvdimm-dsm-table.c), and write the reply (NvdimmDsmOutPage) back
+ * over the same page.  The write is synchronous, so no call is ever in
+ * flight across a migration and there is no state to migrate here.
+ *
+ * Every guest mistake becomes a DSM status code, is traced and is logged
+ * as LOG_GUEST_ERROR through nvdimm_dsm_fail(); none can stop QEMU.
+ */
+#include "qemu/osdep.h"
+#include "qemu/bswap.h"
+#include "qemu/log.h"
+#include "exec/address-spaces.h"
+#include "exec/memory.h"
+#include "hw/mem/nvdimm.h"
+#include "nvdimm-internal.h"
+#include "trace.h"
+
+/* One decoded call, host byte order. */
+typedef struct NvdimmDsmCall {
+    uint32_t handle;
+    uint32_t revision;
+    uint32_t function;
+    NvdimmDsmTarget target;
+    NVDIMMDevice *nvdimm;           /* NVDIMM_DSM_TARGET_DIMM only */
+    const uint8_t *arg;             /* NVDIMM_DSM_ARG_MAX bytes */
+} NvdimmDsmCall;
+
+/* The reply: the out page in guest byte order, @used bytes of its data. */
+typedef struct NvdimmDsmReply {
+    size_t used;
+    NvdimmDsmOutPage page;
+} NvdimmDsmReply;
+
+typedef void NvdimmDsmHandler(NVDIMMState *s, const NvdimmDsmCall *call,
+                              NvdimmDsmReply *reply);
+
+static void nvdimm_dsm_reply_status(NvdimmDsmReply *reply, uint32_t status)
+{
+    NvdimmDsmStatusOut out = { .status = cpu_to_le32(status) };
+
+    memcpy(reply->page.data, &out, sizeof(out));
+    reply->used = sizeof(out);
+}
+
+/* A guest error: trace it, log it, and answer with @status. */
+static void G_GNUC_PRINTF(4, 5)
+nvdimm_dsm_fail(const NvdimmDsmCall *call, NvdimmDsmReply *reply,
+                NvdimmDsmStatus status, const char *fmt, ...)
+{
+    g_autofree char *why = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    why = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+
+    trace_nvdimm_dsm_fail(call->handle, call->function, status, why);
+    qemu_log_mask(LOG_GUEST_ERROR, "nvdimm: _DSM handle 0x%" PRIx32
+                  " function %" PRIu32 ": %s (status 0x%x)\n",
+                  call->handle, call->function, why, status);
+    nvdimm_dsm_reply_status(reply, status);
+}
+
+/*
+ * Decode the {offset, length} header of Get/Set Label Data and check the
+ * transfer: within the label area and no longer than one DSM page carries.
+ */
+static bool nvdimm_dsm_label_args(const NvdimmDsmCall *call,
+                                  NvdimmDsmReply *reply,
+                                  uint32_t *offset, uint32_t *length)
+{
+    *offset = ldl_le_p(call->arg + offsetof(NvdimmDsmLabelIn, offset));
+    *length = ldl_le_p(call->arg + offsetof(NvdimmDsmLabelIn, length));
+
+    if (*length > NVDIMM_DSM_LABEL_MAX_XFER) {
+        nvdimm_dsm_fail(call, reply, NVDIMM_DSM_STATUS_INVALID_INPUT,
+                        "label length %" PRIu32 " exceeds max transfer %zu",
+                        *length, NVDIMM_DSM_LABEL_MAX_XFER);
+        return false;
+    }
+    if (!nvdimm_label_range_ok(call->nvdimm, *offset, *length)) {
+        nvdimm_dsm_fail(call, reply, NVDIMM_DSM_STATUS_INVALID_INPUT,
+                        "label range offset %" PRIu32 " length %" PRIu32
+                        " is outside the %" PRIu64 "-byte label area",
+                        *offset, *length, call->nvdimm->label_size);
+        return false;
+    }
+    return true;
+}
+
+static void nvdimm_dsm_get_label_size(NVDIMMState *s,
+                                      const NvdimmDsmCall *call,
+                                      NvdimmDsmReply *reply)
+{
+    NvdimmDsmLabelSizeOut out = {
+        .status = cpu_to_le32(NVDIMM_DSM_STATUS_SUCCESS),
+        .label_size = cpu_to_le32(call->nvdimm->label_size),
+        .max_xfer = cpu_to_le32(NVDIMM_DSM_LABEL_MAX_XFER),
+    };
+
+    trace_nvdimm_dsm_label_size(call->handle, call->nvdimm->label_size,
+                                NVDIMM_DSM_LABEL_MAX_XFER);
+    memcpy(reply->page.data, &out, sizeof(out));
+    reply->used = sizeof(out);
+}
+
+static void nvdimm_dsm_get_label_data(NVDIMMState *s,
+                                      const NvdimmDsmCall *call,
+                                      NvdimmDsmReply *reply)
+{
+    NVDIMMClass *nc = NVDIMM_GET_CLASS(call->nvdimm);
+    const size_t hdr = sizeof(NvdimmDsmLabelDataOut);
+    uint32_t offset, length;
+
+    if (!nvdimm_dsm_label_args(call, reply, &offset, &length)) {
+        return;
+    }
+    trace_nvdimm_dsm_label_read(call->handle, offset, length);
+    nvdimm_dsm_reply_status(reply, NVDIMM_DSM_STATUS_SUCCESS);
+    nc->read_label_data(call->nvdimm, reply->page.data + hdr, length, offset);
+    reply->used = hdr + length;
+}
+
+static void nvdimm_dsm_set_label_data(NVDIMMState *s,
+                                      const NvdimmDsmCall *call,
+                                      NvdimmDsmReply *reply)
+{
+    NVDIMMClass *nc = NVDIMM_GET_CLASS(call->nvdimm);
+    uint32_t offset, length;
+
+    if (!nvdimm_dsm_label_args(call, reply, &offset, &length)) {
+        return;
+    }
+    trace_nvdimm_dsm_label_write(call->handle, offset, length);
+    nc->write_label_data(call->nvdimm, call->arg + sizeof(NvdimmDsmLabelIn),
+                         length, offset);
+    nvdimm_dsm_reply_status(reply, NVDIMM_DSM_STATUS_SUCCESS);
+}
+
+/*
+ * Read FIT: the guest's _FIT reads the FIT in chunks.  A read at offset 0
+ * starts over and takes the current FIT; a later chunk after the FIT
+ * changed (hot-plug) answers FIT_CHANGED so the guest starts over.
+ */
+static void nvdimm_dsm_read_fit(NVDIMMState *s, const NvdimmDsmCall *call,
+                                NvdimmDsmReply *reply)
+{
+    NvdimmFitBuffer *fb = &s->fit_buf;
+    uint32_t offset = ldl_le_p(call->arg +
+                               offsetof(NvdimmDsmReadFitIn, offset));
+    const size_t hdr = sizeof(NvdimmDsmReadFitOut);
+    size_t chunk;
+
+    /* first: the offset of a stale read means nothing in the new FIT */
+    if (offset && fb->dirty) {
+        trace_nvdimm_dsm_fit_read(offset, fb->fit->len, 0, true);
+        nvdimm_dsm_reply_status(reply, NVDIMM_DSM_STATUS_FIT_CHANGED);
+        return;
+    }
+    if (offset > fb->fit->len) {
+        nvdimm_dsm_fail(call, reply, NVDIMM_DSM_STATUS_INVALID_INPUT,
+                        "FIT offset %" PRIu32 " beyond its %u bytes",
+                        offset, fb->fit->len);
+        return;
+    }
+    fb->dirty = false;
+    chunk = MIN(fb->fit->len - offset, NVDIMM_DSM_FIT_CHUNK_MAX);
+    trace_nvdimm_dsm_fit_read(offset, fb->fit->len, chunk, false);
+    nvdimm_dsm_reply_status(reply, NVDIMM_DSM_STATUS_SUCCESS);
+    memcpy(reply->page.data + hdr, fb->fit->data + offset, chunk);
+    reply->used = hdr + chunk;
+}
+
+static NvdimmDsmHandler *const nvdimm_dsm_handlers[NVDIMM_DSM_OP__MAX] = {
+    [NVDIMM_DSM_OP_GET_LABEL_SIZE] = nvdimm_dsm_get_label_size,
+    [NVDIMM_DSM_OP_GET_LABEL_DATA] = nvdimm_dsm_get_label_data,
+    [NVDIMM_DSM_OP_SET_LABEL_DATA] = nvdimm_dsm_set_label_data,
+    [NVDIMM_DSM_OP_READ_FIT] = nvdimm_dsm_read_fit,
+};
+
+static void nvdimm_dsm_dispatch(NVDIMMState *s, NvdimmDsmCall *call,
+                                NvdimmDsmReply *reply)
+{
+    const NvdimmDsmFunc *f;
+    unsigned caps = 0;
+
+    switch (call->handle) {
+    case NVDIMM_HANDLE_ROOT:
+        call->target = NVDIMM_DSM_TARGET_ROOT;
+        break;
+    case NVDIMM_HANDLE_QEMU_ROOT:
+        call->target = NVDIMM_DSM_TARGET_QEMU_ROOT;
+        break;
+    default:
+        call->target = NVDIMM_DSM_TARGET_DIMM;
+        call->nvdimm = nvdimm_find_by_handle(call->handle);
+        if (!call->nvdimm) {
+            nvdimm_dsm_fail(call, reply, NVDIMM_DSM_STATUS_NO_DEVICE,
+                            "no NVDIMM with this handle");
+            return;
+        }
+        break;
+    }
+    if (call->nvdimm) {
+        caps |= call->nvdimm->label_size ? NVDIMM_DSM_CAP_LABEL : 0;
+        caps |= call->nvdimm->readonly ? 0 : NVDIMM_DSM_CAP_WRITABLE;
+    }
+    trace_nvdimm_dsm_call(call->handle,
+                          nvdimm_dsm_target_name(call->target),
+                          call->revision, call->function,
+                          nvdimm_dsm_func_name(call->target, call->function));
+
+    if (call->function == NVDIMM_DSM_FN_QUERY) {
+        /* ACPI 6.5 9.1.1: no function of an unknown revision is supported */
+        NvdimmDsmQueryOut out = {
+            .supported = cpu_to_le32(call->revision == NVDIMM_DSM_REVISION ?
+                nvdimm_dsm_supported_mask(call->target, caps) : 0),
+        };
+
+        memcpy(reply->page.data, &out, sizeof(out));
+        reply->used = sizeof(out);
+        return;
+    }
+    if (call->revision != NVDIMM_DSM_REVISION) {
+        nvdimm_dsm_fail(call, reply, NVDIMM_DSM_STATUS_UNSUPPORTED,
+                        "revision %" PRIu32 " is not supported (only %d)",
+                        call->revision, NVDIMM_DSM_REVISION);
+        return;
+    }
+    f = nvdimm_dsm_func_find(call->target, call->function, caps);
+    if (!f) {
+        nvdimm_dsm_fail(call, reply, NVDIMM_DSM_STATUS_UNSUPPORTED,
+                        "function not supported by the %s%s%s",
+                        nvdimm_dsm_target_name(call->target),
+                        call->nvdimm && call->nvdimm->readonly ?
+                        " (read-only)" : "",
+                        call->nvdimm && !call->nvdimm->label_size ?
+                        " (no label area)" : "");
+        return;
+    }
+    nvdimm_dsm_handlers[f->op](s, call, reply);
+}
+
+static void nvdimm_dsm_doorbell_write(void *opaque, hwaddr addr,
+                                      uint64_t val, unsigned size)
+{
+    NVDIMMState *s = opaque;
+    const hwaddr page = val;
+    g_autofree NvdimmDsmInPage *in = g_new(NvdimmDsmInPage, 1);
+    g_autofree NvdimmDsmReply *reply = g_new0(NvdimmDsmReply, 1);
+    NvdimmDsmCall call = {};
+    MemTxResult res;
+
+    /* the page could be the doorbell itself (MMIO on arm): never recurse */
+    if (s->dsm_busy) {
+        trace_nvdimm_dsm_page_error(page, "doorbell re-entered");
+        qemu_log_mask(LOG_GUEST_ERROR, "nvdimm: DSM doorbell re-entered "
+                      "through page 0x%" HWADDR_PRIx "\n", page);
+        return;
+    }
+    s->dsm_busy = true;
+
+    res = address_space_read(&address_space_memory, page,
+                             MEMTXATTRS_UNSPECIFIED, in, sizeof(*in));
+    if (res != MEMTX_OK) {
+        trace_nvdimm_dsm_page_error(page, "page read failed");
+        qemu_log_mask(LOG_GUEST_ERROR, "nvdimm: cannot read DSM page at 0x%"
+                      HWADDR_PRIx "\n", page);
+        goto out;
+    }
+    call.handle = le32_to_cpu(in->handle);
+    call.revision = le32_to_cpu(in->revision);
+    call.function = le32_to_cpu(in->function);
+    call.arg = in->arg;
+
+    nvdimm_dsm_dispatch(s, &call, reply);
+
+    reply->page.len = cpu_to_le32(offsetof(NvdimmDsmOutPage, data) +
+                                  reply->used);
+    trace_nvdimm_dsm_reply(call.handle, call.function,
+                           ldl_le_p(reply->page.data), reply->used);
+    res = address_space_write(&address_space_memory, page,
+                              MEMTXATTRS_UNSPECIFIED, &reply->page,
+                              offsetof(NvdimmDsmOutPage, data) + reply->used);
+    if (res != MEMTX_OK) {
+        trace_nvdimm_dsm_page_error(page, "page write failed");
+        qemu_log_mask(LOG_GUEST_ERROR, "nvdimm: cannot write DSM reply to 0x%"
+                      HWADDR_PRIx "\n", page);
+    }
+out:
+    s->dsm_busy = false;
+}
+
+static uint64_t nvdimm_dsm_doorbell_read(void *opaque, hwaddr addr,
+                                         unsigned size)
+{
+    trace_nvdimm_dsm_doorbell_read(addr);
+    qemu_log_mask(LOG_GUEST_ERROR, "nvdimm: the DSM doorbell is write-only\n");
+    return 0;
+}
+
+const MemoryRegionOps nvdimm_dsm_ops = {
+    .read = nvdimm_dsm_doorbell_read,
+    .write = nvdimm_dsm_doorbell_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = {
+        .min_access_size = NVDIMM_ACPI_IO_LEN,
+        .max_access_size = NVDIMM_ACPI_IO_LEN,
+    },
+};

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * nvqemu NVDIMM ACPI: interfaces between the files of hw/acpi/nvdimm-*.c.
+ *
+ *   nvdimm-nfit.c       NFIT structures from a list of DIMMs (pure)
+ *   nvdimm-dsm-table.c  the DSM function table and bitmaps (pure)
+ *   nvdimm-dsm.c        the DSM doorbell: page copy, validation, functions
+ *   nvdimm-ssdt.c       the NVDIMM SSDT (AML)
+ *   nvdimm-acpi.c       the API the rest of QEMU calls (hw/mem/nvdimm.h)
+ */
+#ifndef HW_ACPI_NVDIMM_INTERNAL_H
+#define HW_ACPI_NVDIMM_INTERNAL_H
+
+#include "hw/acpi/nvdimm-spec.h"
+
+/* ------------------------------------------------------------------------ */
+/* NFIT builder (nvdimm-nfit.c)                                              */
+
+/*
+ * Identity of every emulated DIMM in its Control Region structure.  Linux
+ * folds vendor, serial number, manufacturing date and location into the
+ * interleave-set cookie it stores in the namespace labels, so these values
+ * must never change or guests lose their namespaces (they are the values
+ * QEMU has always reported).
+ */
+#define NVDIMM_DCR_VENDOR_ID 0x8086
+#define NVDIMM_DCR_DEVICE_ID 0x0001
+#define NVDIMM_DCR_REVISION_ID 0x0001
+#define NVDIMM_DCR_SERIAL_BASE 0x123456
+
+/* One DIMM as the NFIT describes it. */
+typedef struct NvdimmNfitDimm {
+    uint32_t slot;          /* pc-dimm slot: handle and indexes follow */
+    uint32_t node;          /* proximity domain */
+    uint64_t addr;          /* guest physical base of the pmem */
+    uint64_t size;          /* pmem size (without the label area) */
+    bool unarmed;
+} NvdimmNfitDimm;
+
+/* NFIT handle and structure indexes of the DIMM in @slot. */
+static inline uint32_t nvdimm_slot_to_handle(uint32_t slot)
+{
+    return slot + 1;
+}
+
+/*
+ * Append to @out the NFIT structures (no table header) describing @dimms,
+ * an array of NvdimmNfitDimm, and, when @persistence (NFIT_CAP_* bits) is
+ * non-zero, a Platform Capabilities structure.
+ */
+void nvdimm_nfit_build(GArray *out, const GArray *dimms, uint32_t persistence);
+
+/* ------------------------------------------------------------------------ */
+/* DSM function table (nvdimm-dsm-table.c)                                   */
+
+/* Which _DSM a call is addressed to, derived from its handle. */
+typedef enum NvdimmDsmTarget {
+    NVDIMM_DSM_TARGET_ROOT,         /* handle 0, NVDIMM_DSM_UUID_ROOT */
+    NVDIMM_DSM_TARGET_QEMU_ROOT,    /* handle 0x10000, NVDIMM_DSM_UUID_QEMU */
+    NVDIMM_DSM_TARGET_DIMM,         /* handle slot + 1, NVDIMM_DSM_UUID_INTEL */
+    NVDIMM_DSM_TARGET__MAX,
+} NvdimmDsmTarget;
+
+/* Handlers of nvdimm-dsm.c, named by the table. */
+typedef enum NvdimmDsmOp {
+    NVDIMM_DSM_OP_GET_LABEL_SIZE,
+    NVDIMM_DSM_OP_GET_LABEL_DATA,
+    NVDIMM_DSM_OP_SET_LABEL_DATA,
+    NVDIMM_DSM_OP_READ_FIT,
+    NVDIMM_DSM_OP__MAX,
+} NvdimmDsmOp;
+
+/* What a DIMM offers; a function lists what it requires. */
+typedef enum NvdimmDsmCaps {
+    NVDIMM_DSM_CAP_LABEL = 1 << 0,      /* has a label area */
+    NVDIMM_DSM_CAP_WRITABLE = 1 << 1,   /* its backend is not read-only */
+} NvdimmDsmCaps;
+
+typedef struct NvdimmDsmFunc {
+    NvdimmDsmTarget target;
+    uint32_t function;
+    const char *name;
+    NvdimmDsmOp op;
+    uint32_t in_len;        /* fixed input header the function reads */
+    unsigned requires;      /* NvdimmDsmCaps the target must have */
+} NvdimmDsmFunc;
+
+/*
+ * The function @function of @target with capabilities @caps
+ * (NvdimmDsmCaps), or NULL if not implemented there.
+ */
+const NvdimmDsmFunc *nvdimm_dsm_func_find(NvdimmDsmTarget target,
+                                          uint32_t function, unsigned caps);
+/* Function-0 bitmap of @target (bit 0 set iff any other bit is). */
+uint32_t nvdimm_dsm_supported_mask(NvdimmDsmTarget target, unsigned caps);
+/* Name of @function for traces ("query", "get-label-size", "?"). */
+const char *nvdimm_dsm_func_name(NvdimmDsmTarget target, uint32_t function);
+const char *nvdimm_dsm_target_name(NvdimmDsmTarget target);
+
+/* ------------------------------------------------------------------------ */
+/* DSM doorbell (nvdimm-dsm.c) and SSDT (nvdimm-ssdt.c)                      */
+
+struct AcpiGenericAddress;
+struct BIOSLinker;
+struct MemoryRegionOps;
+
+/* The doorbell's MemoryRegionOps; opaque is the NVDIMMState. */
+extern const struct MemoryRegionOps nvdimm_dsm_ops;
+
+/*
+ * Append the NVDIMM SSDT to @table_data: the root device, one child per
+ * RAM slot, and the DSM page pointer patched by the bios-linker to
+ * NVDIMM_DSM_MEM_FILE (which must already be allocated in @linker).
+ */
+void nvdimm_ssdt_build(GArray *table_offsets, GArray *table_data,
+                       struct BIOSLinker *linker,
+                       const struct AcpiGenericAddress *dsm_io,
+                       uint32_t ram_slots, const char *oem_id,
+                       const char *oem_table_id);
+
+#endif /* HW_ACPI_NVDIMM_INTERNAL_H */

@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * nvqemu NVDIMM device: a pc-dimm whose backend carries persistent memory
+ * and, at its end, an optional label storage area.
+ *
+ *   backend: [ persistent memory (guest-visible) | gap | label area ]
+ *            0                          pmem_size   label_offset   size
+ *
+ * The guest-visible part is the backend minus the label area, aligned down
+ * to the backend's alignment; the label area is the last label-size bytes
+ * and is reached only through the label DSM functions (hw/acpi/nvdimm-dsm.c).
+ *
+ * Migration: the device has no VMState of its own.  Everything it holds is
+ * either configuration (the destination is started with the same
+ * properties) or lives in the backend RAM block, which pc_dimm_plug()
+ * registers for migration; label writes mark that RAM dirty.
+ */
+#include "qemu/osdep.h"
+#include "qemu/module.h"
+#include "qapi/error.h"
+#include "hw/mem/nvdimm.h"
+#include "hw/mem/memory-device.h"
+#include "hw/acpi/nvdimm-spec.h"
+#include "hw/qdev-properties.h"
+#include "hw/qdev-properties-system.h"
+#include "system/hostmem.h"
+#include "qemu/nvdimm-utils.h"
+#include "trace.h"
+
+uint32_t nvdimm_handle(const NVDIMMDevice *nvdimm)
+{
+    return PC_DIMM(nvdimm)->slot + 1;
+}
+
+NVDIMMDevice *nvdimm_find_by_handle(uint32_t handle)
+{
+    g_autoptr(GSList) list = nvdimm_get_device_list();
+    NVDIMMDevice *found = NULL;
+
+    for (GSList *l = list; l; l = l->next) {
+        if (DEVICE(l->data)->realized && nvdimm_handle(l->data) == handle) {
+            found = l->data;
+            break;
+        }
+    }
+    return found;
+}
+
+bool nvdimm_label_range_ok(const NVDIMMDevice *nvdimm, uint64_t offset,
+                           uint64_t size)
+{
+    return nvdimm->label_data &&
+           size <= nvdimm->label_size &&
+           offset <= nvdimm->label_size - size;
+}
+
+/*
+ * Work out the layout from the backend and create the guest-visible
+ * region.  Called from the memory-device get_memory_region hook, which runs
+ * before realize (in pre-plug), so it is idempotent and only reports errors
+ * until it succeeds.
+ */
+static bool nvdimm_prepare_memory_region(NVDIMMDevice *nvdimm, Error **errp)
+{
+    PCDIMMDevice *dimm = PC_DIMM(nvdimm);
+    g_autofree char *name = NULL;
+    MemoryRegion *backend_mr;
+    uint64_t size, align, pmem_size;
+
+    if (nvdimm->nvdimm_mr) {
+        return true;
+    }
+    if (!dimm->hostmem) {
+        error_setg(errp, "nvdimm: property '" PC_DIMM_MEMDEV_PROP
+                   "' must be set");
+        return false;
+    }
+
+    name = host_memory_backend_get_name(dimm->hostmem);
+    backend_mr = host_memory_backend_get_memory(dimm->hostmem);
+    size = memory_region_size(backend_mr);
+    align = memory_region_get_alignment(backend_mr);
+    if (!align) {
+        align = qemu_real_host_page_size();
+    }
+
+    if (nvdimm->label_size && nvdimm->label_size < NVDIMM_LABEL_SIZE_MIN) {
+        error_setg(errp, "nvdimm: property '" NVDIMM_LABEL_SIZE_PROP
+                   "' is %" PRIu64 " bytes; it must be 0 (no labels) or at "
+                   "least %u bytes (128 KiB)", nvdimm->label_size,
+                   NVDIMM_LABEL_SIZE_MIN);
+        return false;
+    }
+    if (nvdimm->label_size > UINT32_MAX) {
+        /* Get Label Size reports it in 32 bits */
+        error_setg(errp, "nvdimm: property '" NVDIMM_LABEL_SIZE_PROP
+                   "' is %" PRIu64 " bytes; at most %" PRIu32,
+                   nvdimm->label_size, UINT32_MAX);
+        return false;
+    }
+    if (nvdimm->label_size >= size) {
+        error_setg(errp, "nvdimm: memdev '%s' (%" PRIu64 " bytes) is too "
+                   "small for property '" NVDIMM_LABEL_SIZE_PROP "' = %"
+                   PRIu64 " bytes", name, size, nvdimm->label_size);
+        return false;
+    }
+    if (!nvdimm->label_size && !QEMU_IS_ALIGNED(size, align)) {
+        error_setg(errp, "nvdimm: memdev '%s' size %" PRIu64 " (0x%" PRIx64
+                   ") is not a multiple of its alignment 0x%" PRIx64,
+                   name, size, size, align);
+        return false;
+    }
+    pmem_size = QEMU_ALIGN_DOWN(size - nvdimm->label_size, align);
+    if (!pmem_size) {
+        error_setg(errp, "nvdimm: memdev '%s' (%" PRIu64 " bytes) leaves "
+                   "%" PRIu64 " bytes after the %" PRIu64 "-byte label area, "
+                   "less than its alignment 0x%" PRIx64, name, size,
+                   size - nvdimm->label_size, nvdimm->label_size, align);
+        return false;
+    }
+
+    nvdimm->readonly = memory_region_is_rom(backend_mr);
+    if (nvdimm->readonly && !nvdimm->unarmed) {
+        error_setg(errp, "nvdimm: memdev '%s' is read-only; a read-only "
+                   "NVDIMM needs property '" NVDIMM_UNARMED_PROP "=on'", name);
+        return false;
+    }
+
+    memory_region_init_alias(&nvdimm->pmem_mr, OBJECT(nvdimm),
+                             "nvdimm-memory", backend_mr, 0, pmem_size);
+    /* The memory-device core checks the size against this alignment. */
+    nvdimm->pmem_mr.align = align;
+    memory_region_set_nonvolatile(&nvdimm->pmem_mr, true);
+    nvdimm->nvdimm_mr = &nvdimm->pmem_mr;
+    nvdimm->label_offset = size - nvdimm->label_size;
+    trace_nvdimm_layout(name, size, pmem_size, nvdimm->label_size, align);
+    return true;
+}
+
+static MemoryRegion *nvdimm_md_get_memory_region(MemoryDeviceState *md,
+                                                 Error **errp)
+{
+    NVDIMMDevice *nvdimm = NVDIMM(md);
+
+    if (!nvdimm_prepare_memory_region(nvdimm, errp)) {
+        return NULL;
+    }
+    return nvdimm->nvdimm_mr;
+}
+
+static void nvdimm_dimm_realize(PCDIMMDevice *dimm, Error **errp)
+{
+    NVDIMMDevice *nvdimm = NVDIMM(dimm);
+    NVDIMMClass *nc = NVDIMM_GET_CLASS(nvdimm);
+    MemoryRegion *backend_mr;
+
+    if (!nvdimm_prepare_memory_region(nvdimm, errp)) {
+        return;
+    }
+    if (nvdimm->label_size) {
+        backend_mr = host_memory_backend_get_memory(dimm->hostmem);
+        nvdimm->label_data = (uint8_t *)memory_region_get_ram_ptr(backend_mr) +
+                             nvdimm->label_offset;
+    }
+    if (nc->realize) {
+        nc->realize(nvdimm, errp);
+    }
+}
+
+static void nvdimm_dimm_unrealize(PCDIMMDevice *dimm)
+{
+    NVDIMMDevice *nvdimm = NVDIMM(dimm);
+    NVDIMMClass *nc = NVDIMM_GET_CLASS(nvdimm);
+
+    if (nc->unrealize) {
+        nc->unrealize(nvdimm);
+    }
+    nvdimm->label_data = NULL;
+}
+
+static void nvdimm_read_label_data(NVDIMMDevice *nvdimm, void *buf,
+                                   uint64_t size, uint64_t offset)
+{
+    if (!nvdimm_label_range_ok(nvdimm, offset, size)) {
+        trace_nvdimm_label_range_bad("read", offset, size, nvdimm->label_size);
+        memset(buf, 0, size);
+        return;
+    }
+    memcpy(buf, (uint8_t *)nvdimm->label_data + offset, size);
+}
+
+static void nvdimm_write_label_data(NVDIMMDevice *nvdimm, const void *buf,
+                                    uint64_t size, uint64_t offset)
+{
+    MemoryRegion *backend_mr;
+    uint64_t backend_offset;
+
+    if (!nvdimm_label_range_ok(nvdimm, offset, size) || nvdimm->readonly) {
+        trace_nvdimm_label_range_bad("write", offset, size,
+                                     nvdimm->label_size);
+        return;
+    }
+    backend_mr = host_memory_backend_get_memory(PC_DIMM(nvdimm)->hostmem);
+    backend_offset = nvdimm->label_offset + offset;
+
+    memcpy((uint8_t *)nvdimm->label_data + offset, buf, size);
+    /* pmem_persist() on real pmem (with libpmem), msync() on a file */
+    memory_region_msync(backend_mr, backend_offset, size);
+    /* the label area is backend RAM: let migration resend it */
+    memory_region_set_dirty(backend_mr, backend_offset, size);
+}
+
+static const Property nvdimm_properties[] = {
+    DEFINE_PROP_SIZE(NVDIMM_LABEL_SIZE_PROP, NVDIMMDevice, label_size, 0),
+    DEFINE_PROP_UUID_NODEFAULT(NVDIMM_UUID_PROP, NVDIMMDevice, uuid),
+    DEFINE_PROP_BOOL(NVDIMM_UNARMED_PROP, NVDIMMDevice, unarmed, false),
+};
+
+static void nvdimm_class_init(ObjectClass *oc, void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(oc);
+    PCDIMMDeviceClass *ddc = PC_DIMM_CLASS(oc);
+    MemoryDeviceClass *mdc = MEMORY_DEVICE_CLASS(oc);
+    NVDIMMClass *nc = NVDIMM_CLASS(oc);
+
+    dc->desc = "NVDIMM (byte-addressable persistent memory) module";
+    device_class_set_props(dc, nvdimm_properties);
+    ddc->realize = nvdimm_dimm_realize;
+    ddc->unrealize = nvdimm_dimm_unrealize;
+    mdc->get_memory_region = nvdimm_md_get_memory_region;
+    nc->read_label_data = nvdimm_read_label_data;
+    nc->write_label_data = nvdimm_write_label_data;
+}
+
+static const TypeInfo nvdimm_info = {
+    .name = TYPE_NVDIMM,
+    .parent = TYPE_PC_DIMM,
+    .instance_size = sizeof(NVDIMMDevice),
+    .class_size = sizeof(NVDIMMClass),
+    .class_init = nvdimm_class_init,
+};
+
+static void nvdimm_register_types(void)
+{
+    type_register_static(&nvdimm_info);
+}
+
+type_init(nvdimm_register_types)

@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * NVDIMM wire formats: what the guest sees, and nothing else.
+ *
+ * Spec versions this file follows:
+ *   ACPI 6.5, section 5.2.26 (NVDIMM Firmware Interface Table, NFIT) and
+ *   section 9.19.7 (NVDIMM devices, _DSM/_FIT/_LSI/_LSR/_LSW);
+ *   Intel "NVDIMM DSM Interface", revision 1 (Get Label Size/Data, Set Label
+ *   Data and the status codes);
+ *   the QEMU DSM page and I/O port ABI, docs/specs/nvdimm-acpi.md.
+ *
+ * All multi-byte fields are little-endian in guest memory.  The structs here
+ * only describe layouts; code converts to host order when it reads them.
+ */
+#ifndef HW_ACPI_NVDIMM_SPEC_H
+#define HW_ACPI_NVDIMM_SPEC_H
+
+#include "qemu/uuid.h"
+
+/* ------------------------------------------------------------------------ */
+/* NFIT (ACPI 6.5 section 5.2.26)                                            */
+
+/* NFIT table revision (ACPI 6.5 Table 5.147). */
+#define NFIT_TABLE_REVISION 1
+
+/* Bytes between the common table header and the first NFIT structure. */
+#define NFIT_HEADER_RESERVED_BYTES 4
+
+/* NFIT structure types (ACPI 6.5 Table 5.148). */
+typedef enum NfitStructType {
+    NFIT_TYPE_SPA_RANGE = 0,
+    NFIT_TYPE_MEMDEV_TO_SPA = 1,
+    NFIT_TYPE_INTERLEAVE = 2,
+    NFIT_TYPE_SMBIOS = 3,
+    NFIT_TYPE_CONTROL_REGION = 4,
+    NFIT_TYPE_BLOCK_DATA_WINDOW = 5,
+    NFIT_TYPE_FLUSH_HINT = 6,
+    NFIT_TYPE_PLATFORM_CAPS = 7,
+} NfitStructType;
+
+/* SPA Range Structure flags (ACPI 6.5 Table 5.149). */
+enum {
+    NFIT_SPA_FLAG_CONTROL_REGION_HOTPLUG = 1 << 0,
+    NFIT_SPA_FLAG_PROXIMITY_VALID = 1 << 1,
+    NFIT_SPA_FLAG_LOCATION_COOKIE_VALID = 1 << 2,
+};
+
+/*
+ * Address Range Memory Mapping Attributes, as in the UEFI memory map
+ * (ACPI 6.5 Table 5.149 refers to UEFI 2.10 Table 7.10).
+ */
+enum {
+    NFIT_SPA_ATTR_UC = 1ULL << 0,
+    NFIT_SPA_ATTR_WC = 1ULL << 1,
+    NFIT_SPA_ATTR_WT = 1ULL << 2,
+    NFIT_SPA_ATTR_WB = 1ULL << 3,
+    NFIT_SPA_ATTR_UCE = 1ULL << 4,
+    NFIT_SPA_ATTR_NV = 1ULL << 15,
+};
+
+/* Address Range Type GUID "Persistent Memory Region" (Table 5.149). */
+#define NFIT_SPA_GUID_PM                                                    \
+    UUID_LE(0x66f0d379, 0xb4f3, 0x4074, 0xac, 0x43, 0x0d, 0x33, 0x18, 0xb7, \
+            0x8c, 0xdb)
+
+/* Every NFIT structure starts with its type and length (Table 5.148). */
+typedef struct QEMU_PACKED NfitSubHeader {
+    uint16_t type;                      /* NfitStructType */
+    uint16_t length;                    /* of the whole structure */
+} NfitSubHeader;
+QEMU_BUILD_BUG_ON(sizeof(NfitSubHeader) != 4);
+
+/*
+ * System Physical Address Range Structure (ACPI 6.5 Table 5.149), in its
+ * 56-byte form without the SPA Location Cookie (valid flag clear), the form
+ * NFIT revision 1 readers all accept.  Byte offsets in the comments.
+ */
+typedef struct QEMU_PACKED NfitSpaRange {
+    NfitSubHeader hdr;                  /*  0 */
+    uint16_t range_index;               /*  4: referenced by type 1 */
+    uint16_t flags;                     /*  6: NFIT_SPA_FLAG_* */
+    uint32_t rsvd8;                     /*  8 */
+    uint32_t proximity_domain;          /* 12: as in SRAT */
+    uint8_t type_guid[16];              /* 16: NFIT_SPA_GUID_* */
+    uint64_t base;                      /* 32: system physical address */
+    uint64_t size;                      /* 40 */
+    uint64_t attributes;                /* 48: NFIT_SPA_ATTR_* */
+} NfitSpaRange;
+QEMU_BUILD_BUG_ON(sizeof(NfitSpaRange) != 56);
+
+/* NVDIMM State Flags of the Memory Device to SPA Mapping (Table 5.150). */
+enum {
+    NFIT_MEMDEV_FLAG_SAVE_FAILED = 1 << 0,
+    NFIT_MEMDEV_FLAG_RESTORE_FAILED = 1 << 1,
+    NFIT_MEMDEV_FLAG_FLUSH_FAILED = 1 << 2,
+    NFIT_MEMDEV_FLAG_NOT_ARMED = 1 << 3,
+    NFIT_MEMDEV_FLAG_HEALTH_OBSERVED = 1 << 4,
+    NFIT_MEMDEV_FLAG_HEALTH_ENABLED = 1 << 5,
+    NFIT_MEMDEV_FLAG_MAP_FAILED = 1 << 6,
+};
+
+/* NVDIMM Region Mapping Structure (ACPI 6.5 Table 5.150). */
+typedef struct QEMU_PACKED NfitMemdevToSpa {
+    NfitSubHeader hdr;                  /*  0 */
+    uint32_t device_handle;             /*  4: NFIT device handle */
+    uint16_t physical_id;               /*  8: SMBIOS type 17 handle */
+    uint16_t region_id;                 /* 10 */
+    uint16_t range_index;               /* 12: its SPA Range */
+    uint16_t control_region_index;      /* 14: its Control Region */
+    uint64_t region_size;               /* 16 */
+    uint64_t region_offset;             /* 24: within the SPA range */
+    uint64_t dpa_base;                  /* 32: device physical address */
+    uint16_t interleave_index;          /* 40: 0 = not interleaved */
+    uint16_t interleave_ways;           /* 42 */
+    uint16_t state_flags;               /* 44: NFIT_MEMDEV_FLAG_* */
+    uint16_t rsvd46;                    /* 46 */
+} NfitMemdevToSpa;
+QEMU_BUILD_BUG_ON(sizeof(NfitMemdevToSpa) != 48);
+
+/*
+ * Region Format Interface Code (ACPI 6.5 Table 5.155, JEDEC Annex L):
+ * byte-addressable energy-backed, standard interface.
+ */
+#define NFIT_DCR_FIC_BYTE_STANDARD 0x0301
+
+/*
+ * NVDIMM Control Region Structure (ACPI 6.5 Table 5.155) in its 80-byte
+ * form; the block control window fields stay 0 (no BCW).
+ */
+typedef struct QEMU_PACKED NfitControlRegion {
+    NfitSubHeader hdr;                  /*  0 */
+    uint16_t region_index;              /*  4: referenced by type 1 */
+    uint16_t vendor;                    /*  6: JEDEC ids, little-endian */
+    uint16_t device;                    /*  8 */
+    uint16_t revision;                  /* 10 */
+    uint16_t subsystem_vendor;          /* 12 */
+    uint16_t subsystem_device;          /* 14 */
+    uint16_t subsystem_revision;        /* 16 */
+    uint8_t valid_fields;               /* 18: bit 0: mfg location/date */
+    uint8_t mfg_location;               /* 19 */
+    uint16_t mfg_date;                  /* 20 */
+    uint8_t rsvd22[2];                  /* 22 */
+    uint32_t serial;                    /* 24 */
+    uint16_t interface_code;            /* 28: NFIT_DCR_FIC_* */
+    uint16_t bcw_count;                 /* 30 */
+    uint64_t bcw_fields[5];             /* 32: size, cmd off/size, sts */
+    uint16_t region_flags;              /* 72 */
+    uint8_t rsvd74[6];                  /* 74 */
+} NfitControlRegion;
+QEMU_BUILD_BUG_ON(sizeof(NfitControlRegion) != 80);
+
+/* Platform Capabilities bits (ACPI 6.5 Table 5.159). */
+enum {
+    NFIT_CAP_CPU_CACHE_FLUSH = 1 << 0,
+    NFIT_CAP_MEM_CTRL_FLUSH = 1 << 1,
+    NFIT_CAP_MEM_MIRRORING = 1 << 2,
+};
+/* The highest capability bit we give a meaning to (bit index). */
+#define NFIT_CAP_HIGHEST_VALID 1
+
+/* Platform Capabilities Structure (ACPI 6.5 Table 5.159). */
+typedef struct QEMU_PACKED NfitPlatformCaps {
+    NfitSubHeader hdr;                  /*  0 */
+    uint8_t highest_valid;              /*  4: bit index */
+    uint8_t rsvd5[3];                   /*  5 */
+    uint32_t capabilities;              /*  8: NFIT_CAP_* */
+    uint32_t rsvd12;                    /* 12 */
+} NfitPlatformCaps;
+QEMU_BUILD_BUG_ON(sizeof(NfitPlatformCaps) != 16);
+
+/*
+ * NFIT Device Handle (ACPI 6.5 Table 5.151).  nvqemu numbers DIMMs flatly:
+ * handle = slot + 1.  0 names the root device and 0x10000 (node controller
+ * 1, otherwise unused) is reserved for the QEMU-specific root functions.
+ */
+#define NVDIMM_HANDLE_ROOT 0
+#define NVDIMM_HANDLE_QEMU_ROOT 0x10000
+
+/* ------------------------------------------------------------------------ */
+/* _DSM (ACPI 6.5 section 9.1.1, 9.19.7; Intel NVDIMM DSM interface)        */
+
+/* _DSM UUIDs, as ToUUID() strings for the AML. */
+#define NVDIMM_DSM_UUID_ROOT "2F10E7A4-9E91-11E4-89D3-123B93F75CBA"
+#define NVDIMM_DSM_UUID_INTEL "4309AC30-0D11-11E4-9191-0800200C9A66"
+#define NVDIMM_DSM_UUID_QEMU "648B9CF2-CDA1-4312-8AD9-49C4AF32BD62"
+
+/* The one _DSM revision implemented (Intel DSM interface, revision 1). */
+#define NVDIMM_DSM_REVISION 1
+
+/* Function 0 is "query supported functions" for every UUID (ACPI 9.1.1). */
+#define NVDIMM_DSM_FN_QUERY 0
+
+/* Intel NVDIMM DSM functions that nvqemu implements. */
+typedef enum NvdimmDsmDimmFn {
+    NVDIMM_DSM_FN_GET_LABEL_SIZE = 4,
+    NVDIMM_DSM_FN_GET_LABEL_DATA = 5,
+    NVDIMM_DSM_FN_SET_LABEL_DATA = 6,
+} NvdimmDsmDimmFn;
+
+/* QEMU root functions (handle NVDIMM_HANDLE_QEMU_ROOT). */
+typedef enum NvdimmDsmQemuFn {
+    NVDIMM_DSM_FN_READ_FIT = 1,
+} NvdimmDsmQemuFn;
+
+/*
+ * Status codes, bits 15:0 of the first output dword (Intel DSM interface,
+ * "Status"); NVDIMM_DSM_STATUS_FIT_CHANGED is QEMU's Read FIT status.
+ */
+typedef enum NvdimmDsmStatus {
+    NVDIMM_DSM_STATUS_SUCCESS = 0,
+    NVDIMM_DSM_STATUS_UNSUPPORTED = 1,
+    NVDIMM_DSM_STATUS_NO_DEVICE = 2,
+    NVDIMM_DSM_STATUS_INVALID_INPUT = 3,
+    NVDIMM_DSM_STATUS_HW_ERROR = 4,
+    NVDIMM_DSM_STATUS_RETRY = 5,
+    NVDIMM_DSM_STATUS_UNKNOWN = 6,
+    NVDIMM_DSM_STATUS_FIT_CHANGED = 0x100,
+} NvdimmDsmStatus;
+
+/* ------------------------------------------------------------------------ */
+/* The DSM page (docs/specs/nvdimm-acpi.md)                                  */
+
+#define NVDIMM_DSM_PAGE_SIZE 4096
+
+/* What the AML writes into the page before the I/O port write. */
+typedef struct QEMU_PACKED NvdimmDsmInPage {
+    uint32_t handle;
+    uint32_t revision;
+    uint32_t function;
+    uint8_t arg[NVDIMM_DSM_PAGE_SIZE - 3 * sizeof(uint32_t)];
+} NvdimmDsmInPage;
+QEMU_BUILD_BUG_ON(sizeof(NvdimmDsmInPage) != NVDIMM_DSM_PAGE_SIZE);
+
+/* What QEMU writes back; len counts itself and data[]. */
+typedef struct QEMU_PACKED NvdimmDsmOutPage {
+    uint32_t len;
+    uint8_t data[NVDIMM_DSM_PAGE_SIZE - sizeof(uint32_t)];
+} NvdimmDsmOutPage;
+QEMU_BUILD_BUG_ON(sizeof(NvdimmDsmOutPage) != NVDIMM_DSM_PAGE_SIZE);
+
+#define NVDIMM_DSM_ARG_MAX sizeof_field(NvdimmDsmInPage, arg)
+#define NVDIMM_DSM_OUT_MAX sizeof_field(NvdimmDsmOutPage, data)
+
+/* Output of functions that return only a status. */
+typedef struct QEMU_PACKED NvdimmDsmStatusOut {
+    uint32_t status;
+} NvdimmDsmStatusOut;
+QEMU_BUILD_BUG_ON(sizeof(NvdimmDsmStatusOut) != 4);
+
+/* Function 0 output: the supported-functions bitmap (ACPI 9.1.1). */
+typedef struct QEMU_PACKED NvdimmDsmQueryOut {
+    uint32_t supported;
+} NvdimmDsmQueryOut;
+QEMU_BUILD_BUG_ON(sizeof(NvdimmDsmQueryOut) != 4);
+
+/* Get Label Size output (Intel DSM function 4). */
+typedef struct QEMU_PACKED NvdimmDsmLabelSizeOut {
+    uint32_t status;
+    uint32_t label_size;
+    uint32_t max_xfer;
+} NvdimmDsmLabelSizeOut;
+QEMU_BUILD_BUG_ON(sizeof(NvdimmDsmLabelSizeOut) != 12);
+
+/* Get/Set Label Data input header (Intel DSM functions 5 and 6). */
+typedef struct QEMU_PACKED NvdimmDsmLabelIn {
+    uint32_t offset;
+    uint32_t length;
+    /* function 6: followed by length bytes of label data */
+} NvdimmDsmLabelIn;
+QEMU_BUILD_BUG_ON(sizeof(NvdimmDsmLabelIn) != 8);
+
+/* Get Label Data output header (Intel DSM function 5). */
+typedef struct QEMU_PACKED NvdimmDsmLabelDataOut {
+    uint32_t status;
+    /* followed by the label data */
+} NvdimmDsmLabelDataOut;
+QEMU_BUILD_BUG_ON(sizeof(NvdimmDsmLabelDataOut) != 4);
+
+/* Read FIT input (QEMU root function 1). */
+typedef struct QEMU_PACKED NvdimmDsmReadFitIn {
+    uint32_t offset;
+} NvdimmDsmReadFitIn;
+QEMU_BUILD_BUG_ON(sizeof(NvdimmDsmReadFitIn) != 4);
+
+/* Read FIT output header (QEMU root function 1). */
+typedef struct QEMU_PACKED NvdimmDsmReadFitOut {
+    uint32_t status;
+    /* followed by up to NVDIMM_DSM_FIT_CHUNK_MAX bytes of the FIT */
+} NvdimmDsmReadFitOut;
+QEMU_BUILD_BUG_ON(sizeof(NvdimmDsmReadFitOut) != 4);
+
+/* Largest FIT chunk one Read FIT returns. */
+#define NVDIMM_DSM_FIT_CHUNK_MAX \
+    (NVDIMM_DSM_OUT_MAX - sizeof(NvdimmDsmReadFitOut))
+
+/*
+ * Largest label transfer: a Set Label Data payload must fit in the input
+ * area after its header, and Get Label Data uses the same limit.
+ */
+#define NVDIMM_DSM_LABEL_MAX_XFER \
+    (NVDIMM_DSM_ARG_MAX - sizeof(NvdimmDsmLabelIn))
+QEMU_BUILD_BUG_ON(NVDIMM_DSM_LABEL_MAX_XFER + sizeof(NvdimmDsmLabelDataOut) >
+                  NVDIMM_DSM_OUT_MAX);
+
+/* Minimum label storage area (UEFI 2.10 section 13.19 namespace labels). */
+#define NVDIMM_LABEL_SIZE_MIN (128 * 1024)
+
+#endif /* HW_ACPI_NVDIMM_SPEC_H */

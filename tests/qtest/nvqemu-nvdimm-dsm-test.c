@@ -1,0 +1,699 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * nvqemu NVDIMM qtest: every DSM function through the doorbell, the FIT and
+ * its changed-during-read restart, hot-plug GPE bits, label persistence,
+ * the tables through iasl, and command-line errors.
+ *
+ * There is no firmware under qtest, so the test plays the AML's part: it
+ * writes the DSM input page (docs/specs/nvdimm-acpi.md) into guest RAM,
+ * writes the page address to I/O port 0x0a18 and reads the reply back.
+ */
+#include "qemu/osdep.h"
+#include "qemu/bswap.h"
+#include "libqtest.h"
+#include "libqos/fw_cfg.h"
+#include "qobject/qdict.h"
+
+/* Guest ABI numbers, written out here on purpose (docs/specs/nvdimm-acpi.md) */
+#define DSM_DOORBELL 0x0a18
+#define DSM_PAGE_SIZE 4096
+#define DSM_ARG_OFFSET 12
+#define DSM_ARG_MAX 4084
+#define DSM_OUT_MAX 4092
+#define LABEL_MAX_XFER 4076
+#define FIT_CHUNK_MAX 4088
+
+#define HANDLE_ROOT 0
+#define HANDLE_QEMU_ROOT 0x10000
+
+enum {
+    FN_QUERY = 0,
+    FN_READ_FIT = 1,
+    FN_GET_LABEL_SIZE = 4,
+    FN_GET_LABEL_DATA = 5,
+    FN_SET_LABEL_DATA = 6,
+};
+
+enum {
+    ST_SUCCESS = 0,
+    ST_UNSUPPORTED = 1,
+    ST_NO_DEVICE = 2,
+    ST_INVALID = 3,
+    ST_FIT_CHANGED = 0x100,
+};
+
+/* Where the test puts the DSM page in guest RAM (below 4 GiB). */
+#define PAGE_GPA 0x200000
+
+#define LABEL_SIZE (128 * 1024)
+#define BACKEND_SIZE (16 * 1024 * 1024)
+#define NFIT_PER_DIMM (56 + 48 + 80)
+
+/* PIIX4 PM GPE0 status (pc) and ICH9 LPC (q35) */
+#define PIIX4_GPE0_STS 0xafe0
+#define ICH9_LPC_BDF_CFG(reg) (0x80000000u | (0x1f << 11) | (reg))
+#define ICH9_LPC_PMBASE 0x40
+#define ICH9_LPC_ACPI_CTRL 0x44
+#define ICH9_LPC_ACPI_EN 0x80
+#define ICH9_TEST_PMBASE 0x600
+#define ICH9_GPE0_STS_OFFSET 0x20
+#define GPE_NVDIMM_HOTPLUG 0x10
+
+typedef struct DsmReply {
+    uint32_t len;                   /* data bytes (RLEN - 4) */
+    uint8_t data[DSM_OUT_MAX];
+} DsmReply;
+
+static uint32_t dsm_call(QTestState *qts, uint32_t handle, uint32_t rev,
+                         uint32_t fn, const void *arg, size_t arg_len,
+                         DsmReply *reply)
+{
+    uint8_t page[DSM_PAGE_SIZE] = { 0 };
+    uint32_t rlen;
+
+    g_assert_cmpuint(arg_len, <=, DSM_ARG_MAX);
+    stl_le_p(page, handle);
+    stl_le_p(page + 4, rev);
+    stl_le_p(page + 8, fn);
+    if (arg_len) {
+        memcpy(page + DSM_ARG_OFFSET, arg, arg_len);
+    }
+    qtest_memwrite(qts, PAGE_GPA, page, sizeof(page));
+    qtest_outl(qts, DSM_DOORBELL, PAGE_GPA);
+    qtest_memread(qts, PAGE_GPA, page, sizeof(page));
+
+    rlen = ldl_le_p(page);
+    g_assert_cmpuint(rlen, >=, 8);
+    g_assert_cmpuint(rlen, <=, DSM_PAGE_SIZE);
+    reply->len = rlen - 4;
+    memcpy(reply->data, page + 4, reply->len);
+    return ldl_le_p(reply->data);
+}
+
+static uint32_t dsm_simple(QTestState *qts, uint32_t handle, uint32_t fn)
+{
+    DsmReply r;
+
+    return dsm_call(qts, handle, 1, fn, NULL, 0, &r);
+}
+
+static uint32_t label_read(QTestState *qts, uint32_t handle, uint32_t off,
+                           uint32_t len, DsmReply *r)
+{
+    uint8_t in[8];
+
+    stl_le_p(in, off);
+    stl_le_p(in + 4, len);
+    return dsm_call(qts, handle, 1, FN_GET_LABEL_DATA, in, sizeof(in), r);
+}
+
+static uint32_t label_write(QTestState *qts, uint32_t handle, uint32_t off,
+                            uint32_t len, const uint8_t *data)
+{
+    uint8_t in[DSM_ARG_MAX] = { 0 };
+    DsmReply r;
+    uint32_t st;
+
+    stl_le_p(in, off);
+    stl_le_p(in + 4, len);
+    memcpy(in + 8, data, MIN(len, sizeof(in) - 8));
+    st = dsm_call(qts, handle, 1, FN_SET_LABEL_DATA, in, sizeof(in), &r);
+    g_assert_cmpuint(r.len, ==, 4);
+    return st;
+}
+
+static uint32_t fit_read(QTestState *qts, uint32_t off, DsmReply *r)
+{
+    uint8_t in[4];
+
+    stl_le_p(in, off);
+    return dsm_call(qts, HANDLE_QEMU_ROOT, 1, FN_READ_FIT, in, sizeof(in), r);
+}
+
+static char *make_backing_file(size_t size)
+{
+    char *path = NULL;
+    int fd = g_file_open_tmp("nvqemu-nvdimm-XXXXXX", &path, NULL);
+
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(ftruncate(fd, size), ==, 0);
+    close(fd);
+    return path;
+}
+
+/*
+ * Two NVDIMMs: handle 1 (slot 0) with a label area in a shared file,
+ * handle 2 (slot 1) without labels on RAM.
+ */
+static QTestState *start_two(const char *machine, const char *file)
+{
+    return qtest_initf("-machine %s,nvdimm=on -m 128M,slots=4,maxmem=1G "
+        "-object memory-backend-file,id=m0,share=on,mem-path=%s,size=%d "
+        "-object memory-backend-ram,id=m1,size=%d "
+        "-device nvdimm,id=nv0,memdev=m0,slot=0,label-size=%d "
+        "-device nvdimm,id=nv1,memdev=m1,slot=1",
+        machine, file, BACKEND_SIZE, BACKEND_SIZE, LABEL_SIZE);
+}
+
+static void test_query(void)
+{
+    g_autofree char *file = make_backing_file(BACKEND_SIZE);
+    QTestState *qts = start_two("pc", file);
+    DsmReply r;
+
+    g_assert_cmphex(dsm_simple(qts, 1, FN_QUERY), ==, 0x71);
+    g_assert_cmphex(dsm_simple(qts, 2, FN_QUERY), ==, 0);
+    g_assert_cmphex(dsm_simple(qts, HANDLE_ROOT, FN_QUERY), ==, 0);
+    g_assert_cmphex(dsm_simple(qts, HANDLE_QEMU_ROOT, FN_QUERY), ==, 0x3);
+    /* unknown revision: nothing supported */
+    g_assert_cmphex(dsm_call(qts, 1, 2, FN_QUERY, NULL, 0, &r), ==, 0);
+    g_assert_cmphex(dsm_call(qts, 1, 0, FN_QUERY, NULL, 0, &r), ==, 0);
+    /* unknown handle */
+    g_assert_cmphex(dsm_simple(qts, 0x77, FN_QUERY), ==, ST_NO_DEVICE);
+    qtest_quit(qts);
+    unlink(file);
+}
+
+static void test_label_size(void)
+{
+    g_autofree char *file = make_backing_file(BACKEND_SIZE);
+    QTestState *qts = start_two("pc", file);
+    DsmReply r;
+
+    g_assert_cmpuint(dsm_call(qts, 1, 1, FN_GET_LABEL_SIZE, NULL, 0, &r), ==,
+                     ST_SUCCESS);
+    g_assert_cmpuint(r.len, ==, 12);
+    g_assert_cmpuint(ldl_le_p(r.data + 4), ==, LABEL_SIZE);
+    g_assert_cmpuint(ldl_le_p(r.data + 8), ==, LABEL_MAX_XFER);
+    /* label-size 0: no label functions */
+    g_assert_cmpuint(dsm_simple(qts, 2, FN_GET_LABEL_SIZE), ==,
+                     ST_UNSUPPORTED);
+    g_assert_cmpuint(label_read(qts, 2, 0, 16, &r), ==, ST_UNSUPPORTED);
+    g_assert_cmpuint(label_write(qts, 2, 0, 16, (uint8_t *)"x"), ==,
+                     ST_UNSUPPORTED);
+    qtest_quit(qts);
+    unlink(file);
+}
+
+static void fill_pattern(uint8_t *buf, size_t len, uint8_t seed)
+{
+    for (size_t i = 0; i < len; i++) {
+        buf[i] = seed + i * 7;
+    }
+}
+
+static void test_label_roundtrip_and_persist(void)
+{
+    g_autofree char *file = make_backing_file(BACKEND_SIZE);
+    g_autofree uint8_t *pat = g_malloc(LABEL_MAX_XFER);
+    g_autofree gchar *contents = NULL;
+    QTestState *qts = start_two("pc", file);
+    const uint32_t off = 1000, tail_off = LABEL_SIZE - 16;
+    gsize flen;
+    DsmReply r;
+
+    fill_pattern(pat, LABEL_MAX_XFER, 0x5a);
+    g_assert_cmpuint(label_write(qts, 1, off, LABEL_MAX_XFER, pat), ==,
+                     ST_SUCCESS);
+    g_assert_cmpuint(label_read(qts, 1, off, LABEL_MAX_XFER, &r), ==,
+                     ST_SUCCESS);
+    g_assert_cmpuint(r.len, ==, 4 + LABEL_MAX_XFER);
+    g_assert_cmpmem(r.data + 4, LABEL_MAX_XFER, pat, LABEL_MAX_XFER);
+
+    /* the last bytes of the label area */
+    g_assert_cmpuint(label_write(qts, 1, tail_off, 16, pat + 100), ==,
+                     ST_SUCCESS);
+    g_assert_cmpuint(label_read(qts, 1, tail_off, 16, &r), ==, ST_SUCCESS);
+    g_assert_cmpmem(r.data + 4, 16, pat + 100, 16);
+    /* zero-length read */
+    g_assert_cmpuint(label_read(qts, 1, 0, 0, &r), ==, ST_SUCCESS);
+    g_assert_cmpuint(r.len, ==, 4);
+    qtest_quit(qts);
+
+    /* the label area is the end of the backing file */
+    g_assert_true(g_file_get_contents(file, &contents, &flen, NULL));
+    g_assert_cmpuint(flen, ==, BACKEND_SIZE);
+    g_assert_cmpmem(contents + BACKEND_SIZE - LABEL_SIZE + off,
+                    LABEL_MAX_XFER, pat, LABEL_MAX_XFER);
+
+    /* a new QEMU on the same file reads the same labels */
+    qts = start_two("pc", file);
+    g_assert_cmpuint(label_read(qts, 1, off, LABEL_MAX_XFER, &r), ==,
+                     ST_SUCCESS);
+    g_assert_cmpmem(r.data + 4, LABEL_MAX_XFER, pat, LABEL_MAX_XFER);
+    g_assert_cmpuint(label_read(qts, 1, tail_off, 16, &r), ==, ST_SUCCESS);
+    g_assert_cmpmem(r.data + 4, 16, pat + 100, 16);
+    qtest_quit(qts);
+    unlink(file);
+}
+
+static void test_label_malformed(void)
+{
+    g_autofree char *file = make_backing_file(BACKEND_SIZE);
+    QTestState *qts = start_two("pc", file);
+    uint8_t data[16] = { 1, 2, 3 };
+    DsmReply r;
+
+    /* offset + length wraps around 32 bits */
+    g_assert_cmpuint(label_read(qts, 1, 0xfffffff0, 0x20, &r), ==,
+                     ST_INVALID);
+    g_assert_cmpuint(label_write(qts, 1, 0xfffffff0, 0x20, data), ==,
+                     ST_INVALID);
+    /* longer than the max transfer */
+    g_assert_cmpuint(label_read(qts, 1, 0, LABEL_MAX_XFER + 1, &r), ==,
+                     ST_INVALID);
+    g_assert_cmpuint(label_write(qts, 1, 0, LABEL_MAX_XFER + 1, data), ==,
+                     ST_INVALID);
+    g_assert_cmpuint(label_read(qts, 1, 0, UINT32_MAX, &r), ==, ST_INVALID);
+    /* past the end of the label area, and exactly at it */
+    g_assert_cmpuint(label_read(qts, 1, LABEL_SIZE, 1, &r), ==, ST_INVALID);
+    g_assert_cmpuint(label_read(qts, 1, LABEL_SIZE - 1, 2, &r), ==,
+                     ST_INVALID);
+    g_assert_cmpuint(label_write(qts, 1, LABEL_SIZE - 8, 16, data), ==,
+                     ST_INVALID);
+    g_assert_cmpuint(label_read(qts, 1, LABEL_SIZE - 1, 1, &r), ==,
+                     ST_SUCCESS);
+    g_assert_cmpuint(label_read(qts, 1, LABEL_SIZE, 0, &r), ==, ST_SUCCESS);
+    /* unknown handle, function, revision */
+    g_assert_cmpuint(label_read(qts, 0x1234, 0, 16, &r), ==, ST_NO_DEVICE);
+    g_assert_cmpuint(dsm_simple(qts, 3, FN_GET_LABEL_SIZE), ==, ST_NO_DEVICE);
+    g_assert_cmpuint(dsm_simple(qts, 1, 7), ==, ST_UNSUPPORTED);
+    g_assert_cmpuint(dsm_simple(qts, 1, 3), ==, ST_UNSUPPORTED);
+    g_assert_cmpuint(dsm_simple(qts, 1, 0xffffffff), ==, ST_UNSUPPORTED);
+    g_assert_cmpuint(dsm_call(qts, 1, 2, FN_GET_LABEL_SIZE, NULL, 0, &r), ==,
+                     ST_UNSUPPORTED);
+    g_assert_cmpuint(dsm_simple(qts, HANDLE_ROOT, 1), ==, ST_UNSUPPORTED);
+    g_assert_cmpuint(dsm_simple(qts, HANDLE_QEMU_ROOT, 2), ==,
+                     ST_UNSUPPORTED);
+    /* Read FIT is not a DIMM function */
+    g_assert_cmpuint(dsm_simple(qts, 1, FN_READ_FIT), ==, ST_UNSUPPORTED);
+    /* reads of the doorbell and odd-sized writes are ignored */
+    g_assert_cmpuint(qtest_inl(qts, DSM_DOORBELL), ==, 0);
+    qtest_outb(qts, DSM_DOORBELL, 0x12);
+    qtest_outw(qts, DSM_DOORBELL, 0x1234);
+    /* a page address outside RAM: nothing to read, QEMU carries on */
+    qtest_outl(qts, DSM_DOORBELL, 0xfffff000);
+    /* and the device still works */
+    g_assert_cmphex(dsm_simple(qts, 1, FN_QUERY), ==, 0x71);
+    qtest_quit(qts);
+    unlink(file);
+}
+
+static void test_readonly_unarmed(void)
+{
+    g_autofree char *file = make_backing_file(BACKEND_SIZE);
+    uint8_t data[16] = { 9, 8, 7 };
+    QTestState *qts;
+    DsmReply r;
+
+    qts = qtest_initf("-machine pc,nvdimm=on -m 128M,slots=2,maxmem=1G "
+        "-object memory-backend-file,id=m0,mem-path=%s,size=%d,readonly=on "
+        "-device nvdimm,memdev=m0,label-size=%d,unarmed=on",
+        file, BACKEND_SIZE, LABEL_SIZE);
+    /* labels readable, not writable: no Set Label Data */
+    g_assert_cmphex(dsm_simple(qts, 1, FN_QUERY), ==, 0x31);
+    g_assert_cmpuint(label_read(qts, 1, 0, 16, &r), ==, ST_SUCCESS);
+    g_assert_cmpuint(label_write(qts, 1, 0, 16, data), ==, ST_UNSUPPORTED);
+    /* the memdev structure says "not armed" */
+    g_assert_cmpuint(fit_read(qts, 0, &r), ==, ST_SUCCESS);
+    g_assert_cmpuint(r.len, ==, 4 + NFIT_PER_DIMM);
+    g_assert_cmpuint(lduw_le_p(r.data + 4 + 56 + 44), ==, 1 << 3);
+    qtest_quit(qts);
+    unlink(file);
+}
+
+static void check_fit(const DsmReply *r, unsigned dimms)
+{
+    const uint8_t *p = r->data + 4;
+
+    g_assert_cmpuint(r->len, ==, 4 + dimms * NFIT_PER_DIMM);
+    for (unsigned i = 0; i < dimms; i++, p += NFIT_PER_DIMM) {
+        g_assert_cmpuint(lduw_le_p(p), ==, 0);
+        g_assert_cmpuint(lduw_le_p(p + 56), ==, 1);
+        g_assert_cmpuint(ldl_le_p(p + 56 + 4), ==, i + 1);   /* handle */
+        g_assert_cmpuint(lduw_le_p(p + 56 + 48), ==, 4);
+    }
+}
+
+static void test_fit_read(void)
+{
+    g_autofree char *file = make_backing_file(BACKEND_SIZE);
+    QTestState *qts = start_two("pc", file);
+    DsmReply r;
+
+    g_assert_cmpuint(fit_read(qts, 0, &r), ==, ST_SUCCESS);
+    check_fit(&r, 2);
+    /* the end: success, no data */
+    g_assert_cmpuint(fit_read(qts, 2 * NFIT_PER_DIMM, &r), ==, ST_SUCCESS);
+    g_assert_cmpuint(r.len, ==, 4);
+    /* a chunk from the middle */
+    g_assert_cmpuint(fit_read(qts, NFIT_PER_DIMM, &r), ==, ST_SUCCESS);
+    g_assert_cmpuint(r.len, ==, 4 + NFIT_PER_DIMM);
+    /* beyond the end */
+    g_assert_cmpuint(fit_read(qts, 2 * NFIT_PER_DIMM + 1, &r), ==,
+                     ST_INVALID);
+    g_assert_cmpuint(fit_read(qts, UINT32_MAX, &r), ==, ST_INVALID);
+    g_assert_cmpuint(dsm_call(qts, HANDLE_QEMU_ROOT, 2, FN_READ_FIT, NULL, 0,
+                              &r), ==, ST_UNSUPPORTED);
+    qtest_quit(qts);
+    unlink(file);
+}
+
+static void hotplug_nvdimm(QTestState *qts, const char *id, int size)
+{
+    g_autofree char *memdev = g_strdup_printf("hp-%s", id);
+
+    qtest_qmp_assert_success(qts, "{ 'execute': 'object-add', 'arguments': {"
+                             " 'qom-type': 'memory-backend-ram',"
+                             " 'id': %s, 'size': %d } }", memdev, size);
+    qtest_qmp_assert_success(qts, "{ 'execute': 'device_add', 'arguments': {"
+                             " 'driver': 'nvdimm', 'id': %s,"
+                             " 'memdev': %s } }", id, memdev);
+}
+
+static void test_fit_changed_during_read(void)
+{
+    QTestState *qts;
+    g_autoptr(QDict) resp = NULL;
+    DsmReply r;
+
+    qts = qtest_initf("-machine pc,nvdimm=on -m 128M,slots=4,maxmem=1G "
+        "-object memory-backend-ram,id=m0,size=%d "
+        "-device nvdimm,id=nv0,memdev=m0,label-size=%d",
+        BACKEND_SIZE, LABEL_SIZE);
+
+    g_assert_cmpuint(qtest_inb(qts, PIIX4_GPE0_STS) & GPE_NVDIMM_HOTPLUG, ==,
+                     0);
+    /* start reading: the first chunk clears the changed state */
+    g_assert_cmpuint(fit_read(qts, 0, &r), ==, ST_SUCCESS);
+    check_fit(&r, 1);
+    g_assert_cmpuint(fit_read(qts, 56, &r), ==, ST_SUCCESS);
+
+    hotplug_nvdimm(qts, "nv1", BACKEND_SIZE);
+    g_assert_cmpuint(qtest_inb(qts, PIIX4_GPE0_STS) & GPE_NVDIMM_HOTPLUG, ==,
+                     GPE_NVDIMM_HOTPLUG);
+
+    /* the next chunk of the old read: changed, start over */
+    g_assert_cmpuint(fit_read(qts, 56, &r), ==, ST_FIT_CHANGED);
+    g_assert_cmpuint(r.len, ==, 4);
+    g_assert_cmpuint(fit_read(qts, 56, &r), ==, ST_FIT_CHANGED);
+    /* even where the new FIT has no such offset */
+    g_assert_cmpuint(fit_read(qts, 10000, &r), ==, ST_FIT_CHANGED);
+    g_assert_cmpuint(fit_read(qts, 0, &r), ==, ST_SUCCESS);
+    check_fit(&r, 2);
+    g_assert_cmpuint(fit_read(qts, 56, &r), ==, ST_SUCCESS);
+    g_assert_cmpuint(r.len, ==, 4 + 2 * NFIT_PER_DIMM - 56);
+    /* the hot-plugged DIMM answers: no labels */
+    g_assert_cmphex(dsm_simple(qts, 2, FN_QUERY), ==, 0);
+
+    /* unplug is refused with a clear error */
+    resp = qtest_qmp(qts, "{ 'execute': 'device_del', 'arguments': {"
+                     " 'id': 'nv1' } }");
+    g_assert_true(qdict_haskey(resp, "error"));
+    g_assert_nonnull(strstr(qdict_get_str(qdict_get_qdict(resp, "error"),
+                                          "desc"), "nvdimm"));
+    g_assert_cmphex(dsm_simple(qts, 2, FN_QUERY), ==, 0);
+    qtest_quit(qts);
+}
+
+static void test_hotplug_gpe_q35(void)
+{
+    QTestState *qts;
+    uint16_t gpe0_sts = ICH9_TEST_PMBASE + ICH9_GPE0_STS_OFFSET;
+    DsmReply r;
+
+    qts = qtest_initf("-machine q35,nvdimm=on -m 128M,slots=4,maxmem=1G");
+    /* firmware's job: place the PM I/O block and enable ACPI */
+    qtest_outl(qts, 0xcf8, ICH9_LPC_BDF_CFG(ICH9_LPC_PMBASE));
+    qtest_outl(qts, 0xcfc, ICH9_TEST_PMBASE);
+    qtest_outl(qts, 0xcf8, ICH9_LPC_BDF_CFG(ICH9_LPC_ACPI_CTRL));
+    qtest_outb(qts, 0xcfc, ICH9_LPC_ACPI_EN);
+
+    g_assert_cmpuint(qtest_inb(qts, gpe0_sts) & GPE_NVDIMM_HOTPLUG, ==, 0);
+    g_assert_cmpuint(fit_read(qts, 0, &r), ==, ST_SUCCESS);
+    g_assert_cmpuint(r.len, ==, 4);             /* no NVDIMM yet */
+    hotplug_nvdimm(qts, "nv0", BACKEND_SIZE);
+    g_assert_cmpuint(qtest_inb(qts, gpe0_sts) & GPE_NVDIMM_HOTPLUG, ==,
+                     GPE_NVDIMM_HOTPLUG);
+    g_assert_cmpuint(fit_read(qts, 0, &r), ==, ST_SUCCESS);
+    check_fit(&r, 1);
+    qtest_quit(qts);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Tables through iasl                                                      */
+
+static const uint8_t *find_table(const uint8_t *blob, size_t len,
+                                 const char *sig, const char *oem_table_id)
+{
+    size_t off = 0;
+
+    /* the tables blob is the tables back to back, then zero padding */
+    while (off + 36 <= len) {
+        uint32_t tlen = ldl_le_p(blob + off + 4);
+
+        if (tlen < 36 || off + tlen > len) {
+            break;
+        }
+        if (!memcmp(blob + off, sig, 4) &&
+            (!oem_table_id || !memcmp(blob + off + 16, oem_table_id,
+                                      strlen(oem_table_id)))) {
+            return blob + off;
+        }
+        off += tlen;
+    }
+    return NULL;
+}
+
+static void iasl_check(const char *dir, const char *name, const uint8_t *tbl)
+{
+    uint32_t len = ldl_le_p(tbl + 4);
+    g_autofree uint8_t *copy = g_memdup2(tbl, len);
+    g_autofree char *path = g_build_filename(dir, name, NULL);
+    g_autofree char *out = NULL, *err = NULL;
+    g_autofree char *dsl_path = NULL, *dsl = NULL;
+    const char *argv[] = { "iasl", "-d", name, NULL };
+    uint8_t sum = 0;
+    int status;
+
+    /* the firmware computes checksums; do it here so iasl has no reason */
+    copy[9] = 0;
+    for (uint32_t i = 0; i < len; i++) {
+        sum += copy[i];
+    }
+    copy[9] = -sum;
+    g_assert_true(g_file_set_contents(path, (char *)copy, len, NULL));
+
+    g_assert_true(g_spawn_sync(dir, (char **)argv, NULL, G_SPAWN_SEARCH_PATH,
+                               NULL, NULL, &out, &err, &status, NULL));
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
+        strcasestr(out, "warning") || strcasestr(err, "warning") ||
+        strcasestr(out, "error") || strcasestr(err, "error")) {
+        g_test_message("iasl -d %s: stdout: %s", name, out);
+        g_test_message("iasl -d %s: stderr: %s", name, err);
+        g_assert_not_reached();
+    }
+    dsl_path = g_strdup_printf("%.*s.dsl", (int)(strlen(path) - 4), path);
+    g_assert_true(g_file_get_contents(dsl_path, &dsl, NULL, NULL));
+    g_assert_null(strcasestr(dsl, "warning"));
+    g_assert_null(strcasestr(dsl, "error"));
+    g_assert_null(strstr(dsl, "**** Unknown"));
+    g_test_message("%s: %u bytes, %zu bytes of ASL", name, len, strlen(dsl));
+}
+
+static void test_tables_iasl(void)
+{
+    g_autofree char *iasl = g_find_program_in_path("iasl");
+    g_autofree char *dir = NULL;
+    g_autofree uint8_t *blob = NULL;
+    const size_t blob_max = 4 * 1024 * 1024;
+    const uint8_t *nfit, *ssdt;
+    QTestState *qts;
+    QFWCFG *fw_cfg;
+    size_t len;
+
+    if (!iasl) {
+        g_test_skip("iasl not installed");
+        return;
+    }
+    qts = qtest_initf("-machine pc,nvdimm=on,nvdimm-persistence=cpu "
+        "-m 128M,slots=4,maxmem=1G "
+        "-object memory-backend-ram,id=m0,size=%d "
+        "-object memory-backend-ram,id=m1,size=%d "
+        "-device nvdimm,memdev=m0,label-size=%d "
+        "-device nvdimm,memdev=m1,unarmed=on",
+        BACKEND_SIZE, BACKEND_SIZE, LABEL_SIZE);
+    fw_cfg = pc_fw_cfg_init(qts);
+    blob = g_malloc0(blob_max);
+    len = qfw_cfg_get_file(fw_cfg, "etc/acpi/tables", blob, blob_max);
+    g_assert_cmpuint(len, >, 0);
+    g_assert_cmpuint(len, <=, blob_max);
+
+    nfit = find_table(blob, len, "NFIT", NULL);
+    ssdt = find_table(blob, len, "SSDT", "NVDIMM");
+    g_assert_nonnull(nfit);
+    g_assert_nonnull(ssdt);
+    /* header, 4 reserved bytes, two DIMMs, platform capabilities */
+    g_assert_cmpuint(ldl_le_p(nfit + 4), ==, 40 + 2 * NFIT_PER_DIMM + 16);
+
+    dir = g_dir_make_tmp("nvqemu-iasl-XXXXXX", NULL);
+    g_assert_nonnull(dir);
+    iasl_check(dir, "nfit.dat", nfit);
+    iasl_check(dir, "ssdt.dat", ssdt);
+
+    pc_fw_cfg_uninit(fw_cfg);
+    qtest_quit(qts);
+    /* leave nothing behind */
+    {
+        g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+        const char *n;
+
+        while (d && (n = g_dir_read_name(d))) {
+            g_autofree char *p = g_build_filename(dir, n, NULL);
+            unlink(p);
+        }
+        rmdir(dir);
+    }
+}
+
+/*
+ * NUMA: two NVDIMMs on node 1 and one on node 0.  Each gets an SRAT memory
+ * affinity entry (enabled, non-volatile) for exactly its range, and its NFIT
+ * SPA range carries the same proximity domain.
+ */
+static void test_srat_numa(void)
+{
+    g_autofree uint8_t *blob = NULL;
+    const size_t blob_max = 4 * 1024 * 1024;
+    const uint8_t *srat, *nfit, *p, *end;
+    unsigned found = 0;
+    QTestState *qts;
+    QFWCFG *fw_cfg;
+    size_t len;
+
+    qts = qtest_initf("-machine pc,nvdimm=on -m 128M,slots=4,maxmem=1G "
+        "-object memory-backend-ram,id=ram0,size=128M "
+        "-numa node,nodeid=0,memdev=ram0 -numa node,nodeid=1 "
+        "-object memory-backend-ram,id=m0,size=%d "
+        "-object memory-backend-ram,id=m1,size=%d "
+        "-object memory-backend-ram,id=m2,size=%d "
+        "-device nvdimm,memdev=m0,node=1,slot=0 "
+        "-device nvdimm,memdev=m1,node=0,slot=1 "
+        "-device nvdimm,memdev=m2,node=1,slot=2,label-size=%d",
+        BACKEND_SIZE, BACKEND_SIZE, BACKEND_SIZE, LABEL_SIZE);
+    fw_cfg = pc_fw_cfg_init(qts);
+    blob = g_malloc0(blob_max);
+    len = qfw_cfg_get_file(fw_cfg, "etc/acpi/tables", blob, blob_max);
+    srat = find_table(blob, len, "SRAT", NULL);
+    nfit = find_table(blob, len, "NFIT", NULL);
+    g_assert_nonnull(srat);
+    g_assert_nonnull(nfit);
+
+    for (unsigned i = 0; i < 3; i++) {
+        /* SPA range i: proximity at 12, base at 32, length at 40 */
+        const uint8_t *spa = nfit + 40 + i * NFIT_PER_DIMM;
+        uint32_t node = ldl_le_p(spa + 12);
+        uint64_t base = ldq_le_p(spa + 32), size = ldq_le_p(spa + 40);
+
+        g_assert_cmpuint(node, ==, i == 1 ? 0 : 1);
+        g_assert_cmpuint(size, ==, i == 2 ? BACKEND_SIZE - 2 * 1024 * 1024
+                                          : BACKEND_SIZE);
+        /* SRAT memory affinity (type 1, 40 bytes) from offset 48 */
+        p = srat + 48;
+        end = srat + ldl_le_p(srat + 4);
+        for (; p + 2 <= end && p[1]; p += p[1]) {
+            /* (the hot-pluggable device-memory entry may share the base) */
+            if (p[0] == 1 && ldq_le_p(p + 8) == base &&
+                (ldl_le_p(p + 28) & 0x4)) {
+                g_assert_cmpuint(p[1], ==, 40);
+                g_assert_cmpuint(ldl_le_p(p + 2), ==, node);
+                g_assert_cmpuint(ldq_le_p(p + 16), ==, size);
+                g_assert_cmphex(ldl_le_p(p + 28), ==, 0x1 | 0x4);
+                found++;
+            }
+        }
+    }
+    g_assert_cmpuint(found, ==, 3);
+    pc_fw_cfg_uninit(fw_cfg);
+    qtest_quit(qts);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Command-line errors: a clean exit with a message, never an abort          */
+
+static void expect_startup_error(const char *args, const char *needle)
+{
+    const char *qemu = g_getenv("QTEST_QEMU_BINARY");
+    g_autofree char *cmd = g_strdup_printf("timeout 30 %s -accel qtest "
+                                           "-display none -nodefaults "
+                                           "-monitor none -serial none -S %s",
+                                           qemu, args);
+    g_autofree char *out = NULL, *err = NULL;
+    g_auto(GStrv) argv = NULL;
+    int status;
+
+    g_assert_nonnull(qemu);
+    g_assert_true(g_shell_parse_argv(cmd, NULL, &argv, NULL));
+    g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH,
+                               NULL, NULL, &out, &err, &status, NULL));
+    g_test_message("%s -> %s", args, err);
+    g_assert_true(WIFEXITED(status));
+    g_assert_cmpint(WEXITSTATUS(status), ==, 1);
+    g_assert_nonnull(strstr(err, needle));
+}
+
+static void test_bad_command_lines(void)
+{
+    g_autofree char *file = make_backing_file(BACKEND_SIZE);
+    g_autofree char *args = NULL;
+
+    expect_startup_error("-M pc,nvdimm=on -m 128M,slots=2,maxmem=1G "
+        "-object memory-backend-ram,id=m0,size=16M "
+        "-device nvdimm,memdev=m0,label-size=1000",
+        "'label-size' is 1000 bytes");
+    expect_startup_error("-M pc,nvdimm=on -m 128M,slots=2,maxmem=1G "
+        "-object memory-backend-ram,id=m0,size=128K "
+        "-device nvdimm,memdev=m0,label-size=128K",
+        "too small for property 'label-size'");
+    expect_startup_error("-M pc -m 128M,slots=2,maxmem=1G "
+        "-object memory-backend-ram,id=m0,size=16M "
+        "-device nvdimm,memdev=m0", "nvdimm is not enabled");
+    expect_startup_error("-M pc,nvdimm=on -m 128M,slots=2,maxmem=1G "
+        "-device nvdimm", "property 'memdev' must be set");
+    args = g_strdup_printf("-M pc,nvdimm=on -m 128M,slots=2,maxmem=1G "
+        "-object memory-backend-file,id=m0,mem-path=%s,size=16M,readonly=on "
+        "-device nvdimm,memdev=m0", file);
+    expect_startup_error(args, "needs property 'unarmed=on'");
+    g_free(args);
+    args = g_strdup_printf("-M pc,nvdimm=on -m 128M,slots=2,maxmem=1G "
+        "-object memory-backend-file,id=m0,mem-path=%s,size=3M,align=2M "
+        "-device nvdimm,memdev=m0", file);
+    expect_startup_error(args, "not a multiple of its alignment");
+    g_free(args);
+    /* 3 MiB - 1.5 MiB label leaves less than one 2 MiB alignment unit */
+    args = g_strdup_printf("-M pc,nvdimm=on -m 128M,slots=2,maxmem=1G "
+        "-object memory-backend-file,id=m0,mem-path=%s,size=3M,align=2M "
+        "-device nvdimm,memdev=m0,label-size=1536K", file);
+    expect_startup_error(args, "less than its alignment 0x200000");
+    unlink(file);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    qtest_add_func("/nvqemu/nvdimm/dsm/query", test_query);
+    qtest_add_func("/nvqemu/nvdimm/dsm/label-size", test_label_size);
+    qtest_add_func("/nvqemu/nvdimm/dsm/label-roundtrip-persist",
+                   test_label_roundtrip_and_persist);
+    qtest_add_func("/nvqemu/nvdimm/dsm/malformed", test_label_malformed);
+    qtest_add_func("/nvqemu/nvdimm/dsm/readonly-unarmed",
+                   test_readonly_unarmed);
+    qtest_add_func("/nvqemu/nvdimm/fit/read", test_fit_read);
+    qtest_add_func("/nvqemu/nvdimm/fit/changed-during-read",
+                   test_fit_changed_during_read);
+    qtest_add_func("/nvqemu/nvdimm/hotplug/gpe-q35", test_hotplug_gpe_q35);
+    qtest_add_func("/nvqemu/nvdimm/acpi/iasl", test_tables_iasl);
+    qtest_add_func("/nvqemu/nvdimm/acpi/srat-numa", test_srat_numa);
+    qtest_add_func("/nvqemu/nvdimm/cmdline/errors", test_bad_command_lines);
+    return g_test_run();
+}
