@@ -352,6 +352,25 @@ uint16_t nvme_ns_format(NvmeNs *ns, uint8_t lbaf);
 void nvme_ns_drain(NvmeNs *ns);
 void nvme_ns_flush_sync(NvmeNs *ns);
 
+/*
+ * Typed views of the controller for the hot path: the QOM cast macros
+ * check the type at run time on every call.
+ */
+static inline PCIDevice *nvme_pci(NvmeCtrl *n)
+{
+    return &n->parent_obj;
+}
+
+static inline DeviceState *nvme_dev(NvmeCtrl *n)
+{
+    return &n->parent_obj.qdev;
+}
+
+static inline AddressSpace *nvme_as(NvmeCtrl *n)
+{
+    return pci_get_address_space(&n->parent_obj);
+}
+
 static inline uint16_t nvme_sc(uint16_t status)
 {
     return status & ~NVME_STATUS_DNR;

@@ -59,7 +59,7 @@ static uint32_t nvme_q_cq_room(NvmeCQueue *cq)
  */
 bool nvme_q_is_ram(NvmeCtrl *n, uint64_t addr, uint64_t len)
 {
-    AddressSpace *as = pci_get_address_space(PCI_DEVICE(n));
+    AddressSpace *as = nvme_as(n);
     MemoryRegion *mr;
     hwaddr xlat, l = len;
 
@@ -79,7 +79,7 @@ bool nvme_q_is_ram(NvmeCtrl *n, uint64_t addr, uint64_t len)
  */
 static bool nvme_q_guard_enter(NvmeCtrl *n)
 {
-    MemReentrancyGuard *g = &DEVICE(n)->mem_reentrancy_guard;
+    MemReentrancyGuard *g = &nvme_dev(n)->mem_reentrancy_guard;
     bool was = g->engaged_in_io;
 
     g->engaged_in_io = true;
@@ -88,7 +88,7 @@ static bool nvme_q_guard_enter(NvmeCtrl *n)
 
 static void nvme_q_guard_leave(NvmeCtrl *n, bool was)
 {
-    DEVICE(n)->mem_reentrancy_guard.engaged_in_io = was;
+    nvme_dev(n)->mem_reentrancy_guard.engaged_in_io = was;
 }
 
 /* ---- guest errors ------------------------------------------------------ */
@@ -140,16 +140,15 @@ static void nvme_q_dma_add(void *opaque, uint64_t addr, uint64_t len)
 uint16_t nvme_q_map_data(NvmeRequest *req, uint64_t len)
 {
     NvmeCtrl *n = req->sq->ctrl;
-    PCIDevice *pci = PCI_DEVICE(n);
     uint32_t cdw0 = le32_to_cpu(req->cmd.cdw0);
-    NvmeQDma d = { .req = req, .as = pci_get_address_space(pci) };
+    NvmeQDma d = { .req = req, .as = nvme_as(n) };
     NvmeDmaOps ops = {
         .read = nvme_q_dma_read, .add = nvme_q_dma_add, .opaque = &d,
     };
     uint16_t status;
 
     g_assert(!req->sg_valid);
-    qemu_sglist_init(&req->sg, DEVICE(n), 4, d.as);
+    qemu_sglist_init(&req->sg, nvme_dev(n), 4, d.as);
     req->sg_valid = true;
     if (FIELD_EX32(cdw0, NVME_CDW0, PSDT) == NVME_PSDT_PRP) {
         status = nvme_dma_prp(le64_to_cpu(req->cmd.dptr[0]),
@@ -229,7 +228,7 @@ static void nvme_q_fire(NvmeCtrl *n, uint16_t vector)
     timer_del(v->timer);
     v->fired++;
     trace_nvme_dev_irq_msix(vector, v->fired);
-    msix_notify(PCI_DEVICE(n), vector);
+    msix_notify(nvme_pci(n), vector);
 }
 
 static void nvme_q_notify(NvmeCtrl *n, NvmeCQueue *cq, uint32_t posted)
@@ -240,7 +239,7 @@ static void nvme_q_notify(NvmeCtrl *n, NvmeCQueue *cq, uint32_t posted)
     if (!cq->ien) {
         return;
     }
-    if (!msix_enabled(PCI_DEVICE(n))) {
+    if (!msix_enabled(nvme_pci(n))) {
         nvme_ctrl_update_irq(n);
         return;
     }
@@ -500,7 +499,7 @@ void nvme_q_cq_head_moved(NvmeCtrl *n, NvmeCQueue *cq)
 {
     NvmeSQueue *sq;
 
-    if (!msix_enabled(PCI_DEVICE(n))) {
+    if (!msix_enabled(nvme_pci(n))) {
         nvme_ctrl_update_irq(n);
     }
     if (!QTAILQ_EMPTY(&cq->done_list)) {
