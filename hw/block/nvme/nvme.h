@@ -57,6 +57,9 @@ enum {
     NVME_TEMPERATURE_K  = 310,      /* composite temperature we report */
     NVME_TEMP_OVER_DEFAULT_K = 343,
     NVME_MAX_TICK_BUDGET = 65536,
+    NVME_FETCH_MAX      = 64,       /* SQEs read from guest memory at once */
+    NVME_POST_MAX       = 64,       /* CQEs written to guest memory at once */
+    NVME_DIRECT_SEGS    = 2,        /* PRP1 + PRP2 data pages */
 };
 
 /* Status returned by a handler that completes later (from an AIO cb) */
@@ -264,6 +267,7 @@ struct NvmeCtrl {
     NvmeArb arb;
     bool intx_level;
     bool in_tick;               /* guards against nested ticks (drains) */
+    NvmeSqe fetch_buf[NVME_FETCH_MAX];  /* SQEs of the run being served */
 
     NvmeFeatures feat;
     NvmeSmartCounters smart;

@@ -277,44 +277,56 @@ void nvme_q_complete(NvmeRequest *req)
     qemu_bh_schedule(n->post_bh);
 }
 
+/*
+ * Post the completions queued on @cq: the entries up to the CQ's wrap
+ * point (or its head) go to guest memory with one write.
+ */
 static uint32_t nvme_q_cq_post(NvmeCtrl *n, NvmeCQueue *cq)
 {
-    PCIDevice *pci = PCI_DEVICE(n);
+    NvmeCqe cqes[NVME_POST_MAX];
     uint32_t posted = 0;
-    NvmeRequest *req;
 
-    while ((req = QTAILQ_FIRST(&cq->done_list))) {
-        NvmeSQueue *sq = req->sq;
-        NvmeCqe cqe;
+    while (!QTAILQ_EMPTY(&cq->done_list)) {
+        uint32_t room = cq->size - 1 - nvme_q_cq_used(cq);
+        uint32_t run = MIN(MIN(room, cq->size - cq->tail),
+                           (uint32_t)NVME_POST_MAX);
+        NvmeRequest *req = QTAILQ_FIRST(&cq->done_list);
+        uint32_t cnt = 0;
 
-        if ((cq->tail + 1) % cq->size == cq->head) {
+        if (!run) {
             /* only reachable if a queue was reset under us; retry later */
             break;
         }
-        cqe = (NvmeCqe) {
-            .dw0 = cpu_to_le32(req->dw0),
-            .dw1 = cpu_to_le32(req->dw1),
-            .sqhd = cpu_to_le16(sq->head),
-            .sqid = cpu_to_le16(sq->sqid),
-            .cid = cpu_to_le16(req->cid),
-            .status = cpu_to_le16((req->status << 1) | cq->phase),
-        };
-        if (pci_dma_write(pci, cq->dma_addr + cq->tail * NVME_CQE_SIZE,
-                          &cqe, sizeof(cqe)) != MEMTX_OK) {
+        for (; req && cnt < run; req = QTAILQ_NEXT(req, entry), cnt++) {
+            cqes[cnt] = (NvmeCqe) {
+                .dw0 = cpu_to_le32(req->dw0),
+                .dw1 = cpu_to_le32(req->dw1),
+                .sqhd = cpu_to_le16(req->sq->head),
+                .sqid = cpu_to_le16(req->sq->sqid),
+                .cid = cpu_to_le16(req->cid),
+                .status = cpu_to_le16((req->status << 1) | cq->phase),
+            };
+        }
+        if (pci_dma_write(nvme_pci(n),
+                          cq->dma_addr + (uint64_t)cq->tail * NVME_CQE_SIZE,
+                          cqes, cnt * NVME_CQE_SIZE) != MEMTX_OK) {
             nvme_regs_fatal(n, "completion queue write failed");
             return posted;
         }
-        QTAILQ_REMOVE(&cq->done_list, req, entry);
-        if (cq->reserved) {
-            cq->reserved--;
+        for (uint32_t i = 0; i < cnt; i++) {
+            req = QTAILQ_FIRST(&cq->done_list);
+            QTAILQ_REMOVE(&cq->done_list, req, entry);
+            if (cq->reserved) {
+                cq->reserved--;
+            }
+            nvme_q_req_release(req);
         }
-        cq->tail++;
+        cq->tail += cnt;
         if (cq->tail == cq->size) {
             cq->tail = 0;
             cq->phase ^= 1;
         }
-        posted++;
-        nvme_q_req_release(req);
+        posted += cnt;
     }
     return posted;
 }
@@ -370,27 +382,24 @@ static bool nvme_q_sq_ready(void *opaque, uint16_t qid)
     return true;
 }
 
-static void nvme_q_fetch(NvmeCtrl *n, NvmeSQueue *sq)
+/* Execute one fetched SQE; sq->head is past it */
+static void nvme_q_exec(NvmeCtrl *n, NvmeSQueue *sq, const NvmeSqe *sqe)
 {
     NvmeRequest *req = QTAILQ_FIRST(&sq->free_list);
-    uint64_t addr = sq->dma_addr + (uint64_t)sq->head * NVME_SQE_SIZE;
+    uint32_t cdw0 = le32_to_cpu(sqe->cdw0);
     uint16_t status;
 
-    if (pci_dma_read(PCI_DEVICE(n), addr, &req->cmd, sizeof(req->cmd)) !=
-        MEMTX_OK) {
-        nvme_regs_fatal(n, "submission queue read failed");
-        return;
-    }
+    req->cmd = *sqe;
     QTAILQ_REMOVE(&sq->free_list, req, entry);
     QTAILQ_INSERT_TAIL(&sq->out_list, req, entry);
-    sq->head = (sq->head + 1) % sq->size;
+    sq->head = sq->head + 1 == sq->size ? 0 : sq->head + 1;
     nvme_q_cq_of(sq)->reserved++;
 
     req->ns = NULL;
     req->status = NVME_SUCCESS;
     req->dw0 = req->dw1 = 0;
-    req->cid = FIELD_EX32(le32_to_cpu(req->cmd.cdw0), NVME_CDW0, CID);
-    req->opcode = FIELD_EX32(le32_to_cpu(req->cmd.cdw0), NVME_CDW0, OPC);
+    req->cid = FIELD_EX32(cdw0, NVME_CDW0, CID);
+    req->opcode = FIELD_EX32(cdw0, NVME_CDW0, OPC);
     req->slba = 0;
     req->aio_pending = 0;
     req->aio_ret = 0;
@@ -402,6 +411,37 @@ static void nvme_q_fetch(NvmeCtrl *n, NvmeSQueue *sq)
         req->status = status;
         nvme_q_complete(req);
     }
+}
+
+/*
+ * Fetch and execute up to @want commands from a ready SQ.  The entries
+ * between head and the tail (or the ring's end) are read with one DMA;
+ * each is executed only while the SQ stays ready (CQ slot and request
+ * free), and head moves one entry per executed command, so entries read
+ * but not executed are read again on the next turn.  Returns the number
+ * of commands executed.
+ */
+static unsigned nvme_q_fetch_run(NvmeCtrl *n, NvmeSQueue *sq, unsigned want)
+{
+    uint32_t head = sq->head;
+    uint32_t avail = (sq->tail > head ? sq->tail : sq->size) - head;
+    unsigned run = MIN(MIN(want, avail), (unsigned)NVME_FETCH_MAX);
+    unsigned i;
+
+    if (pci_dma_read(nvme_pci(n), sq->dma_addr + (uint64_t)head * NVME_SQE_SIZE,
+                     n->fetch_buf, run * NVME_SQE_SIZE) != MEMTX_OK) {
+        nvme_regs_fatal(n, "submission queue read failed");
+        return 0;
+    }
+    for (i = 0; i < run; i++) {
+        /* the first entry was checked by the caller */
+        if (i && (n->state != NVME_CTRL_ENABLED ||
+                  !nvme_q_sq_ready(n, sq->sqid))) {
+            break;
+        }
+        nvme_q_exec(n, sq, &n->fetch_buf[i]);
+    }
+    return i;
 }
 
 static bool nvme_q_any_ready(NvmeCtrl *n, bool *paused)
@@ -445,8 +485,7 @@ static void nvme_q_serve(NvmeCtrl *n)
         max = MIN(max, budget - served);
         while (taken < max && n->state == NVME_CTRL_ENABLED &&
                nvme_q_sq_ready(n, qid)) {
-            nvme_q_fetch(n, &n->sq[qid]);
-            taken++;
+            taken += nvme_q_fetch_run(n, &n->sq[qid], max - taken);
         }
         nvme_arb_charge(&n->arb, taken);
         served += taken;
