@@ -107,6 +107,10 @@ struct NvmeRequest {
     void *bounce2;
     QEMUIOVector iov;
     uint32_t flags;             /* BDRV_REQ_* for data commands */
+    /* data mapped straight into host memory (nvme_q_map_direct) */
+    struct iovec direct[NVME_DIRECT_SEGS];
+    unsigned ndirect;
+    bool direct_to_guest;
     QTAILQ_ENTRY(NvmeRequest) entry;
 };
 
@@ -319,6 +323,8 @@ void nvme_q_cq_head_moved(NvmeCtrl *n, NvmeCQueue *cq);
 uint16_t nvme_q_guest_error(NvmeCtrl *n, NvmeRequest *req, uint16_t status,
                             const char *fmt, ...) G_GNUC_PRINTF(4, 5);
 uint16_t nvme_q_map_data(NvmeRequest *req, uint64_t len);
+bool nvme_q_map_direct(NvmeRequest *req, uint64_t len, bool to_guest);
+void nvme_q_unmap_direct(NvmeRequest *req);
 uint16_t nvme_q_to_guest(NvmeRequest *req, const void *buf, uint64_t len);
 uint16_t nvme_q_from_guest(NvmeRequest *req, void *buf, uint64_t len);
 void nvme_q_req_release(NvmeRequest *req);

@@ -26,6 +26,7 @@
 #include "qemu/main-loop.h"
 #include "hw/pci/msix.h"
 #include "exec/memory.h"
+#include "system/xen.h"
 #include "system/block-backend.h"
 #include "nvme.h"
 #include "trace.h"
@@ -200,6 +201,93 @@ uint16_t nvme_q_from_guest(NvmeRequest *req, void *buf, uint64_t len)
     return NVME_SUCCESS;
 }
 
+/*
+ * Host pointer to @len bytes of guest RAM at @addr that the device may
+ * access directly (for writing when @to_guest), with a reference on the
+ * memory region that nvme_q_unmap_direct() drops.  NULL when the range is
+ * not one piece of such RAM: the caller then takes the checked path.
+ */
+static void *nvme_q_ram_ptr(NvmeCtrl *n, uint64_t addr, uint64_t len,
+                            bool to_guest)
+{
+    MemoryRegion *mr;
+    hwaddr xlat, l = len;
+
+    if (xen_enabled() || addr + len < addr) {
+        return NULL;
+    }
+    RCU_READ_LOCK_GUARD();
+    mr = address_space_translate(nvme_as(n), addr, &xlat, &l, to_guest,
+                                 MEMTXATTRS_UNSPECIFIED);
+    if (l < len || !memory_region_is_ram(mr) ||
+        !memory_access_is_direct(mr, to_guest, MEMTXATTRS_UNSPECIFIED)) {
+        return NULL;
+    }
+    memory_region_ref(mr);
+    return (uint8_t *)memory_region_get_ram_ptr(mr) + xlat;
+}
+
+void nvme_q_unmap_direct(NvmeRequest *req)
+{
+    AddressSpace *as = nvme_as(req->sq->ctrl);
+
+    for (unsigned i = 0; i < req->ndirect; i++) {
+        address_space_unmap(as, req->direct[i].iov_base,
+                            req->direct[i].iov_len, req->direct_to_guest,
+                            req->direct[i].iov_len);
+    }
+    req->ndirect = 0;
+}
+
+/*
+ * The fast path of Read and Write: a PRP data pointer naming at most two
+ * data pages (PRP1, and PRP2 as a page, not a list), each in RAM the
+ * device can access directly, becomes req->iov pointing straight at guest
+ * memory.  Returns false, with nothing mapped, for anything else (SGLs,
+ * PRP lists, offsets, MMIO, ROM, bad addresses); the caller then uses
+ * nvme_q_map_data(), which validates and reports errors.
+ */
+bool nvme_q_map_direct(NvmeRequest *req, uint64_t len, bool to_guest)
+{
+    NvmeCtrl *n = req->sq->ctrl;
+    uint32_t cdw0 = le32_to_cpu(req->cmd.cdw0);
+    uint64_t page = 1ull << n->page_bits;
+    uint64_t prp1 = le64_to_cpu(req->cmd.dptr[0]);
+    uint64_t prp2 = le64_to_cpu(req->cmd.dptr[1]);
+    uint64_t seg[NVME_DIRECT_SEGS][2];
+    unsigned nseg = 1;
+
+    if (FIELD_EX32(cdw0, NVME_CDW0, PSDT) != NVME_PSDT_PRP || !len ||
+        prp1 & NVME_PRP_ALIGN_MASK) {
+        return false;
+    }
+    seg[0][0] = prp1;
+    seg[0][1] = MIN(len, page - (prp1 & (page - 1)));
+    if (seg[0][1] < len) {
+        if (len - seg[0][1] > page || prp2 & (page - 1)) {
+            return false;
+        }
+        seg[1][0] = prp2;
+        seg[1][1] = len - seg[0][1];
+        nseg = 2;
+    }
+    g_assert(!req->ndirect);
+    req->direct_to_guest = to_guest;
+    for (unsigned i = 0; i < nseg; i++) {
+        void *p = nvme_q_ram_ptr(n, seg[i][0], seg[i][1], to_guest);
+
+        if (!p) {
+            nvme_q_unmap_direct(req);
+            return false;
+        }
+        req->direct[i] = (struct iovec) { .iov_base = p,
+                                          .iov_len = seg[i][1] };
+        req->ndirect++;
+    }
+    qemu_iovec_init_external(&req->iov, req->direct, nseg);
+    return true;
+}
+
 void nvme_q_req_release(NvmeRequest *req)
 {
     NvmeSQueue *sq = req->sq;
@@ -208,6 +296,7 @@ void nvme_q_req_release(NvmeRequest *req)
         qemu_sglist_destroy(&req->sg);
         req->sg_valid = false;
     }
+    nvme_q_unmap_direct(req);
     if (req->iov.nalloc) {
         qemu_iovec_destroy(&req->iov);
     }
