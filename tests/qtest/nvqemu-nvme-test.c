@@ -708,6 +708,21 @@ static void test_io_errors(void)
     c.dptr[0] = cpu_to_le64(n->buf);
     c.dptr[1] = cpu_to_le64(UNMAPPED_ADDR);
     g_assert_cmphex(io(n, 1, &c), ==, NVME_DATA_TRANSFER_ERROR);
+    /* two data pages, the second outside guest RAM (PRP2 as a page) */
+    c = rw_cmd(n, NVME_IO_READ, 0, 16);
+    c.dptr[0] = cpu_to_le64(n->buf);
+    c.dptr[1] = cpu_to_le64(UNMAPPED_ADDR);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_DATA_TRANSFER_ERROR);
+    /* two data pages, PRP2 not page aligned */
+    c.dptr[1] = cpu_to_le64(n->buf + PAGE + 8);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_PRP_OFFSET_INVALID);
+    /* data over the controller's own registers: MMIO, not RAM */
+    c = rw_cmd(n, NVME_IO_READ, 0, 8);
+    c.dptr[0] = cpu_to_le64(n->bar.addr);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_DATA_TRANSFER_ERROR);
+    c = rw_cmd(n, NVME_IO_WRITE, 0, 8);
+    c.dptr[0] = cpu_to_le64(n->bar.addr);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_DATA_TRANSFER_ERROR);
     c = rw_cmd(n, NVME_IO_READ, 0, 1);
     c.dptr[0] = cpu_to_le64(n->buf + 2);
     g_assert_cmphex(io(n, 1, &c), ==, NVME_PRP_OFFSET_INVALID);

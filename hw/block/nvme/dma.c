@@ -13,8 +13,6 @@
 #include "hw/block/nvme/spec.h"
 #include "hw/block/nvme/dma.h"
 
-/* PRP entries: bits 1:0 are reserved (dword alignment), Base 4.1.1 */
-#define NVME_PRP_ALIGN_MASK 0x3ull
 /* PRP list pointers point to qword entries */
 #define NVME_PRP_LIST_ALIGN_MASK 0x7ull
 #define NVME_PRP_ENTRY_SIZE 8

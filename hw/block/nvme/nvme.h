@@ -57,6 +57,9 @@ enum {
     NVME_TEMPERATURE_K  = 310,      /* composite temperature we report */
     NVME_TEMP_OVER_DEFAULT_K = 343,
     NVME_MAX_TICK_BUDGET = 65536,
+    NVME_FETCH_MAX      = 64,       /* SQEs read from guest memory at once */
+    NVME_POST_MAX       = 64,       /* CQEs written to guest memory at once */
+    NVME_DIRECT_SEGS    = 2,        /* PRP1 + PRP2 data pages */
 };
 
 /* Status returned by a handler that completes later (from an AIO cb) */
@@ -104,6 +107,10 @@ struct NvmeRequest {
     void *bounce2;
     QEMUIOVector iov;
     uint32_t flags;             /* BDRV_REQ_* for data commands */
+    /* data mapped straight into host memory (nvme_q_map_direct) */
+    struct iovec direct[NVME_DIRECT_SEGS];
+    unsigned ndirect;
+    bool direct_to_guest;
     QTAILQ_ENTRY(NvmeRequest) entry;
 };
 
@@ -264,6 +271,7 @@ struct NvmeCtrl {
     NvmeArb arb;
     bool intx_level;
     bool in_tick;               /* guards against nested ticks (drains) */
+    NvmeSqe fetch_buf[NVME_FETCH_MAX];  /* SQEs of the run being served */
 
     NvmeFeatures feat;
     NvmeSmartCounters smart;
@@ -315,6 +323,8 @@ void nvme_q_cq_head_moved(NvmeCtrl *n, NvmeCQueue *cq);
 uint16_t nvme_q_guest_error(NvmeCtrl *n, NvmeRequest *req, uint16_t status,
                             const char *fmt, ...) G_GNUC_PRINTF(4, 5);
 uint16_t nvme_q_map_data(NvmeRequest *req, uint64_t len);
+bool nvme_q_map_direct(NvmeRequest *req, uint64_t len, bool to_guest);
+void nvme_q_unmap_direct(NvmeRequest *req);
 uint16_t nvme_q_to_guest(NvmeRequest *req, const void *buf, uint64_t len);
 uint16_t nvme_q_from_guest(NvmeRequest *req, void *buf, uint64_t len);
 void nvme_q_req_release(NvmeRequest *req);
@@ -351,6 +361,25 @@ void nvme_ns_identify(NvmeNs *ns, NvmeIdNs *id);
 uint16_t nvme_ns_format(NvmeNs *ns, uint8_t lbaf);
 void nvme_ns_drain(NvmeNs *ns);
 void nvme_ns_flush_sync(NvmeNs *ns);
+
+/*
+ * Typed views of the controller for the hot path: the QOM cast macros
+ * check the type at run time on every call.
+ */
+static inline PCIDevice *nvme_pci(NvmeCtrl *n)
+{
+    return &n->parent_obj;
+}
+
+static inline DeviceState *nvme_dev(NvmeCtrl *n)
+{
+    return &n->parent_obj.qdev;
+}
+
+static inline AddressSpace *nvme_as(NvmeCtrl *n)
+{
+    return pci_get_address_space(&n->parent_obj);
+}
 
 static inline uint16_t nvme_sc(uint16_t status)
 {

@@ -26,6 +26,7 @@
 #include "qemu/main-loop.h"
 #include "hw/pci/msix.h"
 #include "exec/memory.h"
+#include "system/xen.h"
 #include "system/block-backend.h"
 #include "nvme.h"
 #include "trace.h"
@@ -59,7 +60,7 @@ static uint32_t nvme_q_cq_room(NvmeCQueue *cq)
  */
 bool nvme_q_is_ram(NvmeCtrl *n, uint64_t addr, uint64_t len)
 {
-    AddressSpace *as = pci_get_address_space(PCI_DEVICE(n));
+    AddressSpace *as = nvme_as(n);
     MemoryRegion *mr;
     hwaddr xlat, l = len;
 
@@ -79,7 +80,7 @@ bool nvme_q_is_ram(NvmeCtrl *n, uint64_t addr, uint64_t len)
  */
 static bool nvme_q_guard_enter(NvmeCtrl *n)
 {
-    MemReentrancyGuard *g = &DEVICE(n)->mem_reentrancy_guard;
+    MemReentrancyGuard *g = &nvme_dev(n)->mem_reentrancy_guard;
     bool was = g->engaged_in_io;
 
     g->engaged_in_io = true;
@@ -88,7 +89,7 @@ static bool nvme_q_guard_enter(NvmeCtrl *n)
 
 static void nvme_q_guard_leave(NvmeCtrl *n, bool was)
 {
-    DEVICE(n)->mem_reentrancy_guard.engaged_in_io = was;
+    nvme_dev(n)->mem_reentrancy_guard.engaged_in_io = was;
 }
 
 /* ---- guest errors ------------------------------------------------------ */
@@ -140,16 +141,15 @@ static void nvme_q_dma_add(void *opaque, uint64_t addr, uint64_t len)
 uint16_t nvme_q_map_data(NvmeRequest *req, uint64_t len)
 {
     NvmeCtrl *n = req->sq->ctrl;
-    PCIDevice *pci = PCI_DEVICE(n);
     uint32_t cdw0 = le32_to_cpu(req->cmd.cdw0);
-    NvmeQDma d = { .req = req, .as = pci_get_address_space(pci) };
+    NvmeQDma d = { .req = req, .as = nvme_as(n) };
     NvmeDmaOps ops = {
         .read = nvme_q_dma_read, .add = nvme_q_dma_add, .opaque = &d,
     };
     uint16_t status;
 
     g_assert(!req->sg_valid);
-    qemu_sglist_init(&req->sg, DEVICE(n), 4, d.as);
+    qemu_sglist_init(&req->sg, nvme_dev(n), 4, d.as);
     req->sg_valid = true;
     if (FIELD_EX32(cdw0, NVME_CDW0, PSDT) == NVME_PSDT_PRP) {
         status = nvme_dma_prp(le64_to_cpu(req->cmd.dptr[0]),
@@ -201,6 +201,93 @@ uint16_t nvme_q_from_guest(NvmeRequest *req, void *buf, uint64_t len)
     return NVME_SUCCESS;
 }
 
+/*
+ * Host pointer to @len bytes of guest RAM at @addr that the device may
+ * access directly (for writing when @to_guest), with a reference on the
+ * memory region that nvme_q_unmap_direct() drops.  NULL when the range is
+ * not one piece of such RAM: the caller then takes the checked path.
+ */
+static void *nvme_q_ram_ptr(NvmeCtrl *n, uint64_t addr, uint64_t len,
+                            bool to_guest)
+{
+    MemoryRegion *mr;
+    hwaddr xlat, l = len;
+
+    if (xen_enabled() || addr + len < addr) {
+        return NULL;
+    }
+    RCU_READ_LOCK_GUARD();
+    mr = address_space_translate(nvme_as(n), addr, &xlat, &l, to_guest,
+                                 MEMTXATTRS_UNSPECIFIED);
+    if (l < len || !memory_region_is_ram(mr) ||
+        !memory_access_is_direct(mr, to_guest, MEMTXATTRS_UNSPECIFIED)) {
+        return NULL;
+    }
+    memory_region_ref(mr);
+    return (uint8_t *)memory_region_get_ram_ptr(mr) + xlat;
+}
+
+void nvme_q_unmap_direct(NvmeRequest *req)
+{
+    AddressSpace *as = nvme_as(req->sq->ctrl);
+
+    for (unsigned i = 0; i < req->ndirect; i++) {
+        address_space_unmap(as, req->direct[i].iov_base,
+                            req->direct[i].iov_len, req->direct_to_guest,
+                            req->direct[i].iov_len);
+    }
+    req->ndirect = 0;
+}
+
+/*
+ * The fast path of Read and Write: a PRP data pointer naming at most two
+ * data pages (PRP1, and PRP2 as a page, not a list), each in RAM the
+ * device can access directly, becomes req->iov pointing straight at guest
+ * memory.  Returns false, with nothing mapped, for anything else (SGLs,
+ * PRP lists, offsets, MMIO, ROM, bad addresses); the caller then uses
+ * nvme_q_map_data(), which validates and reports errors.
+ */
+bool nvme_q_map_direct(NvmeRequest *req, uint64_t len, bool to_guest)
+{
+    NvmeCtrl *n = req->sq->ctrl;
+    uint32_t cdw0 = le32_to_cpu(req->cmd.cdw0);
+    uint64_t page = 1ull << n->page_bits;
+    uint64_t prp1 = le64_to_cpu(req->cmd.dptr[0]);
+    uint64_t prp2 = le64_to_cpu(req->cmd.dptr[1]);
+    uint64_t seg[NVME_DIRECT_SEGS][2];
+    unsigned nseg = 1;
+
+    if (FIELD_EX32(cdw0, NVME_CDW0, PSDT) != NVME_PSDT_PRP || !len ||
+        prp1 & NVME_PRP_ALIGN_MASK) {
+        return false;
+    }
+    seg[0][0] = prp1;
+    seg[0][1] = MIN(len, page - (prp1 & (page - 1)));
+    if (seg[0][1] < len) {
+        if (len - seg[0][1] > page || prp2 & (page - 1)) {
+            return false;
+        }
+        seg[1][0] = prp2;
+        seg[1][1] = len - seg[0][1];
+        nseg = 2;
+    }
+    g_assert(!req->ndirect);
+    req->direct_to_guest = to_guest;
+    for (unsigned i = 0; i < nseg; i++) {
+        void *p = nvme_q_ram_ptr(n, seg[i][0], seg[i][1], to_guest);
+
+        if (!p) {
+            nvme_q_unmap_direct(req);
+            return false;
+        }
+        req->direct[i] = (struct iovec) { .iov_base = p,
+                                          .iov_len = seg[i][1] };
+        req->ndirect++;
+    }
+    qemu_iovec_init_external(&req->iov, req->direct, nseg);
+    return true;
+}
+
 void nvme_q_req_release(NvmeRequest *req)
 {
     NvmeSQueue *sq = req->sq;
@@ -209,6 +296,7 @@ void nvme_q_req_release(NvmeRequest *req)
         qemu_sglist_destroy(&req->sg);
         req->sg_valid = false;
     }
+    nvme_q_unmap_direct(req);
     if (req->iov.nalloc) {
         qemu_iovec_destroy(&req->iov);
     }
@@ -229,7 +317,7 @@ static void nvme_q_fire(NvmeCtrl *n, uint16_t vector)
     timer_del(v->timer);
     v->fired++;
     trace_nvme_dev_irq_msix(vector, v->fired);
-    msix_notify(PCI_DEVICE(n), vector);
+    msix_notify(nvme_pci(n), vector);
 }
 
 static void nvme_q_notify(NvmeCtrl *n, NvmeCQueue *cq, uint32_t posted)
@@ -240,7 +328,7 @@ static void nvme_q_notify(NvmeCtrl *n, NvmeCQueue *cq, uint32_t posted)
     if (!cq->ien) {
         return;
     }
-    if (!msix_enabled(PCI_DEVICE(n))) {
+    if (!msix_enabled(nvme_pci(n))) {
         nvme_ctrl_update_irq(n);
         return;
     }
@@ -278,44 +366,56 @@ void nvme_q_complete(NvmeRequest *req)
     qemu_bh_schedule(n->post_bh);
 }
 
+/*
+ * Post the completions queued on @cq: the entries up to the CQ's wrap
+ * point (or its head) go to guest memory with one write.
+ */
 static uint32_t nvme_q_cq_post(NvmeCtrl *n, NvmeCQueue *cq)
 {
-    PCIDevice *pci = PCI_DEVICE(n);
+    NvmeCqe cqes[NVME_POST_MAX];
     uint32_t posted = 0;
-    NvmeRequest *req;
 
-    while ((req = QTAILQ_FIRST(&cq->done_list))) {
-        NvmeSQueue *sq = req->sq;
-        NvmeCqe cqe;
+    while (!QTAILQ_EMPTY(&cq->done_list)) {
+        uint32_t room = cq->size - 1 - nvme_q_cq_used(cq);
+        uint32_t run = MIN(MIN(room, cq->size - cq->tail),
+                           (uint32_t)NVME_POST_MAX);
+        NvmeRequest *req = QTAILQ_FIRST(&cq->done_list);
+        uint32_t cnt = 0;
 
-        if ((cq->tail + 1) % cq->size == cq->head) {
+        if (!run) {
             /* only reachable if a queue was reset under us; retry later */
             break;
         }
-        cqe = (NvmeCqe) {
-            .dw0 = cpu_to_le32(req->dw0),
-            .dw1 = cpu_to_le32(req->dw1),
-            .sqhd = cpu_to_le16(sq->head),
-            .sqid = cpu_to_le16(sq->sqid),
-            .cid = cpu_to_le16(req->cid),
-            .status = cpu_to_le16((req->status << 1) | cq->phase),
-        };
-        if (pci_dma_write(pci, cq->dma_addr + cq->tail * NVME_CQE_SIZE,
-                          &cqe, sizeof(cqe)) != MEMTX_OK) {
+        for (; req && cnt < run; req = QTAILQ_NEXT(req, entry), cnt++) {
+            cqes[cnt] = (NvmeCqe) {
+                .dw0 = cpu_to_le32(req->dw0),
+                .dw1 = cpu_to_le32(req->dw1),
+                .sqhd = cpu_to_le16(req->sq->head),
+                .sqid = cpu_to_le16(req->sq->sqid),
+                .cid = cpu_to_le16(req->cid),
+                .status = cpu_to_le16((req->status << 1) | cq->phase),
+            };
+        }
+        if (pci_dma_write(nvme_pci(n),
+                          cq->dma_addr + (uint64_t)cq->tail * NVME_CQE_SIZE,
+                          cqes, cnt * NVME_CQE_SIZE) != MEMTX_OK) {
             nvme_regs_fatal(n, "completion queue write failed");
             return posted;
         }
-        QTAILQ_REMOVE(&cq->done_list, req, entry);
-        if (cq->reserved) {
-            cq->reserved--;
+        for (uint32_t i = 0; i < cnt; i++) {
+            req = QTAILQ_FIRST(&cq->done_list);
+            QTAILQ_REMOVE(&cq->done_list, req, entry);
+            if (cq->reserved) {
+                cq->reserved--;
+            }
+            nvme_q_req_release(req);
         }
-        cq->tail++;
+        cq->tail += cnt;
         if (cq->tail == cq->size) {
             cq->tail = 0;
             cq->phase ^= 1;
         }
-        posted++;
-        nvme_q_req_release(req);
+        posted += cnt;
     }
     return posted;
 }
@@ -371,27 +471,24 @@ static bool nvme_q_sq_ready(void *opaque, uint16_t qid)
     return true;
 }
 
-static void nvme_q_fetch(NvmeCtrl *n, NvmeSQueue *sq)
+/* Execute one fetched SQE; sq->head is past it */
+static void nvme_q_exec(NvmeCtrl *n, NvmeSQueue *sq, const NvmeSqe *sqe)
 {
     NvmeRequest *req = QTAILQ_FIRST(&sq->free_list);
-    uint64_t addr = sq->dma_addr + (uint64_t)sq->head * NVME_SQE_SIZE;
+    uint32_t cdw0 = le32_to_cpu(sqe->cdw0);
     uint16_t status;
 
-    if (pci_dma_read(PCI_DEVICE(n), addr, &req->cmd, sizeof(req->cmd)) !=
-        MEMTX_OK) {
-        nvme_regs_fatal(n, "submission queue read failed");
-        return;
-    }
+    req->cmd = *sqe;
     QTAILQ_REMOVE(&sq->free_list, req, entry);
     QTAILQ_INSERT_TAIL(&sq->out_list, req, entry);
-    sq->head = (sq->head + 1) % sq->size;
+    sq->head = sq->head + 1 == sq->size ? 0 : sq->head + 1;
     nvme_q_cq_of(sq)->reserved++;
 
     req->ns = NULL;
     req->status = NVME_SUCCESS;
     req->dw0 = req->dw1 = 0;
-    req->cid = FIELD_EX32(le32_to_cpu(req->cmd.cdw0), NVME_CDW0, CID);
-    req->opcode = FIELD_EX32(le32_to_cpu(req->cmd.cdw0), NVME_CDW0, OPC);
+    req->cid = FIELD_EX32(cdw0, NVME_CDW0, CID);
+    req->opcode = FIELD_EX32(cdw0, NVME_CDW0, OPC);
     req->slba = 0;
     req->aio_pending = 0;
     req->aio_ret = 0;
@@ -403,6 +500,37 @@ static void nvme_q_fetch(NvmeCtrl *n, NvmeSQueue *sq)
         req->status = status;
         nvme_q_complete(req);
     }
+}
+
+/*
+ * Fetch and execute up to @want commands from a ready SQ.  The entries
+ * between head and the tail (or the ring's end) are read with one DMA;
+ * each is executed only while the SQ stays ready (CQ slot and request
+ * free), and head moves one entry per executed command, so entries read
+ * but not executed are read again on the next turn.  Returns the number
+ * of commands executed.
+ */
+static unsigned nvme_q_fetch_run(NvmeCtrl *n, NvmeSQueue *sq, unsigned want)
+{
+    uint32_t head = sq->head;
+    uint32_t avail = (sq->tail > head ? sq->tail : sq->size) - head;
+    unsigned run = MIN(MIN(want, avail), (unsigned)NVME_FETCH_MAX);
+    unsigned i;
+
+    if (pci_dma_read(nvme_pci(n), sq->dma_addr + (uint64_t)head * NVME_SQE_SIZE,
+                     n->fetch_buf, run * NVME_SQE_SIZE) != MEMTX_OK) {
+        nvme_regs_fatal(n, "submission queue read failed");
+        return 0;
+    }
+    for (i = 0; i < run; i++) {
+        /* the first entry was checked by the caller */
+        if (i && (n->state != NVME_CTRL_ENABLED ||
+                  !nvme_q_sq_ready(n, sq->sqid))) {
+            break;
+        }
+        nvme_q_exec(n, sq, &n->fetch_buf[i]);
+    }
+    return i;
 }
 
 static bool nvme_q_any_ready(NvmeCtrl *n, bool *paused)
@@ -446,8 +574,7 @@ static void nvme_q_serve(NvmeCtrl *n)
         max = MIN(max, budget - served);
         while (taken < max && n->state == NVME_CTRL_ENABLED &&
                nvme_q_sq_ready(n, qid)) {
-            nvme_q_fetch(n, &n->sq[qid]);
-            taken++;
+            taken += nvme_q_fetch_run(n, &n->sq[qid], max - taken);
         }
         nvme_arb_charge(&n->arb, taken);
         served += taken;
@@ -500,7 +627,7 @@ void nvme_q_cq_head_moved(NvmeCtrl *n, NvmeCQueue *cq)
 {
     NvmeSQueue *sq;
 
-    if (!msix_enabled(PCI_DEVICE(n))) {
+    if (!msix_enabled(nvme_pci(n))) {
         nvme_ctrl_update_irq(n);
     }
     if (!QTAILQ_EMPTY(&cq->done_list)) {

@@ -12,6 +12,9 @@
 #ifndef HW_BLOCK_NVME_DMA_H
 #define HW_BLOCK_NVME_DMA_H
 
+/* PRP entries: bits 1:0 are reserved (dword alignment), Base 4.1.1 */
+#define NVME_PRP_ALIGN_MASK 0x3ull
+
 /* Read @len bytes of guest memory at @addr; false on a failed access */
 typedef bool NvmeDmaReadFn(void *opaque, uint64_t addr, void *buf,
                            uint64_t len);
