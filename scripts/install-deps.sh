@@ -13,7 +13,7 @@ set -euo pipefail
 
 BUILD_PKGS=(
     build-essential pkg-config ninja-build python3 python3-venv
-    libglib2.0-dev libpixman-1-dev libaio-dev libslirp-dev libfdt-dev
+    libglib2.0-dev libpixman-1-dev libaio-dev libslirp-dev libfdt-dev libpmem-dev
     zlib1g-dev flex bison dpkg-dev ccache git quilt xz-utils zstd cpio
 )
 FIRMWARE_PKGS=(seabios qemu-system-data ipxe-qemu)
