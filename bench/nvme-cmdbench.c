@@ -174,7 +174,7 @@ static void host_init(Host *h, const char *extra)
 
     h->qs = qtest_pc_boot("-machine q35 -nodefaults -display none "
                           "-blockdev driver=null-co,node-name=null0,"
-                          "size=1073741824,read-zeroes=on "
+                          "size=1073741824,read-zeroes=off "
                           "-device nvme,drive=null0,serial=bench,addr=04.0%s",
                           extra);
     h->qts = h->qs->qts;
