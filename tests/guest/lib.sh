@@ -290,8 +290,12 @@ guest_start() {
     rm -f "$GUEST_LOG" "$GUEST_LOG.qemu" "$GUEST_LOG.qmp" "$GUEST_QMP"
     guest_initrd "$scenario" "$GUEST_INITRD"
     [ -n "${GUEST_FW+set}" ] || guest_fw_args
+    # +rdrand: the kernel's RNG is seeded at boot.  Without it the first
+    # read of /dev/urandom (ndctl, dd) runs the jitter-entropy loop, which
+    # under TCG can spin for minutes with the CPU's timer tick stalled (RCU
+    # stall, boot timeout: seen in nvdimm-hotplug on q35).
     GUEST_CMD=("$NVQEMU_QEMU" "${GUEST_FW[@]}" -machine "$machine" -accel "tcg,thread=multi"
-               -smp 2 -cpu qemu64 -nodefaults -display none -no-reboot
+               -smp 2 -cpu "qemu64,+rdrand" -nodefaults -display none -no-reboot
                -kernel "$GUEST_VMLINUX" -initrd "$GUEST_INITRD"
                -append "$GUEST_APPEND_BASE $append"
                -serial "file:$GUEST_LOG"

@@ -10,11 +10,17 @@
 #   dimm-hotplug     pc-dimm over QMP, the guest onlines the memory blocks
 #   nvme             nvme-cli, fio randwrite with crc32c verify, data kept
 #                    across a new QEMU
+#   nvdimm-multi     16 NVDIMMs on two NUMA nodes (numa_node/target_node),
+#                    read-labels/write-labels round trips reaching the files,
+#                    an unarmed read-only DIMM flagged and refusing writes
+#   nvme-cli         one controller, two namespaces: nvme-cli identify,
+#                    logs, every feature, set-feature, format to 4 KiB,
+#                    reset, fio verify, blkdiscard, data kept across a new QEMU
 # TAP on stdout (see tests/run.sh), diagnostics on stderr, serial logs in
 # build/test-logs/guest/.  Exits non-zero on any failure.
 #
 # Environment: NVQEMU_QEMU (binary), NVQEMU_GUEST_MACHINES (default
-# "pc q35"), NVQEMU_GUEST_SCENARIOS (default all four), NVQEMU_QEMU_WAIT
+# "pc q35"), NVQEMU_GUEST_SCENARIOS (default all six), NVQEMU_QEMU_WAIT
 # (seconds to wait for a binary being rebuilt, default 0).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -23,7 +29,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 sc=$here/scenarios
 
 machines=${NVQEMU_GUEST_MACHINES:-pc q35}
-scenarios=${NVQEMU_GUEST_SCENARIOS:-nvdimm-coldplug nvdimm-hotplug dimm-hotplug nvme}
+scenarios=${NVQEMU_GUEST_SCENARIOS:-nvdimm-coldplug nvdimm-hotplug dimm-hotplug nvme nvdimm-multi nvme-cli}
 MEM=(-m "1G,slots=4,maxmem=8G")
 MiB=1048576
 
@@ -101,6 +107,77 @@ t_nvme() {
     guest_boot "nvme-$m-2" "$m" "$sc/nvme.sh" "nvq.phase=2 nvq.serial=$serial nvq.sum=$sum" \
         "${MEM[@]}" "${nvme[@]}" || return 1
     rm -f "$img"
+}
+
+# nvdimm-multi: 16 NVDIMMs in slots 0-15 (NFIT handle = slot + 1), handle h
+# on NUMA node (h - 1) % 2 (two nodes, one vCPU socket each); the last one
+# read-only and unarmed, on node 1.  Its file starts with 1 MiB of random
+# data and ends with a random label area: both must read back in the guest
+# and the file must stay unchanged.  The label areas the guest writes on
+# handles 1 and 2 must reach the backing files.
+t_nvdimm_multi() {
+    local m=$1 n=16 i img nodes="" ro rodata rolabel rosum h want got
+    # shellcheck disable=SC2054  # commas inside QEMU option values
+    local -a args=(-m "1G,slots=$n,maxmem=4G" -smp "2,sockets=2,cores=1,threads=1"
+                   -object memory-backend-ram,id=ram0,size=512M
+                   -object memory-backend-ram,id=ram1,size=512M
+                   -numa node,nodeid=0,cpus=0,memdev=ram0
+                   -numa node,nodeid=1,cpus=1,memdev=ram1)
+    for ((i = 0; i < n - 1; i++)); do
+        img=$GUEST_TMP/nvdimm-multi-$m-$i.img
+        truncate -s $((32 * MiB + 131072)) "$img"
+        args+=(-object "memory-backend-file,id=mem-nv$i,mem-path=$img,size=$((32 * MiB + 131072)),share=on,align=16M"
+               -device "nvdimm,id=nv$i,memdev=mem-nv$i,slot=$i,node=$((i % 2)),label-size=131072")
+        nodes+=$((i % 2))
+    done
+    ro=$GUEST_TMP/nvdimm-multi-$m-ro.img
+    head -c $MiB /dev/urandom > "$ro"
+    truncate -s $((32 * MiB)) "$ro"
+    head -c 131072 /dev/urandom >> "$ro"
+    rodata=$(head -c $MiB "$ro" | md5sum | cut -d' ' -f1)
+    rolabel=$(tail -c 131072 "$ro" | md5sum | cut -d' ' -f1)
+    rosum=$(md5sum < "$ro")
+    args+=(-object "memory-backend-file,id=mem-nv$i,mem-path=$ro,size=$((32 * MiB + 131072)),share=on,readonly=on,align=16M"
+           -device "nvdimm,id=nv$i,memdev=mem-nv$i,slot=$i,node=1,label-size=131072,unarmed=on")
+    nodes+=1
+    guest_boot "nvdimm-multi-$m" "$m,nvdimm=on" "$sc/nvdimm-multi.sh" \
+        "nvq.dimms=$n nvq.ro=$n nvq.nodes=$nodes nvq.size=$((32 * MiB)) nvq.rodata=$rodata nvq.rolabel=$rolabel" \
+        "${args[@]}" || return 1
+    [ "$(md5sum < "$ro")" = "$rosum" ] || { glog "the read-only DIMM's file changed"; return 1; }
+    for h in 1 2; do
+        want=$(sed -n "s/.*NVQ-LABEL: $h \([0-9a-f]\{32\}\).*/\1/p" "$GUEST_LOG" | tail -n 1)
+        got=$(tail -c 131072 "$GUEST_TMP/nvdimm-multi-$m-$((h - 1)).img" | md5sum | cut -d' ' -f1)
+        [ -n "$want" ] || { glog "no NVQ-LABEL for handle $h in $GUEST_LOG"; return 1; }
+        [ "$want" = "$got" ] || { glog "handle $h: label area in the file has md5 $got, the guest wrote $want"; return 1; }
+    done
+    rm -f "$GUEST_TMP"/nvdimm-multi-"$m"-*.img
+}
+
+# marker_of LOG NAME: the last "NAME: <md5>" the guest printed
+marker_of() {
+    sed -n "s/.*$2: \([0-9a-f]\{32\}\).*/\1/p" "$1" | tail -n 1
+}
+
+# nvme-cli: one controller, namespaces 1 (discard=unmap: discards reach the
+# file) and 2 (the drive's default discard=ignore) of 128 MiB each; the second
+# boot on the same images checks the data and the namespace ids.
+t_nvme_cli() {
+    local m=$1 d1=$GUEST_TMP/nvme-cli-$1-1.img d2=$GUEST_TMP/nvme-cli-$1-2.img
+    local serial=NVQCLI${1^^} sum ids
+    local -a nvme=(-drive "file=$d1,if=none,id=d1,format=raw,discard=unmap"
+                   -drive "file=$d2,if=none,id=d2,format=raw"
+                   -device "nvme,id=c0,serial=$serial"
+                   -device "nvme-ns,drive=d1,nsid=1,bus=c0"
+                   -device "nvme-ns,drive=d2,nsid=2,bus=c0")
+    local app="nvq.serial=$serial nvq.nsze=$((128 * MiB / 512))"
+    truncate -s 128M "$d1" "$d2"
+    guest_boot "nvme-cli-$m-1" "$m" "$sc/nvme-cli.sh" "nvq.phase=1 $app" \
+        "${MEM[@]}" "${nvme[@]}" || return 1
+    sum=$(marker_of "$GUEST_LOG" NVQ-SUM); ids=$(marker_of "$GUEST_LOG" NVQ-IDS)
+    [ -n "$sum" ] && [ -n "$ids" ] || { glog "no NVQ-SUM/NVQ-IDS in $GUEST_LOG"; return 1; }
+    guest_boot "nvme-cli-$m-2" "$m" "$sc/nvme-cli.sh" "nvq.phase=2 $app nvq.sum=$sum nvq.ids=$ids" \
+        "${MEM[@]}" "${nvme[@]}" || return 1
+    rm -f "$d1" "$d2"
 }
 
 fail=0
