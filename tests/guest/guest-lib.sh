@@ -65,6 +65,15 @@ nvdimm_init_labels() {
     run ndctl list -R -r "$1"
 }
 
+# roundtrip DEV: write 1 MiB of random data to block device DEV, read it
+# back and compare.
+roundtrip() {
+    run dd if=/dev/urandom of=/tmp/pattern bs=64k count=16
+    run dd if=/tmp/pattern of="$1" bs=64k conv=fsync
+    run dd if="$1" of=/tmp/back bs=64k count=16
+    cmp /tmp/pattern /tmp/back || fail "data read back from $1 differs"
+}
+
 # ready: tell the host the guest is waiting for a hot-plug.
 ready() {
     sync

@@ -32,10 +32,7 @@ if [ "${NVQ_PHASE:-1}" = 1 ]; then
     ns=$(field dev); blk=$(field blockdev)
     [ -n "$blk" ] || fail "empty blk"
     [ -b "/dev/$blk" ] || fail "no BTT block device for $ns"
-    run dd if=/dev/urandom of=/tmp/pattern bs=64k count=16
-    run dd if=/tmp/pattern of="/dev/$blk" bs=64k conv=fsync
-    run dd if="/dev/$blk" of=/tmp/back bs=64k count=16
-    cmp /tmp/pattern /tmp/back || fail "data read back from /dev/$blk differs"
+    roundtrip "/dev/$blk"
     run ndctl destroy-namespace -f "$ns"
 
     run ndctl create-namespace -r region0 -m fsdax
