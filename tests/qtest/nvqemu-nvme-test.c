@@ -11,6 +11,7 @@
 
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
+#include "qemu/cutils.h"
 #include "tests/qtest/libqtest.h"
 #include "tests/qtest/libqos/libqos-pc.h"
 #include "hw/pci/pci_regs.h"
@@ -88,6 +89,30 @@ static bool irq_fired(Nvme *n, unsigned v)
     return val != 0;
 }
 
+/* The BAR that holds the MSI-X table */
+static unsigned msix_bir(QPCIDevice *dev)
+{
+    uint8_t cap = qpci_find_capability(dev, PCI_CAP_ID_MSIX, 0);
+
+    g_assert(cap);
+    return qpci_config_readl(dev, cap + PCI_MSIX_TABLE) &
+           PCI_MSIX_FLAGS_BIRMASK;
+}
+
+/*
+ * libqos (re)maps the MSI-X BAR itself on every enable; when that is BAR0
+ * (stock's layout, ours by default) the registers moved with it.
+ */
+static void nvme_msix_enable(Nvme *n)
+{
+    qpci_msix_enable(n->dev);
+    if (msix_bir(n->dev) == 0) {
+        n->bar = n->dev->msix_table_bar;
+    } else if (!n->bar.addr) {
+        n->bar = qpci_iomap(n->dev, 0, NULL);
+    }
+}
+
 static Nvme *nvme_boot(const char *ctrl_opts, const char *extra)
 {
     Nvme *n = g_new0(Nvme, 1);
@@ -106,8 +131,7 @@ static Nvme *nvme_boot(const char *ctrl_opts, const char *extra)
     n->dev = qpci_device_find(n->qs->pcibus, DEVFN);
     g_assert(n->dev);
     qpci_device_enable(n->dev);
-    n->bar = qpci_iomap(n->dev, 0, NULL);
-    qpci_msix_enable(n->dev);
+    nvme_msix_enable(n);
     msix_setup(n);
     n->buf = nvme_alloc(n, 64 * 1024);
     n->step_ns = 10000;
@@ -457,7 +481,7 @@ static void test_registers(void)
     g_assert_cmpuint(FIELD_EX64(cap, NVME_CAP, DSTRD), ==, 1);
     g_assert_cmpuint(FIELD_EX64(cap, NVME_CAP, CSS), ==, NVME_CAP_CSS_NVM);
     g_assert_cmpuint(FIELD_EX64(cap, NVME_CAP, MPSMIN), ==, 0);
-    g_assert_cmphex(rd32(n, NVME_REG_VS), ==, NVME_VS(2, 0, 0));
+    g_assert_cmphex(rd32(n, NVME_REG_VS), ==, NVME_VS(1, 4, 0));
     g_assert_cmphex(rd32(n, NVME_REG_CSTS), ==, 0);
 
     /* enable with a misaligned ASQ is refused */
@@ -483,13 +507,27 @@ static void test_registers(void)
     nvme_free(n);
 }
 
+/* Descriptor @type in an NS Identification Descriptor list, or NULL */
+static const uint8_t *ns_desc(const uint8_t *list, uint8_t type)
+{
+    const uint8_t *p = list;
+
+    while (p < list + NVME_IDENTIFY_DATA_SIZE - sizeof(NvmeNsDescHdr) &&
+           p[0]) {
+        if (p[0] == type) {
+            return p + sizeof(NvmeNsDescHdr);
+        }
+        p += sizeof(NvmeNsDescHdr) + p[1];
+    }
+    return NULL;
+}
+
 static void test_identify(void)
 {
     Nvme *n = nvme_boot("", "-drive id=d1,if=none,driver=null-co,"
                         "size=32M -device nvme-ns,drive=d1,bus=nvme0,nsid=7");
     NvmeIdCtrl *id = g_new0(NvmeIdCtrl, 1);
     NvmeIdNs *ns = g_new0(NvmeIdNs, 1);
-    uint8_t nguid1[16], eui1[8];
     uint8_t desc[4096];
     uint32_t list[1024];
 
@@ -498,8 +536,9 @@ static void test_identify(void)
     qtest_memread(n->qts, n->buf, id, sizeof(*id));
     g_assert_cmphex(le16_to_cpu(id->vid), ==, 0x1b36);
     g_assert_cmpmem(id->sn, 7, "nvqtest", 7);
+    g_assert_cmpmem(id->mn, 14, "QEMU NVMe Ctrl", 14);
     g_assert_cmpuint(id->mdts, ==, 7);
-    g_assert_cmphex(le32_to_cpu(id->ver), ==, NVME_VS(2, 0, 0));
+    g_assert_cmphex(le32_to_cpu(id->ver), ==, NVME_VS(1, 4, 0));
     g_assert_cmphex(id->sqes, ==, 0x66);
     g_assert_cmphex(id->cqes, ==, 0x44);
     g_assert_cmpuint(le32_to_cpu(id->nn), >=, 32);
@@ -508,7 +547,7 @@ static void test_identify(void)
                     NVME_ONCS_DSM | NVME_ONCS_WRITE_ZEROES);
     g_assert_cmphex(le32_to_cpu(id->sgls) & 3, ==, 1);
     g_assert_cmphex(id->lpa & NVME_LPA_CMD_EFFECTS, ==, NVME_LPA_CMD_EFFECTS);
-    g_assert_cmpstr(id->subnqn, ==, "nqn.2026-11.io.nvqemu:nvme:nvqtest");
+    g_assert_cmpstr(id->subnqn, ==, "nqn.2019-08.org.qemu:nvqtest");
 
     g_assert_cmphex(identify(n, NVME_CNS_ACTIVE_NS_LIST, 0, n->buf), ==,
                     NVME_SUCCESS);
@@ -517,22 +556,26 @@ static void test_identify(void)
     g_assert_cmpuint(le32_to_cpu(list[1]), ==, 7);
     g_assert_cmpuint(le32_to_cpu(list[2]), ==, 0);
 
+    /* stock's LBA format slots: 512 B is format 0, 4 KiB format 4 */
     g_assert_cmphex(identify(n, NVME_CNS_NS, 1, n->buf), ==, NVME_SUCCESS);
     qtest_memread(n->qts, n->buf, ns, sizeof(*ns));
     g_assert_cmpuint(le64_to_cpu(ns->nsze), ==, IMG_SIZE / 512);
-    g_assert_cmpuint(ns->nlbaf, ==, 1);
+    g_assert_cmpuint(ns->nlbaf, ==, 7);
+    g_assert_cmpuint(ns->flbas, ==, 0);
     g_assert_cmphex(ns->dlfeat, ==, NVME_DLFEAT_READ_ZEROES |
                     NVME_DLFEAT_WZ_DEAC);
     g_assert_cmpuint(ns->lbaf[0].lbads, ==, 9);
-    g_assert_cmpuint(ns->lbaf[1].lbads, ==, 12);
-    memcpy(nguid1, ns->nguid, 16);
-    memcpy(eui1, ns->eui64, 8);
+    g_assert_cmpuint(ns->lbaf[1].lbads, ==, 0);
+    g_assert_cmpuint(ns->lbaf[4].lbads, ==, 12);
+    /* the drive= namespace is not shared; no ids unless given */
+    g_assert_cmpuint(ns->nmic, ==, 0);
+    g_assert_true(buffer_is_zero(ns->nguid, sizeof(ns->nguid)));
+    g_assert_true(buffer_is_zero(ns->eui64, sizeof(ns->eui64)));
 
     g_assert_cmphex(identify(n, NVME_CNS_NS, 7, n->buf), ==, NVME_SUCCESS);
     qtest_memread(n->qts, n->buf, ns, sizeof(*ns));
     g_assert_cmpuint(le64_to_cpu(ns->nsze), ==, 32 * 1024 * 1024 / 512);
-    g_assert_true(memcmp(nguid1, ns->nguid, 16) != 0);
-    g_assert_true(memcmp(eui1, ns->eui64, 8) != 0);
+    g_assert_cmpuint(ns->nmic, ==, 1);      /* nvme-ns shared=on default */
 
     /* an inactive nsid reads as zeroes, nsid 0 is invalid */
     g_assert_cmphex(identify(n, NVME_CNS_NS, 5, n->buf), ==, NVME_SUCCESS);
@@ -541,19 +584,61 @@ static void test_identify(void)
     g_assert_cmphex(identify(n, NVME_CNS_NS, 0, n->buf), ==,
                     NVME_INVALID_NSID);
 
+    /* only the command set identifier */
     g_assert_cmphex(identify(n, NVME_CNS_NS_DESC_LIST, 1, n->buf), ==,
                     NVME_SUCCESS);
     qtest_memread(n->qts, n->buf, desc, sizeof(desc));
-    g_assert_cmpuint(desc[0], ==, NVME_NIDT_EUI64);
-    g_assert_cmpuint(desc[1], ==, 8);
-    g_assert_cmpmem(desc + 4, 8, eui1, 8);
-    g_assert_cmpuint(desc[12], ==, NVME_NIDT_NGUID);
-    g_assert_cmpmem(desc + 16, 16, nguid1, 16);
-    g_assert_cmpuint(desc[32], ==, NVME_NIDT_UUID);
-    g_assert_cmpuint(desc[52], ==, NVME_NIDT_CSI);
+    g_assert_cmpuint(desc[0], ==, NVME_NIDT_CSI);
+    g_assert_cmpuint(desc[1], ==, NVME_NIDL_CSI);
+    g_assert_cmpuint(desc[4], ==, NVME_CSI_NVM);
+    g_assert_cmpuint(desc[5], ==, 0);
     g_assert_cmphex(identify(n, 0x42, 0, n->buf), ==, NVME_INVALID_FIELD);
     g_free(id);
     g_free(ns);
+    nvme_free(n);
+}
+
+/*
+ * derive-ns-ids=on: ids unique per (serial, nsid) for the namespaces that
+ * are not given them; given ones are kept.
+ */
+static void test_derived_ids(void)
+{
+    Nvme *n = nvme_boot("derive-ns-ids=on",
+                        "-drive id=d1,if=none,driver=null-co,size=32M "
+                        "-device nvme-ns,drive=d1,bus=nvme0,nsid=7,"
+                        "eui64=0x1122334455667788");
+    g_autofree NvmeIdNs *ns = g_new0(NvmeIdNs, 1);
+    static const uint8_t eui7[8] = {
+        0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88
+    };
+    uint8_t nguid1[16], eui1[8], desc[4096];
+
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    g_assert_cmphex(identify(n, NVME_CNS_NS, 1, n->buf), ==, NVME_SUCCESS);
+    qtest_memread(n->qts, n->buf, ns, sizeof(*ns));
+    memcpy(nguid1, ns->nguid, 16);
+    memcpy(eui1, ns->eui64, 8);
+    g_assert_false(buffer_is_zero(nguid1, 16));
+    g_assert_cmpmem(eui1, 3, "\x52\x54\x00", 3);
+
+    g_assert_cmphex(identify(n, NVME_CNS_NS, 7, n->buf), ==, NVME_SUCCESS);
+    qtest_memread(n->qts, n->buf, ns, sizeof(*ns));
+    g_assert_true(memcmp(nguid1, ns->nguid, 16) != 0);
+    g_assert_false(buffer_is_zero(ns->nguid, 16));
+    g_assert_cmpmem(ns->eui64, 8, eui7, 8);
+
+    g_assert_cmphex(identify(n, NVME_CNS_NS_DESC_LIST, 1, n->buf), ==,
+                    NVME_SUCCESS);
+    qtest_memread(n->qts, n->buf, desc, sizeof(desc));
+    /* stock's order: UUID, NGUID, EUI-64, CSI */
+    g_assert_cmpuint(desc[0], ==, NVME_NIDT_UUID);
+    g_assert_cmpuint(desc[20], ==, NVME_NIDT_NGUID);
+    g_assert_cmpmem(desc + 24, 16, nguid1, 16);
+    g_assert_cmpuint(desc[40], ==, NVME_NIDT_EUI64);
+    g_assert_cmpmem(desc + 44, 8, eui1, 8);
+    g_assert_cmpuint(desc[52], ==, NVME_NIDT_CSI);
+    g_assert_nonnull(ns_desc(desc, NVME_NIDT_UUID));
     nvme_free(n);
 }
 
@@ -1171,7 +1256,7 @@ static void test_intx(void)
     c.dptr[0] = cpu_to_le64(n->buf);
     g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
     g_assert_false(qtest_get_irq(n->qts, INTX_IRQ));
-    qpci_msix_enable(n->dev);
+    nvme_msix_enable(n);
     nvme_free(n);
 }
 
@@ -1321,7 +1406,7 @@ static void test_commands(void)
         aer = sqe_new(n, NVME_ADM_ASYNC_EVENT, 0);
         sq_put(n, 0, &aer);
         c = sqe_new(n, NVME_ADM_FORMAT_NVM, 1);
-        c.cdw10 = cpu_to_le32(1);
+        c.cdw10 = cpu_to_le32(4);          /* stock's 4 KiB format */
         g_assert_cmphex(admin(n, &c, NULL), ==, NVME_SUCCESS);
         cq_wait_cid(n, 0, sqe_cid(&aer), &cqe);
         g_assert_cmphex(le32_to_cpu(cqe.dw0), ==,
@@ -1332,13 +1417,16 @@ static void test_commands(void)
     }
     g_assert_cmphex(identify(n, NVME_CNS_NS, 1, n->buf), ==, NVME_SUCCESS);
     qtest_memread(n->qts, n->buf, ns, sizeof(*ns));
-    g_assert_cmpuint(ns->flbas & 0xf, ==, 1);
+    g_assert_cmpuint(ns->flbas & 0xf, ==, 4);
     g_assert_cmpuint(le64_to_cpu(ns->nsze), ==, IMG_SIZE / 4096);
     c = rw_cmd(n, NVME_IO_READ, IMG_SIZE / 4096 - 1, 1);
     c.dptr[0] = cpu_to_le64(rbuf);
     g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
     c = sqe_new(n, NVME_ADM_FORMAT_NVM, 1);
-    c.cdw10 = cpu_to_le32(2);
+    c.cdw10 = cpu_to_le32(2);              /* 512 B + 16 B metadata */
+    g_assert_cmphex(admin(n, &c, NULL), ==, NVME_INVALID_FORMAT);
+    c = sqe_new(n, NVME_ADM_FORMAT_NVM, 1);
+    c.cdw10 = cpu_to_le32(8);              /* past NLBAF */
     g_assert_cmphex(admin(n, &c, NULL), ==, NVME_INVALID_FORMAT);
 
     /* format with user data erase: the data reads back as zeroes */
@@ -1347,7 +1435,7 @@ static void test_commands(void)
     c.dptr[0] = cpu_to_le64(wbuf);
     g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
     c = sqe_new(n, NVME_ADM_FORMAT_NVM, NVME_NSID_BROADCAST);
-    c.cdw10 = cpu_to_le32((1u << R_NVME_FORMAT_DW10_SES_SHIFT) | 1);
+    c.cdw10 = cpu_to_le32((1u << R_NVME_FORMAT_DW10_SES_SHIFT) | 4);
     g_assert_cmphex(admin(n, &c, NULL), ==, NVME_SUCCESS);
     qtest_memset(n->qts, wbuf, 0, PAGE);
     c = rw_cmd(n, NVME_IO_READ, 3, 1);
@@ -1372,6 +1460,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/nvqemu/nvme/registers", test_registers);
     g_test_add_func("/nvqemu/nvme/identify", test_identify);
+    g_test_add_func("/nvqemu/nvme/derived-ids", test_derived_ids);
     g_test_add_func("/nvqemu/nvme/many-namespaces", test_many_namespaces);
     g_test_add_func("/nvqemu/nvme/io-prp", test_io_prp);
     g_test_add_func("/nvqemu/nvme/io-sgl", test_io_sgl);
