@@ -12,6 +12,7 @@
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
 #include "qemu/cutils.h"
+#include "qobject/qdict.h"
 #include "tests/qtest/libqtest.h"
 #include "tests/qtest/libqos/libqos-pc.h"
 #include "hw/pci/pci_regs.h"
@@ -940,6 +941,70 @@ static void test_doorbell_aer(void)
     nvme_free(n);
 }
 
+/* qom-set smart_critical_warning, as with stock: a SMART AER per new bit */
+static void qom_set_smart_warning(Nvme *n, unsigned value, bool ok)
+{
+    QDict *r = qtest_qmp(n->qts, "{'execute': 'qom-set', 'arguments': {"
+                         "'path': '/machine/peripheral/nvme0',"
+                         "'property': 'smart_critical_warning',"
+                         "'value': %u}}", value);
+
+    g_assert_cmpint(qdict_haskey(r, "error"), ==, !ok);
+    qobject_unref(r);
+}
+
+/*
+ * smart_critical_warning raises SMART / Health AERs for the bits it sets
+ * that Async Event Configuration enables, and shows in the SMART log;
+ * aerl=19 (above the old cap of 15) lets 20 AERs be outstanding: the AER
+ * slots follow AERL.
+ */
+static void test_smart_warning(void)
+{
+    Nvme *n = nvme_boot("aerl=19", NULL);
+    NvmeSqe aer;
+    NvmeCqe cqe;
+    NvmeSmartLog smart;
+
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    g_assert_cmphex(set_feature(n, NVME_FEAT_ASYNC_EVENT_CONF,
+                                NVME_SMART_WARN_RELIABILITY, NULL), ==,
+                    NVME_SUCCESS);
+    aer = sqe_new(n, NVME_ADM_ASYNC_EVENT, 0);
+    sq_put(n, 0, &aer);
+    sq_ring(n, 0);
+
+    /* spare is not enabled in AEC: no event, but the log shows it */
+    qom_set_smart_warning(n, NVME_SMART_WARN_SPARE, true);
+    qtest_clock_step(n->qts, n->step_ns);
+    g_assert_false(cq_peek(n, 0, &cqe));
+    qom_set_smart_warning(n, NVME_SMART_WARN_SPARE |
+                          NVME_SMART_WARN_RELIABILITY, true);
+    cq_wait_cid(n, 0, sqe_cid(&aer), &cqe);
+    g_assert_cmphex(le32_to_cpu(cqe.dw0), ==,
+                    (NVME_LOG_SMART << 16) |
+                    (NVME_AER_SMART_RELIABILITY << 8) | NVME_AER_TYPE_SMART);
+    g_assert_cmphex(get_log(n, NVME_LOG_SMART, sizeof(smart), n->buf), ==,
+                    NVME_SUCCESS);
+    qtest_memread(n->qts, n->buf, &smart, sizeof(smart));
+    g_assert_cmphex(smart.critical_warning, ==,
+                    NVME_SMART_WARN_SPARE | NVME_SMART_WARN_RELIABILITY);
+    /* bits stock does not know are refused, the value stays */
+    qom_set_smart_warning(n, 0x20, false);
+
+    /* AERL 19: 20 outstanding, the 21st is refused */
+    for (unsigned i = 0; i < 20; i++) {
+        aer = sqe_new(n, NVME_ADM_ASYNC_EVENT, 0);
+        sq_put(n, 0, &aer);
+        sq_ring(n, 0);
+        qtest_clock_step(n->qts, n->step_ns);
+    }
+    g_assert_false(cq_peek(n, 0, &cqe));
+    aer = sqe_new(n, NVME_ADM_ASYNC_EVENT, 0);
+    g_assert_cmphex(admin(n, &aer, NULL), ==, NVME_AER_LIMIT_EXCEEDED);
+    nvme_free(n);
+}
+
 static void test_cq_backpressure(void)
 {
     Nvme *n = nvme_boot("", NULL);
@@ -1467,6 +1532,7 @@ int main(int argc, char **argv)
     g_test_add_func("/nvqemu/nvme/io-errors", test_io_errors);
     g_test_add_func("/nvqemu/nvme/queue-errors", test_queue_errors);
     g_test_add_func("/nvqemu/nvme/doorbell-aer", test_doorbell_aer);
+    g_test_add_func("/nvqemu/nvme/smart-warning", test_smart_warning);
     g_test_add_func("/nvqemu/nvme/cq-backpressure", test_cq_backpressure);
     g_test_add_func("/nvqemu/nvme/reset-mid-io", test_reset_mid_io);
     g_test_add_func("/nvqemu/nvme/wrr", test_wrr);

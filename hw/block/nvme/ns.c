@@ -4,7 +4,8 @@
  * 3.2.1, NVM Command Set Specification 1.0c section 4.1.5).
  *
  * A namespace is a QEMU block backend read and written in logical blocks
- * of 512 B to 64 KiB, without metadata.  The LBA format list has stock
+ * of 512 B to 2 MiB (any size QEMU's logical_block_size takes), without
+ * metadata.  The LBA format list has stock
  * QEMU's indices: 512 B is format 0, 4 KiB format 4, any other
  * logical_block_size is added as format 8.  Stock's formats with metadata
  * (1-3, 5-7) are listed as not supported (LBADS 0) until metadata lands.
@@ -37,8 +38,8 @@ enum {
     NVME_NS_LBAF_STOCK  = 8,        /* stock's formats 0-7 (some with MS) */
     NVME_NS_LBADS_512   = 9,
     NVME_NS_LBADS_4K    = 12,
-    NVME_NS_LBADS_MAX   = 16,       /* 64 KiB */
     NVME_NS_DISCARD_MIN = 4 * KiB,  /* stock's default discard granule */
+    NVME_NS_ENDGID_NVME_NS = 1,
 };
 
 /* stock's automatic EUI-64s: this base plus a per-process count */
@@ -109,12 +110,8 @@ bool nvme_ns_setup(NvmeNs *ns, NvmeCtrl *n, Error **errp)
     if (!blkconf_apply_backend_options(conf, read_only, false, errp)) {
         return false;
     }
+    /* blkconf_blocksizes checked: a power of 2 in 512 B..2 MiB */
     lbs = conf->logical_block_size;
-    if (!is_power_of_2(lbs) || lbs > 1u << NVME_NS_LBADS_MAX) {
-        error_setg(errp, "logical_block_size must be a power of 2 in "
-                   "512..%u, not %u", 1u << NVME_NS_LBADS_MAX, lbs);
-        return false;
-    }
     if (conf->discard_granularity == (uint32_t)-1) {
         conf->discard_granularity = MAX(lbs, NVME_NS_DISCARD_MIN);
     }
@@ -211,6 +208,7 @@ void nvme_ns_identify(NvmeNs *ns, NvmeIdNs *id)
     id->flbas = FIELD_DP32(0, NVME_FLBAS, LBAFL, ns->lbaf);
     /* no subsystem yet: "shared" only sets NMIC, as stock reports it */
     id->nmic = ns->params.shared ? NVME_NMIC_SHRNS : 0;
+    id->endgid = cpu_to_le16(ns->endgid);
     /* deallocation is done with zeroes that may unmap (see io.c) */
     id->dlfeat = NVME_DLFEAT_READ_ZEROES | NVME_DLFEAT_WZ_DEAC;
     /* NPWG/NPWA/NPDG/NPDA are 0's based counts of logical blocks */
@@ -273,6 +271,11 @@ static void nvme_ns_realize(DeviceState *dev, Error **errp)
         return;
     }
     n = NVME(bus->parent);
+    /*
+     * Stock QEMU puts every nvme-ns (not the drive= shorthand) in
+     * endurance group 1 of its implicit subsystem and reports it.
+     */
+    d->ns.endgid = NVME_NS_ENDGID_NVME_NS;
     if (!nvme_ns_setup(&d->ns, n, errp)) {
         return;
     }
