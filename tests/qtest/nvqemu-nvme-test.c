@@ -12,6 +12,7 @@
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
 #include "qemu/cutils.h"
+#include "qemu-version.h"
 #include "qobject/qdict.h"
 #include "tests/qtest/libqtest.h"
 #include "tests/qtest/libqos/libqos-pc.h"
@@ -1005,6 +1006,46 @@ static void test_smart_warning(void)
     nvme_free(n);
 }
 
+/*
+ * One source for each limit: Verify is bounded by the VSL that Identify
+ * reports (vsl=1: 2 x 4 KiB), Compare by MDTS; the firmware slot log and
+ * Identify give the same revision.
+ */
+static void test_limits_agree(void)
+{
+    Nvme *n = nvme_boot("vsl=1", NULL);
+    g_autofree NvmeIdCtrlNvm *nvm = g_new0(NvmeIdCtrlNvm, 1);
+    g_autofree NvmeIdCtrl *id = g_new0(NvmeIdCtrl, 1);
+    NvmeFwSlotLog fw;
+    NvmeSqe c;
+
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    io_queues(n, 1);
+    g_assert_cmphex(identify(n, NVME_CNS_CSI_CTRL, 0, n->buf), ==,
+                    NVME_SUCCESS);
+    qtest_memread(n->qts, n->buf, nvm, sizeof(*nvm));
+    g_assert_cmpuint(nvm->vsl, ==, 1);
+    c = rw_cmd(n, NVME_IO_VERIFY, 0, 2 * PAGE / 512);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+    c = rw_cmd(n, NVME_IO_VERIFY, 0, 2 * PAGE / 512 + 1);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_INVALID_FIELD);
+    /* Compare of 4 pages: within MDTS (7), beyond VSL */
+    c = rw_cmd(n, NVME_IO_COMPARE, 0, 4 * PAGE / 512);
+    set_prps(n, &c, n->buf, 4 * PAGE, n->buf + 8 * PAGE);
+    qtest_memset(n->qts, n->buf, 0, 4 * PAGE);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+
+    g_assert_cmphex(identify(n, NVME_CNS_CTRL, 0, n->buf), ==, NVME_SUCCESS);
+    qtest_memread(n->qts, n->buf, id, sizeof(*id));
+    g_assert_cmphex(get_log(n, NVME_LOG_FW_SLOT, sizeof(fw), n->buf), ==,
+                    NVME_SUCCESS);
+    qtest_memread(n->qts, n->buf, &fw, sizeof(fw));
+    g_assert_cmpmem(fw.frs[0], sizeof(fw.frs[0]), id->fr, sizeof(id->fr));
+    g_assert_cmpmem(id->fr, strlen(QEMU_VERSION), QEMU_VERSION,
+                    strlen(QEMU_VERSION));
+    nvme_free(n);
+}
+
 static void test_cq_backpressure(void)
 {
     Nvme *n = nvme_boot("", NULL);
@@ -1533,6 +1574,7 @@ int main(int argc, char **argv)
     g_test_add_func("/nvqemu/nvme/queue-errors", test_queue_errors);
     g_test_add_func("/nvqemu/nvme/doorbell-aer", test_doorbell_aer);
     g_test_add_func("/nvqemu/nvme/smart-warning", test_smart_warning);
+    g_test_add_func("/nvqemu/nvme/limits-agree", test_limits_agree);
     g_test_add_func("/nvqemu/nvme/cq-backpressure", test_cq_backpressure);
     g_test_add_func("/nvqemu/nvme/reset-mid-io", test_reset_mid_io);
     g_test_add_func("/nvqemu/nvme/wrr", test_wrr);
