@@ -96,7 +96,7 @@ bool nvme_ctrl_attach_ns(NvmeCtrl *n, NvmeNs *ns, Error **errp)
 }
 
 /*
- * Largest Verify (and Compare buffer) in bytes: 2^VSL units of the
+ * Largest Verify in bytes (and so its bounce buffer): 2^VSL units of the
  * minimum memory page size (NVM Command Set 4.1.5.1, VSL), the limit
  * Identify reports; the only place that turns VSL into bytes.
  */

@@ -82,6 +82,22 @@ static void nvme_ns_init_lbafs(NvmeNs *ns, uint8_t lbads)
     ns->lbaf_lbads[ns->lbaf] = lbads;
 }
 
+/*
+ * Preferred deallocation granule in bytes: the discard granularity, or
+ * the image's cluster size when that is larger (as stock reports it).
+ */
+static uint32_t nvme_ns_discard_granule(NvmeNs *ns)
+{
+    BlockDriverInfo bdi;
+    uint32_t dg = ns->blkconf.discard_granularity;
+
+    if (bdrv_get_info(blk_bs(ns->blkconf.blk), &bdi) >= 0 &&
+        bdi.cluster_size > 0 && (uint32_t)bdi.cluster_size > dg) {
+        dg = bdi.cluster_size;
+    }
+    return dg;
+}
+
 /* Recompute the size in logical blocks for the current format */
 static void nvme_ns_resize(NvmeNs *ns)
 {
@@ -89,6 +105,7 @@ static void nvme_ns_resize(NvmeNs *ns)
 
     ns->lbads = ns->lbaf_lbads[ns->lbaf];
     ns->nsze = len > 0 ? (uint64_t)len >> ns->lbads : 0;
+    ns->discard_granule = nvme_ns_discard_granule(ns);
 }
 
 bool nvme_ns_setup(NvmeNs *ns, NvmeCtrl *n, Error **errp)
@@ -178,22 +195,6 @@ void nvme_ns_derive_ids(NvmeNs *ns, const char *serial)
     }
 }
 
-/*
- * Preferred deallocation granule in bytes: the discard granularity, or
- * the image's cluster size when that is larger (as stock reports it).
- */
-static uint32_t nvme_ns_discard_granule(NvmeNs *ns)
-{
-    BlockDriverInfo bdi;
-    uint32_t dg = ns->blkconf.discard_granularity;
-
-    if (bdrv_get_info(blk_bs(ns->blkconf.blk), &bdi) >= 0 &&
-        bdi.cluster_size > 0 && (uint32_t)bdi.cluster_size > dg) {
-        dg = bdi.cluster_size;
-    }
-    return dg;
-}
-
 void nvme_ns_identify(NvmeNs *ns, NvmeIdNs *id)
 {
     uint32_t pbs = MAX(ns->blkconf.physical_block_size, 1u << ns->lbads);
@@ -214,8 +215,7 @@ void nvme_ns_identify(NvmeNs *ns, NvmeIdNs *id)
     /* NPWG/NPWA/NPDG/NPDA are 0's based counts of logical blocks */
     id->npwg = cpu_to_le16(npwg - 1);
     id->npwa = cpu_to_le16(npwg - 1);
-    id->npdg = cpu_to_le16(MAX(nvme_ns_discard_granule(ns) >> ns->lbads,
-                               1u) - 1);
+    id->npdg = cpu_to_le16(MAX(ns->discard_granule >> ns->lbads, 1u) - 1);
     id->npda = id->npdg;
     memcpy(id->nguid, ns->nguid, sizeof(id->nguid));
     memcpy(id->eui64, ns->eui64, sizeof(id->eui64));

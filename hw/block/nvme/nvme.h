@@ -200,6 +200,7 @@ struct NvmeNs {
     uint8_t lbads;              /* log2 of the LBA size */
     uint8_t nlbaf;              /* LBA format slots in use (1's based) */
     uint16_t endgid;            /* Identify NS ENDGID, see ns.c */
+    uint32_t discard_granule;   /* bytes, for NPDG/NPDA */
     uint8_t lbaf_lbads[NVME_NUM_LBAF];  /* per format; 0: not offered */
     uint64_t nsze;              /* in logical blocks */
     uint8_t nguid[16];
