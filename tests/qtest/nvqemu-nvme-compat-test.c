@@ -15,9 +15,10 @@
  *      QTEST_QEMU_BINARY=build/vanilla/qemu/qemu-system-x86_64 \
  *      build/qemu/nvqemu/tests/qtest/nvqemu-nvme-compat-test
  *
- * 2. Machine types and property values.  Each command line of a second
- *    table starts (or is refused) as it is with stock QEMU; a refusal
- *    names the property.
+ * 2. Machine types and property values.  Every versioned pc/q35 machine
+ *    type starts nvme and nvme-ns; each command line of a second table
+ *    starts (or is refused) as it is with stock QEMU; a refusal names the
+ *    property.
  *
  * Copyright (c) 2026 nvqemu authors
  *
@@ -226,6 +227,14 @@ static uint16_t host_identify(Host *h, uint8_t cns, uint32_t nsid)
     return le16_to_cpu(e.status) >> 1;
 }
 
+/* NVQEMU_RECORD=1: running against stock QEMU to record its identity */
+static bool recording(void)
+{
+    const char *rec = getenv("NVQEMU_RECORD");
+
+    return rec && *rec && strcmp(rec, "0");
+}
+
 /* ---- blobs: named byte strings, written and read as hex lines ---------- */
 
 static void blob_add(GHashTable *blobs, const char *name, const void *data,
@@ -426,7 +435,7 @@ static void test_identity(const void *opaque)
     const CompatCase *cc = opaque;
     g_autoptr(GHashTable) got = compat_observe(cc);
 
-    if (getenv("NVQEMU_RECORD")) {
+    if (recording()) {
         compat_record(cc, got);
     } else {
         g_autoptr(GHashTable) want = compat_load(cc);
@@ -486,7 +495,10 @@ static const StartCase start_cases[] = {
     { "pc", "-device nvme,drive=d0,serial=s,vsl=0", "vsl" },
     { "pc", "-device nvme,drive=d0,serial=s,vsl=256", "vsl" },
     { "pc", "-device nvme,drive=d0,serial=s,use-intel-id=on", NULL },
+    { "pc", "-device nvme,drive=d0,serial=s,use-intel-id=2", "use-intel-id" },
     { "pc", "-device nvme,drive=d0,serial=s,msix-exclusive-bar=on", NULL },
+    { "pc", "-device nvme,drive=d0,serial=s,msix-exclusive-bar=x",
+      "msix-exclusive-bar" },
     { "pc", "-device nvme,drive=d0,serial=s,smart_critical_warning=31",
       NULL },
     { "pc", "-device nvme,drive=d0,serial=s,smart_critical_warning=32",
@@ -505,6 +517,10 @@ static const StartCase start_cases[] = {
       "nguid=e9accd3b83904e13167cf0593437f57d00", "nguid" },
     { "pc", "-device nvme,id=c0,serial=s -device nvme-ns,bus=c0,drive=d0,"
       "eui64-default=on,shared=off", NULL },
+    { "pc", "-device nvme,id=c0,serial=s -device nvme-ns,bus=c0,drive=d0,"
+      "eui64-default=yes-please", "eui64-default" },
+    { "pc", "-device nvme,id=c0,serial=s -device nvme-ns,bus=c0,drive=d0,"
+      "shared=2", "shared" },
     { "pc", "-device nvme,drive=d0,serial=s,logical_block_size=1024,"
       "physical_block_size=1024", NULL },
     { "pc", "-device nvme,drive=d0,serial=s,logical_block_size=65536,"
@@ -515,11 +531,17 @@ static const StartCase start_cases[] = {
       "logical_block_size" },
 };
 
+static const char *qemu_binary(void)
+{
+    const char *bin = getenv("QTEST_QEMU_BINARY");
+
+    return bin ? bin : "qemu-system-x86_64";
+}
+
 /* Start QEMU with @sc's command line and quit over QMP; returns stderr */
 static bool start_qemu(const StartCase *sc, char **err)
 {
-    const char *bin = getenv("QTEST_QEMU_BINARY");
-    g_autofree char *qemu = g_shell_quote(bin ? bin : "qemu-system-x86_64");
+    g_autofree char *qemu = g_shell_quote(qemu_binary());
     g_autofree char *cmd = g_strdup_printf(
         "printf '%%s\\n' '{\"execute\":\"qmp_capabilities\"}' "
         "'{\"execute\":\"quit\"}' | %s -machine %s -display none "
@@ -547,9 +569,49 @@ static void test_start(const void *opaque)
     }
     g_assert_false(started);
     /* one clear message that names the property (ours; stock's vary) */
-    if (!getenv("NVQEMU_RECORD")) {
+    if (!recording()) {
         g_assert_nonnull(strstr(err, sc->refusal));
     }
+}
+
+/*
+ * Every versioned pc and q35 machine type starts nvme with the drive=
+ * namespace and an nvme-ns: their compat globals name our properties.
+ */
+static void test_machines(void)
+{
+    const char *argv[] = { qemu_binary(), "-machine", "help", NULL };
+    g_autofree char *out = NULL;
+    g_auto(GStrv) lines = NULL;
+    unsigned tried = 0, failed = 0;
+    int status;
+
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL,
+                               G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out,
+                               NULL, &status, NULL));
+    lines = g_strsplit(out, "\n", -1);
+    for (unsigned i = 0; lines[i]; i++) {
+        g_auto(GStrv) f = g_strsplit(lines[i], " ", 2);
+        StartCase sc = {
+            .devices = "-device nvme,id=c0,serial=s,drive=d0 "
+                       "-device nvme-ns,bus=c0,drive=d1",
+        };
+        g_autofree char *err = NULL;
+
+        if (!f[0] || (!g_str_has_prefix(f[0], "pc-i440fx-") &&
+                      !g_str_has_prefix(f[0], "pc-q35-"))) {
+            continue;
+        }
+        sc.machine = f[0];
+        tried++;
+        if (!start_qemu(&sc, &err)) {
+            g_test_message("-machine %s: %s", sc.machine, err);
+            failed++;
+        }
+    }
+    g_test_message("%u versioned machine types", tried);
+    g_assert_cmpuint(tried, >, 0);
+    g_assert_cmpuint(failed, ==, 0);
 }
 
 int main(int argc, char **argv)
@@ -562,6 +624,7 @@ int main(int argc, char **argv)
 
         qtest_add_data_func(path, &compat_cases[i], test_identity);
     }
+    qtest_add_func("/nvqemu/nvme-compat/machines", test_machines);
     for (unsigned i = 0; i < ARRAY_SIZE(start_cases); i++) {
         g_autofree char *path = g_strdup_printf("/nvqemu/nvme-compat/"
                                                 "start/%u", i);
