@@ -1007,6 +1007,45 @@ static void test_smart_warning(void)
 }
 
 /*
+ * aer_max_queued=1: while no AER is outstanding one event waits, the
+ * next is dropped (stock's semantics)
+ */
+static void test_aer_max_queued(void)
+{
+    Nvme *n = nvme_boot("aer_max_queued=1", NULL);
+    NvmeSqe aer;
+    NvmeCqe cqe;
+
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    g_assert_cmphex(set_feature(n, NVME_FEAT_ASYNC_EVENT_CONF,
+                                NVME_SMART_WARN_RELIABILITY, NULL), ==,
+                    NVME_SUCCESS);
+    qom_set_smart_warning(n, NVME_SMART_WARN_RELIABILITY, true);
+    wr32(n, sq_db(n, 5), 1);        /* an error event: no room for it */
+
+    aer = sqe_new(n, NVME_ADM_ASYNC_EVENT, 0);
+    sq_put(n, 0, &aer);
+    sq_ring(n, 0);
+    cq_wait_cid(n, 0, sqe_cid(&aer), &cqe);
+    g_assert_cmphex(le32_to_cpu(cqe.dw0), ==,
+                    (NVME_LOG_SMART << 16) |
+                    (NVME_AER_SMART_RELIABILITY << 8) | NVME_AER_TYPE_SMART);
+    aer = sqe_new(n, NVME_ADM_ASYNC_EVENT, 0);
+    sq_put(n, 0, &aer);
+    sq_ring(n, 0);
+    qtest_clock_step(n->qts, n->step_ns);
+    g_assert_false(cq_peek(n, 0, &cqe));
+
+    /* the next error event does reach the waiting AER */
+    wr32(n, sq_db(n, 5), 1);
+    cq_wait_cid(n, 0, sqe_cid(&aer), &cqe);
+    g_assert_cmphex(le32_to_cpu(cqe.dw0), ==,
+                    (NVME_LOG_ERROR << 16) |
+                    (NVME_AER_ERR_INVALID_DB_REG << 8) | NVME_AER_TYPE_ERROR);
+    nvme_free(n);
+}
+
+/*
  * One source for each limit: Verify is bounded by the VSL that Identify
  * reports (vsl=1: 2 x 4 KiB), Compare by MDTS; the firmware slot log and
  * Identify give the same revision.
@@ -1575,6 +1614,7 @@ int main(int argc, char **argv)
     g_test_add_func("/nvqemu/nvme/doorbell-aer", test_doorbell_aer);
     g_test_add_func("/nvqemu/nvme/smart-warning", test_smart_warning);
     g_test_add_func("/nvqemu/nvme/limits-agree", test_limits_agree);
+    g_test_add_func("/nvqemu/nvme/aer-max-queued", test_aer_max_queued);
     g_test_add_func("/nvqemu/nvme/cq-backpressure", test_cq_backpressure);
     g_test_add_func("/nvqemu/nvme/reset-mid-io", test_reset_mid_io);
     g_test_add_func("/nvqemu/nvme/wrr", test_wrr);
