@@ -954,6 +954,37 @@ static void qom_set_smart_warning(Nvme *n, unsigned value, bool ok)
     qobject_unref(r);
 }
 
+/* Submit an Asynchronous Event Request; returns its CID */
+static uint16_t aer_submit(Nvme *n)
+{
+    NvmeSqe aer = sqe_new(n, NVME_ADM_ASYNC_EVENT, 0);
+
+    sq_put(n, 0, &aer);
+    sq_ring(n, 0);
+    return sqe_cid(&aer);
+}
+
+/* The AER @cid completes with this log page, information and type */
+static void aer_expect(Nvme *n, uint16_t cid, uint8_t lid, uint8_t info,
+                       uint8_t type)
+{
+    NvmeCqe cqe;
+
+    cq_wait_cid(n, 0, cid, &cqe);
+    g_assert_cmphex(cqe_sc(&cqe), ==, NVME_SUCCESS);
+    g_assert_cmphex(le32_to_cpu(cqe.dw0), ==,
+                    (uint32_t)lid << 16 | info << 8 | type);
+}
+
+/* Nothing completes on the admin CQ */
+static void aer_expect_none(Nvme *n)
+{
+    NvmeCqe cqe;
+
+    qtest_clock_step(n->qts, n->step_ns);
+    g_assert_false(cq_peek(n, 0, &cqe));
+}
+
 /*
  * smart_critical_warning raises SMART / Health AERs for the bits it sets
  * that Async Event Configuration enables, and shows in the SMART log;
@@ -963,28 +994,23 @@ static void qom_set_smart_warning(Nvme *n, unsigned value, bool ok)
 static void test_smart_warning(void)
 {
     Nvme *n = nvme_boot("aerl=19", NULL);
-    NvmeSqe aer;
-    NvmeCqe cqe;
     NvmeSmartLog smart;
+    NvmeSqe aer;
+    uint16_t cid;
 
     ctrl_enable(n, NVME_CC_AMS_RR);
     g_assert_cmphex(set_feature(n, NVME_FEAT_ASYNC_EVENT_CONF,
                                 NVME_SMART_WARN_RELIABILITY, NULL), ==,
                     NVME_SUCCESS);
-    aer = sqe_new(n, NVME_ADM_ASYNC_EVENT, 0);
-    sq_put(n, 0, &aer);
-    sq_ring(n, 0);
+    cid = aer_submit(n);
 
     /* spare is not enabled in AEC: no event, but the log shows it */
     qom_set_smart_warning(n, NVME_SMART_WARN_SPARE, true);
-    qtest_clock_step(n->qts, n->step_ns);
-    g_assert_false(cq_peek(n, 0, &cqe));
+    aer_expect_none(n);
     qom_set_smart_warning(n, NVME_SMART_WARN_SPARE |
                           NVME_SMART_WARN_RELIABILITY, true);
-    cq_wait_cid(n, 0, sqe_cid(&aer), &cqe);
-    g_assert_cmphex(le32_to_cpu(cqe.dw0), ==,
-                    (NVME_LOG_SMART << 16) |
-                    (NVME_AER_SMART_RELIABILITY << 8) | NVME_AER_TYPE_SMART);
+    aer_expect(n, cid, NVME_LOG_SMART, NVME_AER_SMART_RELIABILITY,
+               NVME_AER_TYPE_SMART);
     g_assert_cmphex(get_log(n, NVME_LOG_SMART, sizeof(smart), n->buf), ==,
                     NVME_SUCCESS);
     qtest_memread(n->qts, n->buf, &smart, sizeof(smart));
@@ -995,12 +1021,10 @@ static void test_smart_warning(void)
 
     /* AERL 19: 20 outstanding, the 21st is refused */
     for (unsigned i = 0; i < 20; i++) {
-        aer = sqe_new(n, NVME_ADM_ASYNC_EVENT, 0);
-        sq_put(n, 0, &aer);
-        sq_ring(n, 0);
+        aer_submit(n);
         qtest_clock_step(n->qts, n->step_ns);
     }
-    g_assert_false(cq_peek(n, 0, &cqe));
+    aer_expect_none(n);
     aer = sqe_new(n, NVME_ADM_ASYNC_EVENT, 0);
     g_assert_cmphex(admin(n, &aer, NULL), ==, NVME_AER_LIMIT_EXCEEDED);
     nvme_free(n);
@@ -1013,8 +1037,7 @@ static void test_smart_warning(void)
 static void test_aer_max_queued(void)
 {
     Nvme *n = nvme_boot("aer_max_queued=1", NULL);
-    NvmeSqe aer;
-    NvmeCqe cqe;
+    uint16_t cid;
 
     ctrl_enable(n, NVME_CC_AMS_RR);
     g_assert_cmphex(set_feature(n, NVME_FEAT_ASYNC_EVENT_CONF,
@@ -1023,25 +1046,15 @@ static void test_aer_max_queued(void)
     qom_set_smart_warning(n, NVME_SMART_WARN_RELIABILITY, true);
     wr32(n, sq_db(n, 5), 1);        /* an error event: no room for it */
 
-    aer = sqe_new(n, NVME_ADM_ASYNC_EVENT, 0);
-    sq_put(n, 0, &aer);
-    sq_ring(n, 0);
-    cq_wait_cid(n, 0, sqe_cid(&aer), &cqe);
-    g_assert_cmphex(le32_to_cpu(cqe.dw0), ==,
-                    (NVME_LOG_SMART << 16) |
-                    (NVME_AER_SMART_RELIABILITY << 8) | NVME_AER_TYPE_SMART);
-    aer = sqe_new(n, NVME_ADM_ASYNC_EVENT, 0);
-    sq_put(n, 0, &aer);
-    sq_ring(n, 0);
-    qtest_clock_step(n->qts, n->step_ns);
-    g_assert_false(cq_peek(n, 0, &cqe));
+    aer_expect(n, aer_submit(n), NVME_LOG_SMART, NVME_AER_SMART_RELIABILITY,
+               NVME_AER_TYPE_SMART);
+    cid = aer_submit(n);
+    aer_expect_none(n);
 
     /* the next error event does reach the waiting AER */
     wr32(n, sq_db(n, 5), 1);
-    cq_wait_cid(n, 0, sqe_cid(&aer), &cqe);
-    g_assert_cmphex(le32_to_cpu(cqe.dw0), ==,
-                    (NVME_LOG_ERROR << 16) |
-                    (NVME_AER_ERR_INVALID_DB_REG << 8) | NVME_AER_TYPE_ERROR);
+    aer_expect(n, cid, NVME_LOG_ERROR, NVME_AER_ERR_INVALID_DB_REG,
+               NVME_AER_TYPE_ERROR);
     nvme_free(n);
 }
 
