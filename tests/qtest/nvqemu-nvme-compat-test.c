@@ -452,82 +452,75 @@ typedef struct StartCase {
     const char *refusal;        /* NULL: starts; else in our message */
 } StartCase;
 
+/* a controller with the drive= namespace, and one with an nvme-ns */
+#define CTRL "-device nvme,drive=d0,serial=s,"
+#define NS "-device nvme,id=c0,serial=s -device nvme-ns,bus=c0,drive=d0,"
+
 /* Outcomes as stock QEMU 10.0 has them (docs/nvme.md lists ranges) */
 static const StartCase start_cases[] = {
     /* the machine types whose compat globals name our properties */
-    { "pc-q35-7.0", "-device nvme,id=c0,serial=s -device nvme-ns,bus=c0,"
-      "drive=d0", NULL },
-    { "pc-i440fx-6.0", "-device nvme,id=c0,serial=s -device nvme-ns,bus=c0,"
-      "drive=d0", NULL },
-    { "pc-i440fx-5.2", "-device nvme,drive=d0,serial=s", NULL },
-    { "pc-i440fx-5.1", "-device nvme,drive=d0,serial=s", NULL },
-    { "pc-q35-4.2", "-device nvme,id=c0,serial=s -device nvme-ns,bus=c0,"
-      "drive=d0", NULL },
+    { "pc-q35-7.0", NS "nsid=1", NULL },
+    { "pc-i440fx-6.0", NS "nsid=1", NULL },
+    { "pc-i440fx-5.2", CTRL "mdts=7", NULL },
+    { "pc-i440fx-5.1", CTRL "mdts=7", NULL },
+    { "pc-q35-4.2", NS "nsid=1", NULL },
     /* controller properties: the limits of each range */
-    { "pc", "-device nvme,drive=d0,serial=s,mqes=1", NULL },
-    { "pc", "-device nvme,drive=d0,serial=s,mqes=65535", NULL },
-    { "pc", "-device nvme,drive=d0,serial=s,mqes=0", "mqes" },
-    { "pc", "-device nvme,drive=d0,serial=s,mqes=65536", "mqes" },
-    { "pc", "-device nvme,drive=d0,serial=s,mdts=1", NULL },
-    { "pc", "-device nvme,drive=d0,serial=s,mdts=9", NULL },
-    { "pc", "-device nvme,drive=d0,serial=s,mdts=0", "mdts" },
-    { "pc", "-device nvme,drive=d0,serial=s,mdts=10", "mdts" },
-    { "pc", "-device nvme,drive=d0,serial=s,max_ioqpairs=65535", NULL },
-    { "pc", "-device nvme,drive=d0,serial=s,max_ioqpairs=0", "max_ioqpairs" },
-    { "pc", "-device nvme,drive=d0,serial=s,max_ioqpairs=65536",
+    { "pc", CTRL "mqes=1", NULL },
+    { "pc", CTRL "mqes=65535", NULL },
+    { "pc", CTRL "mqes=0", "mqes" },
+    { "pc", CTRL "mqes=65536", "mqes" },
+    { "pc", CTRL "mdts=1", NULL },
+    { "pc", CTRL "mdts=9", NULL },
+    { "pc", CTRL "mdts=0", "mdts" },
+    { "pc", CTRL "mdts=10", "mdts" },
+    { "pc", CTRL "max_ioqpairs=65535", NULL },
+    { "pc", CTRL "max_ioqpairs=0", "max_ioqpairs" },
+    { "pc", CTRL "max_ioqpairs=65536",
       "max_ioqpairs" },
-    { "pc", "-device nvme,drive=d0,serial=s,num_queues=2", NULL },
-    { "pc", "-device nvme,drive=d0,serial=s,num_queues=65536", NULL },
-    { "pc", "-device nvme,drive=d0,serial=s,num_queues=1", "num_queues" },
-    { "pc", "-device nvme,drive=d0,serial=s,num_queues=65537",
+    { "pc", CTRL "num_queues=2", NULL },
+    { "pc", CTRL "num_queues=65536", NULL },
+    { "pc", CTRL "num_queues=1", "num_queues" },
+    { "pc", CTRL "num_queues=65537",
       "num_queues" },
-    { "pc", "-device nvme,drive=d0,serial=s,msix_qsize=2048", NULL },
-    { "pc", "-device nvme,drive=d0,serial=s,msix_qsize=0", "msix_qsize" },
-    { "pc", "-device nvme,drive=d0,serial=s,msix_qsize=2049", "msix_qsize" },
-    { "pc", "-device nvme,drive=d0,serial=s,aerl=0", NULL },
-    { "pc", "-device nvme,drive=d0,serial=s,aerl=255", NULL },
-    { "pc", "-device nvme,drive=d0,serial=s,aerl=256", "aerl" },
-    { "pc", "-device nvme,drive=d0,serial=s,aer_max_queued=0", NULL },
-    { "pc", "-device nvme,drive=d0,serial=s,aer_max_queued=4294967295",
+    { "pc", CTRL "msix_qsize=2048", NULL },
+    { "pc", CTRL "msix_qsize=0", "msix_qsize" },
+    { "pc", CTRL "msix_qsize=2049", "msix_qsize" },
+    { "pc", CTRL "aerl=0", NULL },
+    { "pc", CTRL "aerl=255", NULL },
+    { "pc", CTRL "aerl=256", "aerl" },
+    { "pc", CTRL "aer_max_queued=0", NULL },
+    { "pc", CTRL "aer_max_queued=4294967295",
       NULL },
-    { "pc", "-device nvme,drive=d0,serial=s,vsl=1", NULL },
-    { "pc", "-device nvme,drive=d0,serial=s,vsl=255", NULL },
-    { "pc", "-device nvme,drive=d0,serial=s,vsl=0", "vsl" },
-    { "pc", "-device nvme,drive=d0,serial=s,vsl=256", "vsl" },
-    { "pc", "-device nvme,drive=d0,serial=s,use-intel-id=on", NULL },
-    { "pc", "-device nvme,drive=d0,serial=s,use-intel-id=2", "use-intel-id" },
-    { "pc", "-device nvme,drive=d0,serial=s,msix-exclusive-bar=on", NULL },
-    { "pc", "-device nvme,drive=d0,serial=s,msix-exclusive-bar=x",
+    { "pc", CTRL "vsl=1", NULL },
+    { "pc", CTRL "vsl=255", NULL },
+    { "pc", CTRL "vsl=0", "vsl" },
+    { "pc", CTRL "vsl=256", "vsl" },
+    { "pc", CTRL "use-intel-id=on", NULL },
+    { "pc", CTRL "use-intel-id=2", "use-intel-id" },
+    { "pc", CTRL "msix-exclusive-bar=on", NULL },
+    { "pc", CTRL "msix-exclusive-bar=x",
       "msix-exclusive-bar" },
-    { "pc", "-device nvme,drive=d0,serial=s,smart_critical_warning=31",
+    { "pc", CTRL "smart_critical_warning=31",
       NULL },
-    { "pc", "-device nvme,drive=d0,serial=s,smart_critical_warning=32",
+    { "pc", CTRL "smart_critical_warning=32",
       "smart_critical_warning" },
     { "pc", "-device nvme,drive=d0", "serial" },
     /* namespace properties */
-    { "pc", "-device nvme,id=c0,serial=s -device nvme-ns,bus=c0,drive=d0,"
-      "nguid=e9accd3b-8390-4e13-167c-f0593437f57d", NULL },
-    { "pc", "-device nvme,id=c0,serial=s -device nvme-ns,bus=c0,drive=d0,"
-      "nguid=FEDCBA9876543210-ABCDEF-0123456789", NULL },
-    { "pc", "-device nvme,id=c0,serial=s -device nvme-ns,bus=c0,drive=d0,"
-      "nguid=auto", NULL },
-    { "pc", "-device nvme,id=c0,serial=s -device nvme-ns,bus=c0,drive=d0,"
-      "nguid=e9a-ccd3b83904e13167cf0593437f57d", "nguid" },
-    { "pc", "-device nvme,id=c0,serial=s -device nvme-ns,bus=c0,drive=d0,"
-      "nguid=e9accd3b83904e13167cf0593437f57d00", "nguid" },
-    { "pc", "-device nvme,id=c0,serial=s -device nvme-ns,bus=c0,drive=d0,"
-      "eui64-default=on,shared=off", NULL },
-    { "pc", "-device nvme,id=c0,serial=s -device nvme-ns,bus=c0,drive=d0,"
-      "eui64-default=yes-please", "eui64-default" },
-    { "pc", "-device nvme,id=c0,serial=s -device nvme-ns,bus=c0,drive=d0,"
-      "shared=2", "shared" },
-    { "pc", "-device nvme,drive=d0,serial=s,logical_block_size=1024,"
+    { "pc", NS "nguid=e9accd3b-8390-4e13-167c-f0593437f57d", NULL },
+    { "pc", NS "nguid=FEDCBA9876543210-ABCDEF-0123456789", NULL },
+    { "pc", NS "nguid=auto", NULL },
+    { "pc", NS "nguid=e9a-ccd3b83904e13167cf0593437f57d", "nguid" },
+    { "pc", NS "nguid=e9accd3b83904e13167cf0593437f57d00", "nguid" },
+    { "pc", NS "eui64-default=on,shared=off", NULL },
+    { "pc", NS "eui64-default=yes-please", "eui64-default" },
+    { "pc", NS "shared=2", "shared" },
+    { "pc", CTRL "logical_block_size=1024,"
       "physical_block_size=1024", NULL },
-    { "pc", "-device nvme,drive=d0,serial=s,logical_block_size=65536,"
+    { "pc", CTRL "logical_block_size=65536,"
       "physical_block_size=65536", NULL },
-    { "pc", "-device nvme,drive=d0,serial=s,logical_block_size=2097152,"
+    { "pc", CTRL "logical_block_size=2097152,"
       "physical_block_size=2097152", NULL },
-    { "pc", "-device nvme,drive=d0,serial=s,logical_block_size=768",
+    { "pc", CTRL "logical_block_size=768",
       "logical_block_size" },
 };
 
