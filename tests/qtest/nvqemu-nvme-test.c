@@ -1059,6 +1059,46 @@ static void test_aer_max_queued(void)
 }
 
 /*
+ * Function Level Reset (PCIe capability, as stock has it) with writes in
+ * flight: the controller resets like a device reset, the function comes
+ * back with its BARs and MSI-X cleared, and works once set up again.
+ */
+static void test_flr(void)
+{
+    Nvme *n = nvme_boot("tick-ns=1000000", NULL);
+    uint8_t exp = qpci_find_capability(n->dev, PCI_CAP_ID_EXP, 0);
+    uint64_t wbuf = nvme_alloc(n, PAGE);
+
+    g_assert_cmphex(exp, ==, 0x80);
+    g_assert_true(qpci_config_readl(n->dev, exp + PCI_EXP_DEVCAP) &
+                  PCI_EXP_DEVCAP_FLR);
+    n->step_ns = 1000000;
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    io_queues(n, 1);
+    fill(n, wbuf, PAGE, 0x5a);
+    for (unsigned i = 0; i < 4; i++) {
+        NvmeSqe c = rw_cmd(n, NVME_IO_WRITE, 8 * i, 8);
+
+        c.dptr[0] = cpu_to_le64(wbuf);
+        sq_put(n, 1, &c);
+    }
+    sq_ring(n, 1);
+    qtest_clock_step(n->qts, n->step_ns);
+    qpci_config_writew(n->dev, exp + PCI_EXP_DEVCTL,
+                       qpci_config_readw(n->dev, exp + PCI_EXP_DEVCTL) |
+                       PCI_EXP_DEVCTL_BCR_FLR);
+
+    qpci_device_enable(n->dev);
+    nvme_msix_enable(n);
+    msix_setup(n);
+    g_assert_cmphex(rd32(n, NVME_REG_CC), ==, 0);
+    g_assert_cmphex(rd32(n, NVME_REG_CSTS), ==, 0);
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    g_assert_cmphex(identify(n, NVME_CNS_CTRL, 0, n->buf), ==, NVME_SUCCESS);
+    nvme_free(n);
+}
+
+/*
  * One source for each limit: Verify is bounded by the VSL that Identify
  * reports (vsl=1: 2 x 4 KiB), Compare by MDTS; the firmware slot log and
  * Identify give the same revision.
@@ -1628,6 +1668,7 @@ int main(int argc, char **argv)
     g_test_add_func("/nvqemu/nvme/smart-warning", test_smart_warning);
     g_test_add_func("/nvqemu/nvme/limits-agree", test_limits_agree);
     g_test_add_func("/nvqemu/nvme/aer-max-queued", test_aer_max_queued);
+    g_test_add_func("/nvqemu/nvme/flr", test_flr);
     g_test_add_func("/nvqemu/nvme/cq-backpressure", test_cq_backpressure);
     g_test_add_func("/nvqemu/nvme/reset-mid-io", test_reset_mid_io);
     g_test_add_func("/nvqemu/nvme/wrr", test_wrr);
