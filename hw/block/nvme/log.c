@@ -64,12 +64,22 @@ static void nvme_log_fill_error(NvmeCtrl *n, NvmeErrorLogEntry *out)
 
 /* ---- SMART / health (Base 5.16.1.3) ------------------------------------- */
 
+/* The composite temperature is past a threshold (Base 5.27.1.4) */
+static bool nvme_log_temperature_crossed(NvmeCtrl *n)
+{
+    return NVME_TEMPERATURE_K >= n->feat.temp_over ||
+           (n->feat.temp_under && NVME_TEMPERATURE_K <= n->feat.temp_under);
+}
+
+/*
+ * What the sensor and backends say, plus the bits set through the
+ * smart_critical_warning property
+ */
 static uint8_t nvme_log_critical_warning(NvmeCtrl *n)
 {
     uint8_t warn = n->smart_critical_warning;
 
-    if (NVME_TEMPERATURE_K >= n->feat.temp_over ||
-        (n->feat.temp_under && NVME_TEMPERATURE_K <= n->feat.temp_under)) {
+    if (nvme_log_temperature_crossed(n)) {
         warn |= NVME_SMART_WARN_TEMPERATURE;
     }
     for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
@@ -374,7 +384,7 @@ void nvme_log_smart_warning_raised(NvmeCtrl *n, uint8_t bits)
 
 void nvme_log_check_temperature(NvmeCtrl *n)
 {
-    bool crit = nvme_log_critical_warning(n) & NVME_SMART_WARN_TEMPERATURE;
+    bool crit = nvme_log_temperature_crossed(n);
     bool enabled = FIELD_EX32(n->feat.async_event_conf, NVME_FEAT_AEC,
                               SMART) & NVME_SMART_WARN_TEMPERATURE;
 
