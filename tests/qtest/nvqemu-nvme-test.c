@@ -324,6 +324,14 @@ static uint16_t identify(Nvme *n, uint8_t cns, uint32_t nsid, uint64_t buf)
     return admin(n, &c, NULL);
 }
 
+/* Identify that must succeed, its data copied to @out */
+static void identify_read(Nvme *n, uint8_t cns, uint32_t nsid, void *out,
+                          size_t len)
+{
+    g_assert_cmphex(identify(n, cns, nsid, n->buf), ==, NVME_SUCCESS);
+    qtest_memread(n->qts, n->buf, out, len);
+}
+
 static uint16_t set_feature(Nvme *n, uint8_t fid, uint32_t dw11,
                             uint32_t *dw0)
 {
@@ -720,6 +728,49 @@ static void test_io_prp(void)
     nvme_free(n);
 }
 
+/*
+ * Logical block sizes other than 512 B and 4 KiB (stock takes any power
+ * of 2 QEMU does): stock's format index 8, the size in those blocks, I/O
+ * in whole blocks, the range checked in blocks.
+ */
+static void test_block_sizes(void)
+{
+    static const uint32_t sizes[] = { 1024, 65536 };
+
+    for (unsigned i = 0; i < ARRAY_SIZE(sizes); i++) {
+        uint32_t lbs = sizes[i];
+        g_autofree char *opts = g_strdup_printf("logical_block_size=%u,"
+                                                "physical_block_size=%u",
+                                                lbs, lbs);
+        Nvme *n = nvme_boot(opts, NULL);
+        uint64_t wbuf = nvme_alloc(n, 2 * lbs), rbuf = nvme_alloc(n, 2 * lbs);
+        uint64_t list = nvme_alloc(n, PAGE), list2 = nvme_alloc(n, PAGE);
+        g_autofree NvmeIdNs *ns = g_new0(NvmeIdNs, 1);
+        NvmeSqe c;
+
+        ctrl_enable(n, NVME_CC_AMS_RR);
+        io_queues(n, 1);
+        identify_read(n, NVME_CNS_NS, 1, ns, sizeof(*ns));
+        g_assert_cmpuint(ns->nlbaf, ==, 8);
+        g_assert_cmpuint(ns->flbas, ==, 8);
+        g_assert_cmpuint(1u << ns->lbaf[8].lbads, ==, lbs);
+        g_assert_cmpuint(le64_to_cpu(ns->nsze), ==, IMG_SIZE / lbs);
+
+        fill(n, wbuf, 2 * lbs, i + 1);
+        c = rw_cmd(n, NVME_IO_WRITE, IMG_SIZE / lbs - 2, 2);
+        set_prps(n, &c, wbuf, 2 * lbs, list);
+        g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+        c = rw_cmd(n, NVME_IO_READ, IMG_SIZE / lbs - 2, 2);
+        set_prps(n, &c, rbuf, 2 * lbs, list2);
+        g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+        g_assert_true(same(n, wbuf, rbuf, 2 * lbs));
+        c = rw_cmd(n, NVME_IO_READ, IMG_SIZE / lbs - 1, 2);
+        set_prps(n, &c, rbuf, 2 * lbs, list2);
+        g_assert_cmphex(io(n, 1, &c), ==, NVME_LBA_OUT_OF_RANGE);
+        nvme_free(n);
+    }
+}
+
 static void test_io_sgl(void)
 {
     Nvme *n = nvme_boot("", NULL);
@@ -1113,9 +1164,7 @@ static void test_limits_agree(void)
 
     ctrl_enable(n, NVME_CC_AMS_RR);
     io_queues(n, 1);
-    g_assert_cmphex(identify(n, NVME_CNS_CSI_CTRL, 0, n->buf), ==,
-                    NVME_SUCCESS);
-    qtest_memread(n->qts, n->buf, nvm, sizeof(*nvm));
+    identify_read(n, NVME_CNS_CSI_CTRL, 0, nvm, sizeof(*nvm));
     g_assert_cmpuint(nvm->vsl, ==, 1);
     c = rw_cmd(n, NVME_IO_VERIFY, 0, 2 * PAGE / 512);
     g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
@@ -1127,8 +1176,7 @@ static void test_limits_agree(void)
     qtest_memset(n->qts, n->buf, 0, 4 * PAGE);
     g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
 
-    g_assert_cmphex(identify(n, NVME_CNS_CTRL, 0, n->buf), ==, NVME_SUCCESS);
-    qtest_memread(n->qts, n->buf, id, sizeof(*id));
+    identify_read(n, NVME_CNS_CTRL, 0, id, sizeof(*id));
     g_assert_cmphex(get_log(n, NVME_LOG_FW_SLOT, sizeof(fw), n->buf), ==,
                     NVME_SUCCESS);
     qtest_memread(n->qts, n->buf, &fw, sizeof(fw));
@@ -1662,6 +1710,7 @@ int main(int argc, char **argv)
     g_test_add_func("/nvqemu/nvme/many-namespaces", test_many_namespaces);
     g_test_add_func("/nvqemu/nvme/io-prp", test_io_prp);
     g_test_add_func("/nvqemu/nvme/io-sgl", test_io_sgl);
+    g_test_add_func("/nvqemu/nvme/block-sizes", test_block_sizes);
     g_test_add_func("/nvqemu/nvme/io-errors", test_io_errors);
     g_test_add_func("/nvqemu/nvme/queue-errors", test_queue_errors);
     g_test_add_func("/nvqemu/nvme/doorbell-aer", test_doorbell_aer);
