@@ -160,14 +160,16 @@ marker_of() {
 
 # nvme-cli: one controller, namespaces 1 (discard=unmap: discards reach the
 # file) and 2 (the drive's default discard=ignore) of 128 MiB each; the second
-# boot on the same images checks the data and the namespace ids.
+# boot on the same images checks the data and the namespace ids.  Like stock
+# QEMU, a namespace has only the ids it is given: namespace 1 gets all three
+# on the command line, namespace 2 its derived ones (derive-ns-ids=on).
 t_nvme_cli() {
     local m=$1 d1=$GUEST_TMP/nvme-cli-$1-1.img d2=$GUEST_TMP/nvme-cli-$1-2.img
     local serial=NVQCLI${1^^} sum ids
     local -a nvme=(-drive "file=$d1,if=none,id=d1,format=raw,discard=unmap"
                    -drive "file=$d2,if=none,id=d2,format=raw"
-                   -device "nvme,id=c0,serial=$serial"
-                   -device "nvme-ns,drive=d1,nsid=1,bus=c0"
+                   -device "nvme,id=c0,serial=$serial,derive-ns-ids=on"
+                   -device "nvme-ns,drive=d1,nsid=1,bus=c0,eui64=0x0123456789abcdef,nguid=0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0,uuid=6f1c4a0e-2b7d-4c3e-9a5f-1d2e3f4a5b6c"
                    -device "nvme-ns,drive=d2,nsid=2,bus=c0")
     local app="nvq.serial=$serial nvq.nsze=$((128 * MiB / 512))"
     truncate -s 128M "$d1" "$d2"

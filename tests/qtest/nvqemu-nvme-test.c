@@ -11,6 +11,9 @@
 
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
+#include "qemu/cutils.h"
+#include "qemu-version.h"
+#include "qobject/qdict.h"
 #include "tests/qtest/libqtest.h"
 #include "tests/qtest/libqos/libqos-pc.h"
 #include "hw/pci/pci_regs.h"
@@ -88,6 +91,30 @@ static bool irq_fired(Nvme *n, unsigned v)
     return val != 0;
 }
 
+/* The BAR that holds the MSI-X table */
+static unsigned msix_bir(QPCIDevice *dev)
+{
+    uint8_t cap = qpci_find_capability(dev, PCI_CAP_ID_MSIX, 0);
+
+    g_assert(cap);
+    return qpci_config_readl(dev, cap + PCI_MSIX_TABLE) &
+           PCI_MSIX_FLAGS_BIRMASK;
+}
+
+/*
+ * libqos (re)maps the MSI-X BAR itself on every enable; when that is BAR0
+ * (stock's layout, ours by default) the registers moved with it.
+ */
+static void nvme_msix_enable(Nvme *n)
+{
+    qpci_msix_enable(n->dev);
+    if (msix_bir(n->dev) == 0) {
+        n->bar = n->dev->msix_table_bar;
+    } else if (!n->bar.addr) {
+        n->bar = qpci_iomap(n->dev, 0, NULL);
+    }
+}
+
 static Nvme *nvme_boot(const char *ctrl_opts, const char *extra)
 {
     Nvme *n = g_new0(Nvme, 1);
@@ -106,8 +133,7 @@ static Nvme *nvme_boot(const char *ctrl_opts, const char *extra)
     n->dev = qpci_device_find(n->qs->pcibus, DEVFN);
     g_assert(n->dev);
     qpci_device_enable(n->dev);
-    n->bar = qpci_iomap(n->dev, 0, NULL);
-    qpci_msix_enable(n->dev);
+    nvme_msix_enable(n);
     msix_setup(n);
     n->buf = nvme_alloc(n, 64 * 1024);
     n->step_ns = 10000;
@@ -298,6 +324,14 @@ static uint16_t identify(Nvme *n, uint8_t cns, uint32_t nsid, uint64_t buf)
     return admin(n, &c, NULL);
 }
 
+/* Identify that must succeed, its data copied to @out */
+static void identify_read(Nvme *n, uint8_t cns, uint32_t nsid, void *out,
+                          size_t len)
+{
+    g_assert_cmphex(identify(n, cns, nsid, n->buf), ==, NVME_SUCCESS);
+    qtest_memread(n->qts, n->buf, out, len);
+}
+
 static uint16_t set_feature(Nvme *n, uint8_t fid, uint32_t dw11,
                             uint32_t *dw0)
 {
@@ -457,7 +491,7 @@ static void test_registers(void)
     g_assert_cmpuint(FIELD_EX64(cap, NVME_CAP, DSTRD), ==, 1);
     g_assert_cmpuint(FIELD_EX64(cap, NVME_CAP, CSS), ==, NVME_CAP_CSS_NVM);
     g_assert_cmpuint(FIELD_EX64(cap, NVME_CAP, MPSMIN), ==, 0);
-    g_assert_cmphex(rd32(n, NVME_REG_VS), ==, NVME_VS(2, 0, 0));
+    g_assert_cmphex(rd32(n, NVME_REG_VS), ==, NVME_VS(1, 4, 0));
     g_assert_cmphex(rd32(n, NVME_REG_CSTS), ==, 0);
 
     /* enable with a misaligned ASQ is refused */
@@ -483,13 +517,27 @@ static void test_registers(void)
     nvme_free(n);
 }
 
+/* Descriptor @type in an NS Identification Descriptor list, or NULL */
+static const uint8_t *ns_desc(const uint8_t *list, uint8_t type)
+{
+    const uint8_t *p = list;
+
+    while (p < list + NVME_IDENTIFY_DATA_SIZE - sizeof(NvmeNsDescHdr) &&
+           p[0]) {
+        if (p[0] == type) {
+            return p + sizeof(NvmeNsDescHdr);
+        }
+        p += sizeof(NvmeNsDescHdr) + p[1];
+    }
+    return NULL;
+}
+
 static void test_identify(void)
 {
     Nvme *n = nvme_boot("", "-drive id=d1,if=none,driver=null-co,"
                         "size=32M -device nvme-ns,drive=d1,bus=nvme0,nsid=7");
     NvmeIdCtrl *id = g_new0(NvmeIdCtrl, 1);
     NvmeIdNs *ns = g_new0(NvmeIdNs, 1);
-    uint8_t nguid1[16], eui1[8];
     uint8_t desc[4096];
     uint32_t list[1024];
 
@@ -498,8 +546,9 @@ static void test_identify(void)
     qtest_memread(n->qts, n->buf, id, sizeof(*id));
     g_assert_cmphex(le16_to_cpu(id->vid), ==, 0x1b36);
     g_assert_cmpmem(id->sn, 7, "nvqtest", 7);
+    g_assert_cmpmem(id->mn, 14, "QEMU NVMe Ctrl", 14);
     g_assert_cmpuint(id->mdts, ==, 7);
-    g_assert_cmphex(le32_to_cpu(id->ver), ==, NVME_VS(2, 0, 0));
+    g_assert_cmphex(le32_to_cpu(id->ver), ==, NVME_VS(1, 4, 0));
     g_assert_cmphex(id->sqes, ==, 0x66);
     g_assert_cmphex(id->cqes, ==, 0x44);
     g_assert_cmpuint(le32_to_cpu(id->nn), >=, 32);
@@ -508,7 +557,7 @@ static void test_identify(void)
                     NVME_ONCS_DSM | NVME_ONCS_WRITE_ZEROES);
     g_assert_cmphex(le32_to_cpu(id->sgls) & 3, ==, 1);
     g_assert_cmphex(id->lpa & NVME_LPA_CMD_EFFECTS, ==, NVME_LPA_CMD_EFFECTS);
-    g_assert_cmpstr(id->subnqn, ==, "nqn.2026-11.io.nvqemu:nvme:nvqtest");
+    g_assert_cmpstr(id->subnqn, ==, "nqn.2019-08.org.qemu:nvqtest");
 
     g_assert_cmphex(identify(n, NVME_CNS_ACTIVE_NS_LIST, 0, n->buf), ==,
                     NVME_SUCCESS);
@@ -517,22 +566,26 @@ static void test_identify(void)
     g_assert_cmpuint(le32_to_cpu(list[1]), ==, 7);
     g_assert_cmpuint(le32_to_cpu(list[2]), ==, 0);
 
+    /* stock's LBA format slots: 512 B is format 0, 4 KiB format 4 */
     g_assert_cmphex(identify(n, NVME_CNS_NS, 1, n->buf), ==, NVME_SUCCESS);
     qtest_memread(n->qts, n->buf, ns, sizeof(*ns));
     g_assert_cmpuint(le64_to_cpu(ns->nsze), ==, IMG_SIZE / 512);
-    g_assert_cmpuint(ns->nlbaf, ==, 1);
+    g_assert_cmpuint(ns->nlbaf, ==, 7);
+    g_assert_cmpuint(ns->flbas, ==, 0);
     g_assert_cmphex(ns->dlfeat, ==, NVME_DLFEAT_READ_ZEROES |
                     NVME_DLFEAT_WZ_DEAC);
     g_assert_cmpuint(ns->lbaf[0].lbads, ==, 9);
-    g_assert_cmpuint(ns->lbaf[1].lbads, ==, 12);
-    memcpy(nguid1, ns->nguid, 16);
-    memcpy(eui1, ns->eui64, 8);
+    g_assert_cmpuint(ns->lbaf[1].lbads, ==, 0);
+    g_assert_cmpuint(ns->lbaf[4].lbads, ==, 12);
+    /* the drive= namespace is not shared; no ids unless given */
+    g_assert_cmpuint(ns->nmic, ==, 0);
+    g_assert_true(buffer_is_zero(ns->nguid, sizeof(ns->nguid)));
+    g_assert_true(buffer_is_zero(ns->eui64, sizeof(ns->eui64)));
 
     g_assert_cmphex(identify(n, NVME_CNS_NS, 7, n->buf), ==, NVME_SUCCESS);
     qtest_memread(n->qts, n->buf, ns, sizeof(*ns));
     g_assert_cmpuint(le64_to_cpu(ns->nsze), ==, 32 * 1024 * 1024 / 512);
-    g_assert_true(memcmp(nguid1, ns->nguid, 16) != 0);
-    g_assert_true(memcmp(eui1, ns->eui64, 8) != 0);
+    g_assert_cmpuint(ns->nmic, ==, 1);      /* nvme-ns shared=on default */
 
     /* an inactive nsid reads as zeroes, nsid 0 is invalid */
     g_assert_cmphex(identify(n, NVME_CNS_NS, 5, n->buf), ==, NVME_SUCCESS);
@@ -541,19 +594,61 @@ static void test_identify(void)
     g_assert_cmphex(identify(n, NVME_CNS_NS, 0, n->buf), ==,
                     NVME_INVALID_NSID);
 
+    /* only the command set identifier */
     g_assert_cmphex(identify(n, NVME_CNS_NS_DESC_LIST, 1, n->buf), ==,
                     NVME_SUCCESS);
     qtest_memread(n->qts, n->buf, desc, sizeof(desc));
-    g_assert_cmpuint(desc[0], ==, NVME_NIDT_EUI64);
-    g_assert_cmpuint(desc[1], ==, 8);
-    g_assert_cmpmem(desc + 4, 8, eui1, 8);
-    g_assert_cmpuint(desc[12], ==, NVME_NIDT_NGUID);
-    g_assert_cmpmem(desc + 16, 16, nguid1, 16);
-    g_assert_cmpuint(desc[32], ==, NVME_NIDT_UUID);
-    g_assert_cmpuint(desc[52], ==, NVME_NIDT_CSI);
+    g_assert_cmpuint(desc[0], ==, NVME_NIDT_CSI);
+    g_assert_cmpuint(desc[1], ==, NVME_NIDL_CSI);
+    g_assert_cmpuint(desc[4], ==, NVME_CSI_NVM);
+    g_assert_cmpuint(desc[5], ==, 0);
     g_assert_cmphex(identify(n, 0x42, 0, n->buf), ==, NVME_INVALID_FIELD);
     g_free(id);
     g_free(ns);
+    nvme_free(n);
+}
+
+/*
+ * derive-ns-ids=on: ids unique per (serial, nsid) for the namespaces that
+ * are not given them; given ones are kept.
+ */
+static void test_derived_ids(void)
+{
+    Nvme *n = nvme_boot("derive-ns-ids=on",
+                        "-drive id=d1,if=none,driver=null-co,size=32M "
+                        "-device nvme-ns,drive=d1,bus=nvme0,nsid=7,"
+                        "eui64=0x1122334455667788");
+    g_autofree NvmeIdNs *ns = g_new0(NvmeIdNs, 1);
+    static const uint8_t eui7[8] = {
+        0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88
+    };
+    uint8_t nguid1[16], eui1[8], desc[4096];
+
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    g_assert_cmphex(identify(n, NVME_CNS_NS, 1, n->buf), ==, NVME_SUCCESS);
+    qtest_memread(n->qts, n->buf, ns, sizeof(*ns));
+    memcpy(nguid1, ns->nguid, 16);
+    memcpy(eui1, ns->eui64, 8);
+    g_assert_false(buffer_is_zero(nguid1, 16));
+    g_assert_cmpmem(eui1, 3, "\x52\x54\x00", 3);
+
+    g_assert_cmphex(identify(n, NVME_CNS_NS, 7, n->buf), ==, NVME_SUCCESS);
+    qtest_memread(n->qts, n->buf, ns, sizeof(*ns));
+    g_assert_true(memcmp(nguid1, ns->nguid, 16) != 0);
+    g_assert_false(buffer_is_zero(ns->nguid, 16));
+    g_assert_cmpmem(ns->eui64, 8, eui7, 8);
+
+    g_assert_cmphex(identify(n, NVME_CNS_NS_DESC_LIST, 1, n->buf), ==,
+                    NVME_SUCCESS);
+    qtest_memread(n->qts, n->buf, desc, sizeof(desc));
+    /* stock's order: UUID, NGUID, EUI-64, CSI */
+    g_assert_cmpuint(desc[0], ==, NVME_NIDT_UUID);
+    g_assert_cmpuint(desc[20], ==, NVME_NIDT_NGUID);
+    g_assert_cmpmem(desc + 24, 16, nguid1, 16);
+    g_assert_cmpuint(desc[40], ==, NVME_NIDT_EUI64);
+    g_assert_cmpmem(desc + 44, 8, eui1, 8);
+    g_assert_cmpuint(desc[52], ==, NVME_NIDT_CSI);
+    g_assert_nonnull(ns_desc(desc, NVME_NIDT_UUID));
     nvme_free(n);
 }
 
@@ -631,6 +726,49 @@ static void test_io_prp(void)
     g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
     g_assert_true(same(n, wbuf, rbuf + 512, PAGE));
     nvme_free(n);
+}
+
+/*
+ * Logical block sizes other than 512 B and 4 KiB (stock takes any power
+ * of 2 QEMU does): stock's format index 8, the size in those blocks, I/O
+ * in whole blocks, the range checked in blocks.
+ */
+static void test_block_sizes(void)
+{
+    static const uint32_t sizes[] = { 1024, 65536 };
+
+    for (unsigned i = 0; i < ARRAY_SIZE(sizes); i++) {
+        uint32_t lbs = sizes[i];
+        g_autofree char *opts = g_strdup_printf("logical_block_size=%u,"
+                                                "physical_block_size=%u",
+                                                lbs, lbs);
+        Nvme *n = nvme_boot(opts, NULL);
+        uint64_t wbuf = nvme_alloc(n, 2 * lbs), rbuf = nvme_alloc(n, 2 * lbs);
+        uint64_t list = nvme_alloc(n, PAGE), list2 = nvme_alloc(n, PAGE);
+        g_autofree NvmeIdNs *ns = g_new0(NvmeIdNs, 1);
+        NvmeSqe c;
+
+        ctrl_enable(n, NVME_CC_AMS_RR);
+        io_queues(n, 1);
+        identify_read(n, NVME_CNS_NS, 1, ns, sizeof(*ns));
+        g_assert_cmpuint(ns->nlbaf, ==, 8);
+        g_assert_cmpuint(ns->flbas, ==, 8);
+        g_assert_cmpuint(1u << ns->lbaf[8].lbads, ==, lbs);
+        g_assert_cmpuint(le64_to_cpu(ns->nsze), ==, IMG_SIZE / lbs);
+
+        fill(n, wbuf, 2 * lbs, i + 1);
+        c = rw_cmd(n, NVME_IO_WRITE, IMG_SIZE / lbs - 2, 2);
+        set_prps(n, &c, wbuf, 2 * lbs, list);
+        g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+        c = rw_cmd(n, NVME_IO_READ, IMG_SIZE / lbs - 2, 2);
+        set_prps(n, &c, rbuf, 2 * lbs, list2);
+        g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+        g_assert_true(same(n, wbuf, rbuf, 2 * lbs));
+        c = rw_cmd(n, NVME_IO_READ, IMG_SIZE / lbs - 1, 2);
+        set_prps(n, &c, rbuf, 2 * lbs, list2);
+        g_assert_cmphex(io(n, 1, &c), ==, NVME_LBA_OUT_OF_RANGE);
+        nvme_free(n);
+    }
 }
 
 static void test_io_sgl(void)
@@ -852,6 +990,199 @@ static void test_doorbell_aer(void)
     }
     aer = sqe_new(n, NVME_ADM_ASYNC_EVENT, 0);
     g_assert_cmphex(admin(n, &aer, NULL), ==, NVME_AER_LIMIT_EXCEEDED);
+    nvme_free(n);
+}
+
+/* qom-set smart_critical_warning, as with stock: a SMART AER per new bit */
+static void qom_set_smart_warning(Nvme *n, unsigned value, bool ok)
+{
+    QDict *r = qtest_qmp(n->qts, "{'execute': 'qom-set', 'arguments': {"
+                         "'path': '/machine/peripheral/nvme0',"
+                         "'property': 'smart_critical_warning',"
+                         "'value': %u}}", value);
+
+    g_assert_cmpint(qdict_haskey(r, "error"), ==, !ok);
+    qobject_unref(r);
+}
+
+/* Submit an Asynchronous Event Request; returns its CID */
+static uint16_t aer_submit(Nvme *n)
+{
+    NvmeSqe aer = sqe_new(n, NVME_ADM_ASYNC_EVENT, 0);
+
+    sq_put(n, 0, &aer);
+    sq_ring(n, 0);
+    return sqe_cid(&aer);
+}
+
+/* The AER @cid completes with this log page, information and type */
+static void aer_expect(Nvme *n, uint16_t cid, uint8_t lid, uint8_t info,
+                       uint8_t type)
+{
+    NvmeCqe cqe;
+
+    cq_wait_cid(n, 0, cid, &cqe);
+    g_assert_cmphex(cqe_sc(&cqe), ==, NVME_SUCCESS);
+    g_assert_cmphex(le32_to_cpu(cqe.dw0), ==,
+                    (uint32_t)lid << 16 | info << 8 | type);
+}
+
+/* Nothing completes on the admin CQ */
+static void aer_expect_none(Nvme *n)
+{
+    NvmeCqe cqe;
+
+    qtest_clock_step(n->qts, n->step_ns);
+    g_assert_false(cq_peek(n, 0, &cqe));
+}
+
+/*
+ * smart_critical_warning raises SMART / Health AERs for the bits it sets
+ * that Async Event Configuration enables, and shows in the SMART log;
+ * aerl=19 (above the old cap of 15) lets 20 AERs be outstanding: the AER
+ * slots follow AERL.
+ */
+static void test_smart_warning(void)
+{
+    Nvme *n = nvme_boot("aerl=19", NULL);
+    NvmeSmartLog smart;
+    NvmeSqe aer;
+    uint16_t cid;
+
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    g_assert_cmphex(set_feature(n, NVME_FEAT_ASYNC_EVENT_CONF,
+                                NVME_SMART_WARN_RELIABILITY, NULL), ==,
+                    NVME_SUCCESS);
+    cid = aer_submit(n);
+
+    /* spare is not enabled in AEC: no event, but the log shows it */
+    qom_set_smart_warning(n, NVME_SMART_WARN_SPARE, true);
+    aer_expect_none(n);
+    qom_set_smart_warning(n, NVME_SMART_WARN_SPARE |
+                          NVME_SMART_WARN_RELIABILITY, true);
+    aer_expect(n, cid, NVME_LOG_SMART, NVME_AER_SMART_RELIABILITY,
+               NVME_AER_TYPE_SMART);
+    g_assert_cmphex(get_log(n, NVME_LOG_SMART, sizeof(smart), n->buf), ==,
+                    NVME_SUCCESS);
+    qtest_memread(n->qts, n->buf, &smart, sizeof(smart));
+    g_assert_cmphex(smart.critical_warning, ==,
+                    NVME_SMART_WARN_SPARE | NVME_SMART_WARN_RELIABILITY);
+    /* bits stock does not know are refused, the value stays */
+    qom_set_smart_warning(n, 0x20, false);
+
+    /* AERL 19: 20 outstanding, the 21st is refused */
+    for (unsigned i = 0; i < 20; i++) {
+        aer_submit(n);
+        qtest_clock_step(n->qts, n->step_ns);
+    }
+    aer_expect_none(n);
+    aer = sqe_new(n, NVME_ADM_ASYNC_EVENT, 0);
+    g_assert_cmphex(admin(n, &aer, NULL), ==, NVME_AER_LIMIT_EXCEEDED);
+    nvme_free(n);
+}
+
+/*
+ * aer_max_queued=1: while no AER is outstanding one event waits, the
+ * next is dropped (stock's semantics)
+ */
+static void test_aer_max_queued(void)
+{
+    Nvme *n = nvme_boot("aer_max_queued=1", NULL);
+    uint16_t cid;
+
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    g_assert_cmphex(set_feature(n, NVME_FEAT_ASYNC_EVENT_CONF,
+                                NVME_SMART_WARN_RELIABILITY, NULL), ==,
+                    NVME_SUCCESS);
+    qom_set_smart_warning(n, NVME_SMART_WARN_RELIABILITY, true);
+    wr32(n, sq_db(n, 5), 1);        /* an error event: no room for it */
+
+    aer_expect(n, aer_submit(n), NVME_LOG_SMART, NVME_AER_SMART_RELIABILITY,
+               NVME_AER_TYPE_SMART);
+    cid = aer_submit(n);
+    aer_expect_none(n);
+
+    /* the next error event does reach the waiting AER */
+    wr32(n, sq_db(n, 5), 1);
+    aer_expect(n, cid, NVME_LOG_ERROR, NVME_AER_ERR_INVALID_DB_REG,
+               NVME_AER_TYPE_ERROR);
+    nvme_free(n);
+}
+
+/*
+ * Function Level Reset (PCIe capability, as stock has it) with writes in
+ * flight: the controller resets like a device reset, the function comes
+ * back with its BARs and MSI-X cleared, and works once set up again.
+ */
+static void test_flr(void)
+{
+    Nvme *n = nvme_boot("tick-ns=1000000", NULL);
+    uint8_t exp = qpci_find_capability(n->dev, PCI_CAP_ID_EXP, 0);
+    uint64_t wbuf = nvme_alloc(n, PAGE);
+
+    g_assert_cmphex(exp, ==, 0x80);
+    g_assert_true(qpci_config_readl(n->dev, exp + PCI_EXP_DEVCAP) &
+                  PCI_EXP_DEVCAP_FLR);
+    n->step_ns = 1000000;
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    io_queues(n, 1);
+    fill(n, wbuf, PAGE, 0x5a);
+    for (unsigned i = 0; i < 4; i++) {
+        NvmeSqe c = rw_cmd(n, NVME_IO_WRITE, 8 * i, 8);
+
+        c.dptr[0] = cpu_to_le64(wbuf);
+        sq_put(n, 1, &c);
+    }
+    sq_ring(n, 1);
+    qtest_clock_step(n->qts, n->step_ns);
+    qpci_config_writew(n->dev, exp + PCI_EXP_DEVCTL,
+                       qpci_config_readw(n->dev, exp + PCI_EXP_DEVCTL) |
+                       PCI_EXP_DEVCTL_BCR_FLR);
+
+    qpci_device_enable(n->dev);
+    nvme_msix_enable(n);
+    msix_setup(n);
+    g_assert_cmphex(rd32(n, NVME_REG_CC), ==, 0);
+    g_assert_cmphex(rd32(n, NVME_REG_CSTS), ==, 0);
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    g_assert_cmphex(identify(n, NVME_CNS_CTRL, 0, n->buf), ==, NVME_SUCCESS);
+    nvme_free(n);
+}
+
+/*
+ * One source for each limit: Verify is bounded by the VSL that Identify
+ * reports (vsl=1: 2 x 4 KiB), Compare by MDTS; the firmware slot log and
+ * Identify give the same revision.
+ */
+static void test_limits_agree(void)
+{
+    Nvme *n = nvme_boot("vsl=1", NULL);
+    g_autofree NvmeIdCtrlNvm *nvm = g_new0(NvmeIdCtrlNvm, 1);
+    g_autofree NvmeIdCtrl *id = g_new0(NvmeIdCtrl, 1);
+    NvmeFwSlotLog fw;
+    NvmeSqe c;
+
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    io_queues(n, 1);
+    identify_read(n, NVME_CNS_CSI_CTRL, 0, nvm, sizeof(*nvm));
+    g_assert_cmpuint(nvm->vsl, ==, 1);
+    c = rw_cmd(n, NVME_IO_VERIFY, 0, 2 * PAGE / 512);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+    c = rw_cmd(n, NVME_IO_VERIFY, 0, 2 * PAGE / 512 + 1);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_INVALID_FIELD);
+    /* Compare of 4 pages: within MDTS (7), beyond VSL */
+    c = rw_cmd(n, NVME_IO_COMPARE, 0, 4 * PAGE / 512);
+    set_prps(n, &c, n->buf, 4 * PAGE, n->buf + 8 * PAGE);
+    qtest_memset(n->qts, n->buf, 0, 4 * PAGE);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+
+    identify_read(n, NVME_CNS_CTRL, 0, id, sizeof(*id));
+    g_assert_cmphex(get_log(n, NVME_LOG_FW_SLOT, sizeof(fw), n->buf), ==,
+                    NVME_SUCCESS);
+    qtest_memread(n->qts, n->buf, &fw, sizeof(fw));
+    g_assert_cmpmem(fw.frs[0], sizeof(fw.frs[0]), id->fr, sizeof(id->fr));
+    g_assert_cmpmem(id->fr, strlen(QEMU_VERSION), QEMU_VERSION,
+                    strlen(QEMU_VERSION));
     nvme_free(n);
 }
 
@@ -1171,7 +1502,7 @@ static void test_intx(void)
     c.dptr[0] = cpu_to_le64(n->buf);
     g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
     g_assert_false(qtest_get_irq(n->qts, INTX_IRQ));
-    qpci_msix_enable(n->dev);
+    nvme_msix_enable(n);
     nvme_free(n);
 }
 
@@ -1321,7 +1652,7 @@ static void test_commands(void)
         aer = sqe_new(n, NVME_ADM_ASYNC_EVENT, 0);
         sq_put(n, 0, &aer);
         c = sqe_new(n, NVME_ADM_FORMAT_NVM, 1);
-        c.cdw10 = cpu_to_le32(1);
+        c.cdw10 = cpu_to_le32(4);          /* stock's 4 KiB format */
         g_assert_cmphex(admin(n, &c, NULL), ==, NVME_SUCCESS);
         cq_wait_cid(n, 0, sqe_cid(&aer), &cqe);
         g_assert_cmphex(le32_to_cpu(cqe.dw0), ==,
@@ -1332,13 +1663,16 @@ static void test_commands(void)
     }
     g_assert_cmphex(identify(n, NVME_CNS_NS, 1, n->buf), ==, NVME_SUCCESS);
     qtest_memread(n->qts, n->buf, ns, sizeof(*ns));
-    g_assert_cmpuint(ns->flbas & 0xf, ==, 1);
+    g_assert_cmpuint(ns->flbas & 0xf, ==, 4);
     g_assert_cmpuint(le64_to_cpu(ns->nsze), ==, IMG_SIZE / 4096);
     c = rw_cmd(n, NVME_IO_READ, IMG_SIZE / 4096 - 1, 1);
     c.dptr[0] = cpu_to_le64(rbuf);
     g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
     c = sqe_new(n, NVME_ADM_FORMAT_NVM, 1);
-    c.cdw10 = cpu_to_le32(2);
+    c.cdw10 = cpu_to_le32(2);              /* 512 B + 16 B metadata */
+    g_assert_cmphex(admin(n, &c, NULL), ==, NVME_INVALID_FORMAT);
+    c = sqe_new(n, NVME_ADM_FORMAT_NVM, 1);
+    c.cdw10 = cpu_to_le32(8);              /* past NLBAF */
     g_assert_cmphex(admin(n, &c, NULL), ==, NVME_INVALID_FORMAT);
 
     /* format with user data erase: the data reads back as zeroes */
@@ -1347,7 +1681,7 @@ static void test_commands(void)
     c.dptr[0] = cpu_to_le64(wbuf);
     g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
     c = sqe_new(n, NVME_ADM_FORMAT_NVM, NVME_NSID_BROADCAST);
-    c.cdw10 = cpu_to_le32((1u << R_NVME_FORMAT_DW10_SES_SHIFT) | 1);
+    c.cdw10 = cpu_to_le32((1u << R_NVME_FORMAT_DW10_SES_SHIFT) | 4);
     g_assert_cmphex(admin(n, &c, NULL), ==, NVME_SUCCESS);
     qtest_memset(n->qts, wbuf, 0, PAGE);
     c = rw_cmd(n, NVME_IO_READ, 3, 1);
@@ -1372,12 +1706,18 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/nvqemu/nvme/registers", test_registers);
     g_test_add_func("/nvqemu/nvme/identify", test_identify);
+    g_test_add_func("/nvqemu/nvme/derived-ids", test_derived_ids);
     g_test_add_func("/nvqemu/nvme/many-namespaces", test_many_namespaces);
     g_test_add_func("/nvqemu/nvme/io-prp", test_io_prp);
     g_test_add_func("/nvqemu/nvme/io-sgl", test_io_sgl);
+    g_test_add_func("/nvqemu/nvme/block-sizes", test_block_sizes);
     g_test_add_func("/nvqemu/nvme/io-errors", test_io_errors);
     g_test_add_func("/nvqemu/nvme/queue-errors", test_queue_errors);
     g_test_add_func("/nvqemu/nvme/doorbell-aer", test_doorbell_aer);
+    g_test_add_func("/nvqemu/nvme/smart-warning", test_smart_warning);
+    g_test_add_func("/nvqemu/nvme/limits-agree", test_limits_agree);
+    g_test_add_func("/nvqemu/nvme/aer-max-queued", test_aer_max_queued);
+    g_test_add_func("/nvqemu/nvme/flr", test_flr);
     g_test_add_func("/nvqemu/nvme/cq-backpressure", test_cq_backpressure);
     g_test_add_func("/nvqemu/nvme/reset-mid-io", test_reset_mid_io);
     g_test_add_func("/nvqemu/nvme/wrr", test_wrr);

@@ -38,10 +38,22 @@ enum {
     NVME_RAB = 6,
     NVME_PS0_MP_CW = 2500,          /* 25 W in centiwatts */
     NVME_CNTRLTYPE_IO = 1,
-    NVME_VSL = 11,                  /* Verify size limit: 2^11 * 4 KiB */
+    NVME_PS0_ENLAT_US = 0x10,       /* stock's power state 0 latencies */
+    NVME_PS0_EXLAT_US = 0x4,
+    NVME_IEEE_OUI_LEN = 3,
 };
 
-static const uint8_t nvme_admin_ieee_oui[3] = { 0x00, 0x54, 0x52 };
+/* Identity strings and OUIs stock QEMU reports (docs/nvme.md) */
+#define NVME_ADMIN_MODEL    "QEMU NVMe Ctrl"
+#define NVME_ADMIN_NQN_FMT  "nqn.2019-08.org.qemu:%s"
+
+/* IEEE OUI, least significant byte first: Red Hat's, or Intel's */
+static const uint8_t nvme_admin_ieee_oui[NVME_IEEE_OUI_LEN] = {
+    0x00, 0x54, 0x52
+};
+static const uint8_t nvme_admin_ieee_oui_intel[NVME_IEEE_OUI_LEN] = {
+    0xb3, 0x02, 0x00
+};
 
 /* ---- queue management (Base 5.4, 5.5, 5.6, 5.7) ------------------------- */
 
@@ -181,21 +193,23 @@ static uint16_t nvme_admin_delete_cq(NvmeCtrl *n, NvmeRequest *req)
 static void nvme_admin_id_ctrl(NvmeCtrl *n, NvmeIdCtrl *id)
 {
     PCIDevice *pci = PCI_DEVICE(n);
-    g_autofree char *nqn = g_strdup_printf("nqn.2026-11.io.nvqemu:nvme:%s",
+    g_autofree char *nqn = g_strdup_printf(NVME_ADMIN_NQN_FMT,
                                            n->params.serial);
     uint16_t oncs = NVME_ONCS_COMPARE | NVME_ONCS_DSM |
-                    NVME_ONCS_WRITE_ZEROES | NVME_ONCS_TIMESTAMP |
-                    NVME_ONCS_VERIFY;
+                    NVME_ONCS_WRITE_ZEROES | NVME_ONCS_SAVE_FEATURES |
+                    NVME_ONCS_TIMESTAMP | NVME_ONCS_VERIFY;
 
     memset(id, 0, sizeof(*id));
     id->vid = cpu_to_le16(pci_get_word(pci->config + PCI_VENDOR_ID));
     id->ssvid = cpu_to_le16(pci_get_word(pci->config +
                                          PCI_SUBSYSTEM_VENDOR_ID));
     strpadcpy(id->sn, sizeof(id->sn), n->params.serial, ' ');
-    strpadcpy(id->mn, sizeof(id->mn), "nvqemu NVMe Ctrl", ' ');
-    strpadcpy(id->fr, sizeof(id->fr), "1.0", ' ');
+    strpadcpy(id->mn, sizeof(id->mn), NVME_ADMIN_MODEL, ' ');
+    strpadcpy(id->fr, sizeof(id->fr), NVME_FIRMWARE_REV, ' ');
     id->rab = NVME_RAB;
-    memcpy(id->ieee, nvme_admin_ieee_oui, sizeof(id->ieee));
+    memcpy(id->ieee, n->params.use_intel_id ? nvme_admin_ieee_oui_intel
+                                            : nvme_admin_ieee_oui,
+           sizeof(id->ieee));
     id->mdts = n->params.mdts;
     id->ver = cpu_to_le32(n->vs);
     id->oaes = cpu_to_le32(NVME_OAES_NS_ATTR);
@@ -218,6 +232,8 @@ static void nvme_admin_id_ctrl(NvmeCtrl *n, NvmeIdCtrl *id)
     id->sgls = cpu_to_le32(NVME_SGLS_SUPPORTED_NO_ALIGN);
     pstrcpy(id->subnqn, sizeof(id->subnqn), nqn);
     id->psd[0].mp = cpu_to_le16(NVME_PS0_MP_CW);
+    id->psd[0].enlat = cpu_to_le32(NVME_PS0_ENLAT_US);
+    id->psd[0].exlat = cpu_to_le32(NVME_PS0_EXLAT_US);
 }
 
 static uint16_t nvme_admin_id_ns_list(NvmeCtrl *n, NvmeRequest *req)
@@ -239,24 +255,36 @@ static uint16_t nvme_admin_id_ns_list(NvmeCtrl *n, NvmeRequest *req)
     return nvme_q_to_guest(req, list, sizeof(list));
 }
 
+/*
+ * Namespace Identification Descriptor list (Base 5.17.2.3): the ids the
+ * namespace has, in stock's order (UUID, NGUID, EUI-64), then the CSI.
+ */
 static uint16_t nvme_admin_id_ns_descs(NvmeCtrl *n, NvmeRequest *req,
                                        NvmeNs *ns)
 {
     uint8_t buf[NVME_IDENTIFY_DATA_SIZE] = { 0 };
     uint8_t *p = buf;
+    const uint8_t csi = NVME_CSI_NVM;
     const struct {
         uint8_t nidt, nidl;
         const void *nid;
+        bool present;
     } descs[] = {
-        { NVME_NIDT_EUI64, NVME_NIDL_EUI64, ns->eui64 },
-        { NVME_NIDT_NGUID, NVME_NIDL_NGUID, ns->nguid },
-        { NVME_NIDT_UUID, NVME_NIDL_UUID, ns->uuid.data },
-        { NVME_NIDT_CSI, NVME_NIDL_CSI, &(uint8_t){ NVME_CSI_NVM } },
+        { NVME_NIDT_UUID, NVME_NIDL_UUID, ns->uuid.data,
+          !qemu_uuid_is_null(&ns->uuid) },
+        { NVME_NIDT_NGUID, NVME_NIDL_NGUID, ns->nguid,
+          !buffer_is_zero(ns->nguid, sizeof(ns->nguid)) },
+        { NVME_NIDT_EUI64, NVME_NIDL_EUI64, ns->eui64,
+          !buffer_is_zero(ns->eui64, sizeof(ns->eui64)) },
+        { NVME_NIDT_CSI, NVME_NIDL_CSI, &csi, true },
     };
 
     for (unsigned i = 0; i < ARRAY_SIZE(descs); i++) {
         NvmeNsDescHdr hdr = { .nidt = descs[i].nidt, .nidl = descs[i].nidl };
 
+        if (!descs[i].present) {
+            continue;
+        }
         memcpy(p, &hdr, sizeof(hdr));
         memcpy(p + sizeof(hdr), descs[i].nid, descs[i].nidl);
         p += sizeof(hdr) + descs[i].nidl;
@@ -281,7 +309,7 @@ static uint16_t nvme_admin_identify(NvmeCtrl *n, NvmeRequest *req)
         if (csi != NVME_CSI_NVM) {
             break;
         }
-        ((NvmeIdCtrlNvm *)buf)->vsl = NVME_VSL;
+        ((NvmeIdCtrlNvm *)buf)->vsl = n->params.vsl;
         return nvme_q_to_guest(req, buf, sizeof(NvmeIdCtrlNvm));
     case NVME_CNS_NS:
     case NVME_CNS_CSI_NS:
@@ -728,9 +756,12 @@ static uint16_t nvme_admin_format(NvmeCtrl *n, NvmeRequest *req)
     uint32_t nsid = le32_to_cpu(req->cmd.nsid);
     uint8_t lbaf = c.lbaf, ses = c.ses;
 
-    if (lbaf >= NVME_NUM_LBAF) {
-        return nvme_q_guest_error(n, req, NVME_INVALID_FORMAT,
-                                  "format: LBA format %u", lbaf);
+    for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
+        if (n->ns[i] && (nsid == NVME_NSID_BROADCAST || nsid == i) &&
+            !nvme_ns_lbaf_valid(n->ns[i], lbaf)) {
+            return nvme_q_guest_error(n, req, NVME_INVALID_FORMAT,
+                                      "format: LBA format %u", lbaf);
+        }
     }
     if (c.pi || c.mset || c.pil || ses > 1) {
         return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,

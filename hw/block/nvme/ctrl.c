@@ -10,6 +10,8 @@
 
 #include "qemu/osdep.h"
 #include "qapi/error.h"
+#include "qapi/visitor.h"
+#include "qemu/error-report.h"
 #include "qemu/module.h"
 #include "qemu/units.h"
 #include "hw/pci/msix.h"
@@ -22,20 +24,36 @@
 #include "nvme.h"
 #include "trace.h"
 
-/* PCI function layout */
+/* PCI function layout (the same as stock QEMU's, see docs/nvme.md) */
 enum {
     NVME_PCI_PROG_IF_NVM    = 0x02,     /* PCIe Transport 3.1, NVM Express */
+    NVME_PCI_REVISION       = 2,
     NVME_PCI_PM_CAP_OFFSET  = 0x60,
     NVME_PCI_EXP_CAP_OFFSET = 0x80,
-    NVME_PCI_MSIX_BAR       = 4,
+    NVME_PCI_MSIX_BAR       = 4,        /* with msix-exclusive-bar=on */
+    NVME_PCI_MSIX_ALIGN     = 4 * KiB,  /* MSI-X table and PBA in BAR0 */
+    NVME_PCI_PBA_ALIGN_BITS = 64,       /* PBA: 64-bit QWORDs of bits */
+    NVME_PCI_DEVICE_ID_INTEL = 0x5845,  /* use-intel-id=on (stock's id) */
     NVME_CAP_TO_7500MS      = 0x0f,     /* CAP.TO, 500 ms units */
     NVME_CAP_MPSMIN_4K      = 0,
     NVME_CAP_MPSMAX_64K     = 4,
     NVME_MAX_DSTRD          = 7,
-    NVME_MAX_IOQPAIRS       = 0xfffe,
-    NVME_MAX_MSIX_QSIZE     = 2048,     /* MSI-X table size limit */
-    NVME_MAX_AERL           = 15,       /* keeps AERs below the admin SQ */
+    NVME_MAX_IOQPAIRS       = 0xffff,   /* stock's limit */
+    NVME_MAX_MSIX_QSIZE     = PCI_MSIX_FLAGS_QSIZE + 1,
+    /*
+     * A transfer of 2^MDTS pages, plus one for an unaligned start, must
+     * fit in IOV_MAX host iovecs: stock refuses anything else (and 0).
+     */
+    NVME_MAX_MDTS           = 9,
+    NVME_MIN_PAGE_BITS      = 12,       /* CAP.MPSMIN: 4 KiB */
+    NVME_SMART_WARN_ALL     = NVME_SMART_WARN_SPARE |
+                              NVME_SMART_WARN_TEMPERATURE |
+                              NVME_SMART_WARN_RELIABILITY |
+                              NVME_SMART_WARN_READ_ONLY |
+                              NVME_SMART_WARN_VOLATILE_MEM,
 };
+QEMU_BUILD_BUG_ON((1u << NVME_MAX_MDTS) + 1 > IOV_MAX);
+QEMU_BUILD_BUG_ON((1u << (NVME_MAX_MDTS + 1)) + 1 <= IOV_MAX);
 
 NvmeNs *nvme_ctrl_ns(NvmeCtrl *n, uint32_t nsid)
 {
@@ -66,13 +84,27 @@ bool nvme_ctrl_attach_ns(NvmeCtrl *n, NvmeNs *ns, Error **errp)
     }
     ns->params.nsid = nsid;
     ns->ctrl = n;
-    nvme_ns_derive_ids(ns, n->params.serial);
+    if (n->params.derive_ns_ids) {
+        nvme_ns_derive_ids(ns, n->params.serial);
+    }
     n->ns[nsid] = ns;
     trace_nvme_dev_ns_attach(nsid, ns->nsze, 1u << ns->lbads);
     if (n->state == NVME_CTRL_ENABLED) {
         nvme_log_ns_changed(n, nsid);
     }
     return true;
+}
+
+/*
+ * Largest Verify in bytes (and so its bounce buffer): 2^VSL units of the
+ * minimum memory page size (NVM Command Set 4.1.5.1, VSL), the limit
+ * Identify reports; the only place that turns VSL into bytes.
+ */
+uint64_t nvme_ctrl_verify_limit(NvmeCtrl *n)
+{
+    unsigned bits = NVME_MIN_PAGE_BITS + n->params.vsl;
+
+    return bits >= 64 ? UINT64_MAX : 1ull << bits;
 }
 
 /* Wait for every block request of every namespace to finish */
@@ -116,29 +148,39 @@ static bool nvme_ctrl_check_params(NvmeCtrl *n, Error **errp)
 {
     NvmeParams *p = &n->params;
 
-    if (!p->serial) {
-        error_setg(errp, "serial property is required");
-        return false;
+    if (p->num_queues) {
+        warn_report("num_queues is deprecated; please use max_ioqpairs "
+                    "instead");
+        p->max_ioqpairs = p->num_queues - 1;
     }
     if (p->max_ioqpairs < 1 || p->max_ioqpairs > NVME_MAX_IOQPAIRS) {
-        error_setg(errp, "max_ioqpairs must be in 1..%u",
-                   NVME_MAX_IOQPAIRS);
+        error_setg(errp, "max_ioqpairs must be in 1..%u (num_queues in "
+                   "2..%u)", NVME_MAX_IOQPAIRS, NVME_MAX_IOQPAIRS + 1);
         return false;
     }
     if (p->msix_qsize < 1 || p->msix_qsize > NVME_MAX_MSIX_QSIZE) {
         error_setg(errp, "msix_qsize must be in 1..%u", NVME_MAX_MSIX_QSIZE);
         return false;
     }
+    if (!p->serial) {
+        error_setg(errp, "serial property is required");
+        return false;
+    }
     if (p->mqes < 1) {
-        error_setg(errp, "mqes must be at least 1 (0's based queue size)");
+        error_setg(errp, "mqes must be in 1..%u (0's based queue size)",
+                   UINT16_MAX);
+        return false;
+    }
+    if (p->mdts < 1 || p->mdts > NVME_MAX_MDTS) {
+        error_setg(errp, "mdts must be in 1..%u", NVME_MAX_MDTS);
+        return false;
+    }
+    if (p->vsl < 1) {
+        error_setg(errp, "vsl must be in 1..%u", UINT8_MAX);
         return false;
     }
     if (p->dstrd > NVME_MAX_DSTRD) {
         error_setg(errp, "dstrd must be in 0..%u", NVME_MAX_DSTRD);
-        return false;
-    }
-    if (p->aerl > NVME_MAX_AERL) {
-        error_setg(errp, "aerl must be in 0..%u", NVME_MAX_AERL);
         return false;
     }
     if (p->tick_budget < 1 || p->tick_budget > NVME_MAX_TICK_BUDGET) {
@@ -162,36 +204,146 @@ static void nvme_ctrl_init_regs(NvmeCtrl *n)
     cap = FIELD_DP64(cap, NVME_CAP, MPSMIN, NVME_CAP_MPSMIN_4K);
     cap = FIELD_DP64(cap, NVME_CAP, MPSMAX, NVME_CAP_MPSMAX_64K);
     n->cap = cap;
-    n->vs = NVME_VS(2, 0, 0);
+    n->vs = NVME_SPEC_VERSION;
+}
+
+/* Bytes of BAR0 the registers and doorbells of every queue pair take */
+static uint64_t nvme_ctrl_regs_size(NvmeCtrl *n)
+{
+    return NVME_REG_DBS +
+           2ull * n->num_queues * nvme_db_stride(n->params.dstrd);
+}
+
+/*
+ * PCI power management as stock sets it up: PM 1.2, No_Soft_Reset (a
+ * D3hot -> D0 transition keeps the controller's state), D-state writable.
+ */
+static bool nvme_ctrl_init_pm(PCIDevice *pci, Error **errp)
+{
+    if (pci_pm_init(pci, NVME_PCI_PM_CAP_OFFSET, errp) < 0) {
+        return false;
+    }
+    pci_set_word(pci->config + NVME_PCI_PM_CAP_OFFSET + PCI_PM_PMC,
+                 PCI_PM_CAP_VER_1_2);
+    pci_set_word(pci->config + NVME_PCI_PM_CAP_OFFSET + PCI_PM_CTRL,
+                 PCI_PM_CTRL_NO_SOFT_RESET);
+    pci_set_word(pci->wmask + NVME_PCI_PM_CAP_OFFSET + PCI_PM_CTRL,
+                 PCI_PM_CTRL_STATE_MASK);
+    return true;
+}
+
+/*
+ * BAR0 holds the registers, then (4 KiB aligned) the MSI-X table and PBA,
+ * rounded up to a power of two, as stock lays it out; with
+ * msix-exclusive-bar=on the table and PBA move to BAR4 instead.
+ */
+static bool nvme_ctrl_init_bars(NvmeCtrl *n, Error **errp)
+{
+    PCIDevice *pci = PCI_DEVICE(n);
+    uint64_t regs_size = nvme_ctrl_regs_size(n);
+    uint16_t nvec = n->params.msix_qsize;
+    uint64_t table_off, pba_off, bar_size;
+
+    if (n->params.msix_exclusive_bar) {
+        memory_region_init_io(&n->regs, OBJECT(n), &nvme_regs_ops, n,
+                              "nvme-regs", pow2ceil(regs_size));
+        pci_register_bar(pci, 0, PCI_BASE_ADDRESS_SPACE_MEMORY |
+                         PCI_BASE_ADDRESS_MEM_TYPE_64, &n->regs);
+        return !msix_init_exclusive_bar(pci, nvec, NVME_PCI_MSIX_BAR, errp);
+    }
+
+    table_off = QEMU_ALIGN_UP(regs_size, NVME_PCI_MSIX_ALIGN);
+    pba_off = QEMU_ALIGN_UP(table_off + (uint64_t)nvec * PCI_MSIX_ENTRY_SIZE,
+                            NVME_PCI_MSIX_ALIGN);
+    bar_size = pow2ceil(pba_off + QEMU_ALIGN_UP(nvec, NVME_PCI_PBA_ALIGN_BITS)
+                        / BITS_PER_BYTE);
+    memory_region_init(&n->bar0, OBJECT(n), "nvme-bar0", bar_size);
+    memory_region_init_io(&n->regs, OBJECT(n), &nvme_regs_ops, n,
+                          "nvme-regs", table_off);
+    memory_region_add_subregion(&n->bar0, 0, &n->regs);
+    pci_register_bar(pci, 0, PCI_BASE_ADDRESS_SPACE_MEMORY |
+                     PCI_BASE_ADDRESS_MEM_TYPE_64, &n->bar0);
+    return !msix_init(pci, nvec, &n->bar0, 0, table_off, &n->bar0, 0,
+                      pba_off, 0, errp);
+}
+
+static void nvme_ctrl_fini_bars(NvmeCtrl *n)
+{
+    PCIDevice *pci = PCI_DEVICE(n);
+
+    if (n->params.msix_exclusive_bar) {
+        msix_uninit_exclusive_bar(pci);
+    } else {
+        msix_uninit(pci, &n->bar0, &n->bar0);
+    }
 }
 
 static bool nvme_ctrl_init_pci(NvmeCtrl *n, Error **errp)
 {
     PCIDevice *pci = PCI_DEVICE(n);
-    uint64_t bar_size;
 
+    if (n->params.use_intel_id) {
+        pci_config_set_vendor_id(pci->config, PCI_VENDOR_ID_INTEL);
+        pci_config_set_device_id(pci->config, NVME_PCI_DEVICE_ID_INTEL);
+    }
     pci_config_set_prog_interface(pci->config, NVME_PCI_PROG_IF_NVM);
     pci_config_set_interrupt_pin(pci->config, 1);
 
-    bar_size = NVME_REG_DBS +
-               2ull * n->num_queues * (4u << n->params.dstrd);
-    memory_region_init_io(&n->bar0, OBJECT(n), &nvme_regs_ops, n,
-                          "nvme-bar0", pow2ceil(bar_size));
-    pci_register_bar(pci, 0, PCI_BASE_ADDRESS_SPACE_MEMORY |
-                     PCI_BASE_ADDRESS_MEM_TYPE_64, &n->bar0);
-
-    if (pci_pm_init(pci, NVME_PCI_PM_CAP_OFFSET, errp) < 0) {
+    if (!nvme_ctrl_init_pm(pci, errp)) {
         return false;
     }
     if (pcie_endpoint_cap_init(pci, NVME_PCI_EXP_CAP_OFFSET) < 0) {
         error_setg(errp, "cannot add the PCI Express capability");
         return false;
     }
-    if (msix_init_exclusive_bar(pci, n->params.msix_qsize,
-                                NVME_PCI_MSIX_BAR, errp)) {
+    pcie_cap_flr_init(pci);
+    if (!nvme_ctrl_init_bars(n, errp)) {
         return false;
     }
+    pcie_cap_deverr_init(pci);
     return true;
+}
+
+static void nvme_ctrl_write_config(PCIDevice *pci, uint32_t addr,
+                                   uint32_t val, int len)
+{
+    pci_default_write_config(pci, addr, val, len);
+    /* Function Level Reset resets the device (PCIe Transport 3.7.2) */
+    pcie_cap_flr_write_config(pci, addr, val, len);
+}
+
+/* smart_critical_warning: a QOM property that injects SMART warnings */
+static void nvme_ctrl_get_smart_warning(Object *obj, Visitor *v,
+                                        const char *name, void *opaque,
+                                        Error **errp)
+{
+    uint8_t value = NVME(obj)->smart_critical_warning;
+
+    visit_type_uint8(v, name, &value, errp);
+}
+
+static void nvme_ctrl_set_smart_warning(Object *obj, Visitor *v,
+                                        const char *name, void *opaque,
+                                        Error **errp)
+{
+    NvmeCtrl *n = NVME(obj);
+    uint8_t value, raised;
+
+    if (!visit_type_uint8(v, name, &value, errp)) {
+        return;
+    }
+    if (value & ~NVME_SMART_WARN_ALL) {
+        error_setg(errp, "smart_critical_warning: unsupported bits 0x%x "
+                   "(supported: 0x%x)", value & ~NVME_SMART_WARN_ALL,
+                   NVME_SMART_WARN_ALL);
+        return;
+    }
+    raised = value & ~n->smart_critical_warning;
+    n->smart_critical_warning = value;
+    trace_nvme_dev_smart_warning(value, raised);
+    if (raised && n->aer_queue) {
+        nvme_log_smart_warning_raised(n, raised);
+    }
 }
 
 static void nvme_ctrl_realize(PCIDevice *pci, Error **errp)
@@ -208,6 +360,7 @@ static void nvme_ctrl_realize(PCIDevice *pci, Error **errp)
         return;
     }
     nvme_q_init(n);
+    nvme_log_init(n);
     nvme_admin_init(n);
     n->smart.power_on_start = qemu_clock_get_ns(QEMU_CLOCK_HOST);
     qbus_init(&n->bus, sizeof(n->bus), TYPE_NVME_BUS, DEVICE(n),
@@ -218,8 +371,9 @@ static void nvme_ctrl_realize(PCIDevice *pci, Error **errp)
         if (!nvme_ns_setup(&n->ns0, n, errp) ||
             !nvme_ctrl_attach_ns(n, &n->ns0, errp)) {
             nvme_admin_fini(n);
+            nvme_log_fini(n);
             nvme_q_fini(n);
-            msix_uninit_exclusive_bar(pci);
+            nvme_ctrl_fini_bars(n);
             return;
         }
     }
@@ -231,8 +385,9 @@ static void nvme_ctrl_exit(PCIDevice *pci)
 
     nvme_regs_disable(n, false);
     nvme_admin_fini(n);
+    nvme_log_fini(n);
     nvme_q_fini(n);
-    msix_uninit_exclusive_bar(pci);
+    nvme_ctrl_fini_bars(n);
 }
 
 static void nvme_ctrl_reset(DeviceState *dev)
@@ -240,14 +395,23 @@ static void nvme_ctrl_reset(DeviceState *dev)
     nvme_regs_reset(NVME(dev));
 }
 
+/* Upstream's names and defaults, then nvqemu's own (docs/nvme.md) */
 static const Property nvme_ctrl_props[] = {
     DEFINE_BLOCK_PROPERTIES(NvmeCtrl, ns0.blkconf),
     DEFINE_PROP_STRING("serial", NvmeCtrl, params.serial),
+    DEFINE_PROP_UINT32("num_queues", NvmeCtrl, params.num_queues, 0),
     DEFINE_PROP_UINT32("max_ioqpairs", NvmeCtrl, params.max_ioqpairs, 64),
-    DEFINE_PROP_UINT32("msix_qsize", NvmeCtrl, params.msix_qsize, 65),
-    DEFINE_PROP_UINT32("mqes", NvmeCtrl, params.mqes, 0x7ff),
-    DEFINE_PROP_UINT8("mdts", NvmeCtrl, params.mdts, 7),
+    DEFINE_PROP_UINT16("msix_qsize", NvmeCtrl, params.msix_qsize, 65),
     DEFINE_PROP_UINT8("aerl", NvmeCtrl, params.aerl, 3),
+    DEFINE_PROP_UINT32("aer_max_queued", NvmeCtrl, params.aer_max_queued,
+                       64),
+    DEFINE_PROP_UINT8("mdts", NvmeCtrl, params.mdts, 7),
+    DEFINE_PROP_UINT8("vsl", NvmeCtrl, params.vsl, 7),
+    DEFINE_PROP_BOOL("use-intel-id", NvmeCtrl, params.use_intel_id, false),
+    DEFINE_PROP_BOOL("msix-exclusive-bar", NvmeCtrl,
+                     params.msix_exclusive_bar, false),
+    DEFINE_PROP_UINT16("mqes", NvmeCtrl, params.mqes, 0x7ff),
+    DEFINE_PROP_BOOL("derive-ns-ids", NvmeCtrl, params.derive_ns_ids, false),
     DEFINE_PROP_UINT8("dstrd", NvmeCtrl, params.dstrd, 0),
     DEFINE_PROP_UINT32("tick-ns", NvmeCtrl, params.tick_ns, 0),
     DEFINE_PROP_UINT32("tick-budget", NvmeCtrl, params.tick_budget, 64),
@@ -273,10 +437,11 @@ static void nvme_ctrl_class_init(ObjectClass *oc, void *data)
 
     pc->realize = nvme_ctrl_realize;
     pc->exit = nvme_ctrl_exit;
+    pc->config_write = nvme_ctrl_write_config;
     pc->vendor_id = PCI_VENDOR_ID_REDHAT;
     pc->device_id = PCI_DEVICE_ID_REDHAT_NVME;
     pc->class_id = PCI_CLASS_STORAGE_EXPRESS;
-    pc->revision = 2;
+    pc->revision = NVME_PCI_REVISION;
     set_bit(DEVICE_CATEGORY_STORAGE, dc->categories);
     dc->desc = "nvqemu NVM Express controller";
     device_class_set_props(dc, nvme_ctrl_props);
@@ -291,6 +456,9 @@ static void nvme_ctrl_instance_init(Object *obj)
     device_add_bootindex_property(obj, &n->ns0.blkconf.bootindex,
                                   "bootindex", "/namespace@1,0",
                                   DEVICE(obj));
+    object_property_add(obj, "smart_critical_warning", "uint8",
+                        nvme_ctrl_get_smart_warning,
+                        nvme_ctrl_set_smart_warning, NULL, NULL);
 }
 
 static const TypeInfo nvme_ctrl_types[] = {

@@ -19,9 +19,6 @@
 #include "nvme.h"
 #include "trace.h"
 
-/* Compare and Verify buffer limit: 2^VSL pages of 4 KiB (see admin.c) */
-#define NVME_IO_BOUNCE_MAX (8 * MiB)
-
 typedef uint16_t NvmeIoFn(NvmeCtrl *n, NvmeRequest *req);
 
 /* What dispatch checks before calling a handler */
@@ -325,11 +322,11 @@ static uint16_t nvme_io_compare(NvmeCtrl *n, NvmeRequest *req)
     if (status) {
         return status;
     }
-    if (len > NVME_IO_BOUNCE_MAX) {
+    /* Compare is bounded by MDTS above, Verify by VSL */
+    if (!compare && len > nvme_ctrl_verify_limit(n)) {
         return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
-                                  "%s of %" PRIu64 " bytes exceeds %u",
-                                  nvme_io_name(req->opcode), len,
-                                  (unsigned)NVME_IO_BOUNCE_MAX);
+                                  "%s of %" PRIu64 " bytes exceeds VSL",
+                                  nvme_io_name(req->opcode), len);
     }
     req->bounce = g_try_malloc(len);
     if (!req->bounce) {

@@ -10,6 +10,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "qemu/cutils.h"
 #include "system/block-backend.h"
 #include "nvme.h"
 #include "trace.h"
@@ -63,12 +64,22 @@ static void nvme_log_fill_error(NvmeCtrl *n, NvmeErrorLogEntry *out)
 
 /* ---- SMART / health (Base 5.16.1.3) ------------------------------------- */
 
+/* The composite temperature is past a threshold (Base 5.27.1.4) */
+static bool nvme_log_temperature_crossed(NvmeCtrl *n)
+{
+    return NVME_TEMPERATURE_K >= n->feat.temp_over ||
+           (n->feat.temp_under && NVME_TEMPERATURE_K <= n->feat.temp_under);
+}
+
+/*
+ * What the sensor and backends say, plus the bits set through the
+ * smart_critical_warning property
+ */
 static uint8_t nvme_log_critical_warning(NvmeCtrl *n)
 {
-    uint8_t warn = 0;
+    uint8_t warn = n->smart_critical_warning;
 
-    if (NVME_TEMPERATURE_K >= n->feat.temp_over ||
-        (n->feat.temp_under && NVME_TEMPERATURE_K <= n->feat.temp_under)) {
+    if (nvme_log_temperature_crossed(n)) {
         warn |= NVME_SMART_WARN_TEMPERATURE;
     }
     for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
@@ -141,8 +152,7 @@ static void nvme_log_fill_fw(NvmeFwSlotLog *l)
 {
     memset(l, 0, sizeof(*l));
     l->afi = 1;     /* slot 1 active, no pending activation */
-    memset(l->frs[0], ' ', sizeof(l->frs[0]));
-    memcpy(l->frs[0], "1.0", 3);
+    strpadcpy(l->frs[0], sizeof(l->frs[0]), NVME_FIRMWARE_REV, ' ');
 }
 
 static void nvme_log_fill_effects(NvmeEffectsLog *l)
@@ -158,17 +168,15 @@ static void nvme_log_aer_deliver(NvmeCtrl *n)
 {
     unsigned i = 0;
 
-    while (n->aer_outstanding && i < n->aer_queued) {
-        NvmeAsyncEvent ev = n->aer_queue[i];
+    while (n->aer_outstanding && i < n->aer_queue->len) {
+        NvmeAsyncEvent ev = g_array_index(n->aer_queue, NvmeAsyncEvent, i);
         NvmeRequest *req;
 
         if (n->aer_masked & BIT(ev.type)) {
             i++;
             continue;
         }
-        memmove(&n->aer_queue[i], &n->aer_queue[i + 1],
-                (n->aer_queued - i - 1) * sizeof(ev));
-        n->aer_queued--;
+        g_array_remove_index(n->aer_queue, i);
         req = n->aer_reqs[--n->aer_outstanding];
         req->dw0 = FIELD_DP32(0, NVME_AER_DW0, TYPE, ev.type);
         req->dw0 = FIELD_DP32(req->dw0, NVME_AER_DW0, INFO, ev.info);
@@ -279,14 +287,17 @@ void nvme_log_event(NvmeCtrl *n, uint8_t type, uint8_t info, uint8_t lid)
 {
     bool dup = false;
 
-    for (unsigned i = 0; i < n->aer_queued; i++) {
-        dup |= n->aer_queue[i].type == type && n->aer_queue[i].info == info;
+    for (unsigned i = 0; i < n->aer_queue->len; i++) {
+        NvmeAsyncEvent *q = &g_array_index(n->aer_queue, NvmeAsyncEvent, i);
+
+        dup |= q->type == type && q->info == info;
     }
     trace_nvme_dev_aer_event(type, info, lid, dup);
-    if (!dup && n->aer_queued < NVME_AER_MAX_QUEUED) {
-        n->aer_queue[n->aer_queued++] = (NvmeAsyncEvent) {
-            .type = type, .info = info, .lid = lid,
-        };
+    /* aer_max_queued bounds the queue; stock drops what does not fit */
+    if (!dup && n->aer_queue->len < n->params.aer_max_queued) {
+        NvmeAsyncEvent ev = { .type = type, .info = info, .lid = lid };
+
+        g_array_append_val(n->aer_queue, ev);
     }
     nvme_log_aer_deliver(n);
 }
@@ -317,13 +328,63 @@ void nvme_log_aer_reset(NvmeCtrl *n)
         nvme_q_req_release(req);
     }
     n->aer_outstanding = 0;
-    n->aer_queued = 0;
+    g_array_set_size(n->aer_queue, 0);
     n->aer_masked = 0;
+}
+
+void nvme_log_init(NvmeCtrl *n)
+{
+    /* AERL is 0's based: at most AERL + 1 requests are outstanding */
+    n->aer_reqs = g_new0(NvmeRequest *, n->params.aerl + 1);
+    n->aer_queue = g_array_new(false, true, sizeof(NvmeAsyncEvent));
+}
+
+void nvme_log_fini(NvmeCtrl *n)
+{
+    g_free(n->aer_reqs);
+    n->aer_reqs = NULL;
+    if (n->aer_queue) {
+        g_array_free(n->aer_queue, true);
+        n->aer_queue = NULL;
+    }
+}
+
+/*
+ * The AER information for each critical warning bit (Base Figure 151):
+ * spare and temperature have their own, the rest are reliability.
+ */
+static const struct {
+    uint8_t warning;
+    uint8_t info;
+} nvme_log_smart_aer_info[] = {
+    { NVME_SMART_WARN_SPARE,        NVME_AER_SMART_SPARE },
+    { NVME_SMART_WARN_TEMPERATURE,  NVME_AER_SMART_TEMP_THRESH },
+    { NVME_SMART_WARN_RELIABILITY,  NVME_AER_SMART_RELIABILITY },
+    { NVME_SMART_WARN_READ_ONLY,    NVME_AER_SMART_RELIABILITY },
+    { NVME_SMART_WARN_VOLATILE_MEM, NVME_AER_SMART_RELIABILITY },
+};
+
+/*
+ * Critical warning bits newly set (the smart_critical_warning property):
+ * each raises a SMART / Health Status event if Asynchronous Event
+ * Configuration enables it, as stock does.
+ */
+void nvme_log_smart_warning_raised(NvmeCtrl *n, uint8_t bits)
+{
+    uint8_t enabled = FIELD_EX32(n->feat.async_event_conf, NVME_FEAT_AEC,
+                                 SMART);
+
+    for (unsigned i = 0; i < ARRAY_SIZE(nvme_log_smart_aer_info); i++) {
+        if (bits & enabled & nvme_log_smart_aer_info[i].warning) {
+            nvme_log_event(n, NVME_AER_TYPE_SMART,
+                           nvme_log_smart_aer_info[i].info, NVME_LOG_SMART);
+        }
+    }
 }
 
 void nvme_log_check_temperature(NvmeCtrl *n)
 {
-    bool crit = nvme_log_critical_warning(n) & NVME_SMART_WARN_TEMPERATURE;
+    bool crit = nvme_log_temperature_crossed(n);
     bool enabled = FIELD_EX32(n->feat.async_event_conf, NVME_FEAT_AEC,
                               SMART) & NVME_SMART_WARN_TEMPERATURE;
 

@@ -4,7 +4,11 @@
  * 3.2.1, NVM Command Set Specification 1.0c section 4.1.5).
  *
  * A namespace is a QEMU block backend read and written in logical blocks
- * of 512 B (LBA format 0) or 4 KiB (LBA format 1), without metadata.
+ * of 512 B to 2 MiB (any size QEMU's logical_block_size takes), without
+ * metadata.  The LBA format list has stock
+ * QEMU's indices: 512 B is format 0, 4 KiB format 4, any other
+ * logical_block_size is added as format 8.  Stock's formats with metadata
+ * (1-3, 5-7) are listed as not supported (LBADS 0) until metadata lands.
  *
  * Copyright (c) 2026 nvqemu authors
  *
@@ -14,6 +18,12 @@
 #include "qemu/osdep.h"
 #include "qapi/error.h"
 #include "qemu/module.h"
+#include "qemu/cutils.h"
+#include "qemu/guest-random.h"
+#include "qemu/units.h"
+#include "qapi/visitor.h"
+#include "qemu/ctype.h"
+#include "block/block-io.h"
 #include "hw/qdev-properties.h"
 #include "hw/qdev-properties-system.h"
 #include "system/block-backend.h"
@@ -21,11 +31,19 @@
 #include "nvme.h"
 #include "trace.h"
 
-/* LBA formats we offer, by index (LBADS = log2 of the block size) */
-static const uint8_t nvme_ns_lbads[NVME_NUM_LBAF] = { 9, 12 };
+/* LBA format slots, by index, as stock QEMU numbers them */
+enum {
+    NVME_NS_LBAF_512    = 0,
+    NVME_NS_LBAF_4K     = 4,
+    NVME_NS_LBAF_STOCK  = 8,        /* stock's formats 0-7 (some with MS) */
+    NVME_NS_LBADS_512   = 9,
+    NVME_NS_LBADS_4K    = 12,
+    NVME_NS_DISCARD_MIN = 4 * KiB,  /* stock's default discard granule */
+    NVME_NS_ENDGID_NVME_NS = 1,
+};
 
-/* EUI-64 company id prefix: the QEMU OUI, locally chosen extension */
-static const uint8_t nvme_ns_oui[3] = { 0x52, 0x54, 0x00 };
+/* stock's automatic EUI-64s: this base plus a per-process count */
+#define NVME_NS_EUI64_DEFAULT_BASE 0x5254000000000000ull
 
 /* RFC 4122 section 4.1.3 / 4.1.1: version 4 and variant 10b */
 enum {
@@ -39,14 +57,45 @@ enum {
     NVME_NS_DIGEST_IDS = 16,        /* EUI-64 and UUID from digest[16..] */
 };
 
-static int nvme_ns_lbaf_of(uint32_t lbsize)
+/* EUI-64 company id prefix of derived ids: the QEMU OUI */
+static const uint8_t nvme_ns_oui[3] = { 0x52, 0x54, 0x00 };
+
+bool nvme_ns_lbaf_valid(NvmeNs *ns, uint8_t lbaf)
 {
-    for (int i = 0; i < NVME_NUM_LBAF; i++) {
-        if (1u << nvme_ns_lbads[i] == lbsize) {
-            return i;
+    return lbaf < ns->nlbaf && ns->lbaf_lbads[lbaf];
+}
+
+/* Fill the LBA format list for a logical block size of 2^@lbads */
+static void nvme_ns_init_lbafs(NvmeNs *ns, uint8_t lbads)
+{
+    memset(ns->lbaf_lbads, 0, sizeof(ns->lbaf_lbads));
+    ns->lbaf_lbads[NVME_NS_LBAF_512] = NVME_NS_LBADS_512;
+    ns->lbaf_lbads[NVME_NS_LBAF_4K] = NVME_NS_LBADS_4K;
+    ns->nlbaf = NVME_NS_LBAF_STOCK;
+    for (uint8_t i = 0; i < ns->nlbaf; i++) {
+        if (ns->lbaf_lbads[i] == lbads) {
+            ns->lbaf = i;
+            return;
         }
     }
-    return -1;
+    ns->lbaf = ns->nlbaf++;
+    ns->lbaf_lbads[ns->lbaf] = lbads;
+}
+
+/*
+ * Preferred deallocation granule in bytes: the discard granularity, or
+ * the image's cluster size when that is larger (as stock reports it).
+ */
+static uint32_t nvme_ns_discard_granule(NvmeNs *ns)
+{
+    BlockDriverInfo bdi;
+    uint32_t dg = ns->blkconf.discard_granularity;
+
+    if (bdrv_get_info(blk_bs(ns->blkconf.blk), &bdi) >= 0 &&
+        bdi.cluster_size > 0 && (uint32_t)bdi.cluster_size > dg) {
+        dg = bdi.cluster_size;
+    }
+    return dg;
 }
 
 /* Recompute the size in logical blocks for the current format */
@@ -54,16 +103,18 @@ static void nvme_ns_resize(NvmeNs *ns)
 {
     int64_t len = blk_getlength(ns->blkconf.blk);
 
-    ns->lbads = nvme_ns_lbads[ns->lbaf];
+    ns->lbads = ns->lbaf_lbads[ns->lbaf];
     ns->nsze = len > 0 ? (uint64_t)len >> ns->lbads : 0;
+    ns->discard_granule = nvme_ns_discard_granule(ns);
 }
 
 bool nvme_ns_setup(NvmeNs *ns, NvmeCtrl *n, Error **errp)
 {
     ERRP_GUARD();
     BlockConf *conf = &ns->blkconf;
+    static uint64_t ns_count;   /* namespaces set up in this process */
     bool read_only;
-    int lbaf;
+    uint32_t lbs;
 
     if (!conf->blk) {
         error_setg(errp, "drive property is required");
@@ -76,13 +127,12 @@ bool nvme_ns_setup(NvmeNs *ns, NvmeCtrl *n, Error **errp)
     if (!blkconf_apply_backend_options(conf, read_only, false, errp)) {
         return false;
     }
-    lbaf = nvme_ns_lbaf_of(conf->logical_block_size);
-    if (lbaf < 0) {
-        error_setg(errp, "logical_block_size must be 512 or 4096, not %u",
-                   conf->logical_block_size);
-        return false;
+    /* blkconf_blocksizes checked: a power of 2 in 512 B..2 MiB */
+    lbs = conf->logical_block_size;
+    if (conf->discard_granularity == (uint32_t)-1) {
+        conf->discard_granularity = MAX(lbs, NVME_NS_DISCARD_MIN);
     }
-    ns->lbaf = lbaf;
+    nvme_ns_init_lbafs(ns, ctz32(lbs));
     nvme_ns_resize(ns);
     if (!ns->nsze) {
         error_setg(errp, "drive is smaller than one %u-byte block",
@@ -90,13 +140,28 @@ bool nvme_ns_setup(NvmeNs *ns, NvmeCtrl *n, Error **errp)
         return false;
     }
     ns->ctrl = n;
+
+    /* ids given as properties, or stock's automatic EUI-64 */
+    ns_count++;
+    ns->uuid = ns->params.uuid;
+    memcpy(ns->nguid, ns->params.nguid.data, sizeof(ns->nguid));
+    if (!ns->params.eui64 && ns->params.eui64_default) {
+        ns->params.eui64 = NVME_NS_EUI64_DEFAULT_BASE + ns_count;
+    }
+    stq_be_p(ns->eui64, ns->params.eui64);
     return true;
 }
 
+static bool nvme_ns_id_is_null(const uint8_t *id, size_t len)
+{
+    return buffer_is_zero(id, len);
+}
+
 /*
- * Identifiers unique per (serial, nsid): NGUID, EUI-64 and UUID are taken
- * from a SHA-256 of both unless given as properties.  Two controllers
- * with different serials therefore never report the same ids.
+ * derive-ns-ids=on (nvqemu's own, off by default): identifiers unique
+ * per (serial, nsid) for those not given as properties, taken from a
+ * SHA-256 of both, so two controllers with different serials never
+ * report the same ids.
  */
 void nvme_ns_derive_ids(NvmeNs *ns, const char *serial)
 {
@@ -109,17 +174,15 @@ void nvme_ns_derive_ids(NvmeNs *ns, const char *serial)
     g_checksum_update(sum, (const guchar *)key, strlen(key));
     g_checksum_get_digest(sum, digest, &dlen);
 
-    memcpy(ns->nguid, digest, sizeof(ns->nguid));
-    if (ns->params.eui64_set) {
-        stq_be_p(ns->eui64, ns->params.eui64);
-    } else {
+    if (nvme_ns_id_is_null(ns->nguid, sizeof(ns->nguid))) {
+        memcpy(ns->nguid, digest, sizeof(ns->nguid));
+    }
+    if (nvme_ns_id_is_null(ns->eui64, sizeof(ns->eui64))) {
         memcpy(ns->eui64, nvme_ns_oui, sizeof(nvme_ns_oui));
         memcpy(ns->eui64 + sizeof(nvme_ns_oui), digest + NVME_NS_DIGEST_IDS,
                sizeof(ns->eui64) - sizeof(nvme_ns_oui));
     }
-    if (!qemu_uuid_is_null(&ns->params.uuid)) {
-        ns->uuid = ns->params.uuid;
-    } else {
+    if (qemu_uuid_is_null(&ns->uuid)) {
         uint8_t *u = ns->uuid.data;
 
         memcpy(u, digest + NVME_NS_DIGEST_IDS, sizeof(ns->uuid.data));
@@ -142,30 +205,28 @@ void nvme_ns_identify(NvmeNs *ns, NvmeIdNs *id)
     id->ncap = cpu_to_le64(ns->nsze);
     id->nuse = cpu_to_le64(ns->nsze);
     id->nsfeat = NVME_NSFEAT_OPTPERF;
-    id->nlbaf = NVME_NUM_LBAF - 1;
+    id->nlbaf = ns->nlbaf - 1;
     id->flbas = FIELD_DP32(0, NVME_FLBAS, LBAFL, ns->lbaf);
+    /* no subsystem yet: "shared" only sets NMIC, as stock reports it */
+    id->nmic = ns->params.shared ? NVME_NMIC_SHRNS : 0;
+    id->endgid = cpu_to_le16(ns->endgid);
     /* deallocation is done with zeroes that may unmap (see io.c) */
     id->dlfeat = NVME_DLFEAT_READ_ZEROES | NVME_DLFEAT_WZ_DEAC;
     /* NPWG/NPWA/NPDG/NPDA are 0's based counts of logical blocks */
     id->npwg = cpu_to_le16(npwg - 1);
     id->npwa = cpu_to_le16(npwg - 1);
-    if (ns->blkconf.discard_granularity &&
-        ns->blkconf.discard_granularity != (uint32_t)-1) {
-        uint32_t dg = ns->blkconf.discard_granularity >> ns->lbads;
-
-        id->npdg = cpu_to_le16(MAX(dg, 1u) - 1);
-        id->npda = id->npdg;
-    }
+    id->npdg = cpu_to_le16(MAX(ns->discard_granule >> ns->lbads, 1u) - 1);
+    id->npda = id->npdg;
     memcpy(id->nguid, ns->nguid, sizeof(id->nguid));
     memcpy(id->eui64, ns->eui64, sizeof(id->eui64));
-    for (int i = 0; i < NVME_NUM_LBAF; i++) {
-        id->lbaf[i].lbads = nvme_ns_lbads[i];
+    for (int i = 0; i < ns->nlbaf; i++) {
+        id->lbaf[i].lbads = ns->lbaf_lbads[i];
     }
 }
 
 uint16_t nvme_ns_format(NvmeNs *ns, uint8_t lbaf)
 {
-    if (lbaf >= NVME_NUM_LBAF) {
+    if (!nvme_ns_lbaf_valid(ns, lbaf)) {
         return NVME_INVALID_FORMAT;
     }
     ns->lbaf = lbaf;
@@ -210,7 +271,11 @@ static void nvme_ns_realize(DeviceState *dev, Error **errp)
         return;
     }
     n = NVME(bus->parent);
-    d->ns.params.eui64_set = d->ns.params.eui64 != 0;
+    /*
+     * Stock QEMU puts every nvme-ns (not the drive= shorthand) in
+     * endurance group 1 of its implicit subsystem and reports it.
+     */
+    d->ns.endgid = NVME_NS_ENDGID_NVME_NS;
     if (!nvme_ns_setup(&d->ns, n, errp)) {
         return;
     }
@@ -228,11 +293,86 @@ static void nvme_ns_unrealize(DeviceState *dev)
     }
 }
 
+/*
+ * nguid: 32 hex digits, optionally grouped by '-' between whole bytes
+ * (stock's syntax), or "auto" for a random one; read back as 32 digits.
+ */
+#define NVME_NS_NGUID_AUTO "auto"
+
+static bool nvme_ns_parse_nguid(const char *str, uint8_t nguid[16])
+{
+    unsigned digits = 0;
+
+    for (const char *c = str; *c; c++) {
+        if (*c == '-') {
+            /* between whole bytes: not first, last, doubled or mid-byte */
+            if (c == str || c[-1] == '-' || !c[1] || digits % 2) {
+                return false;
+            }
+            continue;
+        }
+        if (!qemu_isxdigit(*c) || digits == 2 * NVME_NIDL_NGUID) {
+            return false;
+        }
+        nguid[digits / 2] = (nguid[digits / 2] << 4) |
+                            g_ascii_xdigit_value(*c);
+        digits++;
+    }
+    return digits == 2 * NVME_NIDL_NGUID;
+}
+
+static void nvme_ns_get_nguid(Object *obj, Visitor *v, const char *name,
+                              void *opaque, Error **errp)
+{
+    const Property *prop = opaque;
+    NvmeNguid *nguid = object_field_prop_ptr(obj, prop);
+    g_autoptr(GString) str = qemu_hexdump_line(NULL, nguid->data,
+                                               NVME_NIDL_NGUID,
+                                               0, 0);
+
+    visit_type_str(v, name, &str->str, errp);
+}
+
+static void nvme_ns_set_nguid(Object *obj, Visitor *v, const char *name,
+                              void *opaque, Error **errp)
+{
+    const Property *prop = opaque;
+    NvmeNguid *nguid = object_field_prop_ptr(obj, prop);
+    uint8_t parsed[NVME_NIDL_NGUID] = { 0 };
+    g_autofree char *str = NULL;
+
+    if (!visit_type_str(v, name, &str, errp)) {
+        return;
+    }
+    if (!strcmp(str, NVME_NS_NGUID_AUTO)) {
+        qemu_guest_getrandom_nofail(parsed, sizeof(parsed));
+    } else if (!nvme_ns_parse_nguid(str, parsed)) {
+        error_setg(errp, "nguid: '%s' is not 16 bytes of hex digits "
+                   "(optionally '-' between bytes) or \"auto\"", str);
+        return;
+    }
+    memcpy(nguid->data, parsed, sizeof(parsed));
+}
+
+static const PropertyInfo nvme_ns_prop_nguid = {
+    .type = "str",
+    .description = "NGUID (32 hex digits) or \"" NVME_NS_NGUID_AUTO
+                   "\" for a random one",
+    .get = nvme_ns_get_nguid,
+    .set = nvme_ns_set_nguid,
+};
+
+/* Upstream's names and defaults (docs/nvme.md) */
 static const Property nvme_ns_props[] = {
     DEFINE_BLOCK_PROPERTIES(NvmeNsDevice, ns.blkconf),
+    DEFINE_PROP_BOOL("shared", NvmeNsDevice, ns.params.shared, true),
     DEFINE_PROP_UINT32("nsid", NvmeNsDevice, ns.params.nsid, 0),
     DEFINE_PROP_UUID_NODEFAULT("uuid", NvmeNsDevice, ns.params.uuid),
+    DEFINE_PROP("nguid", NvmeNsDevice, ns.params.nguid, nvme_ns_prop_nguid,
+                NvmeNguid),
     DEFINE_PROP_UINT64("eui64", NvmeNsDevice, ns.params.eui64, 0),
+    DEFINE_PROP_BOOL("eui64-default", NvmeNsDevice, ns.params.eui64_default,
+                     false),
 };
 
 static void nvme_ns_class_init(ObjectClass *oc, void *data)

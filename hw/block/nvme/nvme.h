@@ -26,6 +26,7 @@
 #include "qemu/queue.h"
 #include "qemu/timer.h"
 #include "qemu/uuid.h"
+#include "qemu-version.h"
 #include "hw/pci/pci_device.h"
 #include "hw/block/block.h"
 #include "system/dma.h"
@@ -52,8 +53,7 @@ enum {
     NVME_ADMIN_QID      = 0,
     NVME_ADMIN_QSIZE_MAX = 4096,
     NVME_ERROR_LOG_ENTRIES = 64,
-    NVME_AER_MAX_QUEUED = 64,
-    NVME_NUM_LBAF       = 2,        /* 512 B and 4 KiB */
+    NVME_NUM_LBAF       = 16,       /* LBA format slots in Identify NS */
     NVME_TEMPERATURE_K  = 310,      /* composite temperature we report */
     NVME_TEMP_OVER_DEFAULT_K = 343,
     NVME_MAX_TICK_BUDGET = 65536,
@@ -159,12 +159,37 @@ typedef struct NvmeVector {
     uint64_t fired;             /* interrupts raised, for tracing */
 } NvmeVector;
 
+/*
+ * Firmware Revision (Identify Controller FR, Firmware Slot log): the QEMU
+ * version, as stock QEMU reports it.
+ */
+#define NVME_FIRMWARE_REV QEMU_VERSION
+
+/*
+ * VS and Identify Controller VER: 1.4, what stock QEMU 10.0 reports for
+ * the same device (docs/nvme.md, "Identity").
+ */
+#define NVME_SPEC_VERSION NVME_VS(1, 4, 0)
+
+/* Doorbell stride in bytes for CAP.DSTRD @dstrd (Base 3.1.4.1) */
+static inline uint32_t nvme_db_stride(unsigned dstrd)
+{
+    return 4u << dstrd;
+}
+
+/* A Namespace Globally Unique Identifier as the nguid property holds it */
+typedef struct NvmeNguid {
+    uint8_t data[NVME_NIDL_NGUID];
+} NvmeNguid;
+
 /* Namespace: an nvme-ns device, or the controller's drive= shorthand */
 typedef struct NvmeNsParams {
     uint32_t nsid;
     QemuUUID uuid;
-    uint64_t eui64;
-    bool eui64_set;
+    NvmeNguid nguid;            /* all zero: none */
+    uint64_t eui64;             /* 0: none */
+    bool eui64_default;         /* stock: generate an EUI-64 if none given */
+    bool shared;                /* stock: NMIC.SHRNS (see docs/nvme.md) */
 } NvmeNsParams;
 
 struct NvmeNs {
@@ -173,6 +198,10 @@ struct NvmeNs {
     NvmeCtrl *ctrl;
     uint8_t lbaf;               /* current LBA format index */
     uint8_t lbads;              /* log2 of the LBA size */
+    uint8_t nlbaf;              /* LBA format slots in use (1's based) */
+    uint16_t endgid;            /* Identify NS ENDGID, see ns.c */
+    uint32_t discard_granule;   /* bytes, for NPDG/NPDA */
+    uint8_t lbaf_lbads[NVME_NUM_LBAF];  /* per format; 0: not offered */
     uint64_t nsze;              /* in logical blocks */
     uint8_t nguid[16];
     uint8_t eui64[8];
@@ -190,11 +219,17 @@ struct NvmeNsDevice {
 /* Controller properties (user visible, see docs/nvme.md) */
 typedef struct NvmeParams {
     char *serial;
+    uint32_t num_queues;        /* deprecated: max_ioqpairs + 1 */
     uint32_t max_ioqpairs;
-    uint32_t msix_qsize;
-    uint32_t mqes;
+    uint16_t msix_qsize;
+    uint16_t mqes;
     uint8_t mdts;
+    uint8_t vsl;
     uint8_t aerl;
+    uint32_t aer_max_queued;
+    bool use_intel_id;
+    bool msix_exclusive_bar;
+    bool derive_ns_ids;         /* nvqemu: ids from (serial, nsid) */
     uint8_t dstrd;
     uint32_t tick_ns;           /* service timer period */
     uint32_t tick_budget;       /* commands per service tick */
@@ -239,7 +274,8 @@ typedef struct NvmeAsyncEvent {
 
 struct NvmeCtrl {
     PCIDevice parent_obj;
-    MemoryRegion bar0;
+    MemoryRegion bar0;          /* registers, MSI-X table and PBA */
+    MemoryRegion regs;          /* registers and doorbells */
     BusState bus;
     NvmeParams params;
     NvmeNs ns0;          /* drive= shorthand, nsid 1 */
@@ -279,10 +315,10 @@ struct NvmeCtrl {
     bool temp_warned;           /* temperature event already sent */
 
     /* asynchronous events */
-    NvmeRequest *aer_reqs[256];
+    NvmeRequest **aer_reqs;     /* AERL + 1 slots */
     unsigned aer_outstanding;
-    NvmeAsyncEvent aer_queue[NVME_AER_MAX_QUEUED];
-    unsigned aer_queued;
+    GArray *aer_queue;          /* NvmeAsyncEvent, at most aer_max_queued */
+    uint8_t smart_critical_warning;     /* set with qom-set (test hook) */
     uint8_t aer_masked;         /* event types awaiting a log read */
 
     /* logs */
@@ -295,6 +331,7 @@ struct NvmeCtrl {
 /* ctrl.c */
 NvmeNs *nvme_ctrl_ns(NvmeCtrl *n, uint32_t nsid);
 bool nvme_ctrl_attach_ns(NvmeCtrl *n, NvmeNs *ns, Error **errp);
+uint64_t nvme_ctrl_verify_limit(NvmeCtrl *n);
 void nvme_ctrl_update_irq(NvmeCtrl *n);
 void nvme_ctrl_drain(NvmeCtrl *n);
 
@@ -344,6 +381,9 @@ void nvme_log_event(NvmeCtrl *n, uint8_t type, uint8_t info, uint8_t lid);
 uint16_t nvme_log_aer(NvmeCtrl *n, NvmeRequest *req);
 void nvme_log_aer_reset(NvmeCtrl *n);
 void nvme_log_check_temperature(NvmeCtrl *n);
+void nvme_log_smart_warning_raised(NvmeCtrl *n, uint8_t bits);
+void nvme_log_init(NvmeCtrl *n);
+void nvme_log_fini(NvmeCtrl *n);
 void nvme_log_ns_changed(NvmeCtrl *n, uint32_t nsid);
 
 /* io.c */
@@ -355,6 +395,7 @@ void nvme_io_cancel(NvmeRequest *req);
 /* ns.c */
 bool nvme_ns_setup(NvmeNs *ns, NvmeCtrl *n, Error **errp);
 void nvme_ns_derive_ids(NvmeNs *ns, const char *serial);
+bool nvme_ns_lbaf_valid(NvmeNs *ns, uint8_t lbaf);
 void nvme_ns_set_write_cache(NvmeNs *ns, bool enable);
 bool nvme_ns_write_cache(NvmeNs *ns);
 void nvme_ns_identify(NvmeNs *ns, NvmeIdNs *id);

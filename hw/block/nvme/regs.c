@@ -257,12 +257,12 @@ static void nvme_regs_bad_doorbell(NvmeCtrl *n, uint8_t info, hwaddr off,
 
 static void nvme_regs_doorbell(NvmeCtrl *n, hwaddr off, uint32_t val)
 {
-    unsigned stride_bits = 2 + n->params.dstrd;
-    uint64_t idx = (off - NVME_REG_DBS) >> stride_bits;
+    uint32_t stride = nvme_db_stride(n->params.dstrd);
+    uint64_t idx = (off - NVME_REG_DBS) / stride;
     uint64_t qid = idx >> 1;
     bool is_cq = idx & 1;
 
-    if ((off - NVME_REG_DBS) & ((1u << stride_bits) - 1)) {
+    if ((off - NVME_REG_DBS) % stride) {
         nvme_regs_bad_doorbell(n, NVME_AER_ERR_INVALID_DB_REG, off, val);
         return;
     }

@@ -129,7 +129,7 @@ for ns in 1 2; do
     [ "$(($(kv nsze)))" = "$nsze" ] || fail "id-ns $ns: nsze $(kv nsze), expected $nsze"
     [ "$(($(kv ncap)))" = "$nsze" ] || fail "id-ns $ns: ncap $(kv ncap), expected $nsze"
     expect '^lbaf +0 : ms:0 +lbads:9 .*in use' "id-ns $ns: LBA format 0 (512 B) in use"
-    expect '^lbaf +1 : ms:0 +lbads:12 ' "id-ns $ns: LBA format 1 (4 KiB)"
+    expect '^lbaf +4 : ms:0 +lbads:12 ' "id-ns $ns: LBA format 4 (4 KiB, stock's index)"
     [ "$(lbs nvme0n$ns)" = 512 ] || fail "nvme0n$ns: $(lbs nvme0n$ns)-byte blocks, expected 512"
 done
 
@@ -214,14 +214,14 @@ pattern /tmp/p1 4; pattern /tmp/p2 4
 run dd if=/tmp/p1 of=/dev/nvme0n1 bs=1M seek=4 oflag=direct
 run dd if=/tmp/p2 of=/dev/nvme0n2 bs=1M seek=4 oflag=direct
 aen0=$(dmesg | grep -c 'nvme0: rescanning namespaces')
-run nvme format /dev/nvme0n2 -l 1 -s 1 --force
+run nvme format /dev/nvme0n2 -l 4 -s 1 --force
 # the kernel logs this only for a Namespace Attribute Changed async event
 wait_for 20 "namespace attribute changed event" sh -c "[ \$(dmesg | grep -c 'nvme0: rescanning namespaces') -gt $aen0 ]"
 wait_for 20 "nvme0n2 with 4096-byte blocks" sh -c '[ "$(cat /sys/block/nvme0n2/queue/logical_block_size)" = 4096 ]'
 run blockdev --getss /dev/nvme0n2
 expect '^4096$' "blockdev --getss nvme0n2"
 run nvme id-ns /dev/nvme0 -n 2
-expect '^lbaf +1 : ms:0 +lbads:12 .*in use' "id-ns 2: LBA format 1 in use after format"
+expect '^lbaf +4 : ms:0 +lbads:12 .*in use' "id-ns 2: LBA format 4 in use after format"
 [ "$(($(kv nsze)))" = $((nsze / 8)) ] || fail "id-ns 2: nsze $(kv nsze) after format, expected $((nsze / 8))"
 zeroes /dev/nvme0n2 4 4
 [ "$(lbs nvme0n1)" = 512 ] || fail "nvme0n1 changed block size with the format of namespace 2"

@@ -756,6 +756,11 @@ QEMU_BUILD_BUG_ON(sizeof(NvmeIdNs) != 4096);
 QEMU_BUILD_BUG_ON(offsetof(NvmeIdNs, nguid) != 104);
 QEMU_BUILD_BUG_ON(offsetof(NvmeIdNs, lbaf) != 128);
 
+/* NMIC: namespace may be attached to two or more controllers */
+enum {
+    NVME_NMIC_SHRNS         = 1 << 0,
+};
+
 FIELD(NVME_FLBAS, LBAFL, 0, 4)
 FIELD(NVME_FLBAS, EXTENDED, 4, 1)
 FIELD(NVME_FLBAS, LBAFU, 5, 2)
