@@ -15,6 +15,7 @@
 #include "tests/qtest/libqos/libqos-pc.h"
 #include "hw/pci/pci_regs.h"
 #include "hw/block/nvme/spec.h"
+#include "tests/qtest/libqos/fw_cfg.h"
 
 #define DEVFN           QPCI_DEVFN(4, 0)
 #define PAGE            4096u
@@ -1367,6 +1368,37 @@ static void test_commands(void)
     nvme_free(n);
 }
 
+/* ---- defects found in review (issue 7) ----------------------------------- */
+
+/* ---- boot order ---------------------------------------------------------- */
+
+/*
+ * Each namespace's boot entry names its controller and its own nsid,
+ * given or assigned at realize.  Stock QEMU 10.0 writes
+ * "/nvme-ns/namespace@0,0" for every nvme-ns; ours once read a suffix
+ * string freed before the boot order was built.
+ */
+static void test_boot_order(void)
+{
+    Nvme *n = nvme_boot("bootindex=3",
+                        "-drive id=d1,if=none,driver=null-co,size=32M "
+                        "-device nvme-ns,drive=d1,bus=nvme0,nsid=7,"
+                        "bootindex=1 "
+                        "-drive id=d2,if=none,driver=null-co,size=32M "
+                        "-device nvme-ns,drive=d2,bus=nvme0,bootindex=2");
+    QFWCFG *fw = pc_fw_cfg_init(n->qts);
+    char order[1024] = { 0 };
+    size_t len = qfw_cfg_get_file(fw, "bootorder", order, sizeof(order) - 1);
+
+    g_assert_cmpuint(len, <, sizeof(order));
+    g_assert_cmpstr(order, ==,
+                    "/pci@i0cf8/pci1b36,0010@4/nvme-ns/namespace@7,0\n"
+                    "/pci@i0cf8/pci1b36,0010@4/nvme-ns/namespace@2,0\n"
+                    "/pci@i0cf8/pci1b36,0010@4/namespace@1,0");
+    pc_fw_cfg_uninit(fw);
+    nvme_free(n);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1385,5 +1417,6 @@ int main(int argc, char **argv)
     g_test_add_func("/nvqemu/nvme/keep-alive", test_keep_alive);
     g_test_add_func("/nvqemu/nvme/intx", test_intx);
     g_test_add_func("/nvqemu/nvme/commands", test_commands);
+    g_test_add_func("/nvqemu/nvme/boot-order", test_boot_order);
     return g_test_run();
 }

@@ -185,6 +185,8 @@ struct NvmeNs {
 struct NvmeNsDevice {
     DeviceState parent_obj;
     NvmeNs ns;
+    /* its boot order entry's suffix; the bootindex property points here */
+    char boot_suffix[sizeof("/namespace@4294967295,0")];
 };
 
 /* Controller properties (user visible, see docs/nvme.md) */
