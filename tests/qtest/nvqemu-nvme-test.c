@@ -1370,6 +1370,10 @@ static void test_commands(void)
 
 /* ---- defects found in review (issue 7) ----------------------------------- */
 
+#define MS              (1000 * 1000)
+/* bound on a subprocess that would hang QEMU if the defect came back */
+#define HANG_US         (120 * G_USEC_PER_SEC)
+
 /* ---- boot order ---------------------------------------------------------- */
 
 /*
@@ -1399,6 +1403,116 @@ static void test_boot_order(void)
     nvme_free(n);
 }
 
+/* ---- paused queues ------------------------------------------------------- */
+
+/* How many times the service tick ran, from the trace log */
+static unsigned ticks_logged(const char *log)
+{
+    g_autofree char *text = NULL;
+    unsigned count = 0;
+
+    g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
+    for (const char *p = text; (p = strstr(p, "nvme_dev_tick ")); p++) {
+        count++;
+    }
+    return count;
+}
+
+/*
+ * Fill CQ 1 (4 entries: 3 usable) with flushes from a deeper SQ 1 and do
+ * not consume them: SQ 1 is then paused with 7 commands left in it.
+ */
+static void fill_cq_and_pause(Nvme *n)
+{
+    unsigned seen = 0;
+    NvmeCqe cqe;
+
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    g_assert_cmphex(create_cq(n, 1, 4, 1), ==, NVME_SUCCESS);
+    g_assert_cmphex(create_sq(n, 1, 1, 32, 0), ==, NVME_SUCCESS);
+    for (unsigned i = 0; i < 10; i++) {
+        NvmeSqe c = sqe_new(n, NVME_IO_FLUSH, 1);
+
+        sq_put(n, 1, &c);
+    }
+    sq_ring(n, 1);
+    while (seen < 3) {
+        int64_t deadline = g_get_monotonic_time() + WAIT_US;
+
+        while (!cq_peek(n, 1, &cqe)) {
+            g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+            qtest_clock_step(n->qts, n->step_ns);
+        }
+        g_assert_cmphex(cqe_sc(&cqe), ==, NVME_SUCCESS);
+        cq_pop(n, 1, false);
+        seen++;
+    }
+    /* whatever the last completions set off has run */
+    qtest_clock_step(n->qts, MS);
+}
+
+/*
+ * While the CQ is full and the host does nothing, nothing runs: the
+ * service tick does not fire however far the clock moves.  The CQ head
+ * doorbell alone resumes the SQ.
+ */
+static void test_pause_no_polling(void)
+{
+    g_autofree char *log = NULL;
+    int fd = g_file_open_tmp("nvqemu-nvme-trace-XXXXXX.log", &log, NULL);
+    g_autofree char *extra = NULL;
+    unsigned before, served = 0;
+    NvmeCqe cqe;
+    Nvme *n;
+
+    g_assert_cmpint(fd, >=, 0);
+    close(fd);
+    extra = g_strdup_printf("-trace nvme_dev_tick -D %s", log);
+    n = nvme_boot("", extra);
+    fill_cq_and_pause(n);
+
+    before = ticks_logged(log);
+    g_assert_cmpuint(before, >, 0);
+    qtest_clock_step(n->qts, 50 * MS);
+    g_assert_cmpuint(ticks_logged(log), ==, before);
+    g_assert_false(cq_peek(n, 1, &cqe));
+
+    /* the host consumes the three entries: the rest comes */
+    wr32(n, cq_db(n, 1), n->cq[1].head);
+    while (served < 7) {
+        cq_wait(n, 1, &cqe);
+        g_assert_cmphex(cqe_sc(&cqe), ==, NVME_SUCCESS);
+        served++;
+    }
+    g_assert_cmpuint(ticks_logged(log), >, before);
+    nvme_free(n);
+    unlink(log);
+}
+
+/*
+ * cq-retry-ns=0 once livelocked QEMU as soon as an SQ paused.  The body
+ * runs in a subprocess so that a hang fails this test instead of the run.
+ */
+static void test_pause_retry_zero(void)
+{
+    if (g_test_subprocess()) {
+        Nvme *n = nvme_boot("cq-retry-ns=0", NULL);
+        NvmeCqe cqe;
+
+        fill_cq_and_pause(n);
+        qtest_clock_step(n->qts, 10 * MS);
+        g_assert_cmphex(identify(n, NVME_CNS_CTRL, 0, n->buf), ==,
+                        NVME_SUCCESS);
+        wr32(n, cq_db(n, 1), n->cq[1].head);
+        cq_wait(n, 1, &cqe);
+        g_assert_cmphex(cqe_sc(&cqe), ==, NVME_SUCCESS);
+        nvme_free(n);
+        return;
+    }
+    g_test_trap_subprocess(NULL, HANG_US, G_TEST_SUBPROCESS_INHERIT_STDERR);
+    g_test_trap_assert_passed();
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1418,5 +1532,9 @@ int main(int argc, char **argv)
     g_test_add_func("/nvqemu/nvme/intx", test_intx);
     g_test_add_func("/nvqemu/nvme/commands", test_commands);
     g_test_add_func("/nvqemu/nvme/boot-order", test_boot_order);
+    g_test_add_func("/nvqemu/nvme/pause-no-polling",
+                    test_pause_no_polling);
+    g_test_add_func("/nvqemu/nvme/pause-retry-zero",
+                    test_pause_retry_zero);
     return g_test_run();
 }

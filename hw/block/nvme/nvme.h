@@ -268,7 +268,6 @@ struct NvmeCtrl {
     /* the engine: the AioContext its timers and BHs run in */
     AioContext *ctx;
     QEMUTimer *tick_timer;
-    QEMUTimer *retry_timer;
     QEMUBH *post_bh;
     NvmeArb arb;
     bool intx_level;

@@ -64,7 +64,6 @@ void nvme_regs_fatal(NvmeCtrl *n, const char *why)
     n->csts = FIELD_DP32(n->csts, NVME_CSTS, CFS, 1);
     n->state = NVME_CTRL_FATAL;
     timer_del(n->tick_timer);
-    timer_del(n->retry_timer);
 }
 
 /*
@@ -79,7 +78,6 @@ void nvme_regs_disable(NvmeCtrl *n, bool post_completions)
     trace_nvme_dev_disable(was, post_completions);
     n->state = NVME_CTRL_DISABLED;
     timer_del(n->tick_timer);
-    timer_del(n->retry_timer);
     nvme_ctrl_drain(n);
     if (post_completions && was != NVME_CTRL_FATAL) {
         nvme_q_post_all(n);
