@@ -15,6 +15,8 @@
 #include "tests/qtest/libqos/libqos-pc.h"
 #include "hw/pci/pci_regs.h"
 #include "hw/block/nvme/spec.h"
+#include "qobject/qdict.h"
+#include "qobject/qlist.h"
 #include "tests/qtest/libqos/fw_cfg.h"
 
 #define DEVFN           QPCI_DEVFN(4, 0)
@@ -1371,8 +1373,34 @@ static void test_commands(void)
 /* ---- defects found in review (issue 7) ----------------------------------- */
 
 #define MS              (1000 * 1000)
+/* a namespace whose reads stay in flight for a while (real time) */
+#define SLOW_NS         2
+#define SLOW_NS_OPTS    "-drive id=slow,if=none,driver=null-co,size=32M," \
+                        "latency-ns=1000000000 " \
+                        "-device nvme-ns,drive=slow,bus=nvme0,nsid=2 "
 /* bound on a subprocess that would hang QEMU if the defect came back */
 #define HANG_US         (120 * G_USEC_PER_SEC)
+
+/* Completed reads of block backend @name (query-blockstats) */
+static int64_t blk_reads_done(Nvme *n, const char *name)
+{
+    QDict *rsp = qtest_qmp(n->qts, "{'execute': 'query-blockstats'}");
+    QListEntry *e;
+    int64_t ops = -1;
+
+    g_assert(qdict_haskey(rsp, "return"));
+    QLIST_FOREACH_ENTRY(qdict_get_qlist(rsp, "return"), e) {
+        QDict *dev = qobject_to(QDict, qlist_entry_obj(e));
+
+        if (!g_strcmp0(qdict_get_try_str(dev, "device"), name)) {
+            ops = qdict_get_int(qdict_get_qdict(dev, "stats"),
+                                "rd_operations");
+        }
+    }
+    qobject_unref(rsp);
+    g_assert_cmpint(ops, >=, 0);
+    return ops;
+}
 
 /* ---- boot order ---------------------------------------------------------- */
 
@@ -1513,6 +1541,71 @@ static void test_pause_retry_zero(void)
     g_test_trap_assert_passed();
 }
 
+/* ---- fatal status -------------------------------------------------------- */
+
+/*
+ * After the keep alive timeout makes the controller fatal, no completion
+ * reaches the CQ (not even that of a read in flight at that moment) and
+ * no interrupt comes from a coalescing timer armed before; CC.EN=0 then
+ * brings the controller back.
+ */
+static void test_fatal_stops(void)
+{
+    Nvme *n = nvme_boot("", SLOW_NS_OPTS);
+    NvmeSqe c;
+    NvmeCqe cqe;
+    int64_t deadline;
+
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    io_queues(n, 1);
+    /* coalescing: 4 entries or 10 ms (100 x 100 us) */
+    g_assert_cmphex(set_feature(n, NVME_FEAT_IRQ_COALESCING,
+                                (100u << 8) | 3, NULL), ==, NVME_SUCCESS);
+    /* keep alive timeout 5 ms; the virtual clock stands still from here */
+    g_assert_cmphex(set_feature(n, NVME_FEAT_KEEP_ALIVE, 5, NULL), ==,
+                    NVME_SUCCESS);
+    irq_fired(n, 0);
+    irq_fired(n, 1);
+
+    /* one completion: its interrupt waits for the coalescing time */
+    c = sqe_new(n, NVME_IO_FLUSH, 1);
+    sq_put(n, 1, &c);
+    sq_ring(n, 1);
+    g_assert_cmpuint(cq_settle(n, 1, 1), ==, 1);
+    g_assert_false(irq_fired(n, 1));
+
+    /* a slow read is fetched and goes to the backend */
+    c = rw_cmd(n, NVME_IO_READ, 0, 8);
+    c.nsid = cpu_to_le32(SLOW_NS);
+    c.dptr[0] = cpu_to_le64(n->buf);
+    sq_put(n, 1, &c);
+    sq_ring(n, 1);
+    qtest_clock_step(n->qts, 1);
+
+    /* past the keep alive timeout (5 ms) and the coalescing time (10 ms) */
+    qtest_clock_step(n->qts, 20 * MS);
+    g_assert_cmpuint(FIELD_EX32(rd32(n, NVME_REG_CSTS), NVME_CSTS, CFS), ==,
+                     1);
+    g_assert_false(irq_fired(n, 1));
+
+    /* the read ends in the backend; its completion is not posted */
+    deadline = g_get_monotonic_time() + WAIT_US;
+    while (blk_reads_done(n, "slow") < 1) {
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        g_usleep(10000);
+    }
+    qtest_clock_step(n->qts, 20 * MS);
+    g_assert_false(cq_peek(n, 1, &cqe));
+    g_assert_false(irq_fired(n, 1));
+    g_assert_false(irq_fired(n, 0));
+
+    ctrl_disable(n);
+    g_assert_cmphex(rd32(n, NVME_REG_CSTS), ==, 0);
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    g_assert_cmphex(identify(n, NVME_CNS_CTRL, 0, n->buf), ==, NVME_SUCCESS);
+    nvme_free(n);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1536,5 +1629,6 @@ int main(int argc, char **argv)
                     test_pause_no_polling);
     g_test_add_func("/nvqemu/nvme/pause-retry-zero",
                     test_pause_retry_zero);
+    g_test_add_func("/nvqemu/nvme/fatal-stops", test_fatal_stops);
     return g_test_run();
 }

@@ -320,6 +320,7 @@ void nvme_q_kick(NvmeCtrl *n);
 void nvme_q_complete(NvmeRequest *req);
 void nvme_q_post_all(NvmeCtrl *n);
 void nvme_q_vector_reset(NvmeCtrl *n);
+void nvme_q_stop(NvmeCtrl *n);
 void nvme_q_cq_head_moved(NvmeCtrl *n, NvmeCQueue *cq);
 uint16_t nvme_q_guest_error(NvmeCtrl *n, NvmeRequest *req, uint16_t status,
                             const char *fmt, ...) G_GNUC_PRINTF(4, 5);

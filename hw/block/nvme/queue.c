@@ -16,6 +16,10 @@
  * half, followed by at most one interrupt per vector, subject to interrupt
  * coalescing (Set Features 08h/09h).
  *
+ * After a fatal error (CSTS.CFS) the engine stops: nothing is fetched or
+ * posted, no interrupt is sent and no timer of ours stays armed until the
+ * host clears CC.EN or the device is reset.
+ *
  * Everything here runs in n->ctx (the main loop's AioContext for now),
  * with the BQL held.
  *
@@ -428,6 +432,10 @@ static uint32_t nvme_q_cq_post(NvmeCtrl *n, NvmeCQueue *cq)
 
 void nvme_q_post_all(NvmeCtrl *n)
 {
+    if (n->state == NVME_CTRL_FATAL) {
+        /* nothing more goes to guest memory; CC.EN=0 drops them */
+        return;
+    }
     for (uint32_t i = 0; i < n->num_queues; i++) {
         NvmeCQueue *cq = &n->cq[i];
         uint32_t posted;
@@ -765,19 +773,42 @@ static void nvme_q_vector_timer(void *opaque)
     NvmeVector *v = opaque;
     bool guard = nvme_q_guard_enter(v->ctrl);
 
-    if (v->aggregated) {
+    if (v->aggregated && v->ctrl->state != NVME_CTRL_FATAL) {
         nvme_q_fire(v->ctrl, v->index);
     }
     nvme_q_guard_leave(v->ctrl, guard);
 }
 
-void nvme_q_vector_reset(NvmeCtrl *n)
+/* Drop pending coalesced interrupts */
+static void nvme_q_vector_quiesce(NvmeCtrl *n)
 {
     for (uint32_t i = 0; i < n->params.msix_qsize; i++) {
-        n->vec[i].cd = false;
         n->vec[i].aggregated = 0;
         timer_del(n->vec[i].timer);
     }
+}
+
+void nvme_q_vector_reset(NvmeCtrl *n)
+{
+    nvme_q_vector_quiesce(n);
+    for (uint32_t i = 0; i < n->params.msix_qsize; i++) {
+        n->vec[i].cd = false;
+    }
+}
+
+/*
+ * The controller went fatal (n->state is already NVME_CTRL_FATAL): stop
+ * fetching, wait for the block requests in flight so that none of them
+ * writes guest memory later, and keep their completions unposted; drop
+ * pending coalesced interrupts.  The queues stay until CC.EN=0 or a reset
+ * deletes them.
+ */
+void nvme_q_stop(NvmeCtrl *n)
+{
+    g_assert(n->state == NVME_CTRL_FATAL);
+    timer_del(n->tick_timer);
+    nvme_ctrl_drain(n);
+    nvme_q_vector_quiesce(n);
 }
 
 void nvme_q_init(NvmeCtrl *n)
