@@ -1541,6 +1541,58 @@ static void test_pause_retry_zero(void)
     g_test_trap_assert_passed();
 }
 
+/* ---- Abort --------------------------------------------------------------- */
+
+static uint16_t abort_cmd(Nvme *n, unsigned sqid, uint16_t cid, uint32_t *dw0)
+{
+    NvmeSqe c = sqe_new(n, NVME_ADM_ABORT, 0);
+    uint32_t dw10 = FIELD_DP32(0, NVME_ABORT_DW10, SQID, sqid);
+
+    c.cdw10 = cpu_to_le32(FIELD_DP32(dw10, NVME_ABORT_DW10, CID, cid));
+    return admin(n, &c, dw0);
+}
+
+/*
+ * Abort reports a command aborted (DW0 bit 0 clear) exactly when that
+ * command completes with Command Abort Requested: an outstanding AER is
+ * aborted; a read the block layer is still doing is not.
+ */
+static void test_abort_report(void)
+{
+    Nvme *n = nvme_boot("", SLOW_NS_OPTS);
+    NvmeSqe aer, rd;
+    NvmeCqe cqe;
+    uint32_t dw0;
+
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    io_queues(n, 1);
+
+    aer = sqe_new(n, NVME_ADM_ASYNC_EVENT, 0);
+    sq_put(n, 0, &aer);
+    g_assert_cmphex(abort_cmd(n, 0, sqe_cid(&aer), &dw0), ==, NVME_SUCCESS);
+    g_assert_cmphex(dw0 & 1, ==, 0);
+    cq_wait_cid(n, 0, sqe_cid(&aer), &cqe);
+    g_assert_cmphex(cqe_sc(&cqe), ==, NVME_ABORT_REQUESTED);
+
+    /* a read that stays a second in the backend */
+    rd = rw_cmd(n, NVME_IO_READ, 0, 8);
+    rd.nsid = cpu_to_le32(SLOW_NS);
+    rd.dptr[0] = cpu_to_le64(n->buf);
+    sq_put(n, 1, &rd);
+    sq_ring(n, 1);
+    qtest_clock_step(n->qts, n->step_ns);
+    g_assert_cmphex(abort_cmd(n, 1, sqe_cid(&rd), &dw0), ==, NVME_SUCCESS);
+    cq_wait_cid(n, 1, sqe_cid(&rd), &cqe);
+    g_assert_cmphex(cqe_sc(&cqe), ==,
+                    dw0 & 1 ? NVME_SUCCESS : NVME_ABORT_REQUESTED);
+    g_assert_cmphex(dw0 & 1, ==, 1);
+
+    /* a command that is not outstanding is not aborted either */
+    g_assert_cmphex(abort_cmd(n, 1, 0xbeef, &dw0), ==, NVME_SUCCESS);
+    g_assert_cmphex(dw0 & 1, ==, 1);
+    nvme_free(n);
+}
+
 /* ---- fatal status -------------------------------------------------------- */
 
 /*
@@ -1629,6 +1681,7 @@ int main(int argc, char **argv)
                     test_pause_no_polling);
     g_test_add_func("/nvqemu/nvme/pause-retry-zero",
                     test_pause_retry_zero);
+    g_test_add_func("/nvqemu/nvme/abort-report", test_abort_report);
     g_test_add_func("/nvqemu/nvme/fatal-stops", test_fatal_stops);
     return g_test_run();
 }

@@ -96,7 +96,6 @@ struct NvmeRequest {
     uint32_t dw1;
     uint16_t cid;
     uint8_t opcode;
-    BlockAIOCB *aiocb;
     BlockAcctCookie acct;
     QEMUSGList sg;
     bool sg_valid;
@@ -352,7 +351,6 @@ void nvme_log_ns_changed(NvmeCtrl *n, uint32_t nsid);
 uint16_t nvme_io_exec(NvmeCtrl *n, NvmeRequest *req);
 uint32_t nvme_io_effects(uint8_t opcode);
 const char *nvme_io_name(uint8_t opcode);
-void nvme_io_cancel(NvmeRequest *req);
 
 /* ns.c */
 bool nvme_ns_setup(NvmeNs *ns, NvmeCtrl *n, Error **errp);

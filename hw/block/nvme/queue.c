@@ -310,7 +310,6 @@ void nvme_q_req_release(NvmeRequest *req)
     g_free(req->bounce);
     g_free(req->bounce2);
     req->bounce = req->bounce2 = NULL;
-    req->aiocb = NULL;
     QTAILQ_INSERT_TAIL(&sq->free_list, req, entry);
 }
 
