@@ -1658,6 +1658,72 @@ static void test_fatal_stops(void)
     nvme_free(n);
 }
 
+/* ---- Format NVM ---------------------------------------------------------- */
+
+/* Identify Namespace of @nsid into @id */
+static void id_ns(Nvme *n, uint32_t nsid, NvmeIdNs *id)
+{
+    g_assert_cmphex(identify(n, NVME_CNS_NS, nsid, n->buf), ==,
+                    NVME_SUCCESS);
+    qtest_memread(n->qts, n->buf, id, sizeof(*id));
+}
+
+static uint8_t ns_lbaf(Nvme *n, uint32_t nsid)
+{
+    g_autofree NvmeIdNs *id = g_new0(NvmeIdNs, 1);
+
+    id_ns(n, nsid, id);
+    return FIELD_EX32(id->flbas, NVME_FLBAS, LBAFL);
+}
+
+/* The index of the 4 KiB LBA format namespace @nsid offers */
+static uint8_t ns_lbaf_4k(Nvme *n, uint32_t nsid)
+{
+    g_autofree NvmeIdNs *id = g_new0(NvmeIdNs, 1);
+
+    id_ns(n, nsid, id);
+    for (uint8_t i = 0; i <= id->nlbaf; i++) {
+        if (id->lbaf[i].lbads == ctz32(PAGE)) {
+            return i;
+        }
+    }
+    g_assert_not_reached();
+}
+
+static uint16_t format(Nvme *n, uint32_t nsid, uint8_t lbaf)
+{
+    NvmeSqe c = sqe_new(n, NVME_ADM_FORMAT_NVM, nsid);
+
+    c.cdw10 = cpu_to_le32(lbaf);
+    return admin(n, &c, NULL);
+}
+
+/*
+ * Format NVM without erase changes the LBA format: refused with Namespace
+ * Is Write Protected on a read-only drive, alone or as part of all.
+ */
+static void test_format_read_only(void)
+{
+    Nvme *n = nvme_boot("", "-drive id=ro,if=none,driver=null-co,size=32M,"
+                        "read-only=on -device nvme-ns,drive=ro,bus=nvme0,"
+                        "nsid=2");
+    uint8_t lbaf;
+
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    lbaf = ns_lbaf_4k(n, 2);
+    g_assert_cmpuint(ns_lbaf(n, 2), !=, lbaf);
+    g_assert_cmphex(format(n, 2, lbaf), ==, NVME_NS_WRITE_PROTECTED);
+    g_assert_cmpuint(ns_lbaf(n, 2), !=, lbaf);
+    g_assert_cmphex(format(n, NVME_NSID_BROADCAST, lbaf), ==,
+                    NVME_NS_WRITE_PROTECTED);
+    g_assert_cmpuint(ns_lbaf(n, 1), !=, lbaf);
+    g_assert_cmpuint(ns_lbaf(n, 2), !=, lbaf);
+    /* the writable namespace still formats */
+    g_assert_cmphex(format(n, 1, lbaf), ==, NVME_SUCCESS);
+    g_assert_cmpuint(ns_lbaf(n, 1), ==, lbaf);
+    nvme_free(n);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1683,5 +1749,7 @@ int main(int argc, char **argv)
                     test_pause_retry_zero);
     g_test_add_func("/nvqemu/nvme/abort-report", test_abort_report);
     g_test_add_func("/nvqemu/nvme/fatal-stops", test_fatal_stops);
+    g_test_add_func("/nvqemu/nvme/format-read-only",
+                    test_format_read_only);
     return g_test_run();
 }

@@ -739,6 +739,12 @@ static void nvme_admin_format_one(NvmeRequest *req, NvmeNs *ns,
     }
 }
 
+/* Whether Format NVM for @nsid (or all) applies to namespace @i */
+static bool nvme_admin_format_targets(NvmeCtrl *n, uint32_t nsid, uint32_t i)
+{
+    return n->ns[i] && (nsid == NVME_NSID_BROADCAST || nsid == i);
+}
+
 static uint16_t nvme_admin_format(NvmeCtrl *n, NvmeRequest *req)
 {
     NvmeCmdFormat c = nvme_cmd_format(&req->cmd);
@@ -766,10 +772,19 @@ static uint16_t nvme_admin_format(NvmeCtrl *n, NvmeRequest *req)
                                       "formatted", i);
         }
     }
+    /* a new LBA format changes a read-only namespace too: refused */
+    for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
+        if (nvme_admin_format_targets(n, nsid, i) &&
+            !blk_is_writable(n->ns[i]->blkconf.blk)) {
+            return nvme_q_guest_error(n, req, NVME_NS_WRITE_PROTECTED,
+                                      "format: namespace %u is read-only",
+                                      i);
+        }
+    }
     /* one extra count so that no erase completes the command early */
     req->aio_pending = 1;
     for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
-        if (n->ns[i] && (nsid == NVME_NSID_BROADCAST || nsid == i)) {
+        if (nvme_admin_format_targets(n, nsid, i)) {
             nvme_admin_format_one(req, n->ns[i], lbaf, ses);
         }
     }
