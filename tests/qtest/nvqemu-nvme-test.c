@@ -18,6 +18,8 @@
 #include "tests/qtest/libqos/libqos-pc.h"
 #include "hw/pci/pci_regs.h"
 #include "hw/block/nvme/spec.h"
+#include "qobject/qlist.h"
+#include "tests/qtest/libqos/fw_cfg.h"
 
 #define DEVFN           QPCI_DEVFN(4, 0)
 #define PAGE            4096u
@@ -1701,6 +1703,360 @@ static void test_commands(void)
     nvme_free(n);
 }
 
+/* ---- defects found in review (issue 7) ----------------------------------- */
+
+#define MS              (1000 * 1000)
+/* a namespace whose reads stay in flight for a while (real time) */
+#define SLOW_NS         2
+#define SLOW_NS_OPTS    "-drive id=slow,if=none,driver=null-co,size=32M," \
+                        "latency-ns=1000000000 " \
+                        "-device nvme-ns,drive=slow,bus=nvme0,nsid=2 "
+/* bound on a subprocess that would hang QEMU if the defect came back */
+#define HANG_US         (120 * G_USEC_PER_SEC)
+
+/* Completed reads of block backend @name (query-blockstats) */
+static int64_t blk_reads_done(Nvme *n, const char *name)
+{
+    QDict *rsp = qtest_qmp(n->qts, "{'execute': 'query-blockstats'}");
+    QListEntry *e;
+    int64_t ops = -1;
+
+    g_assert(qdict_haskey(rsp, "return"));
+    QLIST_FOREACH_ENTRY(qdict_get_qlist(rsp, "return"), e) {
+        QDict *dev = qobject_to(QDict, qlist_entry_obj(e));
+
+        if (!g_strcmp0(qdict_get_try_str(dev, "device"), name)) {
+            ops = qdict_get_int(qdict_get_qdict(dev, "stats"),
+                                "rd_operations");
+        }
+    }
+    qobject_unref(rsp);
+    g_assert_cmpint(ops, >=, 0);
+    return ops;
+}
+
+/* ---- boot order ---------------------------------------------------------- */
+
+/*
+ * Each namespace's boot entry names its controller and its own nsid,
+ * given or assigned at realize.  Stock QEMU 10.0 writes
+ * "/nvme-ns/namespace@0,0" for every nvme-ns; ours once read a suffix
+ * string freed before the boot order was built.
+ */
+static void test_boot_order(void)
+{
+    Nvme *n = nvme_boot("bootindex=3",
+                        "-drive id=d1,if=none,driver=null-co,size=32M "
+                        "-device nvme-ns,drive=d1,bus=nvme0,nsid=7,"
+                        "bootindex=1 "
+                        "-drive id=d2,if=none,driver=null-co,size=32M "
+                        "-device nvme-ns,drive=d2,bus=nvme0,bootindex=2");
+    QFWCFG *fw = pc_fw_cfg_init(n->qts);
+    char order[1024] = { 0 };
+    size_t len = qfw_cfg_get_file(fw, "bootorder", order, sizeof(order) - 1);
+
+    g_assert_cmpuint(len, <, sizeof(order));
+    g_assert_cmpstr(order, ==,
+                    "/pci@i0cf8/pci1b36,0010@4/nvme-ns/namespace@7,0\n"
+                    "/pci@i0cf8/pci1b36,0010@4/nvme-ns/namespace@2,0\n"
+                    "/pci@i0cf8/pci1b36,0010@4/namespace@1,0");
+    pc_fw_cfg_uninit(fw);
+    nvme_free(n);
+}
+
+/* ---- paused queues ------------------------------------------------------- */
+
+/* How many times the service tick ran, from the trace log */
+static unsigned ticks_logged(const char *log)
+{
+    g_autofree char *text = NULL;
+    unsigned count = 0;
+
+    g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
+    for (const char *p = text; (p = strstr(p, "nvme_dev_tick ")); p++) {
+        count++;
+    }
+    return count;
+}
+
+/*
+ * Fill CQ 1 (4 entries: 3 usable) with flushes from a deeper SQ 1 and do
+ * not consume them: SQ 1 is then paused with 7 commands left in it.
+ */
+static void fill_cq_and_pause(Nvme *n)
+{
+    unsigned seen = 0;
+    NvmeCqe cqe;
+
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    g_assert_cmphex(create_cq(n, 1, 4, 1), ==, NVME_SUCCESS);
+    g_assert_cmphex(create_sq(n, 1, 1, 32, 0), ==, NVME_SUCCESS);
+    for (unsigned i = 0; i < 10; i++) {
+        NvmeSqe c = sqe_new(n, NVME_IO_FLUSH, 1);
+
+        sq_put(n, 1, &c);
+    }
+    sq_ring(n, 1);
+    while (seen < 3) {
+        int64_t deadline = g_get_monotonic_time() + WAIT_US;
+
+        while (!cq_peek(n, 1, &cqe)) {
+            g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+            qtest_clock_step(n->qts, n->step_ns);
+        }
+        g_assert_cmphex(cqe_sc(&cqe), ==, NVME_SUCCESS);
+        cq_pop(n, 1, false);
+        seen++;
+    }
+    /* whatever the last completions set off has run */
+    qtest_clock_step(n->qts, MS);
+}
+
+/*
+ * While the CQ is full and the host does nothing, nothing runs: the
+ * service tick does not fire however far the clock moves.  The CQ head
+ * doorbell alone resumes the SQ.
+ */
+static void test_pause_no_polling(void)
+{
+    g_autofree char *log = NULL;
+    int fd = g_file_open_tmp("nvqemu-nvme-trace-XXXXXX.log", &log, NULL);
+    g_autofree char *extra = NULL;
+    unsigned before, served = 0;
+    NvmeCqe cqe;
+    Nvme *n;
+
+    g_assert_cmpint(fd, >=, 0);
+    close(fd);
+    extra = g_strdup_printf("-trace nvme_dev_tick -D %s", log);
+    n = nvme_boot("", extra);
+    fill_cq_and_pause(n);
+
+    before = ticks_logged(log);
+    g_assert_cmpuint(before, >, 0);
+    qtest_clock_step(n->qts, 50 * MS);
+    g_assert_cmpuint(ticks_logged(log), ==, before);
+    g_assert_false(cq_peek(n, 1, &cqe));
+
+    /* the host consumes the three entries: the rest comes */
+    wr32(n, cq_db(n, 1), n->cq[1].head);
+    while (served < 7) {
+        cq_wait(n, 1, &cqe);
+        g_assert_cmphex(cqe_sc(&cqe), ==, NVME_SUCCESS);
+        served++;
+    }
+    g_assert_cmpuint(ticks_logged(log), >, before);
+    nvme_free(n);
+    unlink(log);
+}
+
+/*
+ * cq-retry-ns=0 once livelocked QEMU as soon as an SQ paused.  The body
+ * runs in a subprocess so that a hang fails this test instead of the run.
+ */
+static void test_pause_retry_zero(void)
+{
+    if (g_test_subprocess()) {
+        Nvme *n = nvme_boot("cq-retry-ns=0", NULL);
+        NvmeCqe cqe;
+
+        fill_cq_and_pause(n);
+        qtest_clock_step(n->qts, 10 * MS);
+        g_assert_cmphex(identify(n, NVME_CNS_CTRL, 0, n->buf), ==,
+                        NVME_SUCCESS);
+        wr32(n, cq_db(n, 1), n->cq[1].head);
+        cq_wait(n, 1, &cqe);
+        g_assert_cmphex(cqe_sc(&cqe), ==, NVME_SUCCESS);
+        nvme_free(n);
+        return;
+    }
+    g_test_trap_subprocess(NULL, HANG_US, G_TEST_SUBPROCESS_INHERIT_STDERR);
+    g_test_trap_assert_passed();
+}
+
+/* ---- Abort --------------------------------------------------------------- */
+
+static uint16_t abort_cmd(Nvme *n, unsigned sqid, uint16_t cid, uint32_t *dw0)
+{
+    NvmeSqe c = sqe_new(n, NVME_ADM_ABORT, 0);
+    uint32_t dw10 = FIELD_DP32(0, NVME_ABORT_DW10, SQID, sqid);
+
+    c.cdw10 = cpu_to_le32(FIELD_DP32(dw10, NVME_ABORT_DW10, CID, cid));
+    return admin(n, &c, dw0);
+}
+
+/*
+ * Abort reports a command aborted (DW0 bit 0 clear) exactly when that
+ * command completes with Command Abort Requested: an outstanding AER is
+ * aborted; a read the block layer is still doing is not.
+ */
+static void test_abort_report(void)
+{
+    Nvme *n = nvme_boot("", SLOW_NS_OPTS);
+    NvmeSqe aer, rd;
+    NvmeCqe cqe;
+    uint32_t dw0;
+
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    io_queues(n, 1);
+
+    aer = sqe_new(n, NVME_ADM_ASYNC_EVENT, 0);
+    sq_put(n, 0, &aer);
+    g_assert_cmphex(abort_cmd(n, 0, sqe_cid(&aer), &dw0), ==, NVME_SUCCESS);
+    g_assert_cmphex(dw0 & 1, ==, 0);
+    cq_wait_cid(n, 0, sqe_cid(&aer), &cqe);
+    g_assert_cmphex(cqe_sc(&cqe), ==, NVME_ABORT_REQUESTED);
+
+    /* a read that stays a second in the backend */
+    rd = rw_cmd(n, NVME_IO_READ, 0, 8);
+    rd.nsid = cpu_to_le32(SLOW_NS);
+    rd.dptr[0] = cpu_to_le64(n->buf);
+    sq_put(n, 1, &rd);
+    sq_ring(n, 1);
+    qtest_clock_step(n->qts, n->step_ns);
+    g_assert_cmphex(abort_cmd(n, 1, sqe_cid(&rd), &dw0), ==, NVME_SUCCESS);
+    cq_wait_cid(n, 1, sqe_cid(&rd), &cqe);
+    g_assert_cmphex(cqe_sc(&cqe), ==,
+                    dw0 & 1 ? NVME_SUCCESS : NVME_ABORT_REQUESTED);
+    g_assert_cmphex(dw0 & 1, ==, 1);
+
+    /* a command that is not outstanding is not aborted either */
+    g_assert_cmphex(abort_cmd(n, 1, 0xbeef, &dw0), ==, NVME_SUCCESS);
+    g_assert_cmphex(dw0 & 1, ==, 1);
+    nvme_free(n);
+}
+
+/* ---- fatal status -------------------------------------------------------- */
+
+/*
+ * After the keep alive timeout makes the controller fatal, no completion
+ * reaches the CQ (not even that of a read in flight at that moment) and
+ * no interrupt comes from a coalescing timer armed before; CC.EN=0 then
+ * brings the controller back.
+ */
+static void test_fatal_stops(void)
+{
+    Nvme *n = nvme_boot("", SLOW_NS_OPTS);
+    NvmeSqe c;
+    NvmeCqe cqe;
+    int64_t deadline;
+
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    io_queues(n, 1);
+    /* coalescing: 4 entries or 10 ms (100 x 100 us) */
+    g_assert_cmphex(set_feature(n, NVME_FEAT_IRQ_COALESCING,
+                                (100u << 8) | 3, NULL), ==, NVME_SUCCESS);
+    /* keep alive timeout 5 ms; the virtual clock stands still from here */
+    g_assert_cmphex(set_feature(n, NVME_FEAT_KEEP_ALIVE, 5, NULL), ==,
+                    NVME_SUCCESS);
+    irq_fired(n, 0);
+    irq_fired(n, 1);
+
+    /* one completion: its interrupt waits for the coalescing time */
+    c = sqe_new(n, NVME_IO_FLUSH, 1);
+    sq_put(n, 1, &c);
+    sq_ring(n, 1);
+    g_assert_cmpuint(cq_settle(n, 1, 1), ==, 1);
+    g_assert_false(irq_fired(n, 1));
+
+    /* a slow read is fetched and goes to the backend */
+    c = rw_cmd(n, NVME_IO_READ, 0, 8);
+    c.nsid = cpu_to_le32(SLOW_NS);
+    c.dptr[0] = cpu_to_le64(n->buf);
+    sq_put(n, 1, &c);
+    sq_ring(n, 1);
+    qtest_clock_step(n->qts, 1);
+
+    /* past the keep alive timeout (5 ms) and the coalescing time (10 ms) */
+    qtest_clock_step(n->qts, 20 * MS);
+    g_assert_cmpuint(FIELD_EX32(rd32(n, NVME_REG_CSTS), NVME_CSTS, CFS), ==,
+                     1);
+    g_assert_false(irq_fired(n, 1));
+
+    /* the read ends in the backend; its completion is not posted */
+    deadline = g_get_monotonic_time() + WAIT_US;
+    while (blk_reads_done(n, "slow") < 1) {
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        g_usleep(10000);
+    }
+    qtest_clock_step(n->qts, 20 * MS);
+    g_assert_false(cq_peek(n, 1, &cqe));
+    g_assert_false(irq_fired(n, 1));
+    g_assert_false(irq_fired(n, 0));
+
+    ctrl_disable(n);
+    g_assert_cmphex(rd32(n, NVME_REG_CSTS), ==, 0);
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    g_assert_cmphex(identify(n, NVME_CNS_CTRL, 0, n->buf), ==, NVME_SUCCESS);
+    nvme_free(n);
+}
+
+/* ---- Format NVM ---------------------------------------------------------- */
+
+/* Identify Namespace of @nsid into @id */
+static void id_ns(Nvme *n, uint32_t nsid, NvmeIdNs *id)
+{
+    g_assert_cmphex(identify(n, NVME_CNS_NS, nsid, n->buf), ==,
+                    NVME_SUCCESS);
+    qtest_memread(n->qts, n->buf, id, sizeof(*id));
+}
+
+static uint8_t ns_lbaf(Nvme *n, uint32_t nsid)
+{
+    g_autofree NvmeIdNs *id = g_new0(NvmeIdNs, 1);
+
+    id_ns(n, nsid, id);
+    return FIELD_EX32(id->flbas, NVME_FLBAS, LBAFL);
+}
+
+/* The index of the 4 KiB LBA format namespace @nsid offers */
+static uint8_t ns_lbaf_4k(Nvme *n, uint32_t nsid)
+{
+    g_autofree NvmeIdNs *id = g_new0(NvmeIdNs, 1);
+
+    id_ns(n, nsid, id);
+    for (uint8_t i = 0; i <= id->nlbaf; i++) {
+        if (id->lbaf[i].lbads == ctz32(PAGE)) {
+            return i;
+        }
+    }
+    g_assert_not_reached();
+}
+
+static uint16_t format(Nvme *n, uint32_t nsid, uint8_t lbaf)
+{
+    NvmeSqe c = sqe_new(n, NVME_ADM_FORMAT_NVM, nsid);
+
+    c.cdw10 = cpu_to_le32(lbaf);
+    return admin(n, &c, NULL);
+}
+
+/*
+ * Format NVM without erase changes the LBA format: refused with Namespace
+ * Is Write Protected on a read-only drive, alone or as part of all.
+ */
+static void test_format_read_only(void)
+{
+    Nvme *n = nvme_boot("", "-drive id=ro,if=none,driver=null-co,size=32M,"
+                        "read-only=on -device nvme-ns,drive=ro,bus=nvme0,"
+                        "nsid=2");
+    uint8_t lbaf;
+
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    lbaf = ns_lbaf_4k(n, 2);
+    g_assert_cmpuint(ns_lbaf(n, 2), !=, lbaf);
+    g_assert_cmphex(format(n, 2, lbaf), ==, NVME_NS_WRITE_PROTECTED);
+    g_assert_cmpuint(ns_lbaf(n, 2), !=, lbaf);
+    g_assert_cmphex(format(n, NVME_NSID_BROADCAST, lbaf), ==,
+                    NVME_NS_WRITE_PROTECTED);
+    g_assert_cmpuint(ns_lbaf(n, 1), !=, lbaf);
+    g_assert_cmpuint(ns_lbaf(n, 2), !=, lbaf);
+    /* the writable namespace still formats */
+    g_assert_cmphex(format(n, 1, lbaf), ==, NVME_SUCCESS);
+    g_assert_cmpuint(ns_lbaf(n, 1), ==, lbaf);
+    nvme_free(n);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1725,5 +2081,14 @@ int main(int argc, char **argv)
     g_test_add_func("/nvqemu/nvme/keep-alive", test_keep_alive);
     g_test_add_func("/nvqemu/nvme/intx", test_intx);
     g_test_add_func("/nvqemu/nvme/commands", test_commands);
+    g_test_add_func("/nvqemu/nvme/boot-order", test_boot_order);
+    g_test_add_func("/nvqemu/nvme/pause-no-polling",
+                    test_pause_no_polling);
+    g_test_add_func("/nvqemu/nvme/pause-retry-zero",
+                    test_pause_retry_zero);
+    g_test_add_func("/nvqemu/nvme/abort-report", test_abort_report);
+    g_test_add_func("/nvqemu/nvme/fatal-stops", test_fatal_stops);
+    g_test_add_func("/nvqemu/nvme/format-read-only",
+                    test_format_read_only);
     return g_test_run();
 }

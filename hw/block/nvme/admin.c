@@ -653,40 +653,57 @@ static uint16_t nvme_admin_set_features(NvmeCtrl *n, NvmeRequest *req)
 
 /* ---- Abort, AER, Keep Alive, Format ------------------------------------- */
 
+/* Abort completion DW0 (Base 5.1.1): bit 0 set, command not aborted */
+enum {
+    NVME_ABORT_DW0_ABORTED      = 0,
+    NVME_ABORT_DW0_NOT_ABORTED  = 1 << 0,
+};
+
+/* Take @r off the list of outstanding AERs; false if it is not one */
+static bool nvme_admin_aer_take(NvmeCtrl *n, NvmeRequest *r)
+{
+    for (unsigned i = 0; i < n->aer_outstanding; i++) {
+        if (n->aer_reqs[i] == r) {
+            n->aer_reqs[i] = n->aer_reqs[--n->aer_outstanding];
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * Abort is best effort (Base 5.1).  Only a command that waits for an
+ * event rather than for the block layer is aborted: an outstanding
+ * Asynchronous Event Request, which completes with Command Abort
+ * Requested.  A command with block I/O in flight is left to finish, as
+ * a BlockBackend request cannot be cancelled (QEMU's blk_aio_* requests
+ * run to completion whatever cancel is asked) and a write cut short must
+ * not be reported as not done.  So the target completes with Command
+ * Abort Requested exactly when this command reports it aborted.
+ */
 static uint16_t nvme_admin_abort(NvmeCtrl *n, NvmeRequest *req)
 {
     NvmeCmdAbort c = nvme_cmd_abort(&req->cmd);
     uint16_t sqid = c.sqid, cid = c.cid;
     NvmeRequest *r;
 
-    /* DW0 bit 0 set: command not aborted (Base 5.1.1) */
-    req->dw0 = 1;
+    req->dw0 = NVME_ABORT_DW0_NOT_ABORTED;
     if (sqid >= n->num_queues || n->sq[sqid].state != NVME_QUEUE_ACTIVE) {
         return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
                                   "abort: SQ %u does not exist", sqid);
     }
     QTAILQ_FOREACH(r, &n->sq[sqid].out_list, entry) {
-        if (r->cid != cid || r == req) {
-            continue;
+        if (r->cid == cid && r != req) {
+            break;
         }
-        if (r->aiocb) {
-            nvme_io_cancel(r);
-            req->dw0 = 0;
-        } else if (sqid == NVME_ADMIN_QID &&
-                   r->opcode == NVME_ADM_ASYNC_EVENT) {
-            for (unsigned i = 0; i < n->aer_outstanding; i++) {
-                if (n->aer_reqs[i] == r) {
-                    n->aer_reqs[i] = n->aer_reqs[--n->aer_outstanding];
-                    break;
-                }
-            }
-            r->status = NVME_ABORT_REQUESTED;
-            nvme_q_complete(r);
-            req->dw0 = 0;
-        }
-        break;
     }
-    trace_nvme_dev_abort(sqid, cid, req->dw0 == 0);
+    if (r && sqid == NVME_ADMIN_QID && r->opcode == NVME_ADM_ASYNC_EVENT &&
+        nvme_admin_aer_take(n, r)) {
+        r->status = NVME_ABORT_REQUESTED;
+        nvme_q_complete(r);
+        req->dw0 = NVME_ABORT_DW0_ABORTED;
+    }
+    trace_nvme_dev_abort(sqid, cid, req->dw0 == NVME_ABORT_DW0_ABORTED);
     return NVME_SUCCESS;
 }
 
@@ -750,6 +767,12 @@ static void nvme_admin_format_one(NvmeRequest *req, NvmeNs *ns,
     }
 }
 
+/* Whether Format NVM for @nsid (or all) applies to namespace @i */
+static bool nvme_admin_format_targets(NvmeCtrl *n, uint32_t nsid, uint32_t i)
+{
+    return n->ns[i] && (nsid == NVME_NSID_BROADCAST || nsid == i);
+}
+
 static uint16_t nvme_admin_format(NvmeCtrl *n, NvmeRequest *req)
 {
     NvmeCmdFormat c = nvme_cmd_format(&req->cmd);
@@ -780,10 +803,19 @@ static uint16_t nvme_admin_format(NvmeCtrl *n, NvmeRequest *req)
                                       "formatted", i);
         }
     }
+    /* a new LBA format changes a read-only namespace too: refused */
+    for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
+        if (nvme_admin_format_targets(n, nsid, i) &&
+            !blk_is_writable(n->ns[i]->blkconf.blk)) {
+            return nvme_q_guest_error(n, req, NVME_NS_WRITE_PROTECTED,
+                                      "format: namespace %u is read-only",
+                                      i);
+        }
+    }
     /* one extra count so that no erase completes the command early */
     req->aio_pending = 1;
     for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
-        if (n->ns[i] && (nsid == NVME_NSID_BROADCAST || nsid == i)) {
+        if (nvme_admin_format_targets(n, nsid, i)) {
             nvme_admin_format_one(req, n->ns[i], lbaf, ses);
         }
     }

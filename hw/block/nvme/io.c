@@ -81,7 +81,6 @@ static void nvme_io_finish(NvmeRequest *req, int ret)
 {
     BlockAcctStats *stats = blk_get_stats(req->ns->blkconf.blk);
 
-    req->aiocb = NULL;
     if (ret) {
         block_acct_failed(stats, &req->acct);
         req->status = nvme_io_errno_status(req, ret);
@@ -160,8 +159,8 @@ static uint16_t nvme_io_rw(NvmeCtrl *n, NvmeRequest *req)
         /* guest pages mapped directly: no scatter list, no bounce */
         block_acct_start(blk_get_stats(ns->blkconf.blk), &req->acct, len,
                          write ? BLOCK_ACCT_WRITE : BLOCK_ACCT_READ);
-        req->aiocb = nvme_io_dma_rw(r.slba << ns->lbads, &req->iov,
-                                    nvme_io_rw_cb, req, req);
+        nvme_io_dma_rw(r.slba << ns->lbads, &req->iov, nvme_io_rw_cb, req,
+                       req);
         return NVME_NO_COMPLETE;
     }
     status = nvme_q_map_data(req, len);
@@ -170,10 +169,9 @@ static uint16_t nvme_io_rw(NvmeCtrl *n, NvmeRequest *req)
     }
     block_acct_start(blk_get_stats(ns->blkconf.blk), &req->acct, len,
                      write ? BLOCK_ACCT_WRITE : BLOCK_ACCT_READ);
-    req->aiocb = dma_blk_io(&req->sg, r.slba << ns->lbads, BDRV_SECTOR_SIZE,
-                            nvme_io_dma_rw, req, nvme_io_rw_cb, req,
-                            write ? DMA_DIRECTION_TO_DEVICE
-                                  : DMA_DIRECTION_FROM_DEVICE);
+    dma_blk_io(&req->sg, r.slba << ns->lbads, BDRV_SECTOR_SIZE,
+               nvme_io_dma_rw, req, nvme_io_rw_cb, req,
+               write ? DMA_DIRECTION_TO_DEVICE : DMA_DIRECTION_FROM_DEVICE);
     return NVME_NO_COMPLETE;
 }
 
@@ -189,7 +187,6 @@ static void nvme_io_multi_cb(void *opaque, int ret)
     if (--req->aio_pending) {
         return;
     }
-    req->aiocb = NULL;
     if (req->aio_ret) {
         req->status = nvme_io_errno_status(req, req->aio_ret);
     }
@@ -240,9 +237,9 @@ static uint16_t nvme_io_write_zeroes(NvmeCtrl *n, NvmeRequest *req)
     }
     block_acct_start(blk_get_stats(ns->blkconf.blk), &req->acct, 0,
                      BLOCK_ACCT_WRITE);
-    req->aiocb = blk_aio_pwrite_zeroes(ns->blkconf.blk, r.slba << ns->lbads,
-                                       (int64_t)r.nlb << ns->lbads, flags,
-                                       nvme_io_zeroes_cb, req);
+    blk_aio_pwrite_zeroes(ns->blkconf.blk, r.slba << ns->lbads,
+                          (int64_t)r.nlb << ns->lbads, flags,
+                          nvme_io_zeroes_cb, req);
     return NVME_NO_COMPLETE;
 }
 
@@ -350,8 +347,8 @@ static uint16_t nvme_io_compare(NvmeCtrl *n, NvmeRequest *req)
     qemu_iovec_add(&req->iov, req->bounce, len);
     block_acct_start(blk_get_stats(ns->blkconf.blk), &req->acct, len,
                      BLOCK_ACCT_READ);
-    req->aiocb = blk_aio_preadv(ns->blkconf.blk, r.slba << ns->lbads,
-                                &req->iov, 0, nvme_io_compare_cb, req);
+    blk_aio_preadv(ns->blkconf.blk, r.slba << ns->lbads, &req->iov, 0,
+                   nvme_io_compare_cb, req);
     return NVME_NO_COMPLETE;
 }
 
@@ -386,13 +383,6 @@ uint32_t nvme_io_effects(uint8_t opcode)
 const char *nvme_io_name(uint8_t opcode)
 {
     return nvme_io_cmds[opcode].name ?: "unknown";
-}
-
-void nvme_io_cancel(NvmeRequest *req)
-{
-    if (req->aiocb) {
-        blk_aio_cancel_async(req->aiocb);
-    }
 }
 
 uint16_t nvme_io_exec(NvmeCtrl *n, NvmeRequest *req)

@@ -259,6 +259,28 @@ bool nvme_ns_write_cache(NvmeNs *ns)
 
 /* ---- the nvme-ns device -------------------------------------------------- */
 
+/*
+ * The boot order entry ends in "/namespace@<nsid>,0", naming the
+ * namespace to boot from.  The suffix lives in the device because the
+ * bootindex property keeps a pointer to it.
+ */
+static void nvme_ns_print_boot_suffix(NvmeNsDevice *d)
+{
+    snprintf(d->boot_suffix, sizeof(d->boot_suffix), "/namespace@%" PRIu32
+             ",0", d->ns.params.nsid);
+}
+
+/*
+ * bootindex is set before realize, when the nsid may still be 0 (first
+ * free), so the entry is written again once the namespace is attached.
+ */
+static void nvme_ns_set_boot_suffix(NvmeNsDevice *d)
+{
+    del_boot_device_path(DEVICE(d), d->boot_suffix);
+    nvme_ns_print_boot_suffix(d);
+    add_boot_device_path(d->ns.blkconf.bootindex, DEVICE(d), d->boot_suffix);
+}
+
 static void nvme_ns_realize(DeviceState *dev, Error **errp)
 {
     NvmeNsDevice *d = NVME_NS(dev);
@@ -279,7 +301,9 @@ static void nvme_ns_realize(DeviceState *dev, Error **errp)
     if (!nvme_ns_setup(&d->ns, n, errp)) {
         return;
     }
-    nvme_ctrl_attach_ns(n, &d->ns, errp);
+    if (nvme_ctrl_attach_ns(n, &d->ns, errp)) {
+        nvme_ns_set_boot_suffix(d);
+    }
 }
 
 static void nvme_ns_unrealize(DeviceState *dev)
@@ -391,11 +415,11 @@ static void nvme_ns_class_init(ObjectClass *oc, void *data)
 static void nvme_ns_instance_init(Object *obj)
 {
     NvmeNsDevice *d = NVME_NS(obj);
-    g_autofree char *path = g_strdup_printf("/namespace@%d,0",
-                                            d->ns.params.nsid);
 
+    /* the nsid property is not set yet: see nvme_ns_set_boot_suffix() */
+    nvme_ns_print_boot_suffix(d);
     device_add_bootindex_property(obj, &d->ns.blkconf.bootindex,
-                                  "bootindex", path, DEVICE(obj));
+                                  "bootindex", d->boot_suffix, DEVICE(obj));
 }
 
 static const TypeInfo nvme_ns_types[] = {

@@ -96,7 +96,6 @@ struct NvmeRequest {
     uint32_t dw1;
     uint16_t cid;
     uint8_t opcode;
-    BlockAIOCB *aiocb;
     BlockAcctCookie acct;
     QEMUSGList sg;
     bool sg_valid;
@@ -214,6 +213,8 @@ struct NvmeNs {
 struct NvmeNsDevice {
     DeviceState parent_obj;
     NvmeNs ns;
+    /* its boot order entry's suffix; the bootindex property points here */
+    char boot_suffix[sizeof("/namespace@4294967295,0")];
 };
 
 /* Controller properties (user visible, see docs/nvme.md) */
@@ -233,7 +234,7 @@ typedef struct NvmeParams {
     uint8_t dstrd;
     uint32_t tick_ns;           /* service timer period */
     uint32_t tick_budget;       /* commands per service tick */
-    uint32_t cq_retry_ns;       /* retry period for a full CQ */
+    uint32_t cq_retry_ns;       /* accepted, unused (no retry timer) */
 } NvmeParams;
 
 /* Current feature values (host order) */
@@ -302,7 +303,6 @@ struct NvmeCtrl {
     /* the engine: the AioContext its timers and BHs run in */
     AioContext *ctx;
     QEMUTimer *tick_timer;
-    QEMUTimer *retry_timer;
     QEMUBH *post_bh;
     NvmeArb arb;
     bool intx_level;
@@ -356,6 +356,7 @@ void nvme_q_kick(NvmeCtrl *n);
 void nvme_q_complete(NvmeRequest *req);
 void nvme_q_post_all(NvmeCtrl *n);
 void nvme_q_vector_reset(NvmeCtrl *n);
+void nvme_q_stop(NvmeCtrl *n);
 void nvme_q_cq_head_moved(NvmeCtrl *n, NvmeCQueue *cq);
 uint16_t nvme_q_guest_error(NvmeCtrl *n, NvmeRequest *req, uint16_t status,
                             const char *fmt, ...) G_GNUC_PRINTF(4, 5);
@@ -390,7 +391,6 @@ void nvme_log_ns_changed(NvmeCtrl *n, uint32_t nsid);
 uint16_t nvme_io_exec(NvmeCtrl *n, NvmeRequest *req);
 uint32_t nvme_io_effects(uint8_t opcode);
 const char *nvme_io_name(uint8_t opcode);
-void nvme_io_cancel(NvmeRequest *req);
 
 /* ns.c */
 bool nvme_ns_setup(NvmeNs *ns, NvmeCtrl *n, Error **errp);

@@ -8,10 +8,17 @@
  * and re-arms itself while any SQ still has work.  A command is fetched
  * only when its CQ has a slot for its completion (cq->reserved counts the
  * promised slots), so a completion is never dropped: when the CQ is full
- * the SQ is paused and retried on a short timer and on the CQ head
- * doorbell.  Completions are queued on their CQ and posted in batches by
- * one bottom half, followed by at most one interrupt per vector, subject
- * to interrupt coalescing (Set Features 08h/09h).
+ * (or every request of the SQ is outstanding) the SQ is paused.  Only two
+ * events can end a pause, and both kick the engine: the host moving the CQ
+ * head (doorbell) and completions being posted (which frees requests).  No
+ * timer polls a paused queue, so an idle or stuck host costs nothing.
+ * Completions are queued on their CQ and posted in batches by one bottom
+ * half, followed by at most one interrupt per vector, subject to interrupt
+ * coalescing (Set Features 08h/09h).
+ *
+ * After a fatal error (CSTS.CFS) the engine stops: nothing is fetched or
+ * posted, no interrupt is sent and no timer of ours stays armed until the
+ * host clears CC.EN or the device is reset.
  *
  * Everything here runs in n->ctx (the main loop's AioContext for now),
  * with the BQL held.
@@ -303,7 +310,6 @@ void nvme_q_req_release(NvmeRequest *req)
     g_free(req->bounce);
     g_free(req->bounce2);
     req->bounce = req->bounce2 = NULL;
-    req->aiocb = NULL;
     QTAILQ_INSERT_TAIL(&sq->free_list, req, entry);
 }
 
@@ -383,7 +389,10 @@ static uint32_t nvme_q_cq_post(NvmeCtrl *n, NvmeCQueue *cq)
         uint32_t cnt = 0;
 
         if (!run) {
-            /* only reachable if a queue was reset under us; retry later */
+            /*
+             * only reachable if a queue was reset under us; the next CQ
+             * head doorbell posts the rest
+             */
             break;
         }
         for (; req && cnt < run; req = QTAILQ_NEXT(req, entry), cnt++) {
@@ -422,6 +431,10 @@ static uint32_t nvme_q_cq_post(NvmeCtrl *n, NvmeCQueue *cq)
 
 void nvme_q_post_all(NvmeCtrl *n)
 {
+    if (n->state == NVME_CTRL_FATAL) {
+        /* nothing more goes to guest memory; CC.EN=0 drops them */
+        return;
+    }
     for (uint32_t i = 0; i < n->num_queues; i++) {
         NvmeCQueue *cq = &n->cq[i];
         uint32_t posted;
@@ -467,7 +480,10 @@ static bool nvme_q_sq_ready(void *opaque, uint16_t qid)
         }
         return false;
     }
-    sq->paused = false;
+    if (sq->paused) {
+        sq->paused = false;
+        trace_nvme_dev_sq_resumed(sq->sqid);
+    }
     return true;
 }
 
@@ -533,16 +549,17 @@ static unsigned nvme_q_fetch_run(NvmeCtrl *n, NvmeSQueue *sq, unsigned want)
     return i;
 }
 
-static bool nvme_q_any_ready(NvmeCtrl *n, bool *paused)
+/*
+ * Whether any SQ can be served now.  Every SQ is looked at, so that each
+ * one that cannot go on is marked paused, to be kicked by its CQ head
+ * doorbell or by the posting of completions.
+ */
+static bool nvme_q_any_ready(NvmeCtrl *n)
 {
     bool ready = false;
 
-    *paused = false;
     for (uint32_t i = 0; i < n->num_queues; i++) {
-        if (nvme_q_sq_ready(n, i)) {
-            ready = true;
-        }
-        *paused |= n->sq[i].state == NVME_QUEUE_ACTIVE && n->sq[i].paused;
+        ready |= nvme_q_sq_ready(n, i);
     }
     return ready;
 }
@@ -551,7 +568,6 @@ static void nvme_q_serve(NvmeCtrl *n)
 {
     uint32_t budget = n->params.tick_budget;
     uint32_t served = 0;
-    bool paused;
 
     if (n->state != NVME_CTRL_ENABLED) {
         return;
@@ -585,13 +601,9 @@ static void nvme_q_serve(NvmeCtrl *n)
     if (n->state != NVME_CTRL_ENABLED) {
         return;
     }
-    if (nvme_q_any_ready(n, &paused)) {
+    if (nvme_q_any_ready(n)) {
         timer_mod(n->tick_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
                   n->params.tick_ns);
-    }
-    if (paused && !timer_pending(n->retry_timer)) {
-        timer_mod(n->retry_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
-                  n->params.cq_retry_ns);
     }
 }
 
@@ -601,16 +613,6 @@ static void nvme_q_tick(void *opaque)
     bool guard = nvme_q_guard_enter(n);
 
     nvme_q_serve(n);
-    nvme_q_guard_leave(n, guard);
-}
-
-static void nvme_q_retry(void *opaque)
-{
-    NvmeCtrl *n = opaque;
-    bool guard = nvme_q_guard_enter(n);
-
-    nvme_q_post_all(n);
-    nvme_q_kick(n);
     nvme_q_guard_leave(n, guard);
 }
 
@@ -761,7 +763,6 @@ void nvme_q_delete_all(NvmeCtrl *n, bool post)
         nvme_q_cq_delete(n, i);
     }
     timer_del(n->tick_timer);
-    timer_del(n->retry_timer);
 }
 
 /* ---- setup -------------------------------------------------------------- */
@@ -771,19 +772,42 @@ static void nvme_q_vector_timer(void *opaque)
     NvmeVector *v = opaque;
     bool guard = nvme_q_guard_enter(v->ctrl);
 
-    if (v->aggregated) {
+    if (v->aggregated && v->ctrl->state != NVME_CTRL_FATAL) {
         nvme_q_fire(v->ctrl, v->index);
     }
     nvme_q_guard_leave(v->ctrl, guard);
 }
 
-void nvme_q_vector_reset(NvmeCtrl *n)
+/* Drop pending coalesced interrupts */
+static void nvme_q_vector_quiesce(NvmeCtrl *n)
 {
     for (uint32_t i = 0; i < n->params.msix_qsize; i++) {
-        n->vec[i].cd = false;
         n->vec[i].aggregated = 0;
         timer_del(n->vec[i].timer);
     }
+}
+
+void nvme_q_vector_reset(NvmeCtrl *n)
+{
+    nvme_q_vector_quiesce(n);
+    for (uint32_t i = 0; i < n->params.msix_qsize; i++) {
+        n->vec[i].cd = false;
+    }
+}
+
+/*
+ * The controller went fatal (n->state is already NVME_CTRL_FATAL): stop
+ * fetching, wait for the block requests in flight so that none of them
+ * writes guest memory later, and keep their completions unposted; drop
+ * pending coalesced interrupts.  The queues stay until CC.EN=0 or a reset
+ * deletes them.
+ */
+void nvme_q_stop(NvmeCtrl *n)
+{
+    g_assert(n->state == NVME_CTRL_FATAL);
+    timer_del(n->tick_timer);
+    nvme_ctrl_drain(n);
+    nvme_q_vector_quiesce(n);
 }
 
 void nvme_q_init(NvmeCtrl *n)
@@ -802,8 +826,6 @@ void nvme_q_init(NvmeCtrl *n)
     nvme_arb_init(&n->arb, n->num_queues);
     n->tick_timer = aio_timer_new(n->ctx, QEMU_CLOCK_VIRTUAL, SCALE_NS,
                                   nvme_q_tick, n);
-    n->retry_timer = aio_timer_new(n->ctx, QEMU_CLOCK_VIRTUAL, SCALE_NS,
-                                   nvme_q_retry, n);
     n->post_bh = aio_bh_new_guarded(n->ctx, nvme_q_post_bh, n,
                                     &DEVICE(n)->mem_reentrancy_guard);
 }
@@ -815,7 +837,6 @@ void nvme_q_fini(NvmeCtrl *n)
         timer_free(n->vec[i].timer);
     }
     timer_free(n->tick_timer);
-    timer_free(n->retry_timer);
     qemu_bh_delete(n->post_bh);
     nvme_arb_fini(&n->arb);
     g_free(n->vec);

@@ -63,8 +63,8 @@ void nvme_regs_fatal(NvmeCtrl *n, const char *why)
                        "controller fatal status: %s", why);
     n->csts = FIELD_DP32(n->csts, NVME_CSTS, CFS, 1);
     n->state = NVME_CTRL_FATAL;
-    timer_del(n->tick_timer);
-    timer_del(n->retry_timer);
+    timer_del(n->kato_timer);
+    nvme_q_stop(n);
 }
 
 /*
@@ -79,7 +79,6 @@ void nvme_regs_disable(NvmeCtrl *n, bool post_completions)
     trace_nvme_dev_disable(was, post_completions);
     n->state = NVME_CTRL_DISABLED;
     timer_del(n->tick_timer);
-    timer_del(n->retry_timer);
     nvme_ctrl_drain(n);
     if (post_completions && was != NVME_CTRL_FATAL) {
         nvme_q_post_all(n);
@@ -88,6 +87,8 @@ void nvme_regs_disable(NvmeCtrl *n, bool post_completions)
     nvme_q_delete_all(n, post_completions && was != NVME_CTRL_FATAL);
     nvme_q_vector_reset(n);
     nvme_admin_features_reset(n);
+    /* a CQ write that failed while posting above made it fatal: cleared */
+    n->state = NVME_CTRL_DISABLED;
     n->csts = 0;
     n->intx_level = false;
     nvme_ctrl_update_irq(n);
