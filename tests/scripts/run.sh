@@ -78,6 +78,13 @@ conf_fail() {
 }
 check "configure: a failed fetch says so and exits non-zero" conf_fail
 
+help_text() {
+    local out
+    out=$("$top/configure" --help) && grep -q -- '--qemu-version' <<< "$out" &&
+        ! grep -Eq '^(set|top=)' <<< "$out"
+}
+check "configure --help: the options, and no line of the script" help_text
+
 # --- Makefile: deleting a patch re-runs configure
 mk=$tmp/mk
 mkdir -p "$mk/scripts" "$mk/patches"
