@@ -7,7 +7,8 @@
 # report of a fetch failure, the Makefile re-running configure when a patch
 # is deleted, and the unit/qtest runners failing on a missing or failing
 # test and on an expected failure that passes, the compat runner on a QEMU
-# that starts with anything or aborts.  TAP on stdout.
+# that starts with anything or aborts, the guest library's PATH.  TAP on
+# stdout.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d)
@@ -157,6 +158,13 @@ check "qtest runner: an expected failure that passes is a failure" xpass
 rm "$fake/nvqemu/tests/qtest/${qtests[0]}"
 qtest_missing() { grep -q "^not ok - ${qtests[0]}: not built" <<< "$(runner qtest)"; }
 check "qtest runner: a declared qtest that is not built is a failure" qtest_missing
+
+# --- the guest image builder finds /usr/sbin tools with a user's PATH
+guest_path() {
+    PATH=/usr/local/bin:/usr/bin:/bin bash -c \
+        '. "$1/tests/guest/lib.sh" && command -v depmod' _ "$top" > /dev/null
+}
+check "guest lib: depmod found without /usr/sbin in PATH" guest_path
 
 # --- the compat runner on a stub QEMU that starts with anything
 stub "$bin" qemu-starts 'cat > /dev/null; exit 0'
