@@ -2,11 +2,15 @@
 #
 # nvqemu: NVDIMM and NVMe device models as an overlay on upstream QEMU.
 #
-#   make            build qemu-system-x86_64, qemu-img, our unit tests and qtests
+#   make deps       install the build and test dependencies (as root)
+#   make            build qemu-system-x86_64, qemu-img, our unit tests and qtests,
+#                   upstream's qos-test; make build JOBS=N for N parallel jobs
 #   make demo       boot a demo guest with an NVDIMM and an NVMe controller
 #   make check      run every test suite; ends with "N passed, M failed"
-#   make check-unit | check-qtest | check-guest | check-libvirt
+#   make check-scripts | check-unit | check-qtest | check-compat | check-guest
+#   make check-libvirt
 #   make vanilla    build stock upstream QEMU (same source) in build/vanilla
+#   make compat-record  re-record tests/compat/expected/ from the vanilla build
 #   make bench      both builds, then bench/nvme (ratios vs stock and virtio-blk)
 #   make clean      remove build/ (the source and ccache caches stay)
 
@@ -24,20 +28,33 @@ export CCACHE_NOHASHDIR := 1
 NINJA := ninja
 JOBS ?= $(shell nproc)
 
-QEMU_TARGETS := qemu-system-x86_64 qemu-img nvqemu-unit nvqemu-qtests nvqemu-bench
+# tests/qtest/qos-test: upstream's qos tests, run on the nvme node by
+# tests/qtest/run.sh.
+QEMU_TARGETS := qemu-system-x86_64 qemu-img nvqemu-unit nvqemu-qtests nvqemu-bench \
+                tests/qtest/qos-test
 
 .PHONY: all build demo check check-unit check-qtest check-guest check-libvirt \
-        vanilla bench clean distclean deps
+        check-compat check-scripts compat-record vanilla bench clean distclean \
+        deps FORCE
 
 all: build
 
 deps:
 	$(TOP)/scripts/install-deps.sh
 
-# configure is re-run when what it prepares from changes.
+# configure is re-run when what it prepares from changes.  A deleted patch
+# leaves no file whose time could be newer than config.mk, so the list of
+# patch names is kept in a stamp that is rewritten only when the list changes.
+PATCHES := $(sort $(wildcard patches/*.patch))
+$(BUILD)/patches.list: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(PATCHES)' | cmp -s - $@ || echo '$(PATCHES)' > $@
+
 $(BUILD)/config.mk: configure scripts/overlay.sh scripts/prepare-tree.sh \
-                    scripts/fetch-qemu.sh $(wildcard patches/*.patch)
+                    scripts/fetch-qemu.sh $(PATCHES) $(BUILD)/patches.list
 	$(TOP)/configure
+
+FORCE:
 
 build: $(BUILD)/config.mk
 	@$(TOP)/scripts/link-overlay.sh $(TOP) $(BUILD)/src >/dev/null
@@ -49,6 +66,9 @@ vanilla:
 	$(NINJA) -C $(BUILD)/vanilla/qemu -j$(JOBS) qemu-system-x86_64 qemu-img
 	@$(TOP)/scripts/link-firmware.sh $(BUILD)/vanilla/qemu
 
+compat-record: vanilla
+	$(TOP)/tests/compat/record.sh $(BUILD)/vanilla/qemu/qemu-system-x86_64
+
 bench: build vanilla
 	$(TOP)/bench/nvme
 
@@ -58,10 +78,14 @@ demo: build
 check: build
 	$(TOP)/tests/run.sh all
 
+check-scripts:
+	$(TOP)/tests/run.sh scripts
 check-unit: build
 	$(TOP)/tests/run.sh unit
 check-qtest: build
 	$(TOP)/tests/run.sh qtest
+check-compat: build
+	$(TOP)/tests/run.sh compat
 check-guest: build
 	$(TOP)/tests/run.sh guest
 check-libvirt: build

@@ -6,7 +6,8 @@
 # Re-runs are free: a cached download and unpacked tree are reused.
 #
 # usage: fetch-qemu.sh CACHE_DIR [VERSION_GLOB]
-# prints: the Debian version on line 1, the unpacked tree on line 2
+# prints: the Debian version on line 1, the unpacked tree on line 2, the
+#         upstream version on line 3; exits non-zero (saying why) on failure
 set -euo pipefail
 
 cache=${1:?cache dir}
@@ -21,17 +22,35 @@ pick_version() {
     apt-cache showsrc qemu 2>/dev/null | awk '/^Version:/ {print $2}' |
         while read -r v; do
             # shellcheck disable=SC2053
-            [[ $v == $glob ]] && echo "$v"
+            if [[ $v == $glob ]]; then echo "$v"; fi
         done | sort -V | tail -n 1
+}
+
+# Newest version matching $glob among the source packages already in the
+# cache (their .dsc files).
+pick_cached() {
+    local d v
+    for d in "$src"/qemu_*.dsc; do
+        [ -f "$d" ] || continue
+        v=$(awk '/^Version:/ {print $2; exit}' "$d")
+        # shellcheck disable=SC2053
+        if [[ $v == $glob ]]; then echo "$v"; fi
+    done | sort -V | tail -n 1
 }
 
 ver=$(pick_version)
 if [ -z "$ver" ]; then
-    # No apt metadata (offline, or lists dropped): fall back to the cache.
-    dsc=$(ls "$src"/qemu_10.0.*.dsc 2>/dev/null | sort -V | tail -n 1 || true)
-    [ -n "$dsc" ] || { log "no qemu source matching $glob in apt, none cached"; exit 1; }
-    ver=$(awk '/^Version:/ {print $2; exit}' "$dsc")
-    log "apt has no qemu $glob source; using cached $ver"
+    # No apt metadata (offline, lists dropped, or no deb-src entry): fall
+    # back to a cached source package of the requested version.
+    ver=$(pick_cached)
+    if [ -z "$ver" ]; then
+        log "no qemu source package matching '$glob': apt offers none" \
+            "(apt-cache showsrc qemu) and none is cached in $src"
+        log "the deb-src entry for trixie is added by 'make deps' (as root);" \
+            "then run apt-get update"
+        exit 1
+    fi
+    log "apt has no qemu '$glob' source; using cached $ver"
 fi
 nover=${ver#*:}                      # strip epoch: 10.0.13+ds-0+deb13u1
 upver=${nover%%+*}; upver=${upver%%-*} # 10.0.13

@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Install everything nvqemu needs to build and test, from Debian's packages
-# only.  Idempotent: does nothing when every package is already present.
-# Needs root (apt).  Called by ./configure and by the test harness.
+# only.  Idempotent: does nothing (and needs no root) when every package is
+# already present.  Installing needs root (apt): as a normal user with
+# something missing it lists what and exits 1; run `make deps` as root.
+# Called by ./configure and by `make deps`.
 #
 # Apt sources added (derived from the machine's own Debian entries, so the
 # same mirror and keyring are used and no host name is hard-coded here):
@@ -26,9 +28,13 @@ BACKPORT_PKGS=(meson)
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }
 
+# Refuse to go on as a normal user, naming what is missing ($1) and how to
+# install it.
 need_root() {
     if [ "$(id -u)" -ne 0 ]; then
-        log "missing packages and not root: run 'sudo $0'"
+        log "missing: $1"
+        log "installing needs root: run 'make deps' as root (e.g. sudo make deps)," \
+            "or install them with apt-get, then run ./configure again"
         exit 1
     fi
 }
@@ -99,23 +105,33 @@ meson_ok() {
 }
 
 main() {
-    local updated=0 miss
-    if ensure_sources; then need_root; apt-get update -qq; updated=1; fi
+    local miss what
     miss=$(missing "${BUILD_PKGS[@]}" "${FIRMWARE_PKGS[@]}" "${TEST_PKGS[@]}")
-    if [ -n "$miss" ] || ! meson_ok; then
-        need_root
-        [ $updated = 1 ] || { apt-get update -qq; updated=1; }
-        export DEBIAN_FRONTEND=noninteractive
-        if [ -n "$miss" ]; then
-            log "installing: $(echo $miss)"
-            # shellcheck disable=SC2086
-            apt-get install -y -qq --no-install-recommends $miss >/dev/null
-        fi
-        if ! meson_ok; then
-            log "installing meson from bookworm-backports"
-            apt-get install -y -qq --no-install-recommends \
-                -t bookworm-backports "${BACKPORT_PKGS[@]}" >/dev/null
-        fi
+    what=$(echo $miss)
+    meson_ok || what="${what:+$what }meson>=1.5 (bookworm-backports)"
+    if [ "$(id -u)" -ne 0 ]; then
+        # A normal user: nothing to do when everything is installed.  The
+        # apt sources are only needed to install, or to fetch the QEMU
+        # source, which scripts/fetch-qemu.sh checks for itself.
+        [ -z "$what" ] || need_root "$what"
+        return 0
+    fi
+    # root: the sources file is added (once) even when nothing is missing,
+    # so that fetch-qemu.sh finds the trixie deb-src entry.
+    if ensure_sources || [ -n "$what" ]; then
+        apt-get update -qq
+    fi
+    [ -n "$what" ] || return 0
+    export DEBIAN_FRONTEND=noninteractive
+    if [ -n "$miss" ]; then
+        log "installing: $(echo $miss)"
+        # shellcheck disable=SC2086
+        apt-get install -y -qq --no-install-recommends $miss >/dev/null
+    fi
+    if ! meson_ok; then
+        log "installing meson from bookworm-backports"
+        apt-get install -y -qq --no-install-recommends \
+            -t bookworm-backports "${BACKPORT_PKGS[@]}" >/dev/null
     fi
     meson_ok || { log "meson >= 1.5 is required"; exit 1; }
 }

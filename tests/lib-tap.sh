@@ -11,7 +11,7 @@ tap_run() {
     out=$(mktemp)
     timeout --kill-after=10 "$tmo" "$@" > "$out" 2>> /dev/stderr
     rc=$?
-    sed -n -E "s/^(not ok|ok) [0-9]+ ?-? ?/\1 - $name: /p" "$out"
+    sed -n -E "s/^(not ok|ok) [0-9]+ ?-? ?/\1 - $(sed_escape "$name"): /p" "$out"
     planned=$(sed -n -E 's/^1\.\.([0-9]+).*/\1/p' "$out" | tail -n 1)
     got=$(grep -Ec '^(not )?ok ' "$out")
     if [ "$rc" -ne 0 ] && ! grep -q '^not ok ' "$out"; then
@@ -27,4 +27,19 @@ tap_run() {
     fi
     { echo "=== $name (exit $rc)"; cat "$out"; } >&2
     rm -f "$out"
+}
+
+# The test names a meson.build declares in its dictionary DICT
+# ("DICT = {" ... "}", one "'name': [...]," entry per line), one per line.
+# The runners run this list, not what happens to be in the build directory,
+# so a test that was not built is a failure rather than a silent pass.
+#
+#   declared_tests MESON_BUILD DICT
+declared_tests() {
+    sed -n "/^$2 = {/,/^}/p" "$1" | sed -n -E "s/^ *'([^']+)' *:.*/\1/p"
+}
+
+# STRING made safe as the replacement of a sed s/// command.
+sed_escape() {
+    printf '%s' "$1" | sed 's/[\/&]/\\&/g'
 }

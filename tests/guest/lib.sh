@@ -49,6 +49,12 @@ GUEST_TOOL_PKGS=(busybox-static ndctl daxctl nvme-cli fio e2fsprogs)
 # Serial-log lines that fail any boot.
 GUEST_BAD_RE='Oops|BUG:|ACPI Error|ACPI Warning|Kernel panic|Call Trace|general protection fault'
 GUEST_APPEND_BASE='console=ttyS0 panic=-1 loglevel=5 mitigations=off'
+# Debian installs depmod, nvme and mke2fs in /sbin and /usr/sbin, which a
+# normal user's PATH lacks; the image builder copies them from there.
+case ":$PATH:" in
+    *:/usr/sbin:*) ;;
+    *) PATH=$PATH:/usr/sbin:/sbin ;;
+esac
 
 GUEST_PIDS=()
 GUEST_TMP=

@@ -50,7 +50,19 @@ fi
 # system user or config needed, nothing of the host's libvirt touched.
 # (Privileged, the driver insists on the libvirt-qemu user, which only
 # libvirt-daemon-system creates, together with services we don't want.)
-lvuser=${NVQEMU_LIBVIRT_USER:-nobody}
+# As a normal user, the driver simply runs as that user.
+if [ "$(id -u)" -eq 0 ]; then
+    lvuser=${NVQEMU_LIBVIRT_USER:-nobody}
+else
+    lvuser=$(id -un)
+fi
+as_lvuser() {
+    if [ "$(id -u)" -eq 0 ]; then
+        setpriv --reuid="$lvuser" --regid="$(id -g "$lvuser")" --clear-groups "$@"
+    else
+        "$@"
+    fi
+}
 lvtmp=$(mktemp -d "${TMPDIR:-/tmp}/nvqemu-libvirt.XXXXXX")
 root=$lvtmp/root
 d=$lvtmp/work
@@ -59,8 +71,7 @@ chown -R "$lvuser:" "$lvtmp"
 chmod 755 "$lvtmp"
 uri="qemu:///embed?root=$root"
 lv() {
-    setpriv --reuid="$lvuser" --regid="$(id -g "$lvuser")" --clear-groups \
-        env HOME="$root" virsh -q -c "$uri" "$@"
+    as_lvuser env HOME="$root" virsh -q -c "$uri" "$@"
 }
 
 # Stop every domain of the embedded driver, then anything left by PID.
@@ -82,9 +93,6 @@ trap lv_cleanup EXIT
 # and the guest kernel.  Where a parent directory is private (a clone in a
 # 0700 temp dir, say), run copies from the world-readable work dir instead;
 # the binary takes its qemu-bundle (firmware links) along.
-as_lvuser() {
-    setpriv --reuid="$lvuser" --regid="$(id -g "$lvuser")" --clear-groups "$@"
-}
 if ! as_lvuser test -r "$NVQEMU_QEMU"; then
     mkdir -p "$lvtmp/bin"
     cp "$NVQEMU_QEMU" "$lvtmp/bin/"
