@@ -139,8 +139,15 @@ static void nvdimm_dsm_set_label_data(NVDIMMState *s,
         return;
     }
     trace_nvdimm_dsm_label_write(call->handle, offset, length);
-    nc->write_label_data(call->nvdimm, call->arg + sizeof(NvdimmDsmLabelIn),
-                         length, offset);
+    if (!nc->write_label_data(call->nvdimm,
+                              call->arg + sizeof(NvdimmDsmLabelIn),
+                              length, offset)) {
+        /* the range was checked: the backend could not make it durable */
+        nvdimm_dsm_fail(call, reply, NVDIMM_DSM_STATUS_HW_ERROR,
+                        "label write offset %" PRIu32 " length %" PRIu32
+                        " could not be made durable", offset, length);
+        return;
+    }
     nvdimm_dsm_reply_status(reply, NVDIMM_DSM_STATUS_SUCCESS);
 }
 
