@@ -866,8 +866,9 @@ static void nfit_expect(const char *name, const char *suffix,
         g_assert_not_reached();
     }
     if (strcmp(want, text)) {
-        g_test_message("%s differs from stock.\nstock:\n%s\nours:\n%s",
-                       path, want, text);
+        g_test_message("%s differs from stock", path);
+        g_test_message("stock: %s", want);
+        g_test_message("ours: %s", text);
         g_assert_not_reached();
     }
 }
