@@ -206,13 +206,9 @@ static void nvdimm_dsm_dispatch(NVDIMMState *s, NvdimmDsmCall *call,
         call->target = NVDIMM_DSM_TARGET_QEMU_ROOT;
         break;
     default:
+        /* NULL for an empty slot: function 0 then lists no function */
         call->target = NVDIMM_DSM_TARGET_DIMM;
         call->nvdimm = nvdimm_find_by_handle(call->handle);
-        if (!call->nvdimm) {
-            nvdimm_dsm_fail(call, reply, NVDIMM_DSM_STATUS_NO_DEVICE,
-                            "no NVDIMM with this handle");
-            return;
-        }
         break;
     }
     if (call->nvdimm) {
@@ -239,6 +235,11 @@ static void nvdimm_dsm_dispatch(NVDIMMState *s, NvdimmDsmCall *call,
         nvdimm_dsm_fail(call, reply, NVDIMM_DSM_STATUS_UNSUPPORTED,
                         "revision %" PRIu32 " is not supported (only %d)",
                         call->revision, NVDIMM_DSM_REVISION);
+        return;
+    }
+    if (call->target == NVDIMM_DSM_TARGET_DIMM && !call->nvdimm) {
+        nvdimm_dsm_fail(call, reply, NVDIMM_DSM_STATUS_NO_DEVICE,
+                        "no NVDIMM with this handle");
         return;
     }
     f = nvdimm_dsm_func_find(call->target, call->function, caps);

@@ -186,8 +186,16 @@ static void test_query(void)
     /* unknown revision: nothing supported */
     g_assert_cmphex(dsm_call(qts, 1, 2, FN_QUERY, NULL, 0, &r), ==, 0);
     g_assert_cmphex(dsm_call(qts, 1, 0, FN_QUERY, NULL, 0, &r), ==, 0);
-    /* unknown handle */
-    g_assert_cmphex(dsm_simple(qts, 0x77, FN_QUERY), ==, ST_NO_DEVICE);
+    /*
+     * unknown handle (an empty slot's NVxx device): function 0 is still a
+     * bitmap, an empty one (status 2 would read as "function 1"); other
+     * functions answer "no device", after the revision check
+     */
+    g_assert_cmphex(dsm_simple(qts, 0x77, FN_QUERY), ==, 0);
+    g_assert_cmphex(dsm_simple(qts, 3, FN_QUERY), ==, 0);
+    g_assert_cmphex(dsm_simple(qts, 3, FN_GET_LABEL_SIZE), ==, ST_NO_DEVICE);
+    g_assert_cmphex(dsm_call(qts, 3, 2, FN_GET_LABEL_SIZE, NULL, 0, &r), ==,
+                    ST_UNSUPPORTED);
     qtest_quit(qts);
     unlink(file);
 }
