@@ -101,7 +101,8 @@ static void nvdimm_dsm_get_label_size(NVDIMMState *s,
 {
     NvdimmDsmLabelSizeOut out = {
         .status = cpu_to_le32(NVDIMM_DSM_STATUS_SUCCESS),
-        .label_size = cpu_to_le32(call->nvdimm->label_size),
+        /* the low 32 bits of a larger one (see nvdimm-device.c) */
+        .label_size = cpu_to_le32((uint32_t)call->nvdimm->label_size),
         .max_xfer = cpu_to_le32(NVDIMM_DSM_LABEL_MAX_XFER),
     };
 

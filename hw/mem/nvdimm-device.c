@@ -94,11 +94,14 @@ static bool nvdimm_prepare_memory_region(NVDIMMDevice *nvdimm, Error **errp)
         return false;
     }
     if (nvdimm->label_size > UINT32_MAX) {
-        /* Get Label Size reports it in 32 bits */
-        error_setg(errp, "nvdimm: property '" NVDIMM_LABEL_SIZE_PROP
-                   "' is %" PRIu64 " bytes; at most %" PRIu32,
-                   nvdimm->label_size, UINT32_MAX);
-        return false;
+        /*
+         * Get Label Size reports it in 32 bits, and QEMU always reported
+         * its low 32 bits: keep that, for the labels a guest wrote.
+         */
+        warn_report("nvdimm: property '" NVDIMM_LABEL_SIZE_PROP "' is 0x%"
+                    PRIx64 " bytes, more than the DSM interface can report; "
+                    "the guest is told 0x%" PRIx32, nvdimm->label_size,
+                    (uint32_t)nvdimm->label_size);
     }
     if (nvdimm->label_size >= size) {
         error_setg(errp, "nvdimm: memdev '%s' (%" PRIu64 " bytes) is too "

@@ -361,6 +361,27 @@ static void check_fit(const DsmReply *r, unsigned dimms)
     }
 }
 
+/*
+ * A label area larger than Get Label Size can express (5 GiB) starts, as
+ * with stock QEMU, and the guest is told the low 32 bits (1 GiB); offsets
+ * (32-bit) still reach beyond that.  Only 16 bytes are read: the 6 GiB
+ * backend stays sparse.
+ */
+static void test_label_size_above_4g(void)
+{
+    QTestState *qts;
+    DsmReply r;
+
+    qts = qtest_init("-machine pc,nvdimm=on -m 128M,slots=2,maxmem=8G "
+        "-object memory-backend-ram,id=m0,size=6G "
+        "-device nvdimm,memdev=m0,label-size=5G");
+    g_assert_cmpuint(dsm_call(qts, 1, 1, FN_GET_LABEL_SIZE, NULL, 0, &r), ==,
+                     ST_SUCCESS);
+    g_assert_cmphex(ldl_le_p(r.data + 4), ==, 1024 * 1024 * 1024);
+    g_assert_cmpuint(label_read(qts, 1, 0xffff0000, 16, &r), ==, ST_SUCCESS);
+    qtest_quit(qts);
+}
+
 static void test_fit_read(void)
 {
     g_autofree char *file = make_backing_file(BACKEND_SIZE);
@@ -1073,6 +1094,8 @@ int main(int argc, char **argv)
     qtest_add_func("/nvqemu/nvdimm/dsm/malformed", test_label_malformed);
     qtest_add_func("/nvqemu/nvdimm/dsm/readonly-unarmed",
                    test_readonly_unarmed);
+    qtest_add_func("/nvqemu/nvdimm/dsm/label-size-above-4g",
+                   test_label_size_above_4g);
     qtest_add_func("/nvqemu/nvdimm/fit/read", test_fit_read);
     qtest_add_func("/nvqemu/nvdimm/fit/changed-during-read",
                    test_fit_changed_during_read);
