@@ -20,6 +20,7 @@
 #include "qemu/error-report.h"
 #include "qemu/pmem.h"
 #include "qapi/error.h"
+#include "qapi/visitor.h"
 #include "hw/mem/nvdimm.h"
 #include "hw/mem/memory-device.h"
 #include "hw/acpi/nvdimm-spec.h"
@@ -86,13 +87,6 @@ static bool nvdimm_prepare_memory_region(NVDIMMDevice *nvdimm, Error **errp)
         align = qemu_real_host_page_size();
     }
 
-    if (nvdimm->label_size && nvdimm->label_size < NVDIMM_LABEL_SIZE_MIN) {
-        error_setg(errp, "nvdimm: property '" NVDIMM_LABEL_SIZE_PROP
-                   "' is %" PRIu64 " bytes; it must be 0 (no labels) or at "
-                   "least %u bytes (128 KiB)", nvdimm->label_size,
-                   NVDIMM_LABEL_SIZE_MIN);
-        return false;
-    }
     if (nvdimm->label_size > UINT32_MAX) {
         /*
          * Get Label Size reports it in 32 bits, and QEMU always reported
@@ -251,8 +245,48 @@ static bool nvdimm_write_label_data(NVDIMMDevice *nvdimm, const void *buf,
     return true;
 }
 
+static void nvdimm_get_label_size(Object *obj, Visitor *v, const char *name,
+                                  void *opaque, Error **errp)
+{
+    uint64_t *ptr = object_field_prop_ptr(obj, opaque);
+
+    visit_type_size(v, name, ptr, errp);
+}
+
+/*
+ * label-size is 0 (no label area) only by default: a value given on the
+ * command line or over QMP must be a real label area, as it always had to.
+ */
+static void nvdimm_set_label_size(Object *obj, Visitor *v, const char *name,
+                                  void *opaque, Error **errp)
+{
+    uint64_t *ptr = object_field_prop_ptr(obj, opaque);
+    uint64_t value;
+
+    if (!visit_type_size(v, name, &value, errp)) {
+        return;
+    }
+    if (value < NVDIMM_LABEL_SIZE_MIN) {
+        error_setg(errp, "nvdimm: property '" NVDIMM_LABEL_SIZE_PROP "' is "
+                   "%" PRIu64 " bytes; when given it must be at least %u "
+                   "bytes (128 KiB)", value, NVDIMM_LABEL_SIZE_MIN);
+        return;
+    }
+    *ptr = value;
+}
+
+/* "int" is the type name QEMU has always reported for label-size. */
+static const PropertyInfo nvdimm_prop_label_size = {
+    .type = "int",
+    .description = "label storage area at the end of the memdev, bytes "
+                   "(at least 128 KiB; none when not given)",
+    .get = nvdimm_get_label_size,
+    .set = nvdimm_set_label_size,
+};
+
 static const Property nvdimm_properties[] = {
-    DEFINE_PROP_SIZE(NVDIMM_LABEL_SIZE_PROP, NVDIMMDevice, label_size, 0),
+    DEFINE_PROP(NVDIMM_LABEL_SIZE_PROP, NVDIMMDevice, label_size,
+                nvdimm_prop_label_size, uint64_t),
     DEFINE_PROP_UUID_NODEFAULT(NVDIMM_UUID_PROP, NVDIMMDevice, uuid),
     DEFINE_PROP_BOOL(NVDIMM_UNARMED_PROP, NVDIMMDevice, unarmed, false),
 };

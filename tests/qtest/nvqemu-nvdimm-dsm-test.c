@@ -1062,6 +1062,11 @@ static void test_bad_command_lines(void)
         "-object memory-backend-ram,id=m0,size=16M "
         "-device nvdimm,memdev=m0,label-size=1000",
         "'label-size' is 1000 bytes");
+    /* as stock QEMU: no label area means leaving the property out */
+    expect_startup_error("-M pc,nvdimm=on -m 128M,slots=2,maxmem=1G "
+        "-object memory-backend-ram,id=m0,size=16M "
+        "-device nvdimm,memdev=m0,label-size=0",
+        "'label-size' is 0 bytes; when given it must be at least");
     expect_startup_error("-M pc,nvdimm=on -m 128M,slots=2,maxmem=1G "
         "-object memory-backend-ram,id=m0,size=128K "
         "-device nvdimm,memdev=m0,label-size=128K",
