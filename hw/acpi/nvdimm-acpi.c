@@ -26,14 +26,12 @@
 #include "nvdimm-internal.h"
 #include "trace.h"
 
-static gint nvdimm_nfit_dimm_cmp(gconstpointer a, gconstpointer b)
-{
-    const NvdimmNfitDimm *da = a, *db = b;
-
-    return da->slot < db->slot ? -1 : da->slot > db->slot;
-}
-
-/* The plugged NVDIMMs, in slot order, as the NFIT builder wants them. */
+/*
+ * The plugged NVDIMMs as the NFIT builder wants them, in the order
+ * nvdimm_get_device_list() walks the QOM tree (not slot order): the order
+ * QEMU has always emitted them in, which guests see in the NFIT, the SRAT
+ * and _FIT.
+ */
 static GArray *nvdimm_plugged_dimms(void)
 {
     g_autoptr(GSList) list = nvdimm_get_device_list();
@@ -57,7 +55,6 @@ static GArray *nvdimm_plugged_dimms(void)
         };
         g_array_append_val(dimms, d);
     }
-    g_array_sort(dimms, nvdimm_nfit_dimm_cmp);
     return dimms;
 }
 
@@ -115,21 +112,28 @@ void nvdimm_build_acpi(GArray *table_offsets, GArray *table_data,
                        uint32_t ram_slots, const char *oem_id,
                        const char *oem_table_id)
 {
-    g_autoptr(GArray) dimms = nvdimm_plugged_dimms();
+    g_autoptr(GArray) dimms = NULL;
+
+    /*
+     * Without memory slots no NVDIMM can ever be plugged: no root device,
+     * no DSM page, no NFIT (what QEMU has always done).
+     */
+    if (!ram_slots) {
+        return;
+    }
+    /* SSDT first, then the NFIT: the table order guests have always seen */
+    nvdimm_ssdt_build(table_offsets, table_data, linker, &state->dsm_io,
+                      state->dsm_mem, ram_slots, oem_id, oem_table_id);
 
     /*
      * Without NVDIMMs there is no NFIT; the root device is still there for
      * hot-plug (the OS then finds the DIMMs through _FIT).
      */
+    dimms = nvdimm_plugged_dimms();
     if (dimms->len) {
         nvdimm_build_nfit(table_offsets, table_data, linker, dimms,
                           state->persistence, oem_id, oem_table_id);
     }
-    /* the page must be known to the linker before the SSDT points to it */
-    bios_linker_loader_alloc(linker, NVDIMM_DSM_MEM_FILE, state->dsm_mem,
-                             NVDIMM_DSM_PAGE_SIZE, false);
-    nvdimm_ssdt_build(table_offsets, table_data, linker, &state->dsm_io,
-                      ram_slots, oem_id, oem_table_id);
 }
 
 void nvdimm_build_srat(GArray *table_data)

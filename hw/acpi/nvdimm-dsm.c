@@ -101,7 +101,8 @@ static void nvdimm_dsm_get_label_size(NVDIMMState *s,
 {
     NvdimmDsmLabelSizeOut out = {
         .status = cpu_to_le32(NVDIMM_DSM_STATUS_SUCCESS),
-        .label_size = cpu_to_le32(call->nvdimm->label_size),
+        /* the low 32 bits of a larger one (see nvdimm-device.c) */
+        .label_size = cpu_to_le32((uint32_t)call->nvdimm->label_size),
         .max_xfer = cpu_to_le32(NVDIMM_DSM_LABEL_MAX_XFER),
     };
 
@@ -139,8 +140,15 @@ static void nvdimm_dsm_set_label_data(NVDIMMState *s,
         return;
     }
     trace_nvdimm_dsm_label_write(call->handle, offset, length);
-    nc->write_label_data(call->nvdimm, call->arg + sizeof(NvdimmDsmLabelIn),
-                         length, offset);
+    if (!nc->write_label_data(call->nvdimm,
+                              call->arg + sizeof(NvdimmDsmLabelIn),
+                              length, offset)) {
+        /* the range was checked: the backend could not make it durable */
+        nvdimm_dsm_fail(call, reply, NVDIMM_DSM_STATUS_HW_ERROR,
+                        "label write offset %" PRIu32 " length %" PRIu32
+                        " could not be made durable", offset, length);
+        return;
+    }
     nvdimm_dsm_reply_status(reply, NVDIMM_DSM_STATUS_SUCCESS);
 }
 
@@ -199,13 +207,9 @@ static void nvdimm_dsm_dispatch(NVDIMMState *s, NvdimmDsmCall *call,
         call->target = NVDIMM_DSM_TARGET_QEMU_ROOT;
         break;
     default:
+        /* NULL for an empty slot: function 0 then lists no function */
         call->target = NVDIMM_DSM_TARGET_DIMM;
         call->nvdimm = nvdimm_find_by_handle(call->handle);
-        if (!call->nvdimm) {
-            nvdimm_dsm_fail(call, reply, NVDIMM_DSM_STATUS_NO_DEVICE,
-                            "no NVDIMM with this handle");
-            return;
-        }
         break;
     }
     if (call->nvdimm) {
@@ -232,6 +236,11 @@ static void nvdimm_dsm_dispatch(NVDIMMState *s, NvdimmDsmCall *call,
         nvdimm_dsm_fail(call, reply, NVDIMM_DSM_STATUS_UNSUPPORTED,
                         "revision %" PRIu32 " is not supported (only %d)",
                         call->revision, NVDIMM_DSM_REVISION);
+        return;
+    }
+    if (call->target == NVDIMM_DSM_TARGET_DIMM && !call->nvdimm) {
+        nvdimm_dsm_fail(call, reply, NVDIMM_DSM_STATUS_NO_DEVICE,
+                        "no NVDIMM with this handle");
         return;
     }
     f = nvdimm_dsm_func_find(call->target, call->function, caps);

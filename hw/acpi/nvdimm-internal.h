@@ -37,10 +37,27 @@ typedef struct NvdimmNfitDimm {
     bool unarmed;
 } NvdimmNfitDimm;
 
-/* NFIT handle and structure indexes of the DIMM in @slot. */
+/* NFIT device handle of the DIMM in @slot (0 is the root device). */
 static inline uint32_t nvdimm_slot_to_handle(uint32_t slot)
 {
     return slot + 1;
+}
+
+/*
+ * Structure indexes of the DIMM in @slot.  Index 0 means "none" (ACPI 6.5
+ * Table 5.150), and each DIMM needs two: its SPA Range gets the even index
+ * 2 * handle, its Control Region the odd one after it.  These are the
+ * numbers QEMU has always emitted; guests compare _FIT structures byte for
+ * byte with what they saw at boot, so they must not change.
+ */
+static inline uint16_t nvdimm_slot_to_spa_index(uint32_t slot)
+{
+    return nvdimm_slot_to_handle(slot) * 2;
+}
+
+static inline uint16_t nvdimm_slot_to_dcr_index(uint32_t slot)
+{
+    return nvdimm_slot_to_spa_index(slot) + 1;
 }
 
 /*
@@ -109,13 +126,13 @@ extern const struct MemoryRegionOps nvdimm_dsm_ops;
 
 /*
  * Append the NVDIMM SSDT to @table_data: the root device, one child per
- * RAM slot, and the DSM page pointer patched by the bios-linker to
- * NVDIMM_DSM_MEM_FILE (which must already be allocated in @linker).
+ * RAM slot, and the DSM page pointer, which the bios-linker patches to the
+ * page it allocates from NVDIMM_DSM_MEM_FILE (@dsm_mem, the template).
  */
 void nvdimm_ssdt_build(GArray *table_offsets, GArray *table_data,
                        struct BIOSLinker *linker,
                        const struct AcpiGenericAddress *dsm_io,
-                       uint32_t ram_slots, const char *oem_id,
-                       const char *oem_table_id);
+                       GArray *dsm_mem, uint32_t ram_slots,
+                       const char *oem_id, const char *oem_table_id);
 
 #endif /* HW_ACPI_NVDIMM_INTERNAL_H */

@@ -11,9 +11,10 @@
  *   NVDIMM Control Region (4)   identity, byte-addressable interface code
  *
  * and one Platform Capabilities structure (type 7) at the end when a
- * persistence domain was configured.  Every DIMM's SPA range and control
- * region indexes are its NFIT handle (slot + 1): they never collide and
- * never need a table to look them up.
+ * persistence domain was configured.  Every field, index and flag is the
+ * one QEMU has always emitted for the same configuration (indexes derived
+ * from the slot: nvdimm_slot_to_spa_index()), so a guest migrated from
+ * another QEMU accepts the _FIT it reads after a hot-plug.
  */
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
@@ -27,8 +28,13 @@ static void nfit_append_spa(GArray *out, const NvdimmNfitDimm *d)
 {
     NfitSpaRange spa = {
         .hdr = NFIT_HDR(NFIT_TYPE_SPA_RANGE, sizeof(NfitSpaRange)),
-        .range_index = cpu_to_le16(nvdimm_slot_to_handle(d->slot)),
-        .flags = cpu_to_le16(NFIT_SPA_FLAG_PROXIMITY_VALID),
+        .range_index = cpu_to_le16(nvdimm_slot_to_spa_index(d->slot)),
+        /*
+         * The control region is only managed at hot-add (its identity
+         * is fixed by the slot), and the proximity domain is valid.
+         */
+        .flags = cpu_to_le16(NFIT_SPA_FLAG_CONTROL_REGION_HOTPLUG |
+                             NFIT_SPA_FLAG_PROXIMITY_VALID),
         .proximity_domain = cpu_to_le32(d->node),
         .base = cpu_to_le64(d->addr),
         .size = cpu_to_le64(d->size),
@@ -45,8 +51,9 @@ static void nfit_append_memdev(GArray *out, const NvdimmNfitDimm *d)
     NfitMemdevToSpa memdev = {
         .hdr = NFIT_HDR(NFIT_TYPE_MEMDEV_TO_SPA, sizeof(NfitMemdevToSpa)),
         .device_handle = cpu_to_le32(handle),
-        .range_index = cpu_to_le16(handle),
-        .control_region_index = cpu_to_le16(handle),
+        .range_index = cpu_to_le16(nvdimm_slot_to_spa_index(d->slot)),
+        .control_region_index =
+            cpu_to_le16(nvdimm_slot_to_dcr_index(d->slot)),
         .region_size = cpu_to_le64(d->size),
         /* one DIMM per range: not interleaved, starts at DPA 0 */
         .interleave_ways = cpu_to_le16(1),
@@ -61,7 +68,7 @@ static void nfit_append_dcr(GArray *out, const NvdimmNfitDimm *d)
 {
     NfitControlRegion dcr = {
         .hdr = NFIT_HDR(NFIT_TYPE_CONTROL_REGION, sizeof(NfitControlRegion)),
-        .region_index = cpu_to_le16(nvdimm_slot_to_handle(d->slot)),
+        .region_index = cpu_to_le16(nvdimm_slot_to_dcr_index(d->slot)),
         .vendor = cpu_to_le16(NVDIMM_DCR_VENDOR_ID),
         .device = cpu_to_le16(NVDIMM_DCR_DEVICE_ID),
         .revision = cpu_to_le16(NVDIMM_DCR_REVISION_ID),

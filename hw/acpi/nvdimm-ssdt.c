@@ -446,8 +446,8 @@ static size_t nvdimm_ssdt_find_page_addr(GArray *table_data, size_t start)
 void nvdimm_ssdt_build(GArray *table_offsets, GArray *table_data,
                        BIOSLinker *linker,
                        const struct AcpiGenericAddress *dsm_io,
-                       uint32_t ram_slots, const char *oem_id,
-                       const char *oem_table_id)
+                       GArray *dsm_mem, uint32_t ram_slots,
+                       const char *oem_id, const char *oem_table_id)
 {
     AcpiTable table = {
         .sig = "SSDT", .rev = NVDIMM_SSDT_REVISION,
@@ -468,6 +468,9 @@ void nvdimm_ssdt_build(GArray *table_offsets, GArray *table_data,
     free_aml_allocator();
 
     page_addr = nvdimm_ssdt_find_page_addr(table_data, start);
+    /* the linker commands in the order firmware has always got them */
+    bios_linker_loader_alloc(linker, NVDIMM_DSM_MEM_FILE, dsm_mem,
+                             NVDIMM_DSM_PAGE_SIZE, false);
     bios_linker_loader_add_pointer(linker, ACPI_BUILD_TABLE_FILE, page_addr,
                                    sizeof(uint32_t), NVDIMM_DSM_MEM_FILE, 0);
     acpi_table_end(linker, &table);

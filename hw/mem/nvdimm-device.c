@@ -17,7 +17,10 @@
  */
 #include "qemu/osdep.h"
 #include "qemu/module.h"
+#include "qemu/error-report.h"
+#include "qemu/pmem.h"
 #include "qapi/error.h"
+#include "qapi/visitor.h"
 #include "hw/mem/nvdimm.h"
 #include "hw/mem/memory-device.h"
 #include "hw/acpi/nvdimm-spec.h"
@@ -84,30 +87,20 @@ static bool nvdimm_prepare_memory_region(NVDIMMDevice *nvdimm, Error **errp)
         align = qemu_real_host_page_size();
     }
 
-    if (nvdimm->label_size && nvdimm->label_size < NVDIMM_LABEL_SIZE_MIN) {
-        error_setg(errp, "nvdimm: property '" NVDIMM_LABEL_SIZE_PROP
-                   "' is %" PRIu64 " bytes; it must be 0 (no labels) or at "
-                   "least %u bytes (128 KiB)", nvdimm->label_size,
-                   NVDIMM_LABEL_SIZE_MIN);
-        return false;
-    }
     if (nvdimm->label_size > UINT32_MAX) {
-        /* Get Label Size reports it in 32 bits */
-        error_setg(errp, "nvdimm: property '" NVDIMM_LABEL_SIZE_PROP
-                   "' is %" PRIu64 " bytes; at most %" PRIu32,
-                   nvdimm->label_size, UINT32_MAX);
-        return false;
+        /*
+         * Get Label Size reports it in 32 bits, and QEMU always reported
+         * its low 32 bits: keep that, for the labels a guest wrote.
+         */
+        warn_report("nvdimm: property '" NVDIMM_LABEL_SIZE_PROP "' is 0x%"
+                    PRIx64 " bytes, more than the DSM interface can report; "
+                    "the guest is told 0x%" PRIx32, nvdimm->label_size,
+                    (uint32_t)nvdimm->label_size);
     }
     if (nvdimm->label_size >= size) {
         error_setg(errp, "nvdimm: memdev '%s' (%" PRIu64 " bytes) is too "
                    "small for property '" NVDIMM_LABEL_SIZE_PROP "' = %"
                    PRIu64 " bytes", name, size, nvdimm->label_size);
-        return false;
-    }
-    if (!nvdimm->label_size && !QEMU_IS_ALIGNED(size, align)) {
-        error_setg(errp, "nvdimm: memdev '%s' size %" PRIu64 " (0x%" PRIx64
-                   ") is not a multiple of its alignment 0x%" PRIx64,
-                   name, size, size, align);
         return false;
     }
     pmem_size = QEMU_ALIGN_DOWN(size - nvdimm->label_size, align);
@@ -117,6 +110,18 @@ static bool nvdimm_prepare_memory_region(NVDIMMDevice *nvdimm, Error **errp)
                    "less than its alignment 0x%" PRIx64, name, size,
                    size - nvdimm->label_size, nvdimm->label_size, align);
         return false;
+    }
+
+    /*
+     * Without labels nothing is meant to follow the pmem, so a tail below
+     * the alignment is most likely a mistake in the backend size: it is
+     * accepted (QEMU always has) but never reaches the guest.
+     */
+    if (!nvdimm->label_size && pmem_size != size) {
+        warn_report("nvdimm: memdev '%s' size 0x%" PRIx64 " is not a "
+                    "multiple of its alignment 0x%" PRIx64 "; the guest "
+                    "sees only the first 0x%" PRIx64 " bytes", name, size,
+                    align, pmem_size);
     }
 
     nvdimm->readonly = memory_region_is_rom(backend_mr);
@@ -189,29 +194,99 @@ static void nvdimm_read_label_data(NVDIMMDevice *nvdimm, void *buf,
     memcpy(buf, (uint8_t *)nvdimm->label_data + offset, size);
 }
 
-static void nvdimm_write_label_data(NVDIMMDevice *nvdimm, const void *buf,
+/*
+ * Make [@ptr, @ptr + @size) of the backend durable: pmem_persist() on real
+ * pmem (file backend with pmem=on), msync() on any other fd-backed RAM
+ * (memory-backend-file, -memfd); anonymous RAM has nothing to flush.
+ */
+static bool nvdimm_label_persist(HostMemoryBackend *hostmem,
+                                 MemoryRegion *backend_mr, void *ptr,
+                                 uint64_t size)
+{
+    int fd = memory_region_get_fd(backend_mr);
+
+    if (object_property_find(OBJECT(hostmem), "pmem") &&
+        object_property_get_bool(OBJECT(hostmem), "pmem", NULL)) {
+        pmem_persist(ptr, size);
+        return true;
+    }
+    return fd < 0 || qemu_msync(ptr, size, fd) == 0;
+}
+
+static bool nvdimm_write_label_data(NVDIMMDevice *nvdimm, const void *buf,
                                     uint64_t size, uint64_t offset)
 {
+    HostMemoryBackend *hostmem = PC_DIMM(nvdimm)->hostmem;
     MemoryRegion *backend_mr;
     uint64_t backend_offset;
+    uint8_t *dst;
 
     if (!nvdimm_label_range_ok(nvdimm, offset, size) || nvdimm->readonly) {
         trace_nvdimm_label_range_bad("write", offset, size,
                                      nvdimm->label_size);
-        return;
+        return false;
     }
-    backend_mr = host_memory_backend_get_memory(PC_DIMM(nvdimm)->hostmem);
+    if (!size) {
+        /* nothing written, nothing to flush (offset may be the very end) */
+        return true;
+    }
+    backend_mr = host_memory_backend_get_memory(hostmem);
     backend_offset = nvdimm->label_offset + offset;
+    dst = (uint8_t *)nvdimm->label_data + offset;
 
-    memcpy((uint8_t *)nvdimm->label_data + offset, buf, size);
-    /* pmem_persist() on real pmem (with libpmem), msync() on a file */
-    memory_region_msync(backend_mr, backend_offset, size);
+    memcpy(dst, buf, size);
     /* the label area is backend RAM: let migration resend it */
     memory_region_set_dirty(backend_mr, backend_offset, size);
+    if (!nvdimm_label_persist(hostmem, backend_mr, dst, size)) {
+        trace_nvdimm_label_range_bad("flush", offset, size,
+                                     nvdimm->label_size);
+        return false;
+    }
+    return true;
 }
 
+static void nvdimm_get_label_size(Object *obj, Visitor *v, const char *name,
+                                  void *opaque, Error **errp)
+{
+    uint64_t *ptr = object_field_prop_ptr(obj, opaque);
+
+    visit_type_size(v, name, ptr, errp);
+}
+
+/*
+ * label-size is 0 (no label area) only by default: a value given on the
+ * command line or over QMP must be a real label area, as it always had to.
+ */
+static void nvdimm_set_label_size(Object *obj, Visitor *v, const char *name,
+                                  void *opaque, Error **errp)
+{
+    uint64_t *ptr = object_field_prop_ptr(obj, opaque);
+    uint64_t value;
+
+    if (!visit_type_size(v, name, &value, errp)) {
+        return;
+    }
+    if (value < NVDIMM_LABEL_SIZE_MIN) {
+        error_setg(errp, "nvdimm: property '" NVDIMM_LABEL_SIZE_PROP "' is "
+                   "%" PRIu64 " bytes; when given it must be at least %u "
+                   "bytes (128 KiB)", value, NVDIMM_LABEL_SIZE_MIN);
+        return;
+    }
+    *ptr = value;
+}
+
+/* "int" is the type name QEMU has always reported for label-size. */
+static const PropertyInfo nvdimm_prop_label_size = {
+    .type = "int",
+    .description = "label storage area at the end of the memdev, bytes "
+                   "(at least 128 KiB; none when not given)",
+    .get = nvdimm_get_label_size,
+    .set = nvdimm_set_label_size,
+};
+
 static const Property nvdimm_properties[] = {
-    DEFINE_PROP_SIZE(NVDIMM_LABEL_SIZE_PROP, NVDIMMDevice, label_size, 0),
+    DEFINE_PROP(NVDIMM_LABEL_SIZE_PROP, NVDIMMDevice, label_size,
+                nvdimm_prop_label_size, uint64_t),
     DEFINE_PROP_UUID_NODEFAULT(NVDIMM_UUID_PROP, NVDIMMDevice, uuid),
     DEFINE_PROP_BOOL(NVDIMM_UNARMED_PROP, NVDIMMDevice, unarmed, false),
 };

@@ -44,15 +44,29 @@ static GArray *make_dimms(unsigned n)
     return dimms;
 }
 
+/*
+ * Indexes as QEMU has always numbered them (guests compare _FIT with what
+ * they saw at boot): SPA Range 2 * (slot + 1), Control Region the next.
+ */
+static uint16_t spa_index(const NvdimmNfitDimm *d)
+{
+    return (d->slot + 1) * 2;
+}
+
+static uint16_t dcr_index(const NvdimmNfitDimm *d)
+{
+    return spa_index(d) + 1;
+}
+
 static void check_spa(const uint8_t *p, const NvdimmNfitDimm *d)
 {
-    uint32_t handle = d->slot + 1;
 
     g_assert_cmpuint(lduw_le_p(p + 0), ==, 0);             /* type */
     g_assert_cmpuint(lduw_le_p(p + 2), ==, SPA_LEN);       /* length */
-    g_assert_cmpuint(lduw_le_p(p + 4), ==, handle);        /* SPA index */
+    g_assert_cmpuint(lduw_le_p(p + 4), ==, spa_index(d));  /* SPA index */
     g_assert_cmpuint(lduw_le_p(p + 4), !=, 0);             /* 0 reserved */
-    g_assert_cmpuint(lduw_le_p(p + 6), ==, 1 << 1);        /* prox. valid */
+    /* control region for hot-add only | proximity domain valid */
+    g_assert_cmpuint(lduw_le_p(p + 6), ==, 1 << 0 | 1 << 1);
     g_assert_cmpuint(ldl_le_p(p + 8), ==, 0);              /* reserved */
     g_assert_cmpuint(ldl_le_p(p + 12), ==, d->node);       /* proximity */
     g_assert_cmpmem(p + 16, 16, pm_guid_bytes, 16);        /* type GUID */
@@ -71,8 +85,8 @@ static void check_memdev(const uint8_t *p, const NvdimmNfitDimm *d)
     g_assert_cmpuint(ldl_le_p(p + 4), ==, handle);         /* NFIT handle */
     g_assert_cmpuint(lduw_le_p(p + 8), ==, 0);             /* physical id */
     g_assert_cmpuint(lduw_le_p(p + 10), ==, 0);            /* region id */
-    g_assert_cmpuint(lduw_le_p(p + 12), ==, handle);       /* SPA index */
-    g_assert_cmpuint(lduw_le_p(p + 14), ==, handle);       /* DCR index */
+    g_assert_cmpuint(lduw_le_p(p + 12), ==, spa_index(d));
+    g_assert_cmpuint(lduw_le_p(p + 14), ==, dcr_index(d));
     g_assert_cmpuint(ldq_le_p(p + 16), ==, d->size);       /* region size */
     g_assert_cmpuint(ldq_le_p(p + 24), ==, 0);             /* region offset */
     g_assert_cmpuint(ldq_le_p(p + 32), ==, 0);             /* DPA base */
@@ -88,7 +102,7 @@ static void check_dcr(const uint8_t *p, const NvdimmNfitDimm *d)
 
     g_assert_cmpuint(lduw_le_p(p + 0), ==, 4);
     g_assert_cmpuint(lduw_le_p(p + 2), ==, DCR_LEN);
-    g_assert_cmpuint(lduw_le_p(p + 4), ==, d->slot + 1);   /* DCR index */
+    g_assert_cmpuint(lduw_le_p(p + 4), ==, dcr_index(d));
     g_assert_cmpuint(lduw_le_p(p + 6), ==, 0x8086);        /* vendor */
     g_assert_cmpuint(lduw_le_p(p + 8), ==, 0x0001);        /* device */
     g_assert_cmpuint(lduw_le_p(p + 10), ==, 0x0001);       /* revision */
@@ -180,16 +194,24 @@ static void test_nfit_unique_indexes(void)
 {
     g_autoptr(GArray) dimms = make_dimms(8);
     g_autoptr(GArray) out = g_array_new(false, true, 1);
-    g_autoptr(GHashTable) seen = g_hash_table_new(NULL, NULL);
+    g_autoptr(GHashTable) handles = g_hash_table_new(NULL, NULL);
+    g_autoptr(GHashTable) indexes = g_hash_table_new(NULL, NULL);
     const uint8_t *p;
 
     nvdimm_nfit_build(out, dimms, 0);
     p = (const uint8_t *)out->data;
     for (unsigned i = 0; i < 8; i++, p += PER_DIMM_LEN) {
         uintptr_t handle = ldl_le_p(p + SPA_LEN + 4);
+        /* SPA and Control Region indexes share one number space */
+        uintptr_t spa = lduw_le_p(p + 4);
+        uintptr_t dcr = lduw_le_p(p + SPA_LEN + MEMDEV_LEN + 4);
 
-        g_assert_false(g_hash_table_contains(seen, (gpointer)handle));
-        g_hash_table_add(seen, (gpointer)handle);
+        g_assert_false(g_hash_table_contains(handles, (gpointer)handle));
+        g_hash_table_add(handles, (gpointer)handle);
+        g_assert_false(g_hash_table_contains(indexes, (gpointer)spa));
+        g_hash_table_add(indexes, (gpointer)spa);
+        g_assert_false(g_hash_table_contains(indexes, (gpointer)dcr));
+        g_hash_table_add(indexes, (gpointer)dcr);
     }
 }
 

@@ -57,7 +57,9 @@ struct NVDIMMDevice {
 /*
  * Hooks: subclasses (spapr-nvdimm) add realize/unrealize steps; label
  * accessors copy label bytes for callers that checked the range with
- * nvdimm_label_range_ok() (writes are made durable before returning).
+ * nvdimm_label_range_ok().  A write is made durable before it returns; it
+ * returns false when it was refused or could not be made durable (the
+ * bytes may then be in the label area but not on the medium).
  */
 struct NVDIMMClass {
     PCDIMMDeviceClass parent_class;
@@ -66,7 +68,7 @@ struct NVDIMMClass {
     void (*unrealize)(NVDIMMDevice *nvdimm);
     void (*read_label_data)(NVDIMMDevice *nvdimm, void *buf,
                             uint64_t size, uint64_t offset);
-    void (*write_label_data)(NVDIMMDevice *nvdimm, const void *buf,
+    bool (*write_label_data)(NVDIMMDevice *nvdimm, const void *buf,
                              uint64_t size, uint64_t offset);
 };
 
