@@ -851,15 +851,10 @@ static const NfitCase nfit_cases[] = {
     { "q35-dimmpxm", "q35", NFIT_DIMMPXM_ARGS, NULL, "q35/NFIT.dimmpxm" },
 };
 
-/* Where the recorded files live: beside this file's real source. */
+/* Where the recorded files live: tests/qtest/data/ of the repository. */
 static char *nfit_data_path(const char *name, const char *suffix)
 {
-    g_autofree char *src = realpath(NVQEMU_QTEST_SRC, NULL);
-    g_autofree char *dir = NULL;
-
-    g_assert_nonnull(src);
-    dir = g_path_get_dirname(src);
-    return g_strdup_printf("%s/data/nfit/%s%s", dir, name, suffix);
+    return g_strdup_printf("%s/nfit/%s%s", NVQEMU_QTEST_DATA, name, suffix);
 }
 
 static bool nfit_recording(void)
