@@ -41,11 +41,11 @@ need_root() {
 
 # First Debian main-archive entry of the machine: "URI KEYRING".
 debian_mirror() {
-    local f uri key
+    local f uri key found
     for f in /etc/apt/sources.list.d/*.sources; do
         [ -f "$f" ] || continue
         # deb822 stanzas: pick the one whose Suites include bookworm
-        awk 'BEGIN{RS="";FS="\n"}
+        found=$(awk 'BEGIN{RS="";FS="\n"}
              /Suites:[^\n]*bookworm([ \n]|$)/ && /Types:[^\n]*deb/ {
                  u="";k="";
                  for(i=1;i<=NF;i++){
@@ -53,10 +53,14 @@ debian_mirror() {
                      if($i ~ /^Signed-By:/){sub(/^Signed-By:[ \t]*/,"",$i);k=$i}
                  }
                  if(u!=""){print u, k; exit}
-             }' "$f" && return 0
+             }' "$f")
+        # a file without a bookworm stanza (third-party sources) says nothing
+        [ -n "$found" ] && { echo "$found"; return 0; }
     done
     if [ -f /etc/apt/sources.list ]; then
-        uri=$(awk '$1=="deb" && $3=="bookworm" {print $2; exit}' /etc/apt/sources.list)
+        # "deb [options] URI SUITE ...": skip a bracketed option field
+        uri=$(awk '$1=="deb" { i=2; if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
+                               if ($(i+1)=="bookworm") {print $i; exit} }' /etc/apt/sources.list)
         [ -n "$uri" ] && { echo "$uri /usr/share/keyrings/debian-archive-keyring.gpg"; return 0; }
     fi
     return 1

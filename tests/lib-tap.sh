@@ -9,7 +9,9 @@ tap_run() {
     local name=$1 tmo=$2 out rc planned got
     shift 2
     out=$(mktemp)
-    timeout --kill-after=10 "$tmo" "$@" > "$out" 2>> /dev/stderr
+    # stderr is inherited: reopening /dev/stderr fails for a user whose
+    # terminal belongs to root (su)
+    timeout --kill-after=10 "$tmo" "$@" > "$out"
     rc=$?
     sed -n -E "s/^(not ok|ok) [0-9]+ ?-? ?/\1 - $(sed_escape "$name"): /p" "$out"
     planned=$(sed -n -E 's/^1\.\.([0-9]+).*/\1/p' "$out" | tail -n 1)

@@ -38,10 +38,11 @@ if [ ! -x "$qos" ]; then
     echo "not ok - qos-test: not built ($qos missing; run make build)"
     exit 0
 fi
-# name -> "feature" for the expected failures
-declare -A xfail=()
-while read -r name feature _; do
+# name -> "feature" and -> the property whose absence makes it fail
+declare -A xfail=() xprop=()
+while read -r name feature prop _; do
     xfail[$name]=$feature
+    xprop[$name]=$prop
 done < <(grep -Ev '^[[:space:]]*(#|$)' "$xfail_list")
 
 mapfile -t paths < <(timeout 60 "$qos" -l 2>/dev/null | grep -E '^/.*/nvme/')
@@ -59,14 +60,17 @@ for p in "${paths[@]}"; do
         tap_run qos-test 120 "$qos" --tap -p "$p"
         continue
     fi
-    # An expected failure: it must still fail (and not hang).
+    # An expected failure: it must still fail, for the listed reason.
     out=$(timeout --kill-after=10 120 "$qos" --tap -p "$p" 2>&1)
     rc=$?
     { echo "=== qos-test $p (expected failure, exit $rc)"; echo "$out"; } >&2
+    why="Property 'nvme.${xprop[$name]}' not found"
     if [ $rc -eq 0 ] && grep -q '^ok ' <<< "$out" && ! grep -q '^not ok ' <<< "$out"; then
         echo "not ok - qos-test: $p: unexpectedly passed (remove $name from tests/qtest/qos-nvme-xfail.txt)"
     elif [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
         echo "not ok - qos-test: $p: timed out (an expected failure must fail, not hang)"
+    elif ! grep -qF "$why" <<< "$out"; then
+        echo "not ok - qos-test: $p: failed, but not with \"$why\" (exit $rc; see the qtest log)"
     else
         echo "ok - qos-test: $p # SKIP expected failure until ${xfail[$name]}: $name"
     fi

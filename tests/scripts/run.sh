@@ -94,7 +94,12 @@ cp "$top/Makefile" "$mk/"
 for f in overlay.sh prepare-tree.sh fetch-qemu.sh; do touch "$mk/scripts/$f"; done
 touch "$mk/patches/0001-a.patch" "$mk/patches/0002-b.patch"
 stub "$mk" configure 'mkdir -p build; echo run >> build/configure-runs; touch build/config.mk'
-runs() { make -s -C "$mk" "$mk/build/config.mk" >&2; wc -l < "$mk/build/configure-runs"; }
+# env -u: a make check run with variables (JOBS=, BUILD=) must not reach
+# the copy of the Makefile under test
+runs() {
+    env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$mk" "$mk/build/config.mk" >&2
+    wc -l < "$mk/build/configure-runs"
+}
 make_patch() {
     [ "$(runs)" = 1 ] && [ "$(runs)" = 1 ] &&
         rm "$mk/patches/0002-b.patch" && [ "$(runs)" = 2 ] && [ "$(runs)" = 2 ]
@@ -138,8 +143,10 @@ fi
 case $3 in
     */reg-read) echo "1..1"; echo "ok 1 $3" ;;
     */oob-cmb-access) [ "${PASS_XFAIL:-0}" = 1 ] && { echo "1..1"; echo "ok 1 $3"; exit 0; }
-                      echo "1..1"; echo "Bail out! assertion"; exit 134 ;;
-    *) echo "Bail out!"; exit 134 ;;
+                      [ "${CRASH_XFAIL:-0}" = 1 ] && { echo "1..1"; echo "Bail out! assertion"; exit 134; }
+                      echo "qemu: -device nvme,cmb_size_mb=2: Property '"'nvme.cmb_size_mb'"' not found"
+                      echo "1..1"; echo "Bail out! kill_qemu"; exit 1 ;;
+    *) echo "qemu: Property '"'nvme.pmrdev'"' not found"; echo "Bail out!"; exit 1 ;;
 esac'
 qtest_ok() {
     local out
@@ -155,6 +162,11 @@ xpass() {
         <<< "$(PASS_XFAIL=1 runner qtest)"
 }
 check "qtest runner: an expected failure that passes is a failure" xpass
+xcrash() {
+    grep -q "^not ok - qos-test: $qp/oob-cmb-access: failed, but not with" \
+        <<< "$(CRASH_XFAIL=1 runner qtest)"
+}
+check "qtest runner: an expected failure that fails for another reason is a failure" xcrash
 rm "$fake/nvqemu/tests/qtest/${qtests[0]}"
 qtest_missing() { grep -q "^not ok - ${qtests[0]}: not built" <<< "$(runner qtest)"; }
 check "qtest runner: a declared qtest that is not built is a failure" qtest_missing
