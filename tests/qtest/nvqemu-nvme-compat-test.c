@@ -522,6 +522,11 @@ static const StartCase start_cases[] = {
       "physical_block_size=2097152", NULL },
     { "pc", CTRL "logical_block_size=768",
       "logical_block_size" },
+    /* an empty drive (no medium): refused, never a crash */
+    { "pc", "-drive if=none,id=e0 -device nvme,drive=e0,serial=s",
+      "could not get blockdev size: No medium found" },
+    { "pc", "-drive if=none,id=e0 -device nvme,id=c0,serial=s "
+      "-device nvme-ns,bus=c0,drive=e0", "could not get blockdev size" },
 };
 
 static const char *qemu_binary(void)

@@ -88,10 +88,12 @@ static void nvme_ns_init_lbafs(NvmeNs *ns, uint8_t lbads)
  */
 static uint32_t nvme_ns_discard_granule(NvmeNs *ns)
 {
+    BlockDriverState *bs = blk_bs(ns->blkconf.blk);
     BlockDriverInfo bdi;
     uint32_t dg = ns->blkconf.discard_granularity;
 
-    if (bdrv_get_info(blk_bs(ns->blkconf.blk), &bdi) >= 0 &&
+    /* an empty drive (no medium) has no image to ask */
+    if (bs && bdrv_get_info(bs, &bdi) >= 0 &&
         bdi.cluster_size > 0 && (uint32_t)bdi.cluster_size > dg) {
         dg = bdi.cluster_size;
     }
@@ -115,6 +117,7 @@ bool nvme_ns_setup(NvmeNs *ns, NvmeCtrl *n, Error **errp)
     static uint64_t ns_count;   /* namespaces set up in this process */
     bool read_only;
     uint32_t lbs;
+    int64_t len;
 
     if (!conf->blk) {
         error_setg(errp, "drive property is required");
@@ -125,6 +128,12 @@ bool nvme_ns_setup(NvmeNs *ns, NvmeCtrl *n, Error **errp)
     }
     read_only = !blk_supports_write_perm(conf->blk);
     if (!blkconf_apply_backend_options(conf, read_only, false, errp)) {
+        return false;
+    }
+    /* an empty drive (no medium) is refused, with stock's message */
+    len = blk_getlength(conf->blk);
+    if (len < 0) {
+        error_setg_errno(errp, -len, "could not get blockdev size");
         return false;
     }
     /* blkconf_blocksizes checked: a power of 2 in 512 B..2 MiB */
