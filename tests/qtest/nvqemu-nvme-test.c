@@ -181,13 +181,15 @@ static void queue_init(Nvme *n, Queue *q, uint32_t size, size_t esize)
     qtest_memset(n->qts, q->addr, 0, size * esize);
 }
 
-static void ctrl_enable(Nvme *n, unsigned ams)
+/* Enable with an admin SQ of @asq_size and a CQ of @acq_size entries */
+static void ctrl_enable_aq(Nvme *n, unsigned ams, uint32_t asq_size,
+                           uint32_t acq_size)
 {
     uint32_t cc = 0;
 
-    queue_init(n, &n->sq[0], 32, sizeof(NvmeSqe));
-    queue_init(n, &n->cq[0], 32, sizeof(NvmeCqe));
-    wr32(n, NVME_REG_AQA, (31u << 16) | 31u);
+    queue_init(n, &n->sq[0], asq_size, sizeof(NvmeSqe));
+    queue_init(n, &n->cq[0], acq_size, sizeof(NvmeCqe));
+    wr32(n, NVME_REG_AQA, (acq_size - 1) << 16 | (asq_size - 1));
     wr32(n, NVME_REG_ASQ, n->sq[0].addr);
     wr32(n, NVME_REG_ASQ + 4, 0);
     wr32(n, NVME_REG_ACQ, n->cq[0].addr);
@@ -199,6 +201,11 @@ static void ctrl_enable(Nvme *n, unsigned ams)
     wr32(n, NVME_REG_CC, cc);
     g_assert_cmpuint(FIELD_EX32(rd32(n, NVME_REG_CSTS), NVME_CSTS, RDY), ==,
                      1);
+}
+
+static void ctrl_enable(Nvme *n, unsigned ams)
+{
+    ctrl_enable_aq(n, ams, 32, 32);
 }
 
 static void ctrl_disable(Nvme *n)
@@ -1711,8 +1718,6 @@ static void test_commands(void)
 #define SLOW_NS_OPTS    "-drive id=slow,if=none,driver=null-co,size=32M," \
                         "latency-ns=1000000000 " \
                         "-device nvme-ns,drive=slow,bus=nvme0,nsid=2 "
-/* bound on a subprocess that would hang QEMU if the defect came back */
-#define HANG_US         (120 * G_USEC_PER_SEC)
 
 /* Completed reads of block backend @name (query-blockstats) */
 static int64_t blk_reads_done(Nvme *n, const char *name)
@@ -1851,27 +1856,56 @@ static void test_pause_no_polling(void)
 }
 
 /*
- * cq-retry-ns=0 once livelocked QEMU as soon as an SQ paused.  The body
- * runs in a subprocess so that a hang fails this test instead of the run.
+ * An AER waiting for an event holds no admin CQ slot: with an admin CQ
+ * of 4 entries (3 usable) and aerl=3, four AERs are outstanding and an
+ * Identify still completes (it once paused the admin SQ for good).  An
+ * event then completes one of them.
  */
-static void test_pause_retry_zero(void)
+static void test_aer_cq_slots(void)
 {
-    if (g_test_subprocess()) {
-        Nvme *n = nvme_boot("cq-retry-ns=0", NULL);
-        NvmeCqe cqe;
+    Nvme *n = nvme_boot("aerl=3", NULL);
+    uint16_t cid[4];
 
-        fill_cq_and_pause(n);
-        qtest_clock_step(n->qts, 10 * MS);
+    ctrl_enable_aq(n, NVME_CC_AMS_RR, 32, 4);
+    g_assert_cmphex(set_feature(n, NVME_FEAT_ASYNC_EVENT_CONF,
+                                NVME_SMART_WARN_RELIABILITY, NULL), ==,
+                    NVME_SUCCESS);
+    for (unsigned i = 0; i < ARRAY_SIZE(cid); i++) {
+        cid[i] = aer_submit(n);
+    }
+    aer_expect_none(n);
+    for (unsigned i = 0; i < 4; i++) {
         g_assert_cmphex(identify(n, NVME_CNS_CTRL, 0, n->buf), ==,
                         NVME_SUCCESS);
-        wr32(n, cq_db(n, 1), n->cq[1].head);
-        cq_wait(n, 1, &cqe);
-        g_assert_cmphex(cqe_sc(&cqe), ==, NVME_SUCCESS);
-        nvme_free(n);
-        return;
     }
-    g_test_trap_subprocess(NULL, HANG_US, G_TEST_SUBPROCESS_INHERIT_STDERR);
-    g_test_trap_assert_passed();
+    qom_set_smart_warning(n, NVME_SMART_WARN_RELIABILITY, true);
+    /* the newest outstanding AER takes the event */
+    aer_expect(n, cid[3], NVME_LOG_SMART, NVME_AER_SMART_RELIABILITY,
+               NVME_AER_TYPE_SMART);
+    nvme_free(n);
+}
+
+/*
+ * An AER that would take the admin SQ's last request is refused with
+ * AER Limit Exceeded: the SQ (4 entries, 4 requests) must still fetch
+ * the commands that read the logs.
+ */
+static void test_aer_sq_slots(void)
+{
+    Nvme *n = nvme_boot("aerl=3", NULL);
+    NvmeSqe aer;
+
+    ctrl_enable_aq(n, NVME_CC_AMS_RR, 4, 32);
+    for (unsigned i = 0; i < 3; i++) {
+        aer_submit(n);
+        qtest_clock_step(n->qts, n->step_ns);
+    }
+    aer_expect_none(n);
+    aer = sqe_new(n, NVME_ADM_ASYNC_EVENT, 0);
+    g_assert_cmphex(admin(n, &aer, NULL), ==, NVME_AER_LIMIT_EXCEEDED);
+    g_assert_cmphex(identify(n, NVME_CNS_CTRL, 0, n->buf), ==,
+                    NVME_SUCCESS);
+    nvme_free(n);
 }
 
 /* ---- Abort --------------------------------------------------------------- */
@@ -2084,8 +2118,8 @@ int main(int argc, char **argv)
     g_test_add_func("/nvqemu/nvme/boot-order", test_boot_order);
     g_test_add_func("/nvqemu/nvme/pause-no-polling",
                     test_pause_no_polling);
-    g_test_add_func("/nvqemu/nvme/pause-retry-zero",
-                    test_pause_retry_zero);
+    g_test_add_func("/nvqemu/nvme/aer-cq-slots", test_aer_cq_slots);
+    g_test_add_func("/nvqemu/nvme/aer-sq-slots", test_aer_sq_slots);
     g_test_add_func("/nvqemu/nvme/abort-report", test_abort_report);
     g_test_add_func("/nvqemu/nvme/fatal-stops", test_fatal_stops);
     g_test_add_func("/nvqemu/nvme/format-read-only",

@@ -110,6 +110,7 @@ struct NvmeRequest {
     struct iovec direct[NVME_DIRECT_SEGS];
     unsigned ndirect;
     bool direct_to_guest;
+    bool cq_slot;               /* holds a reserved slot of its CQ */
     QTAILQ_ENTRY(NvmeRequest) entry;
 };
 
@@ -354,6 +355,7 @@ void nvme_q_cq_delete(NvmeCtrl *n, uint16_t cqid);
 void nvme_q_delete_all(NvmeCtrl *n, bool post);
 void nvme_q_kick(NvmeCtrl *n);
 void nvme_q_complete(NvmeRequest *req);
+void nvme_q_park(NvmeRequest *req);
 void nvme_q_post_all(NvmeCtrl *n);
 void nvme_q_vector_reset(NvmeCtrl *n);
 void nvme_q_stop(NvmeCtrl *n);
