@@ -1159,6 +1159,32 @@ static void test_flr(void)
 }
 
 /*
+ * Verify does not need the data: one of 65536 blocks of 2 MiB (128 GiB,
+ * within vsl=25) is read in chunks through a small buffer and succeeds.
+ * It once asked for a 128 GiB buffer and failed with Internal Error.
+ */
+static void test_verify_large(void)
+{
+    Nvme *n = nvme_boot("vsl=25",
+                        "-drive id=big,if=none,driver=null-co,size=128G "
+                        "-device nvme-ns,drive=big,bus=nvme0,nsid=2,"
+                        "logical_block_size=2097152,"
+                        "physical_block_size=2097152");
+    NvmeSqe c;
+
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    io_queues(n, 1);
+    c = rw_cmd(n, NVME_IO_VERIFY, 0, 65536);
+    c.nsid = cpu_to_le32(2);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+    /* past the end is still refused */
+    c = rw_cmd(n, NVME_IO_VERIFY, 1, 65536);
+    c.nsid = cpu_to_le32(2);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_LBA_OUT_OF_RANGE);
+    nvme_free(n);
+}
+
+/*
  * One source for each limit: Verify is bounded by the VSL that Identify
  * reports (vsl=1: 2 x 4 KiB), Compare by MDTS; the firmware slot log and
  * Identify give the same revision.
@@ -2106,6 +2132,7 @@ int main(int argc, char **argv)
     g_test_add_func("/nvqemu/nvme/doorbell-aer", test_doorbell_aer);
     g_test_add_func("/nvqemu/nvme/smart-warning", test_smart_warning);
     g_test_add_func("/nvqemu/nvme/limits-agree", test_limits_agree);
+    g_test_add_func("/nvqemu/nvme/verify-large", test_verify_large);
     g_test_add_func("/nvqemu/nvme/aer-max-queued", test_aer_max_queued);
     g_test_add_func("/nvqemu/nvme/flr", test_flr);
     g_test_add_func("/nvqemu/nvme/cq-backpressure", test_cq_backpressure);

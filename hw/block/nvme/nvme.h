@@ -104,6 +104,8 @@ struct NvmeRequest {
     int aio_ret;
     void *bounce;               /* compare / verify buffers */
     void *bounce2;
+    uint64_t verify_pos;        /* Verify: next byte to read */
+    uint64_t verify_end;        /* Verify: end of its range (bytes) */
     QEMUIOVector iov;
     uint32_t flags;             /* BDRV_REQ_* for data commands */
     /* data mapped straight into host memory (nvme_q_map_direct) */
