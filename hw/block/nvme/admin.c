@@ -292,6 +292,21 @@ static uint16_t nvme_admin_id_ns_descs(NvmeCtrl *n, NvmeRequest *req,
     return nvme_q_to_guest(req, buf, sizeof(buf));
 }
 
+/*
+ * I/O Command Set specific Identify Controller for NVM (CNS 06h): VSL,
+ * and stock's Dataset Management limits (recommendations; DMSL is DMRL
+ * ranges of DMRSL blocks).  WZSL and WUSL stay 0 (no limit).
+ */
+static void nvme_admin_id_ctrl_nvm(NvmeCtrl *n, NvmeIdCtrlNvm *id)
+{
+    uint32_t dmrsl = nvme_ctrl_dsm_range_limit(n);
+
+    id->vsl = n->params.vsl;
+    id->dmrl = NVME_ID_CTRL_NVM_DMRL;
+    id->dmrsl = cpu_to_le32(dmrsl);
+    id->dmsl = cpu_to_le64((uint64_t)NVME_ID_CTRL_NVM_DMRL * dmrsl);
+}
+
 static uint16_t nvme_admin_identify(NvmeCtrl *n, NvmeRequest *req)
 {
     NvmeCmdIdentify c = nvme_cmd_identify(&req->cmd);
@@ -309,7 +324,7 @@ static uint16_t nvme_admin_identify(NvmeCtrl *n, NvmeRequest *req)
         if (csi != NVME_CSI_NVM) {
             break;
         }
-        ((NvmeIdCtrlNvm *)buf)->vsl = n->params.vsl;
+        nvme_admin_id_ctrl_nvm(n, buf);
         return nvme_q_to_guest(req, buf, sizeof(NvmeIdCtrlNvm));
     case NVME_CNS_NS:
     case NVME_CNS_CSI_NS:

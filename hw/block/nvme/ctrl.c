@@ -96,7 +96,27 @@ bool nvme_ctrl_attach_ns(NvmeCtrl *n, NvmeNs *ns, Error **errp)
 }
 
 /*
- * Largest Verify in bytes (and so its bounce buffer): 2^VSL units of the
+ * Identify CNS 06h DMRSL: the most logical blocks one Dataset Management
+ * range should hold, what one block layer request can take in the
+ * smallest logical block of the namespaces (0, no limit, without any),
+ * as stock reports it.
+ */
+uint32_t nvme_ctrl_dsm_range_limit(NvmeCtrl *n)
+{
+    uint32_t limit = 0;
+
+    for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
+        if (n->ns[i]) {
+            uint32_t blocks = BDRV_REQUEST_MAX_BYTES >> n->ns[i]->lbads;
+
+            limit = limit ? MIN(limit, blocks) : blocks;
+        }
+    }
+    return limit;
+}
+
+/*
+ * Largest Verify in bytes: 2^VSL units of the
  * minimum memory page size (NVM Command Set 4.1.5.1, VSL), the limit
  * Identify reports; the only place that turns VSL into bytes.
  */

@@ -206,9 +206,6 @@ void nvme_ns_derive_ids(NvmeNs *ns, const char *serial)
 
 void nvme_ns_identify(NvmeNs *ns, NvmeIdNs *id)
 {
-    uint32_t pbs = MAX(ns->blkconf.physical_block_size, 1u << ns->lbads);
-    uint16_t npwg = pbs >> ns->lbads;
-
     memset(id, 0, sizeof(*id));
     id->nsze = cpu_to_le64(ns->nsze);
     id->ncap = cpu_to_le64(ns->nsze);
@@ -221,9 +218,11 @@ void nvme_ns_identify(NvmeNs *ns, NvmeIdNs *id)
     id->endgid = cpu_to_le16(ns->endgid);
     /* deallocation is done with zeroes that may unmap (see io.c) */
     id->dlfeat = NVME_DLFEAT_READ_ZEROES | NVME_DLFEAT_WZ_DEAC;
-    /* NPWG/NPWA/NPDG/NPDA are 0's based counts of logical blocks */
-    id->npwg = cpu_to_le16(npwg - 1);
-    id->npwa = cpu_to_le16(npwg - 1);
+    /*
+     * NPDG/NPDA are 0's based counts of logical blocks.  NPWG/NPWA stay
+     * 0 (one block) whatever physical_block_size says, as stock reports
+     * them.
+     */
     id->npdg = cpu_to_le16(MAX(ns->discard_granule >> ns->lbads, 1u) - 1);
     id->npda = id->npdg;
     memcpy(id->nguid, ns->nguid, sizeof(id->nguid));

@@ -335,6 +335,7 @@ struct NvmeCtrl {
 NvmeNs *nvme_ctrl_ns(NvmeCtrl *n, uint32_t nsid);
 bool nvme_ctrl_attach_ns(NvmeCtrl *n, NvmeNs *ns, Error **errp);
 uint64_t nvme_ctrl_verify_limit(NvmeCtrl *n);
+uint32_t nvme_ctrl_dsm_range_limit(NvmeCtrl *n);
 void nvme_ctrl_update_irq(NvmeCtrl *n);
 void nvme_ctrl_drain(NvmeCtrl *n);
 
