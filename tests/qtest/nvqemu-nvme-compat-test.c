@@ -92,6 +92,12 @@ static const CompatCase compat_cases[] = {
     { "pc-pbs4k", "pc",
       "-device nvme,addr=04.0,drive=d0,serial=compat0010,"
       "logical_block_size=512,physical_block_size=4096" },
+    /* no APIC, so no MSI: the function comes up without MSI-X (INTx) */
+    { "pc-no-msi", "pc -cpu qemu64,-apic",
+      "-device nvme,addr=04.0,drive=d0,serial=compat0011" },
+    { "pc-no-msi-exclusive-bar", "pc -cpu qemu64,-apic",
+      "-device nvme,addr=04.0,drive=d0,serial=compat0012,"
+      "msix-exclusive-bar=on" },
 };
 
 /*

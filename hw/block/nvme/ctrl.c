@@ -253,6 +253,24 @@ static bool nvme_ctrl_init_pm(PCIDevice *pci, Error **errp)
 }
 
 /*
+ * The outcome of MSI-X setup (@ret, @err): an interrupt controller
+ * without MSI (-ENOTSUP) leaves the function on INTx with a warning, as
+ * stock does; any other failure fails realize.
+ */
+static bool nvme_ctrl_msix_done(int ret, Error *err, Error **errp)
+{
+    if (ret == -ENOTSUP) {
+        warn_report_err(err);
+        return true;
+    }
+    if (ret < 0) {
+        error_propagate(errp, err);
+        return false;
+    }
+    return true;
+}
+
+/*
  * BAR0 holds the registers, then (4 KiB aligned) the MSI-X table and PBA,
  * rounded up to a power of two, as stock lays it out; with
  * msix-exclusive-bar=on the table and PBA move to BAR4 instead.
@@ -263,13 +281,16 @@ static bool nvme_ctrl_init_bars(NvmeCtrl *n, Error **errp)
     uint64_t regs_size = nvme_ctrl_regs_size(n);
     uint16_t nvec = n->params.msix_qsize;
     uint64_t table_off, pba_off, bar_size;
+    Error *err = NULL;
+    int ret;
 
     if (n->params.msix_exclusive_bar) {
         memory_region_init_io(&n->regs, OBJECT(n), &nvme_regs_ops, n,
                               "nvme-regs", pow2ceil(regs_size));
         pci_register_bar(pci, 0, PCI_BASE_ADDRESS_SPACE_MEMORY |
                          PCI_BASE_ADDRESS_MEM_TYPE_64, &n->regs);
-        return !msix_init_exclusive_bar(pci, nvec, NVME_PCI_MSIX_BAR, errp);
+        ret = msix_init_exclusive_bar(pci, nvec, NVME_PCI_MSIX_BAR, &err);
+        return nvme_ctrl_msix_done(ret, err, errp);
     }
 
     table_off = QEMU_ALIGN_UP(regs_size, NVME_PCI_MSIX_ALIGN);
@@ -283,8 +304,9 @@ static bool nvme_ctrl_init_bars(NvmeCtrl *n, Error **errp)
     memory_region_add_subregion(&n->bar0, 0, &n->regs);
     pci_register_bar(pci, 0, PCI_BASE_ADDRESS_SPACE_MEMORY |
                      PCI_BASE_ADDRESS_MEM_TYPE_64, &n->bar0);
-    return !msix_init(pci, nvec, &n->bar0, 0, table_off, &n->bar0, 0,
-                      pba_off, 0, errp);
+    ret = msix_init(pci, nvec, &n->bar0, 0, table_off, &n->bar0, 0,
+                    pba_off, 0, &err);
+    return nvme_ctrl_msix_done(ret, err, errp);
 }
 
 static void nvme_ctrl_fini_bars(NvmeCtrl *n)
