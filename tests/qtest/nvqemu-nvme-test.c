@@ -1953,9 +1953,10 @@ static uint16_t abort_cmd(Nvme *n, unsigned sqid, uint16_t cid, uint32_t *dw0)
 static void test_abort_report(void)
 {
     Nvme *n = nvme_boot("", SLOW_NS_OPTS);
-    NvmeSqe aer, rd;
+    NvmeSqe aer, rd, fmt;
     NvmeCqe cqe;
     uint32_t dw0;
+    uint16_t sc[2];
 
     ctrl_enable(n, NVME_CC_AMS_RR);
     io_queues(n, 1);
@@ -1983,6 +1984,30 @@ static void test_abort_report(void)
     /* a command that is not outstanding is not aborted either */
     g_assert_cmphex(abort_cmd(n, 1, 0xbeef, &dw0), ==, NVME_SUCCESS);
     g_assert_cmphex(dw0 & 1, ==, 1);
+
+    /*
+     * An AER is found by its CID among the outstanding AERs, even when
+     * an older admin command (a Format erasing the slow namespace)
+     * carries the same CID.
+     */
+    fmt = sqe_new(n, NVME_ADM_FORMAT_NVM, SLOW_NS);
+    fmt.cdw10 = cpu_to_le32(FIELD_DP32(0, NVME_FORMAT_DW10, SES, 1));
+    aer = sqe_new(n, NVME_ADM_ASYNC_EVENT, 0);
+    aer.cdw0 = cpu_to_le32(NVME_ADM_ASYNC_EVENT |
+                           (uint32_t)sqe_cid(&fmt) << 16);
+    sq_put(n, 0, &fmt);
+    sq_put(n, 0, &aer);
+    sq_ring(n, 0);
+    qtest_clock_step(n->qts, n->step_ns);
+    g_assert_cmphex(abort_cmd(n, 0, sqe_cid(&aer), &dw0), ==, NVME_SUCCESS);
+    g_assert_cmphex(dw0 & 1, ==, 0);
+    /* two completions with that CID: the AER's and the Format's */
+    cq_wait_cid(n, 0, sqe_cid(&fmt), &cqe);
+    sc[0] = cqe_sc(&cqe);
+    cq_wait_cid(n, 0, sqe_cid(&fmt), &cqe);
+    sc[1] = cqe_sc(&cqe);
+    g_assert_cmphex(MIN(sc[0], sc[1]), ==, NVME_SUCCESS);
+    g_assert_cmphex(MAX(sc[0], sc[1]), ==, NVME_ABORT_REQUESTED);
     nvme_free(n);
 }
 

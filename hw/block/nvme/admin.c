@@ -674,16 +674,18 @@ enum {
     NVME_ABORT_DW0_NOT_ABORTED  = 1 << 0,
 };
 
-/* Take @r off the list of outstanding AERs; false if it is not one */
-static bool nvme_admin_aer_take(NvmeCtrl *n, NvmeRequest *r)
+/* Take the outstanding AER with command id @cid off its list, if any */
+static NvmeRequest *nvme_admin_aer_take(NvmeCtrl *n, uint16_t cid)
 {
     for (unsigned i = 0; i < n->aer_outstanding; i++) {
-        if (n->aer_reqs[i] == r) {
+        NvmeRequest *r = n->aer_reqs[i];
+
+        if (r->cid == cid) {
             n->aer_reqs[i] = n->aer_reqs[--n->aer_outstanding];
-            return true;
+            return r;
         }
     }
-    return false;
+    return NULL;
 }
 
 /*
@@ -707,13 +709,9 @@ static uint16_t nvme_admin_abort(NvmeCtrl *n, NvmeRequest *req)
         return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
                                   "abort: SQ %u does not exist", sqid);
     }
-    QTAILQ_FOREACH(r, &n->sq[sqid].out_list, entry) {
-        if (r->cid == cid && r != req) {
-            break;
-        }
-    }
-    if (r && sqid == NVME_ADMIN_QID && r->opcode == NVME_ADM_ASYNC_EVENT &&
-        nvme_admin_aer_take(n, r)) {
+    /* only AERs can be aborted: look among them (as stock does) */
+    r = sqid == NVME_ADMIN_QID ? nvme_admin_aer_take(n, cid) : NULL;
+    if (r) {
         r->status = NVME_ABORT_REQUESTED;
         nvme_q_complete(r);
         req->dw0 = NVME_ABORT_DW0_ABORTED;
