@@ -1014,6 +1014,20 @@ static void qom_set_smart_warning(Nvme *n, unsigned value, bool ok)
     qobject_unref(r);
 }
 
+/* qom-get smart_critical_warning */
+static unsigned qom_get_smart_warning(Nvme *n)
+{
+    QDict *r = qtest_qmp(n->qts, "{'execute': 'qom-get', 'arguments': {"
+                         "'path': '/machine/peripheral/nvme0',"
+                         "'property': 'smart_critical_warning'}}");
+    unsigned value;
+
+    g_assert_true(qdict_haskey(r, "return"));
+    value = qdict_get_int(r, "return");
+    qobject_unref(r);
+    return value;
+}
+
 /* Submit an Asynchronous Event Request; returns its CID */
 static uint16_t aer_submit(Nvme *n)
 {
@@ -1078,6 +1092,35 @@ static void test_smart_warning(void)
                     NVME_SMART_WARN_SPARE | NVME_SMART_WARN_RELIABILITY);
     /* bits stock does not know are refused, the value stays */
     qom_set_smart_warning(n, 0x20, false);
+    g_assert_cmphex(qom_get_smart_warning(n), ==,
+                    NVME_SMART_WARN_SPARE | NVME_SMART_WARN_RELIABILITY);
+
+    /*
+     * Two bits at once with no AER outstanding: read-only and volatile
+     * memory each raise a reliability event, and both are queued (as
+     * stock does); the second reaches the next AER once the SMART log
+     * has been read.
+     */
+    g_assert_cmphex(set_feature(n, NVME_FEAT_ASYNC_EVENT_CONF,
+                                NVME_SMART_WARN_RELIABILITY |
+                                NVME_SMART_WARN_READ_ONLY |
+                                NVME_SMART_WARN_VOLATILE_MEM, NULL), ==,
+                    NVME_SUCCESS);
+    qom_set_smart_warning(n, NVME_SMART_WARN_SPARE |
+                          NVME_SMART_WARN_RELIABILITY |
+                          NVME_SMART_WARN_READ_ONLY |
+                          NVME_SMART_WARN_VOLATILE_MEM, true);
+    cid = aer_submit(n);
+    aer_expect(n, cid, NVME_LOG_SMART, NVME_AER_SMART_RELIABILITY,
+               NVME_AER_TYPE_SMART);
+    cid = aer_submit(n);
+    aer_expect_none(n);
+    g_assert_cmphex(get_log(n, NVME_LOG_SMART, sizeof(smart), n->buf), ==,
+                    NVME_SUCCESS);
+    aer_expect(n, cid, NVME_LOG_SMART, NVME_AER_SMART_RELIABILITY,
+               NVME_AER_TYPE_SMART);
+    g_assert_cmphex(get_log(n, NVME_LOG_SMART, sizeof(smart), n->buf), ==,
+                    NVME_SUCCESS);
 
     /* AERL 19: 20 outstanding, the 21st is refused */
     for (unsigned i = 0; i < 20; i++) {

@@ -285,16 +285,14 @@ uint16_t nvme_log_get(NvmeCtrl *n, NvmeRequest *req)
 
 void nvme_log_event(NvmeCtrl *n, uint8_t type, uint8_t info, uint8_t lid)
 {
-    bool dup = false;
+    /*
+     * aer_max_queued bounds the queue; stock drops what does not fit and
+     * queues every event that does, the same one twice included
+     */
+    bool queued = n->aer_queue->len < n->params.aer_max_queued;
 
-    for (unsigned i = 0; i < n->aer_queue->len; i++) {
-        NvmeAsyncEvent *q = &g_array_index(n->aer_queue, NvmeAsyncEvent, i);
-
-        dup |= q->type == type && q->info == info;
-    }
-    trace_nvme_dev_aer_event(type, info, lid, dup);
-    /* aer_max_queued bounds the queue; stock drops what does not fit */
-    if (!dup && n->aer_queue->len < n->params.aer_max_queued) {
+    trace_nvme_dev_aer_event(type, info, lid, queued);
+    if (queued) {
         NvmeAsyncEvent ev = { .type = type, .info = info, .lid = lid };
 
         g_array_append_val(n->aer_queue, ev);
