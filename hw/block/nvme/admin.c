@@ -793,7 +793,7 @@ static uint16_t nvme_admin_format(NvmeCtrl *n, NvmeRequest *req)
     uint8_t lbaf = c.lbaf, ses = c.ses;
 
     for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
-        if (n->ns[i] && (nsid == NVME_NSID_BROADCAST || nsid == i) &&
+        if (nvme_admin_format_targets(n, nsid, i) &&
             !nvme_ns_lbaf_valid(n->ns[i], lbaf)) {
             return nvme_q_guest_error(n, req, NVME_INVALID_FORMAT,
                                       "format: LBA format %u", lbaf);

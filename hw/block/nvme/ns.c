@@ -36,11 +36,19 @@ enum {
     NVME_NS_LBAF_512    = 0,
     NVME_NS_LBAF_4K     = 4,
     NVME_NS_LBAF_STOCK  = 8,        /* stock's formats 0-7 (some with MS) */
+};
+
+/* LBADS (log2 of the logical block size) of those formats */
+enum {
     NVME_NS_LBADS_512   = 9,
     NVME_NS_LBADS_4K    = 12,
-    NVME_NS_DISCARD_MIN = 4 * KiB,  /* stock's default discard granule */
-    NVME_NS_ENDGID_NVME_NS = 1,
 };
+
+/* stock's default discard granule, in bytes */
+#define NVME_NS_DISCARD_MIN (4 * KiB)
+
+/* the endurance group stock reports for every nvme-ns device */
+#define NVME_NS_ENDGID_NVME_NS 1
 
 /* stock's automatic EUI-64s: this base plus a per-process count */
 #define NVME_NS_EUI64_DEFAULT_BASE 0x5254000000000000ull
