@@ -3,6 +3,7 @@
  *
  * 1. Identity.  For each command line of a table, the guest-visible
  *    identity (PCI configuration space, BAR sizes, Identify Controller,
+ *    the NVM command set's Identify Controller (CNS 06h), the
  *    active namespace list, Identify Namespace and the NS Identification
  *    Descriptor list of each namespace) is compared byte for byte with
  *    data RECORDED from stock QEMU built from the same source, in
@@ -87,6 +88,16 @@ static const CompatCase compat_cases[] = {
       "logical_block_size=4096,physical_block_size=4096 "
       "-device nvme-ns,bus=c0,drive=d1,nsid=2,logical_block_size=1024,"
       "physical_block_size=1024" },
+    /* a physical block larger than the logical one: NPWG/NPWA stay 0 */
+    { "pc-pbs4k", "pc",
+      "-device nvme,addr=04.0,drive=d0,serial=compat0010,"
+      "logical_block_size=512,physical_block_size=4096" },
+    /* no APIC, so no MSI: the function comes up without MSI-X (INTx) */
+    { "pc-no-msi", "pc -cpu qemu64,-apic",
+      "-device nvme,addr=04.0,drive=d0,serial=compat0011" },
+    { "pc-no-msi-exclusive-bar", "pc -cpu qemu64,-apic",
+      "-device nvme,addr=04.0,drive=d0,serial=compat0012,"
+      "msix-exclusive-bar=on" },
 };
 
 /*
@@ -286,6 +297,8 @@ static GHashTable *compat_observe(const CompatCase *cc)
 
     host_enable(&h);
     blob_add_identify(&h, blobs, "idctrl", NVME_CNS_CTRL, 0);
+    /* CNS 06h, CSI 0 (NVM): holds VSL, WZSL, DMRL... */
+    blob_add_identify(&h, blobs, "nvmctrl", NVME_CNS_CSI_CTRL, 0);
     blob_add_identify(&h, blobs, "nslist", NVME_CNS_ACTIVE_NS_LIST, 0);
     qtest_memread(h.qts, h.buf, list, sizeof(list));
     for (unsigned i = 0; i < ARRAY_SIZE(list) && list[i]; i++) {
@@ -522,6 +535,11 @@ static const StartCase start_cases[] = {
       "physical_block_size=2097152", NULL },
     { "pc", CTRL "logical_block_size=768",
       "logical_block_size" },
+    /* an empty drive (no medium): refused, never a crash */
+    { "pc", "-drive if=none,id=e0 -device nvme,drive=e0,serial=s",
+      "could not get blockdev size: No medium found" },
+    { "pc", "-drive if=none,id=e0 -device nvme,id=c0,serial=s "
+      "-device nvme-ns,bus=c0,drive=e0", "could not get blockdev size" },
 };
 
 static const char *qemu_binary(void)

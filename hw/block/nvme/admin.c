@@ -292,6 +292,21 @@ static uint16_t nvme_admin_id_ns_descs(NvmeCtrl *n, NvmeRequest *req,
     return nvme_q_to_guest(req, buf, sizeof(buf));
 }
 
+/*
+ * I/O Command Set specific Identify Controller for NVM (CNS 06h): VSL,
+ * and stock's Dataset Management limits (recommendations; DMSL is DMRL
+ * ranges of DMRSL blocks).  WZSL and WUSL stay 0 (no limit).
+ */
+static void nvme_admin_id_ctrl_nvm(NvmeCtrl *n, NvmeIdCtrlNvm *id)
+{
+    uint32_t dmrsl = nvme_ctrl_dsm_range_limit(n);
+
+    id->vsl = n->params.vsl;
+    id->dmrl = NVME_ID_CTRL_NVM_DMRL;
+    id->dmrsl = cpu_to_le32(dmrsl);
+    id->dmsl = cpu_to_le64((uint64_t)NVME_ID_CTRL_NVM_DMRL * dmrsl);
+}
+
 static uint16_t nvme_admin_identify(NvmeCtrl *n, NvmeRequest *req)
 {
     NvmeCmdIdentify c = nvme_cmd_identify(&req->cmd);
@@ -309,7 +324,7 @@ static uint16_t nvme_admin_identify(NvmeCtrl *n, NvmeRequest *req)
         if (csi != NVME_CSI_NVM) {
             break;
         }
-        ((NvmeIdCtrlNvm *)buf)->vsl = n->params.vsl;
+        nvme_admin_id_ctrl_nvm(n, buf);
         return nvme_q_to_guest(req, buf, sizeof(NvmeIdCtrlNvm));
     case NVME_CNS_NS:
     case NVME_CNS_CSI_NS:
@@ -659,16 +674,18 @@ enum {
     NVME_ABORT_DW0_NOT_ABORTED  = 1 << 0,
 };
 
-/* Take @r off the list of outstanding AERs; false if it is not one */
-static bool nvme_admin_aer_take(NvmeCtrl *n, NvmeRequest *r)
+/* Take the outstanding AER with command id @cid off its list, if any */
+static NvmeRequest *nvme_admin_aer_take(NvmeCtrl *n, uint16_t cid)
 {
     for (unsigned i = 0; i < n->aer_outstanding; i++) {
-        if (n->aer_reqs[i] == r) {
+        NvmeRequest *r = n->aer_reqs[i];
+
+        if (r->cid == cid) {
             n->aer_reqs[i] = n->aer_reqs[--n->aer_outstanding];
-            return true;
+            return r;
         }
     }
-    return false;
+    return NULL;
 }
 
 /*
@@ -692,13 +709,9 @@ static uint16_t nvme_admin_abort(NvmeCtrl *n, NvmeRequest *req)
         return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
                                   "abort: SQ %u does not exist", sqid);
     }
-    QTAILQ_FOREACH(r, &n->sq[sqid].out_list, entry) {
-        if (r->cid == cid && r != req) {
-            break;
-        }
-    }
-    if (r && sqid == NVME_ADMIN_QID && r->opcode == NVME_ADM_ASYNC_EVENT &&
-        nvme_admin_aer_take(n, r)) {
+    /* only AERs can be aborted: look among them (as stock does) */
+    r = sqid == NVME_ADMIN_QID ? nvme_admin_aer_take(n, cid) : NULL;
+    if (r) {
         r->status = NVME_ABORT_REQUESTED;
         nvme_q_complete(r);
         req->dw0 = NVME_ABORT_DW0_ABORTED;
@@ -780,7 +793,7 @@ static uint16_t nvme_admin_format(NvmeCtrl *n, NvmeRequest *req)
     uint8_t lbaf = c.lbaf, ses = c.ses;
 
     for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
-        if (n->ns[i] && (nsid == NVME_NSID_BROADCAST || nsid == i) &&
+        if (nvme_admin_format_targets(n, nsid, i) &&
             !nvme_ns_lbaf_valid(n->ns[i], lbaf)) {
             return nvme_q_guest_error(n, req, NVME_INVALID_FORMAT,
                                       "format: LBA format %u", lbaf);

@@ -96,7 +96,27 @@ bool nvme_ctrl_attach_ns(NvmeCtrl *n, NvmeNs *ns, Error **errp)
 }
 
 /*
- * Largest Verify in bytes (and so its bounce buffer): 2^VSL units of the
+ * Identify CNS 06h DMRSL: the most logical blocks one Dataset Management
+ * range should hold, what one block layer request can take in the
+ * smallest logical block of the namespaces (0, no limit, without any),
+ * as stock reports it.
+ */
+uint32_t nvme_ctrl_dsm_range_limit(NvmeCtrl *n)
+{
+    uint32_t limit = 0;
+
+    for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
+        if (n->ns[i]) {
+            uint32_t blocks = BDRV_REQUEST_MAX_BYTES >> n->ns[i]->lbads;
+
+            limit = limit ? MIN(limit, blocks) : blocks;
+        }
+    }
+    return limit;
+}
+
+/*
+ * Largest Verify in bytes: 2^VSL units of the
  * minimum memory page size (NVM Command Set 4.1.5.1, VSL), the limit
  * Identify reports; the only place that turns VSL into bytes.
  */
@@ -233,6 +253,24 @@ static bool nvme_ctrl_init_pm(PCIDevice *pci, Error **errp)
 }
 
 /*
+ * The outcome of MSI-X setup (@ret, @err): an interrupt controller
+ * without MSI (-ENOTSUP) leaves the function on INTx with a warning, as
+ * stock does; any other failure fails realize.
+ */
+static bool nvme_ctrl_msix_done(int ret, Error *err, Error **errp)
+{
+    if (ret == -ENOTSUP) {
+        warn_report_err(err);
+        return true;
+    }
+    if (ret < 0) {
+        error_propagate(errp, err);
+        return false;
+    }
+    return true;
+}
+
+/*
  * BAR0 holds the registers, then (4 KiB aligned) the MSI-X table and PBA,
  * rounded up to a power of two, as stock lays it out; with
  * msix-exclusive-bar=on the table and PBA move to BAR4 instead.
@@ -243,13 +281,16 @@ static bool nvme_ctrl_init_bars(NvmeCtrl *n, Error **errp)
     uint64_t regs_size = nvme_ctrl_regs_size(n);
     uint16_t nvec = n->params.msix_qsize;
     uint64_t table_off, pba_off, bar_size;
+    Error *err = NULL;
+    int ret;
 
     if (n->params.msix_exclusive_bar) {
         memory_region_init_io(&n->regs, OBJECT(n), &nvme_regs_ops, n,
                               "nvme-regs", pow2ceil(regs_size));
         pci_register_bar(pci, 0, PCI_BASE_ADDRESS_SPACE_MEMORY |
                          PCI_BASE_ADDRESS_MEM_TYPE_64, &n->regs);
-        return !msix_init_exclusive_bar(pci, nvec, NVME_PCI_MSIX_BAR, errp);
+        ret = msix_init_exclusive_bar(pci, nvec, NVME_PCI_MSIX_BAR, &err);
+        return nvme_ctrl_msix_done(ret, err, errp);
     }
 
     table_off = QEMU_ALIGN_UP(regs_size, NVME_PCI_MSIX_ALIGN);
@@ -263,8 +304,9 @@ static bool nvme_ctrl_init_bars(NvmeCtrl *n, Error **errp)
     memory_region_add_subregion(&n->bar0, 0, &n->regs);
     pci_register_bar(pci, 0, PCI_BASE_ADDRESS_SPACE_MEMORY |
                      PCI_BASE_ADDRESS_MEM_TYPE_64, &n->bar0);
-    return !msix_init(pci, nvec, &n->bar0, 0, table_off, &n->bar0, 0,
-                      pba_off, 0, errp);
+    ret = msix_init(pci, nvec, &n->bar0, 0, table_off, &n->bar0, 0,
+                    pba_off, 0, &err);
+    return nvme_ctrl_msix_done(ret, err, errp);
 }
 
 static void nvme_ctrl_fini_bars(NvmeCtrl *n)

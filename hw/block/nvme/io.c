@@ -288,60 +288,60 @@ static uint16_t nvme_io_dsm(NvmeCtrl *n, NvmeRequest *req)
     return NVME_NO_COMPLETE;
 }
 
-/* ---- Compare (NVM 3.2.1) and Verify (NVM 3.2.7) ----------------------- */
+/* ---- Compare (NVM 3.2.1) ----------------------------------------------- */
 
+/*
+ * Compare reads the range into one buffer and the host's data into
+ * another: both are bounded by MDTS (at most 2^MDTS pages of CC.MPS).
+ */
 static void nvme_io_compare_cb(void *opaque, int ret)
 {
     NvmeRequest *req = opaque;
 
     if (!ret) {
         nvme_io_account(req, req->iov.size, false);
-        if (req->opcode == NVME_IO_COMPARE &&
-            memcmp(req->bounce, req->bounce2, req->iov.size)) {
+        if (memcmp(req->bounce, req->bounce2, req->iov.size)) {
             req->status = NVME_COMPARE_FAILURE;
         }
     }
     nvme_io_finish(req, ret);
 }
 
-static uint16_t nvme_io_compare(NvmeCtrl *n, NvmeRequest *req)
+/* A bounce buffer of @len bytes for @req, or an error status */
+static uint16_t nvme_io_bounce(NvmeCtrl *n, NvmeRequest *req, void **buf,
+                               uint64_t len)
 {
-    NvmeCmdRange r = nvme_cmd_range(&req->cmd);
-    NvmeNs *ns = req->ns;
-    bool compare = req->opcode == NVME_IO_COMPARE;
-    uint64_t len = (uint64_t)r.nlb << ns->lbads;
-    uint16_t status;
-
-    status = nvme_io_check_range(n, req, r.slba, r.nlb);
-    if (!status && compare) {
-        status = nvme_io_check_mdts(n, req, len);
-    }
-    if (status) {
-        return status;
-    }
-    /* Compare is bounded by MDTS above, Verify by VSL */
-    if (!compare && len > nvme_ctrl_verify_limit(n)) {
-        return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
-                                  "%s of %" PRIu64 " bytes exceeds VSL",
-                                  nvme_io_name(req->opcode), len);
-    }
-    req->bounce = g_try_malloc(len);
-    if (!req->bounce) {
+    *buf = g_try_malloc(len);
+    if (!*buf) {
         return nvme_q_guest_error(n, req, NVME_INTERNAL_ERROR,
                                   "no memory for a %" PRIu64 " byte buffer",
                                   len);
     }
-    if (compare) {
-        req->bounce2 = g_try_malloc(len);
-        if (!req->bounce2) {
-            return nvme_q_guest_error(n, req, NVME_INTERNAL_ERROR,
-                                      "no memory for a %" PRIu64
-                                      " byte buffer", len);
-        }
+    return NVME_SUCCESS;
+}
+
+static uint16_t nvme_io_compare(NvmeCtrl *n, NvmeRequest *req)
+{
+    NvmeCmdRange r = nvme_cmd_range(&req->cmd);
+    NvmeNs *ns = req->ns;
+    uint64_t len = (uint64_t)r.nlb << ns->lbads;
+    uint16_t status;
+
+    status = nvme_io_check_range(n, req, r.slba, r.nlb);
+    if (!status) {
+        status = nvme_io_check_mdts(n, req, len);
+    }
+    if (!status) {
+        status = nvme_io_bounce(n, req, &req->bounce, len);
+    }
+    if (!status) {
+        status = nvme_io_bounce(n, req, &req->bounce2, len);
+    }
+    if (!status) {
         status = nvme_q_from_guest(req, req->bounce2, len);
-        if (status) {
-            return status;
-        }
+    }
+    if (status) {
+        return status;
     }
     qemu_iovec_init(&req->iov, 1);
     qemu_iovec_add(&req->iov, req->bounce, len);
@@ -349,6 +349,76 @@ static uint16_t nvme_io_compare(NvmeCtrl *n, NvmeRequest *req)
                      BLOCK_ACCT_READ);
     blk_aio_preadv(ns->blkconf.blk, r.slba << ns->lbads, &req->iov, 0,
                    nvme_io_compare_cb, req);
+    return NVME_NO_COMPLETE;
+}
+
+/* ---- Verify (NVM 3.2.7) ------------------------------------------------- */
+
+/*
+ * Verify reads the range and drops the data: VSL allows up to 2^255
+ * pages, so the range is read in chunks of at most this size through
+ * one scratch buffer, one asynchronous read after the other.
+ */
+#define NVME_IO_VERIFY_CHUNK (1 * MiB)
+
+static void nvme_io_verify_next(NvmeRequest *req);
+
+static void nvme_io_verify_cb(void *opaque, int ret)
+{
+    NvmeRequest *req = opaque;
+
+    if (ret) {
+        nvme_io_finish(req, ret);
+        return;
+    }
+    req->verify_pos += req->iov.size;
+    if (req->verify_pos < req->verify_end) {
+        nvme_io_verify_next(req);
+        return;
+    }
+    nvme_io_account(req, req->verify_end - (req->slba << req->ns->lbads),
+                    false);
+    nvme_io_finish(req, 0);
+}
+
+static void nvme_io_verify_next(NvmeRequest *req)
+{
+    uint64_t chunk = MIN(req->verify_end - req->verify_pos,
+                         (uint64_t)NVME_IO_VERIFY_CHUNK);
+
+    qemu_iovec_reset(&req->iov);
+    qemu_iovec_add(&req->iov, req->bounce, chunk);
+    blk_aio_preadv(req->ns->blkconf.blk, req->verify_pos, &req->iov, 0,
+                   nvme_io_verify_cb, req);
+}
+
+static uint16_t nvme_io_verify(NvmeCtrl *n, NvmeRequest *req)
+{
+    NvmeCmdRange r = nvme_cmd_range(&req->cmd);
+    NvmeNs *ns = req->ns;
+    uint64_t len = (uint64_t)r.nlb << ns->lbads;
+    uint16_t status;
+
+    status = nvme_io_check_range(n, req, r.slba, r.nlb);
+    if (status) {
+        return status;
+    }
+    if (len > nvme_ctrl_verify_limit(n)) {
+        return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
+                                  "%s of %" PRIu64 " bytes exceeds VSL",
+                                  nvme_io_name(req->opcode), len);
+    }
+    status = nvme_io_bounce(n, req, &req->bounce,
+                            MIN(len, (uint64_t)NVME_IO_VERIFY_CHUNK));
+    if (status) {
+        return status;
+    }
+    req->verify_pos = r.slba << ns->lbads;
+    req->verify_end = req->verify_pos + len;
+    qemu_iovec_init(&req->iov, 1);
+    block_acct_start(blk_get_stats(ns->blkconf.blk), &req->acct, len,
+                     BLOCK_ACCT_READ);
+    nvme_io_verify_next(req);
     return NVME_NO_COMPLETE;
 }
 
@@ -372,7 +442,7 @@ static const NvmeIoCmd nvme_io_cmds[NVME_IO_OPCODE_MAX + 1] = {
         "DSM", nvme_io_dsm, NVME_IO_NEEDS_NS | NVME_IO_WRITES,
         NVME_EFF_CSUPP | NVME_EFF_LBCC },
     [NVME_IO_VERIFY] = {
-        "VERIFY", nvme_io_compare, NVME_IO_NEEDS_NS, NVME_EFF_CSUPP },
+        "VERIFY", nvme_io_verify, NVME_IO_NEEDS_NS, NVME_EFF_CSUPP },
 };
 
 uint32_t nvme_io_effects(uint8_t opcode)

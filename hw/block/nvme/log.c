@@ -285,16 +285,14 @@ uint16_t nvme_log_get(NvmeCtrl *n, NvmeRequest *req)
 
 void nvme_log_event(NvmeCtrl *n, uint8_t type, uint8_t info, uint8_t lid)
 {
-    bool dup = false;
+    /*
+     * aer_max_queued bounds the queue; stock drops what does not fit and
+     * queues every event that does, the same one twice included
+     */
+    bool queued = n->aer_queue->len < n->params.aer_max_queued;
 
-    for (unsigned i = 0; i < n->aer_queue->len; i++) {
-        NvmeAsyncEvent *q = &g_array_index(n->aer_queue, NvmeAsyncEvent, i);
-
-        dup |= q->type == type && q->info == info;
-    }
-    trace_nvme_dev_aer_event(type, info, lid, dup);
-    /* aer_max_queued bounds the queue; stock drops what does not fit */
-    if (!dup && n->aer_queue->len < n->params.aer_max_queued) {
+    trace_nvme_dev_aer_event(type, info, lid, queued);
+    if (queued) {
         NvmeAsyncEvent ev = { .type = type, .info = info, .lid = lid };
 
         g_array_append_val(n->aer_queue, ev);
@@ -309,6 +307,19 @@ uint16_t nvme_log_aer(NvmeCtrl *n, NvmeRequest *req)
                                   "more than AERL+1 (%u) async event "
                                   "requests", n->params.aerl + 1);
     }
+    /*
+     * An admin SQ whose every request waits for an event could never
+     * fetch the command that would read the event's log page: one
+     * request stays for other commands.
+     */
+    if (QTAILQ_EMPTY(&req->sq->free_list)) {
+        return nvme_q_guest_error(n, req, NVME_AER_LIMIT_EXCEEDED,
+                                  "async event request would take the "
+                                  "last of the admin SQ's %u requests",
+                                  req->sq->size);
+    }
+    /* waiting for an event, it holds no admin CQ slot (queue.c) */
+    nvme_q_park(req);
     n->aer_reqs[n->aer_outstanding++] = req;
     nvme_log_aer_deliver(n);
     return NVME_NO_COMPLETE;
@@ -319,12 +330,9 @@ void nvme_log_aer_reset(NvmeCtrl *n)
     /* outstanding AERs die with the admin queue, without a completion */
     for (unsigned i = 0; i < n->aer_outstanding; i++) {
         NvmeRequest *req = n->aer_reqs[i];
-        NvmeCQueue *cq = &n->cq[NVME_ADMIN_QID];
 
         QTAILQ_REMOVE(&req->sq->out_list, req, entry);
-        if (cq->reserved) {
-            cq->reserved--;
-        }
+        nvme_q_park(req);
         nvme_q_req_release(req);
     }
     n->aer_outstanding = 0;

@@ -36,11 +36,19 @@ enum {
     NVME_NS_LBAF_512    = 0,
     NVME_NS_LBAF_4K     = 4,
     NVME_NS_LBAF_STOCK  = 8,        /* stock's formats 0-7 (some with MS) */
+};
+
+/* LBADS (log2 of the logical block size) of those formats */
+enum {
     NVME_NS_LBADS_512   = 9,
     NVME_NS_LBADS_4K    = 12,
-    NVME_NS_DISCARD_MIN = 4 * KiB,  /* stock's default discard granule */
-    NVME_NS_ENDGID_NVME_NS = 1,
 };
+
+/* stock's default discard granule, in bytes */
+#define NVME_NS_DISCARD_MIN (4 * KiB)
+
+/* the endurance group stock reports for every nvme-ns device */
+#define NVME_NS_ENDGID_NVME_NS 1
 
 /* stock's automatic EUI-64s: this base plus a per-process count */
 #define NVME_NS_EUI64_DEFAULT_BASE 0x5254000000000000ull
@@ -88,10 +96,12 @@ static void nvme_ns_init_lbafs(NvmeNs *ns, uint8_t lbads)
  */
 static uint32_t nvme_ns_discard_granule(NvmeNs *ns)
 {
+    BlockDriverState *bs = blk_bs(ns->blkconf.blk);
     BlockDriverInfo bdi;
     uint32_t dg = ns->blkconf.discard_granularity;
 
-    if (bdrv_get_info(blk_bs(ns->blkconf.blk), &bdi) >= 0 &&
+    /* an empty drive (no medium) has no image to ask */
+    if (bs && bdrv_get_info(bs, &bdi) >= 0 &&
         bdi.cluster_size > 0 && (uint32_t)bdi.cluster_size > dg) {
         dg = bdi.cluster_size;
     }
@@ -115,6 +125,7 @@ bool nvme_ns_setup(NvmeNs *ns, NvmeCtrl *n, Error **errp)
     static uint64_t ns_count;   /* namespaces set up in this process */
     bool read_only;
     uint32_t lbs;
+    int64_t len;
 
     if (!conf->blk) {
         error_setg(errp, "drive property is required");
@@ -125,6 +136,12 @@ bool nvme_ns_setup(NvmeNs *ns, NvmeCtrl *n, Error **errp)
     }
     read_only = !blk_supports_write_perm(conf->blk);
     if (!blkconf_apply_backend_options(conf, read_only, false, errp)) {
+        return false;
+    }
+    /* an empty drive (no medium) is refused, with stock's message */
+    len = blk_getlength(conf->blk);
+    if (len < 0) {
+        error_setg_errno(errp, -len, "could not get blockdev size");
         return false;
     }
     /* blkconf_blocksizes checked: a power of 2 in 512 B..2 MiB */
@@ -197,9 +214,6 @@ void nvme_ns_derive_ids(NvmeNs *ns, const char *serial)
 
 void nvme_ns_identify(NvmeNs *ns, NvmeIdNs *id)
 {
-    uint32_t pbs = MAX(ns->blkconf.physical_block_size, 1u << ns->lbads);
-    uint16_t npwg = pbs >> ns->lbads;
-
     memset(id, 0, sizeof(*id));
     id->nsze = cpu_to_le64(ns->nsze);
     id->ncap = cpu_to_le64(ns->nsze);
@@ -212,9 +226,11 @@ void nvme_ns_identify(NvmeNs *ns, NvmeIdNs *id)
     id->endgid = cpu_to_le16(ns->endgid);
     /* deallocation is done with zeroes that may unmap (see io.c) */
     id->dlfeat = NVME_DLFEAT_READ_ZEROES | NVME_DLFEAT_WZ_DEAC;
-    /* NPWG/NPWA/NPDG/NPDA are 0's based counts of logical blocks */
-    id->npwg = cpu_to_le16(npwg - 1);
-    id->npwa = cpu_to_le16(npwg - 1);
+    /*
+     * NPDG/NPDA are 0's based counts of logical blocks.  NPWG/NPWA stay
+     * 0 (one block) whatever physical_block_size says, as stock reports
+     * them.
+     */
     id->npdg = cpu_to_le16(MAX(ns->discard_granule >> ns->lbads, 1u) - 1);
     id->npda = id->npdg;
     memcpy(id->nguid, ns->nguid, sizeof(id->nguid));

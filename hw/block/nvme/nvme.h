@@ -104,12 +104,15 @@ struct NvmeRequest {
     int aio_ret;
     void *bounce;               /* compare / verify buffers */
     void *bounce2;
+    uint64_t verify_pos;        /* Verify: next byte to read */
+    uint64_t verify_end;        /* Verify: end of its range (bytes) */
     QEMUIOVector iov;
     uint32_t flags;             /* BDRV_REQ_* for data commands */
     /* data mapped straight into host memory (nvme_q_map_direct) */
     struct iovec direct[NVME_DIRECT_SEGS];
     unsigned ndirect;
     bool direct_to_guest;
+    bool cq_slot;               /* holds a reserved slot of its CQ */
     QTAILQ_ENTRY(NvmeRequest) entry;
 };
 
@@ -332,6 +335,7 @@ struct NvmeCtrl {
 NvmeNs *nvme_ctrl_ns(NvmeCtrl *n, uint32_t nsid);
 bool nvme_ctrl_attach_ns(NvmeCtrl *n, NvmeNs *ns, Error **errp);
 uint64_t nvme_ctrl_verify_limit(NvmeCtrl *n);
+uint32_t nvme_ctrl_dsm_range_limit(NvmeCtrl *n);
 void nvme_ctrl_update_irq(NvmeCtrl *n);
 void nvme_ctrl_drain(NvmeCtrl *n);
 
@@ -354,6 +358,7 @@ void nvme_q_cq_delete(NvmeCtrl *n, uint16_t cqid);
 void nvme_q_delete_all(NvmeCtrl *n, bool post);
 void nvme_q_kick(NvmeCtrl *n);
 void nvme_q_complete(NvmeRequest *req);
+void nvme_q_park(NvmeRequest *req);
 void nvme_q_post_all(NvmeCtrl *n);
 void nvme_q_vector_reset(NvmeCtrl *n);
 void nvme_q_stop(NvmeCtrl *n);

@@ -12,6 +12,9 @@
  * events can end a pause, and both kick the engine: the host moving the CQ
  * head (doorbell) and completions being posted (which frees requests).  No
  * timer polls a paused queue, so an idle or stuck host costs nothing.
+ * An AER waiting for an event gives its slot back (nvme_q_park), as it
+ * may wait forever; when it completes, its completion waits on the CQ's
+ * done list until the CQ has room.
  * Completions are queued on their CQ and posted in batches by one bottom
  * half, followed by at most one interrupt per vector, subject to interrupt
  * coalescing (Set Features 08h/09h).
@@ -50,6 +53,24 @@ static NvmeCQueue *nvme_q_cq_of(NvmeSQueue *sq)
 static uint32_t nvme_q_cq_used(NvmeCQueue *cq)
 {
     return (cq->tail + cq->size - cq->head) % cq->size;
+}
+
+/* @req promises itself a slot of @cq for its completion */
+static void nvme_q_cq_slot_take(NvmeCQueue *cq, NvmeRequest *req)
+{
+    if (!req->cq_slot) {
+        req->cq_slot = true;
+        cq->reserved++;
+    }
+}
+
+/* @req's completion was posted or dropped, or it was parked */
+static void nvme_q_cq_slot_give(NvmeCQueue *cq, NvmeRequest *req)
+{
+    if (req->cq_slot) {
+        req->cq_slot = false;
+        cq->reserved--;
+    }
 }
 
 /* Slots left for completions not yet promised to a fetched command */
@@ -367,9 +388,21 @@ void nvme_q_complete(NvmeRequest *req)
     if (nvme_sc(req->status) != NVME_SUCCESS) {
         nvme_log_error(n, req);
     }
+    /* a parked command takes a slot again; posting waits for room */
+    nvme_q_cq_slot_take(cq, req);
     QTAILQ_REMOVE(&req->sq->out_list, req, entry);
     QTAILQ_INSERT_TAIL(&cq->done_list, req, entry);
     qemu_bh_schedule(n->post_bh);
+}
+
+/*
+ * @req waits for an event rather than for the block layer (an AER): it
+ * gives its CQ slot back, so that commands parked this way never keep
+ * the queue from fetching.  It takes one again when it completes.
+ */
+void nvme_q_park(NvmeRequest *req)
+{
+    nvme_q_cq_slot_give(nvme_q_cq_of(req->sq), req);
 }
 
 /*
@@ -390,8 +423,9 @@ static uint32_t nvme_q_cq_post(NvmeCtrl *n, NvmeCQueue *cq)
 
         if (!run) {
             /*
-             * only reachable if a queue was reset under us; the next CQ
-             * head doorbell posts the rest
+             * the CQ is full: a parked AER completed without a slot
+             * held for it (nvme_q_park), or a queue was reset under us;
+             * the next CQ head doorbell posts the rest
              */
             break;
         }
@@ -414,9 +448,7 @@ static uint32_t nvme_q_cq_post(NvmeCtrl *n, NvmeCQueue *cq)
         for (uint32_t i = 0; i < cnt; i++) {
             req = QTAILQ_FIRST(&cq->done_list);
             QTAILQ_REMOVE(&cq->done_list, req, entry);
-            if (cq->reserved) {
-                cq->reserved--;
-            }
+            nvme_q_cq_slot_give(cq, req);
             nvme_q_req_release(req);
         }
         cq->tail += cnt;
@@ -498,7 +530,8 @@ static void nvme_q_exec(NvmeCtrl *n, NvmeSQueue *sq, const NvmeSqe *sqe)
     QTAILQ_REMOVE(&sq->free_list, req, entry);
     QTAILQ_INSERT_TAIL(&sq->out_list, req, entry);
     sq->head = sq->head + 1 == sq->size ? 0 : sq->head + 1;
-    nvme_q_cq_of(sq)->reserved++;
+    req->cq_slot = false;
+    nvme_q_cq_slot_take(nvme_q_cq_of(sq), req);
 
     req->ns = NULL;
     req->status = NVME_SUCCESS;
@@ -740,9 +773,7 @@ void nvme_q_sq_delete(NvmeCtrl *n, uint16_t sqid, bool post)
     QTAILQ_FOREACH_SAFE(req, &cq->done_list, entry, next) {
         if (req->sq == sq) {
             QTAILQ_REMOVE(&cq->done_list, req, entry);
-            if (cq->reserved) {
-                cq->reserved--;
-            }
+            nvme_q_cq_slot_give(cq, req);
             nvme_q_req_release(req);
         }
     }

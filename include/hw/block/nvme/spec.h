@@ -682,6 +682,9 @@ typedef struct QEMU_PACKED NvmeIdCtrlNvm {
 } NvmeIdCtrlNvm;
 QEMU_BUILD_BUG_ON(sizeof(NvmeIdCtrlNvm) != 4096);
 
+/* DMRL as stock QEMU reports it: 255 ranges recommended at most */
+#define NVME_ID_CTRL_NVM_DMRL 255
+
 /* Base 5.17: every Identify data structure is 4 KiB */
 #define NVME_IDENTIFY_DATA_SIZE 4096
 
