@@ -27,6 +27,7 @@
 #include "hw/qdev-properties.h"
 #include "hw/qdev-properties-system.h"
 #include "system/hostmem.h"
+#include "hw/mem/nvdimm-flush.h"
 #include "qemu/nvdimm-utils.h"
 #include "trace.h"
 
@@ -153,6 +154,33 @@ static MemoryRegion *nvdimm_md_get_memory_region(MemoryDeviceState *md,
     return nvdimm->nvdimm_mr;
 }
 
+/*
+ * How label writes reach the medium, decided once: the backend's fd, file
+ * type and pmem flag do not change while the device exists.
+ */
+static NvdimmFlush nvdimm_label_flush_choose(HostMemoryBackend *hostmem,
+                                             MemoryRegion *backend_mr)
+{
+    Object *obj = OBJECT(hostmem);
+    int fd = memory_region_get_fd(backend_mr);
+    struct stat st = { 0 };
+    bool have_libpmem = false;
+    /*
+     * ramblock_is_pmem() is in the target-specific exec/ram_addr.h, out of
+     * reach of this common-code file: ask the backend (file only) instead.
+     */
+    bool is_pmem = object_property_find(obj, "pmem") &&
+                   object_property_get_bool(obj, "pmem", NULL);
+
+#ifdef CONFIG_LIBPMEM
+    have_libpmem = true;
+#endif
+    if (fd >= 0 && fstat(fd, &st) < 0) {
+        st.st_mode = 0;     /* unknown: treated as a file */
+    }
+    return nvdimm_flush_method(fd >= 0, is_pmem, st.st_mode, have_libpmem);
+}
+
 static void nvdimm_dimm_realize(PCDIMMDevice *dimm, Error **errp)
 {
     NVDIMMDevice *nvdimm = NVDIMM(dimm);
@@ -166,6 +194,8 @@ static void nvdimm_dimm_realize(PCDIMMDevice *dimm, Error **errp)
         backend_mr = host_memory_backend_get_memory(dimm->hostmem);
         nvdimm->label_data = (uint8_t *)memory_region_get_ram_ptr(backend_mr) +
                              nvdimm->label_offset;
+        nvdimm->label_flush = nvdimm_label_flush_choose(dimm->hostmem,
+                                                        backend_mr);
     }
     if (nc->realize) {
         nc->realize(nvdimm, errp);
@@ -194,23 +224,20 @@ static void nvdimm_read_label_data(NVDIMMDevice *nvdimm, void *buf,
     memcpy(buf, (uint8_t *)nvdimm->label_data + offset, size);
 }
 
-/*
- * Make [@ptr, @ptr + @size) of the backend durable: pmem_persist() on real
- * pmem (file backend with pmem=on), msync() on any other fd-backed RAM
- * (memory-backend-file, -memfd); anonymous RAM has nothing to flush.
- */
-static bool nvdimm_label_persist(HostMemoryBackend *hostmem,
-                                 MemoryRegion *backend_mr, void *ptr,
-                                 uint64_t size)
+/* Make [@ptr, @ptr + @size) of the backend durable (nvdimm-flush.h). */
+static bool nvdimm_label_persist(NVDIMMDevice *nvdimm, MemoryRegion *backend_mr,
+                                 void *ptr, uint64_t size)
 {
-    int fd = memory_region_get_fd(backend_mr);
-
-    if (object_property_find(OBJECT(hostmem), "pmem") &&
-        object_property_get_bool(OBJECT(hostmem), "pmem", NULL)) {
+    switch (nvdimm->label_flush) {
+    case NVDIMM_FLUSH_PMEM:
         pmem_persist(ptr, size);
         return true;
+    case NVDIMM_FLUSH_MSYNC:
+        return qemu_msync(ptr, size, memory_region_get_fd(backend_mr)) == 0;
+    case NVDIMM_FLUSH_NONE:
+        break;
     }
-    return fd < 0 || qemu_msync(ptr, size, fd) == 0;
+    return true;
 }
 
 static bool nvdimm_write_label_data(NVDIMMDevice *nvdimm, const void *buf,
@@ -237,7 +264,7 @@ static bool nvdimm_write_label_data(NVDIMMDevice *nvdimm, const void *buf,
     memcpy(dst, buf, size);
     /* the label area is backend RAM: let migration resend it */
     memory_region_set_dirty(backend_mr, backend_offset, size);
-    if (!nvdimm_label_persist(hostmem, backend_mr, dst, size)) {
+    if (!nvdimm_label_persist(nvdimm, backend_mr, dst, size)) {
         trace_nvdimm_label_range_bad("flush", offset, size,
                                      nvdimm->label_size);
         return false;

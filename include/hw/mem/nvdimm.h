@@ -13,6 +13,7 @@
 #define HW_MEM_NVDIMM_H
 
 #include "hw/mem/pc-dimm.h"
+#include "hw/mem/nvdimm-flush.h"
 #include "hw/acpi/acpi-defs.h"
 #include "hw/acpi/bios-linker-loader.h"
 #include "qemu/uuid.h"
@@ -52,6 +53,7 @@ struct NVDIMMDevice {
     MemoryRegion pmem_mr;       /* what nvdimm_mr points to */
     uint64_t label_offset;      /* label area offset in the backend */
     void *label_data;           /* host address of the label area */
+    NvdimmFlush label_flush;    /* how label writes are made durable */
 };
 
 /*
