@@ -224,20 +224,45 @@ static void nvdimm_read_label_data(NVDIMMDevice *nvdimm, void *buf,
     memcpy(buf, (uint8_t *)nvdimm->label_data + offset, size);
 }
 
-/* Make [@ptr, @ptr + @size) of the backend durable (nvdimm-flush.h). */
-static bool nvdimm_label_persist(NVDIMMDevice *nvdimm, MemoryRegion *backend_mr,
-                                 void *ptr, uint64_t size)
+/*
+ * Make [@ptr, @ptr + @size) of the backend durable (nvdimm-flush.h):
+ * 0, or the negative errno of a failed host flush.
+ */
+static int nvdimm_label_persist(NVDIMMDevice *nvdimm, MemoryRegion *backend_mr,
+                                void *ptr, uint64_t size)
 {
     switch (nvdimm->label_flush) {
     case NVDIMM_FLUSH_PMEM:
         pmem_persist(ptr, size);
-        return true;
+        return 0;
     case NVDIMM_FLUSH_MSYNC:
-        return qemu_msync(ptr, size, memory_region_get_fd(backend_mr)) == 0;
+        if (qemu_msync(ptr, size, memory_region_get_fd(backend_mr)) < 0) {
+            return -errno;
+        }
+        return 0;
     case NVDIMM_FLUSH_NONE:
         break;
     }
-    return true;
+    return 0;
+}
+
+/*
+ * A host I/O error, not a guest one: traced each time, reported once per
+ * device (a guest retrying must not flood the log).
+ */
+static void nvdimm_label_flush_failed(NVDIMMDevice *nvdimm, uint64_t offset,
+                                      uint64_t size, int err)
+{
+    g_autofree char *name =
+        host_memory_backend_get_name(PC_DIMM(nvdimm)->hostmem);
+
+    trace_nvdimm_label_flush_failed(name, offset, size, err);
+    warn_report_once_cond(&nvdimm->label_flush_warned,
+                          "nvdimm: memdev '%s': a label write (offset 0x%"
+                          PRIx64 ", 0x%" PRIx64 " bytes) could not be "
+                          "flushed to the backend: %s; the guest is told "
+                          "of a hardware error (reported once)", name,
+                          offset, size, strerror(err));
 }
 
 static bool nvdimm_write_label_data(NVDIMMDevice *nvdimm, const void *buf,
@@ -247,6 +272,7 @@ static bool nvdimm_write_label_data(NVDIMMDevice *nvdimm, const void *buf,
     MemoryRegion *backend_mr;
     uint64_t backend_offset;
     uint8_t *dst;
+    int ret;
 
     if (!nvdimm_label_range_ok(nvdimm, offset, size) || nvdimm->readonly) {
         trace_nvdimm_label_range_bad("write", offset, size,
@@ -264,9 +290,9 @@ static bool nvdimm_write_label_data(NVDIMMDevice *nvdimm, const void *buf,
     memcpy(dst, buf, size);
     /* the label area is backend RAM: let migration resend it */
     memory_region_set_dirty(backend_mr, backend_offset, size);
-    if (!nvdimm_label_persist(nvdimm, backend_mr, dst, size)) {
-        trace_nvdimm_label_range_bad("flush", offset, size,
-                                     nvdimm->label_size);
+    ret = nvdimm_label_persist(nvdimm, backend_mr, dst, size);
+    if (ret < 0) {
+        nvdimm_label_flush_failed(nvdimm, offset, size, -ret);
         return false;
     }
     return true;

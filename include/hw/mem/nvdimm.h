@@ -54,6 +54,7 @@ struct NVDIMMDevice {
     uint64_t label_offset;      /* label area offset in the backend */
     void *label_data;           /* host address of the label area */
     NvdimmFlush label_flush;    /* how label writes are made durable */
+    bool label_flush_warned;    /* a failed flush was reported */
 };
 
 /*
