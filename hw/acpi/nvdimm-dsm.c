@@ -135,18 +135,27 @@ static void nvdimm_dsm_set_label_data(NVDIMMState *s,
 {
     NVDIMMClass *nc = NVDIMM_GET_CLASS(call->nvdimm);
     uint32_t offset, length;
+    int ret;
 
     if (!nvdimm_dsm_label_args(call, reply, &offset, &length)) {
         return;
     }
     trace_nvdimm_dsm_label_write(call->handle, offset, length);
-    if (!nc->write_label_data(call->nvdimm,
-                              call->arg + sizeof(NvdimmDsmLabelIn),
-                              length, offset)) {
-        /* the range was checked: the backend could not make it durable */
-        nvdimm_dsm_fail(call, reply, NVDIMM_DSM_STATUS_HW_ERROR,
+    ret = nc->write_label_data(call->nvdimm,
+                               call->arg + sizeof(NvdimmDsmLabelIn),
+                               length, offset);
+    if (ret == -EINVAL) {
+        nvdimm_dsm_fail(call, reply, NVDIMM_DSM_STATUS_INVALID_INPUT,
                         "label write offset %" PRIu32 " length %" PRIu32
-                        " could not be made durable", offset, length);
+                        " refused by the device", offset, length);
+        return;
+    }
+    if (ret < 0) {
+        /* a host I/O error, reported by the device: not the guest's fault */
+        trace_nvdimm_dsm_fail(call->handle, call->function,
+                              NVDIMM_DSM_STATUS_HW_ERROR,
+                              "label write could not be made durable");
+        nvdimm_dsm_reply_status(reply, NVDIMM_DSM_STATUS_HW_ERROR);
         return;
     }
     nvdimm_dsm_reply_status(reply, NVDIMM_DSM_STATUS_SUCCESS);

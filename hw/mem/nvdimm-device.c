@@ -265,8 +265,8 @@ static void nvdimm_label_flush_failed(NVDIMMDevice *nvdimm, uint64_t offset,
                           offset, size, strerror(err));
 }
 
-static bool nvdimm_write_label_data(NVDIMMDevice *nvdimm, const void *buf,
-                                    uint64_t size, uint64_t offset)
+static int nvdimm_write_label_data(NVDIMMDevice *nvdimm, const void *buf,
+                                   uint64_t size, uint64_t offset)
 {
     HostMemoryBackend *hostmem = PC_DIMM(nvdimm)->hostmem;
     MemoryRegion *backend_mr;
@@ -277,11 +277,11 @@ static bool nvdimm_write_label_data(NVDIMMDevice *nvdimm, const void *buf,
     if (!nvdimm_label_range_ok(nvdimm, offset, size) || nvdimm->readonly) {
         trace_nvdimm_label_range_bad("write", offset, size,
                                      nvdimm->label_size);
-        return false;
+        return -EINVAL;
     }
     if (!size) {
         /* nothing written, nothing to flush (offset may be the very end) */
-        return true;
+        return 0;
     }
     backend_mr = host_memory_backend_get_memory(hostmem);
     backend_offset = nvdimm->label_offset + offset;
@@ -293,9 +293,10 @@ static bool nvdimm_write_label_data(NVDIMMDevice *nvdimm, const void *buf,
     ret = nvdimm_label_persist(nvdimm, backend_mr, dst, size);
     if (ret < 0) {
         nvdimm_label_flush_failed(nvdimm, offset, size, -ret);
-        return false;
+        /* -EINVAL means "refused" to the caller */
+        return ret == -EINVAL ? -EIO : ret;
     }
-    return true;
+    return 0;
 }
 
 static void nvdimm_get_label_size(Object *obj, Visitor *v, const char *name,

@@ -61,8 +61,12 @@ struct NVDIMMDevice {
  * Hooks: subclasses (spapr-nvdimm) add realize/unrealize steps; label
  * accessors copy label bytes for callers that checked the range with
  * nvdimm_label_range_ok().  A write is made durable before it returns; it
- * returns false when it was refused or could not be made durable (the
- * bytes may then be in the label area but not on the medium).
+ * returns 0, -EINVAL when it was refused (range outside the label area,
+ * read-only backend), or another negative errno when the host could not
+ * make it durable (the bytes may then be in the label area but not on the
+ * medium).  Callers: hw/acpi/nvdimm-dsm.c (maps the two failures to DSM
+ * status 3 and 4) and hw/ppc/spapr_nvdimm.c (checks the range itself and
+ * ignores the result, as it always did).
  */
 struct NVDIMMClass {
     PCDIMMDeviceClass parent_class;
@@ -71,8 +75,8 @@ struct NVDIMMClass {
     void (*unrealize)(NVDIMMDevice *nvdimm);
     void (*read_label_data)(NVDIMMDevice *nvdimm, void *buf,
                             uint64_t size, uint64_t offset);
-    bool (*write_label_data)(NVDIMMDevice *nvdimm, const void *buf,
-                             uint64_t size, uint64_t offset);
+    int (*write_label_data)(NVDIMMDevice *nvdimm, const void *buf,
+                            uint64_t size, uint64_t offset);
 };
 
 /* The FIT: what _FIT returns, and whether it changed since a read began. */
