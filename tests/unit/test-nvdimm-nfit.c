@@ -60,7 +60,6 @@ static uint16_t dcr_index(const NvdimmNfitDimm *d)
 
 static void check_spa(const uint8_t *p, const NvdimmNfitDimm *d)
 {
-
     g_assert_cmpuint(lduw_le_p(p + 0), ==, 0);             /* type */
     g_assert_cmpuint(lduw_le_p(p + 2), ==, SPA_LEN);       /* length */
     g_assert_cmpuint(lduw_le_p(p + 4), ==, spa_index(d));  /* SPA index */
