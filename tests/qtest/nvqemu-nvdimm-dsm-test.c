@@ -993,6 +993,12 @@ static char *table_list(const uint8_t *blob, size_t len)
     return g_string_free(out, false);
 }
 
+/*
+ * Far more than any test's FIT (NFIT_PER_DIMM bytes a DIMM): a Read FIT
+ * that never reports the end fails here instead of hanging the test.
+ */
+#define FIT_LEN_MAX (64 * 1024)
+
 /* The whole FIT through Read FIT, as _FIT assembles it. */
 static GByteArray *fit_read_all(QTestState *qts)
 {
@@ -1005,6 +1011,7 @@ static GByteArray *fit_read_all(QTestState *qts)
             return fit;
         }
         g_byte_array_append(fit, r.data + 4, r.len - 4);
+        g_assert_cmpuint(fit->len, <=, FIT_LEN_MAX);
     }
 }
 
