@@ -17,6 +17,7 @@
  */
 #include "qemu/osdep.h"
 #include "qemu/module.h"
+#include "qemu/cutils.h"
 #include "qemu/error-report.h"
 #include "qemu/pmem.h"
 #include "qapi/error.h"
@@ -321,9 +322,11 @@ static void nvdimm_set_label_size(Object *obj, Visitor *v, const char *name,
         return;
     }
     if (value < NVDIMM_LABEL_SIZE_MIN) {
-        error_setg(errp, "nvdimm: property '" NVDIMM_LABEL_SIZE_PROP "' is "
-                   "%" PRIu64 " bytes; when given it must be at least %u "
-                   "bytes (128 KiB)", value, NVDIMM_LABEL_SIZE_MIN);
+        g_autofree char *min = size_to_str(NVDIMM_LABEL_SIZE_MIN);
+
+        error_setg(errp, "property '" NVDIMM_LABEL_SIZE_PROP "' is %" PRIu64
+                   " bytes; when given it must be at least %u bytes (%s)",
+                   value, NVDIMM_LABEL_SIZE_MIN, min);
         return;
     }
     *ptr = value;
