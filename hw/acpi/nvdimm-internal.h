@@ -11,6 +11,7 @@
 #ifndef HW_ACPI_NVDIMM_INTERNAL_H
 #define HW_ACPI_NVDIMM_INTERNAL_H
 
+#include "hw/acpi/acpi.h"
 #include "hw/acpi/nvdimm-spec.h"
 
 /* ------------------------------------------------------------------------ */
@@ -42,6 +43,9 @@ static inline uint32_t nvdimm_slot_to_handle(uint32_t slot)
 {
     return slot + 1;
 }
+
+/* The largest index, 2 * ACPI_MAX_RAM_SLOTS + 1, must fit in 16 bits. */
+QEMU_BUILD_BUG_ON(2 * ACPI_MAX_RAM_SLOTS + 1 > UINT16_MAX);
 
 /*
  * Structure indexes of the DIMM in @slot.  Index 0 means "none" (ACPI 6.5
