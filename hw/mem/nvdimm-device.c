@@ -311,6 +311,12 @@ static void nvdimm_get_label_size(Object *obj, Visitor *v, const char *name,
 /*
  * label-size is 0 (no label area) only by default: a value given on the
  * command line or over QMP must be a real label area, as it always had to.
+ *
+ * The layout is computed from it in pre-plug (nvdimm_prepare_memory_region)
+ * and never again, so it must not change afterwards; it cannot: qdev sets
+ * properties only before realize (field_prop_set refuses a realized device,
+ * this PropertyInfo does not set realized_set_allowed), and pre-plug and
+ * realize run back to back under the BQL in qdev_realize().
  */
 static void nvdimm_set_label_size(Object *obj, Visitor *v, const char *name,
                                   void *opaque, Error **errp)
