@@ -742,28 +742,41 @@ static void test_srat_numa(void)
 
 /*
  * Set Label Data on memory-backend-memfd and -file: the write is flushed
- * with msync().  A zero-length write at offset == label-size used to reach
+ * with msync(), or with pmem_persist() for pmem=on (libpmem flushes the CPU
+ * cache of a normal file too; QEMU warns that it is not DAX).  A
+ * zero-length write at offset == label-size used to reach
  * qemu_ram_msync() with a range starting at the end of the RAM block and
- * abort QEMU.
+ * abort QEMU.  A file backend must hold the bytes once QEMU has quit.
+ *
+ * A failing flush (status 4) is not tested: no file system at hand makes
+ * msync() of a shared file mapping fail.
  */
 static void test_label_write_fd_backed(void)
 {
     g_autofree char *file = make_backing_file(BACKEND_SIZE);
-    const char *backends[] = {
-        "memory-backend-memfd,id=m0,share=on",
-        "memory-backend-file,id=m0,share=on,mem-path=",
+    static const struct {
+        const char *object;
+        bool file;                  /* append mem-path=FILE */
+    } backends[] = {
+        { "memory-backend-memfd,id=m0,share=on", false },
+        { "memory-backend-file,id=m0,share=on", true },
+        { "memory-backend-file,id=m0,share=on,pmem=on", true },
     };
     uint8_t data[64];
 
-    fill_pattern(data, sizeof(data), 0x33);
     for (size_t i = 0; i < ARRAY_SIZE(backends); i++) {
+        g_autofree char *path = backends[i].file ?
+            g_strdup_printf(",mem-path=%s", file) : g_strdup("");
+        g_autofree char *contents = NULL;
         QTestState *qts;
         DsmReply r;
+        gsize len;
 
+        fill_pattern(data, sizeof(data), 0x33 + i);
         qts = qtest_initf("-machine pc,nvdimm=on -m 128M,slots=2,maxmem=1G "
             "-object %s%s,size=%d "
             "-device nvdimm,memdev=m0,label-size=%d",
-            backends[i], i ? file : "", BACKEND_SIZE, LABEL_SIZE);
+            backends[i].object, path, BACKEND_SIZE, LABEL_SIZE);
         g_assert_cmpuint(label_write(qts, 1, LABEL_SIZE, 0, data), ==,
                          ST_SUCCESS);
         g_assert_cmpuint(label_write(qts, 1, 0, 0, data), ==, ST_SUCCESS);
@@ -777,6 +790,14 @@ static void test_label_write_fd_backed(void)
                          ==, ST_INVALID);
         g_assert_cmphex(dsm_simple(qts, 1, FN_QUERY), ==, 0x71);
         qtest_quit(qts);
+
+        if (backends[i].file) {
+            /* the label area is the end of the backend */
+            g_assert_true(g_file_get_contents(file, &contents, &len, NULL));
+            g_assert_cmpuint(len, ==, BACKEND_SIZE);
+            g_assert_cmpmem(contents + len - sizeof(data), sizeof(data),
+                            data, sizeof(data));
+        }
     }
     unlink(file);
 }
