@@ -555,12 +555,9 @@ static bool fw_cfg_find(QFWCFG *fw_cfg, const char *name, uint16_t *select,
     return false;
 }
 
-/*
- * The ACPI tables blob as the firmware gets it (fw_cfg etc/acpi/tables,
- * checksums not yet filled in), read with one fw_cfg DMA; its length in
- * *@len.
- */
-static uint8_t *acpi_tables_read(QTestState *qts, size_t *len)
+/* fw_cfg file @name, read with one fw_cfg DMA; its length in *@len. */
+static uint8_t *fw_cfg_file_read(QTestState *qts, const char *name,
+                                 size_t *len)
 {
     QFWCFG *fw_cfg = pc_fw_cfg_init(qts);
     struct fw_cfg_dma_access desc;
@@ -568,7 +565,7 @@ static uint8_t *acpi_tables_read(QTestState *qts, size_t *len)
     uint32_t size;
     uint8_t *blob;
 
-    g_assert_true(fw_cfg_find(fw_cfg, "etc/acpi/tables", &select, &size));
+    g_assert_true(fw_cfg_find(fw_cfg, name, &select, &size));
     g_assert_cmpuint(size, >, 0);
     g_assert_cmpuint(size, <=, FW_CFG_DMA_DATA_MAX);
     pc_fw_cfg_uninit(fw_cfg);
@@ -588,6 +585,15 @@ static uint8_t *acpi_tables_read(QTestState *qts, size_t *len)
     qtest_memread(qts, FW_CFG_DMA_DATA_ADDR, blob, size);
     *len = size;
     return blob;
+}
+
+/*
+ * The ACPI tables blob as the firmware gets it (fw_cfg etc/acpi/tables,
+ * checksums not yet filled in); its length in *@len.
+ */
+static uint8_t *acpi_tables_read(QTestState *qts, size_t *len)
+{
+    return fw_cfg_file_read(qts, "etc/acpi/tables", len);
 }
 
 static void iasl_check(const char *dir, const char *name, const uint8_t *tbl)
@@ -861,6 +867,7 @@ static void test_unaligned_backend(void)
  *   NAME.srat.hex   the SRAT likewise (absent: no SRAT)
  *   NAME.fit.hex    what _FIT returns (Read FIT), after the hot-plug if any
  *   NAME.tables     signature and OEM table id of every table, in order
+ *   NAME.loader     the bios-linker script (etc/table-loader), as text
  *
  * Re-record against the stock binary (tests/qtest/data/nfit/README.md):
  *
@@ -1052,6 +1059,149 @@ static void compare_upstream_nfit(const char *rel, const GByteArray *nfit)
     g_assert_cmpmem(nfit->data, nfit->len, want, len);
 }
 
+/*
+ * The bios-linker-loader script (fw_cfg etc/table-loader), as text.  Each
+ * command is 128 bytes (hw/acpi/bios-linker-loader.c): a 32-bit command,
+ * then its fields, file names in 56-byte fields.  Places in etc/acpi/tables
+ * are named by the table they fall in (signature, OEM table id), not by
+ * offset: the SSDT AML is ours, not stock's, so every table after it sits
+ * elsewhere and the pointer to the DSM page is elsewhere inside it.
+ */
+enum {
+    LOADER_CMD_LEN = 128,
+    LOADER_FILE_LEN = 56,
+    LOADER_NONE = 0,
+    LOADER_ALLOCATE = 1,
+    LOADER_ADD_POINTER = 2,
+    LOADER_ADD_CHECKSUM = 3,
+    /* field offsets */
+    LOADER_FILE = 4,                /* all: (destination) file */
+    LOADER_ALLOC_ALIGN = 60,
+    LOADER_ALLOC_ZONE = 64,
+    LOADER_PTR_SRC = 60,
+    LOADER_PTR_OFFSET = 116,
+    LOADER_PTR_SIZE = 120,
+    LOADER_CSUM_OFFSET = 60,
+    LOADER_CSUM_START = 64,
+    LOADER_CSUM_LENGTH = 68,
+    ACPI_HDR_CHECKSUM = 9,
+};
+
+#define LOADER_TABLES_FILE "etc/acpi/tables"
+
+/* The table of @blob that holds byte @off: its start in *@start, or NULL. */
+static const uint8_t *table_holding(const uint8_t *blob, size_t len,
+                                    uint64_t off, size_t *start)
+{
+    size_t t = 0;
+
+    while (t + 36 <= len) {
+        uint32_t tlen = ldl_le_p(blob + t + 4);
+
+        if (tlen < 36 || t + tlen > len) {
+            break;
+        }
+        if (off >= t && off < t + tlen) {
+            *start = t;
+            return blob + t;
+        }
+        t += tlen;
+    }
+    return NULL;
+}
+
+static void loader_place(GString *out, const char *file, uint64_t off,
+                         const uint8_t *blob, size_t len)
+{
+    const uint8_t *t;
+    size_t start;
+    int id_len;
+
+    if (strcmp(file, LOADER_TABLES_FILE)) {
+        g_string_append_printf(out, "%s+%" PRIu64, file, off);
+        return;
+    }
+    t = table_holding(blob, len, off, &start);
+    if (!t) {
+        g_string_append_printf(out, "%s+%" PRIu64 " (no table)", file, off);
+        return;
+    }
+    /* the OEM table id without its padding (FACS has none) */
+    id_len = strnlen((const char *)t + 16, 8);
+    while (id_len && t[16 + id_len - 1] == ' ') {
+        id_len--;
+    }
+    g_string_append_printf(out, "%.4s%s%.*s", t, id_len ? " " : "",
+                           id_len, t + 16);
+}
+
+static char *loader_describe(const uint8_t *loader, size_t loader_len,
+                             const uint8_t *blob, size_t len)
+{
+    GString *out = g_string_new(NULL);
+
+    g_assert_cmpuint(loader_len % LOADER_CMD_LEN, ==, 0);
+    for (size_t i = 0; i < loader_len; i += LOADER_CMD_LEN) {
+        const uint8_t *c = loader + i;
+        g_autofree char *file = g_strndup((const char *)c + LOADER_FILE,
+                                          LOADER_FILE_LEN);
+
+        switch (ldl_le_p(c)) {
+        case LOADER_NONE:
+            break;              /* the unused rest of the file */
+        case LOADER_ALLOCATE:
+            g_string_append_printf(out, "allocate %s align %u zone %u\n",
+                                   file, ldl_le_p(c + LOADER_ALLOC_ALIGN),
+                                   c[LOADER_ALLOC_ZONE]);
+            break;
+        case LOADER_ADD_POINTER: {
+            g_autofree char *src = g_strndup((const char *)c + LOADER_PTR_SRC,
+                                             LOADER_FILE_LEN);
+            uint32_t off = ldl_le_p(c + LOADER_PTR_OFFSET);
+            uint8_t size = c[LOADER_PTR_SIZE];
+
+            g_string_append(out, "pointer in ");
+            loader_place(out, file, off, blob, len);
+            g_string_append_printf(out, " (%u bytes) to ", size);
+            if (!strcmp(file, LOADER_TABLES_FILE) &&
+                !strcmp(src, LOADER_TABLES_FILE) && size == 4 &&
+                off + size <= len) {
+                /* the pointer's value is an offset in the tables blob */
+                loader_place(out, src, ldl_le_p(blob + off), blob, len);
+            } else {
+                g_string_append(out, src);
+            }
+            g_string_append_c(out, '\n');
+            break;
+        }
+        case LOADER_ADD_CHECKSUM: {
+            uint32_t off = ldl_le_p(c + LOADER_CSUM_OFFSET);
+            uint32_t start = ldl_le_p(c + LOADER_CSUM_START);
+            uint32_t length = ldl_le_p(c + LOADER_CSUM_LENGTH);
+            const uint8_t *t;
+            size_t tstart;
+
+            g_string_append(out, "checksum of ");
+            loader_place(out, file, start, blob, len);
+            t = strcmp(file, LOADER_TABLES_FILE) ? NULL :
+                table_holding(blob, len, start, &tstart);
+            if (t && tstart == start && length == ldl_le_p(t + 4) &&
+                off == start + ACPI_HDR_CHECKSUM) {
+                g_string_append(out, " (whole table)\n");
+            } else {
+                g_string_append_printf(out, " start %u length %u at %u\n",
+                                       start, length, off);
+            }
+            break;
+        }
+        default:
+            g_string_append_printf(out, "command %u\n", ldl_le_p(c));
+            break;
+        }
+    }
+    return g_string_free(out, false);
+}
+
 static void test_stock_nfit(gconstpointer opaque)
 {
     const NfitCase *c = opaque;
@@ -1059,7 +1209,9 @@ static void test_stock_nfit(gconstpointer opaque)
     g_autofree char *args = g_strdup_printf(c->args, file);
     g_autofree uint8_t *blob = NULL;
     g_autofree char *tables = NULL, *fit_hex = NULL, *nfit_hex = NULL;
-    g_autofree char *srat_hex = NULL;
+    g_autofree char *srat_hex = NULL, *loader_text = NULL;
+    g_autofree uint8_t *loader = NULL;
+    size_t loader_len;
     g_autoptr(GByteArray) nfit = NULL;
     g_autoptr(GByteArray) srat = NULL;
     g_autoptr(GByteArray) fit = NULL;
@@ -1076,6 +1228,8 @@ static void test_stock_nfit(gconstpointer opaque)
     t = find_table(blob, len, "SRAT", NULL);
     srat = t ? table_with_checksum(t) : NULL;
     srat_hex = srat ? hex_encode(srat->data, srat->len) : g_strdup("");
+    loader = fw_cfg_file_read(qts, "etc/table-loader", &loader_len);
+    loader_text = loader_describe(loader, loader_len, blob, len);
 
     if (c->hotplug) {
         QDict *props = qobject_to(QDict, qobject_from_json(c->hotplug,
@@ -1096,6 +1250,7 @@ static void test_stock_nfit(gconstpointer opaque)
     nfit_expect(c->name, ".nfit.hex", nfit_hex);
     nfit_expect(c->name, ".srat.hex", srat_hex);
     nfit_expect(c->name, ".fit.hex", fit_hex ? fit_hex : "");
+    nfit_expect(c->name, ".loader", loader_text);
     if (c->upstream) {
         compare_upstream_nfit(c->upstream, nfit);
     }
