@@ -347,10 +347,47 @@ static const PropertyInfo nvdimm_prop_label_size = {
     .set = nvdimm_set_label_size,
 };
 
+static void nvdimm_get_uuid(Object *obj, Visitor *v, const char *name,
+                            void *opaque, Error **errp)
+{
+    QemuUUID *uuid = object_field_prop_ptr(obj, opaque);
+    char buf[UUID_STR_LEN];
+    char *str = buf;
+
+    qemu_uuid_unparse(uuid, buf);
+    visit_type_str(v, name, &str, errp);
+}
+
+/* A UUID in its 36-character form; unlike qdev's uuid type, no "auto". */
+static void nvdimm_set_uuid(Object *obj, Visitor *v, const char *name,
+                            void *opaque, Error **errp)
+{
+    QemuUUID *uuid = object_field_prop_ptr(obj, opaque);
+    g_autofree char *str = NULL;
+
+    if (!visit_type_str(v, name, &str, errp)) {
+        return;
+    }
+    if (qemu_uuid_parse(str, uuid) < 0) {
+        error_setg(errp, "property '" NVDIMM_UUID_PROP "' has invalid value "
+                   "'%s': expected a UUID, xxxxxxxx-xxxx-xxxx-xxxx-"
+                   "xxxxxxxxxxxx in hex digits", str);
+    }
+}
+
+/* "QemuUUID" is the type name QEMU has always reported for uuid. */
+static const PropertyInfo nvdimm_prop_uuid = {
+    .type = "QemuUUID",
+    .description = "UUID of the DIMM (used by the pseries machine only)",
+    .get = nvdimm_get_uuid,
+    .set = nvdimm_set_uuid,
+};
+
 static const Property nvdimm_properties[] = {
     DEFINE_PROP(NVDIMM_LABEL_SIZE_PROP, NVDIMMDevice, label_size,
                 nvdimm_prop_label_size, uint64_t),
-    DEFINE_PROP_UUID_NODEFAULT(NVDIMM_UUID_PROP, NVDIMMDevice, uuid),
+    DEFINE_PROP(NVDIMM_UUID_PROP, NVDIMMDevice, uuid, nvdimm_prop_uuid,
+                QemuUUID),
     DEFINE_PROP_BOOL(NVDIMM_UNARMED_PROP, NVDIMMDevice, unarmed, false),
 };
 
