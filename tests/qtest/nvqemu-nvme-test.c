@@ -2185,6 +2185,44 @@ static void test_format_read_only(void)
     nvme_free(n);
 }
 
+/*
+ * Erasing more than one 32-bit block-layer request (about 2 GiB) at once:
+ * a Dataset Management deallocate of a 3 GiB range, Write Zeroes of 65536
+ * blocks of 64 KiB (4 GiB) and Format NVM with user data erase of a 4 GiB
+ * namespace all succeed (the block layer splits zero writes itself).
+ */
+static void test_large_erase(void)
+{
+    const uint64_t blocks_3g = 3ull * 1024 * 1024 * 1024 / 512;
+    Nvme *n = nvme_boot("", "-drive id=big,if=none,driver=null-co,size=4G "
+                        "-device nvme-ns,drive=big,bus=nvme0,nsid=2 "
+                        "-drive id=wide,if=none,driver=null-co,size=4G "
+                        "-device nvme-ns,drive=wide,bus=nvme0,nsid=3,"
+                        "logical_block_size=65536,"
+                        "physical_block_size=65536");
+    NvmeDsmRange r = { .slba = cpu_to_le64(1),
+                       .nlb = cpu_to_le32(blocks_3g) };
+    NvmeSqe c;
+
+    ctrl_enable(n, NVME_CC_AMS_RR);
+    io_queues(n, 1);
+    qtest_memwrite(n->qts, n->buf, &r, sizeof(r));
+    c = sqe_new(n, NVME_IO_DSM, 2);
+    c.dptr[0] = cpu_to_le64(n->buf);
+    c.cdw11 = cpu_to_le32(1u << R_NVME_DSM_DW11_AD_SHIFT);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+
+    c = rw_cmd(n, NVME_IO_WRITE_ZEROES, 0, 65536);
+    c.nsid = cpu_to_le32(3);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+
+    c = sqe_new(n, NVME_ADM_FORMAT_NVM, 2);
+    c.cdw10 = cpu_to_le32(FIELD_DP32(ns_lbaf(n, 2), NVME_FORMAT_DW10, SES,
+                                     NVME_FORMAT_SES_USER_DATA));
+    g_assert_cmphex(admin(n, &c, NULL), ==, NVME_SUCCESS);
+    nvme_free(n);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -2219,5 +2257,6 @@ int main(int argc, char **argv)
     g_test_add_func("/nvqemu/nvme/fatal-stops", test_fatal_stops);
     g_test_add_func("/nvqemu/nvme/format-read-only",
                     test_format_read_only);
+    g_test_add_func("/nvqemu/nvme/large-erase", test_large_erase);
     return g_test_run();
 }

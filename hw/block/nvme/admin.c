@@ -799,7 +799,7 @@ static uint16_t nvme_admin_format(NvmeCtrl *n, NvmeRequest *req)
                                       "format: LBA format %u", lbaf);
         }
     }
-    if (c.pi || c.mset || c.pil || ses > 1) {
+    if (c.pi || c.mset || c.pil || ses > NVME_FORMAT_SES_USER_DATA) {
         return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
                                   "format: PI, metadata or crypto erase "
                                   "requested (pi %u mset %u ses %u)",

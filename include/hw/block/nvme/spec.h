@@ -461,6 +461,13 @@ FIELD(NVME_FORMAT_DW10, PIL, 8, 1)
 FIELD(NVME_FORMAT_DW10, SES, 9, 3)
 FIELD(NVME_FORMAT_DW10, LBAFU, 12, 2)
 
+/* Base 5.14, Figure 186: Secure Erase Settings */
+enum NvmeFormatSes {
+    NVME_FORMAT_SES_NONE        = 0,
+    NVME_FORMAT_SES_USER_DATA   = 1,
+    NVME_FORMAT_SES_CRYPTO      = 2,
+};
+
 /* NVM 3.2.4 / 3.2.6, Figures 43, 52: Read / Write CDW12 */
 FIELD(NVME_RW_DW12, NLB, 0, 16)
 FIELD(NVME_RW_DW12, DTYPE, 20, 4)
