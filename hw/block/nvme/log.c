@@ -332,7 +332,6 @@ void nvme_log_aer_reset(NvmeCtrl *n)
         NvmeRequest *req = n->aer_reqs[i];
 
         QTAILQ_REMOVE(&req->sq->out_list, req, entry);
-        nvme_q_park(req);
         nvme_q_req_release(req);
     }
     n->aer_outstanding = 0;

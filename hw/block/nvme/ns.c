@@ -169,11 +169,6 @@ bool nvme_ns_setup(NvmeNs *ns, NvmeCtrl *n, Error **errp)
     return true;
 }
 
-static bool nvme_ns_id_is_null(const uint8_t *id, size_t len)
-{
-    return buffer_is_zero(id, len);
-}
-
 /*
  * derive-ns-ids=on (nvqemu's own, off by default): identifiers unique
  * per (serial, nsid) for those not given as properties, taken from a
@@ -191,10 +186,10 @@ void nvme_ns_derive_ids(NvmeNs *ns, const char *serial)
     g_checksum_update(sum, (const guchar *)key, strlen(key));
     g_checksum_get_digest(sum, digest, &dlen);
 
-    if (nvme_ns_id_is_null(ns->nguid, sizeof(ns->nguid))) {
+    if (buffer_is_zero(ns->nguid, sizeof(ns->nguid))) {
         memcpy(ns->nguid, digest, sizeof(ns->nguid));
     }
-    if (nvme_ns_id_is_null(ns->eui64, sizeof(ns->eui64))) {
+    if (buffer_is_zero(ns->eui64, sizeof(ns->eui64))) {
         memcpy(ns->eui64, nvme_ns_oui, sizeof(nvme_ns_oui));
         memcpy(ns->eui64 + sizeof(nvme_ns_oui), digest + NVME_NS_DIGEST_IDS,
                sizeof(ns->eui64) - sizeof(nvme_ns_oui));

@@ -316,9 +316,12 @@ bool nvme_q_map_direct(NvmeRequest *req, uint64_t len, bool to_guest)
     return true;
 }
 
+/* @req goes back to its SQ's free list, with any CQ slot it held */
 void nvme_q_req_release(NvmeRequest *req)
 {
     NvmeSQueue *sq = req->sq;
+
+    nvme_q_cq_slot_give(nvme_q_cq_of(sq), req);
 
     if (req->sg_valid) {
         qemu_sglist_destroy(&req->sg);
@@ -448,7 +451,6 @@ static uint32_t nvme_q_cq_post(NvmeCtrl *n, NvmeCQueue *cq)
         for (uint32_t i = 0; i < cnt; i++) {
             req = QTAILQ_FIRST(&cq->done_list);
             QTAILQ_REMOVE(&cq->done_list, req, entry);
-            nvme_q_cq_slot_give(cq, req);
             nvme_q_req_release(req);
         }
         cq->tail += cnt;
@@ -530,7 +532,6 @@ static void nvme_q_exec(NvmeCtrl *n, NvmeSQueue *sq, const NvmeSqe *sqe)
     QTAILQ_REMOVE(&sq->free_list, req, entry);
     QTAILQ_INSERT_TAIL(&sq->out_list, req, entry);
     sq->head = sq->head + 1 == sq->size ? 0 : sq->head + 1;
-    req->cq_slot = false;
     nvme_q_cq_slot_take(nvme_q_cq_of(sq), req);
 
     req->ns = NULL;
@@ -773,7 +774,6 @@ void nvme_q_sq_delete(NvmeCtrl *n, uint16_t sqid, bool post)
     QTAILQ_FOREACH_SAFE(req, &cq->done_list, entry, next) {
         if (req->sq == sq) {
             QTAILQ_REMOVE(&cq->done_list, req, entry);
-            nvme_q_cq_slot_give(cq, req);
             nvme_q_req_release(req);
         }
     }
