@@ -74,12 +74,15 @@ lv() {
     as_lvuser env HOME="$root" virsh -q -c "$uri" "$@"
 }
 
-# Stop every domain of the embedded driver, then anything left by PID.
+# Stop every domain of the embedded driver, then anything left by PID
+# (guests and the driver's virtlogd).
 lv_cleanup() {
     local dom p
     if [ -d "$root" ]; then
         for dom in $(lv list --name 2>/dev/null); do lv destroy "$dom" >/dev/null 2>&1 || true; done
-        for p in "$root"/run/qemu/*.pid; do
+        # the guests, then the virtlogd that virsh spawned for the embedded
+        # driver (its pid file is under HOME=$root; it outlives virsh)
+        for p in "$root"/run/qemu/*.pid "$root"/.cache/libvirt/*.pid; do
             [ -f "$p" ] || continue
             kill "$(cat "$p")" 2>/dev/null || true
         done
