@@ -60,7 +60,7 @@ static const uint8_t nvme_admin_ieee_oui_intel[NVME_IEEE_OUI_LEN] = {
 static bool nvme_admin_queue_mem_ok(NvmeCtrl *n, uint64_t addr, uint64_t len)
 {
     return !(addr & ((1ull << n->page_bits) - 1)) &&
-           nvme_q_is_ram(n, addr, len);
+           nvme_dma_is_ram(n, addr, len);
 }
 
 /* Queue ids granted by Set Features Number of Queues, 1's based */
@@ -81,32 +81,32 @@ static uint16_t nvme_admin_create_cq(NvmeCtrl *n, NvmeRequest *req)
 
     if (!qid || qid > nvme_admin_max_qid(n, true) ||
         qid >= n->num_queues || n->cq[qid].state != NVME_QUEUE_FREE) {
-        return nvme_q_guest_error(n, req, NVME_INVALID_QID,
-                                  "create CQ: bad queue id %u", qid);
+        return nvme_err_guest(n, req, NVME_INVALID_QID,
+                              "create CQ: bad queue id %u", qid);
     }
     if (qsize < 2 || qsize > FIELD_EX64(n->cap, NVME_CAP, MQES) + 1) {
-        return nvme_q_guest_error(n, req, NVME_INVALID_QSIZE,
-                                  "create CQ %u: bad size %u", qid, qsize);
+        return nvme_err_guest(n, req, NVME_INVALID_QSIZE,
+                              "create CQ %u: bad size %u", qid, qsize);
     }
     if (!c.pc) {
-        return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
-                                  "create CQ %u: PC=0 but CAP.CQR=1", qid);
+        return nvme_err_guest(n, req, NVME_INVALID_FIELD,
+                              "create CQ %u: PC=0 but CAP.CQR=1", qid);
     }
     if (iv >= n->params.msix_qsize ||
-        (iv && !msix_enabled(PCI_DEVICE(n)))) {
-        return nvme_q_guest_error(n, req, NVME_INVALID_IRQ_VECTOR,
-                                  "create CQ %u: bad vector %u", qid, iv);
+        (iv && !msix_enabled(nvme_pci(n)))) {
+        return nvme_err_guest(n, req, NVME_INVALID_IRQ_VECTOR,
+                              "create CQ %u: bad vector %u", qid, iv);
     }
     if (FIELD_EX32(n->cc, NVME_CC, IOCQES) != ctz32(sizeof(NvmeCqe))) {
-        return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
-                                  "create CQ %u: CC.IOCQES is not 16 bytes",
-                                  qid);
+        return nvme_err_guest(n, req, NVME_INVALID_FIELD,
+                              "create CQ %u: CC.IOCQES is not 16 bytes",
+                              qid);
     }
     if (!nvme_admin_queue_mem_ok(n, addr, (uint64_t)qsize *
                                  sizeof(NvmeCqe))) {
-        return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
-                                  "create CQ %u: bad base 0x%" PRIx64,
-                                  qid, addr);
+        return nvme_err_guest(n, req, NVME_INVALID_FIELD,
+                              "create CQ %u: bad base 0x%" PRIx64,
+                              qid, addr);
     }
     return nvme_q_cq_create(n, qid, addr, qsize, iv, c.ien);
 }
@@ -121,33 +121,33 @@ static uint16_t nvme_admin_create_sq(NvmeCtrl *n, NvmeRequest *req)
 
     if (!qid || qid > nvme_admin_max_qid(n, false) ||
         qid >= n->num_queues || n->sq[qid].state != NVME_QUEUE_FREE) {
-        return nvme_q_guest_error(n, req, NVME_INVALID_QID,
-                                  "create SQ: bad queue id %u", qid);
+        return nvme_err_guest(n, req, NVME_INVALID_QID,
+                              "create SQ: bad queue id %u", qid);
     }
     if (!cqid || cqid >= n->num_queues ||
         n->cq[cqid].state != NVME_QUEUE_ACTIVE) {
-        return nvme_q_guest_error(n, req, NVME_CQ_INVALID,
-                                  "create SQ %u: CQ %u does not exist",
-                                  qid, cqid);
+        return nvme_err_guest(n, req, NVME_CQ_INVALID,
+                              "create SQ %u: CQ %u does not exist",
+                              qid, cqid);
     }
     if (qsize < 2 || qsize > FIELD_EX64(n->cap, NVME_CAP, MQES) + 1) {
-        return nvme_q_guest_error(n, req, NVME_INVALID_QSIZE,
-                                  "create SQ %u: bad size %u", qid, qsize);
+        return nvme_err_guest(n, req, NVME_INVALID_QSIZE,
+                              "create SQ %u: bad size %u", qid, qsize);
     }
     if (!c.pc) {
-        return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
-                                  "create SQ %u: PC=0 but CAP.CQR=1", qid);
+        return nvme_err_guest(n, req, NVME_INVALID_FIELD,
+                              "create SQ %u: PC=0 but CAP.CQR=1", qid);
     }
     if (FIELD_EX32(n->cc, NVME_CC, IOSQES) != ctz32(sizeof(NvmeSqe))) {
-        return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
-                                  "create SQ %u: CC.IOSQES is not 64 bytes",
-                                  qid);
+        return nvme_err_guest(n, req, NVME_INVALID_FIELD,
+                              "create SQ %u: CC.IOSQES is not 64 bytes",
+                              qid);
     }
     if (!nvme_admin_queue_mem_ok(n, addr, (uint64_t)qsize *
                                  sizeof(NvmeSqe))) {
-        return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
-                                  "create SQ %u: bad base 0x%" PRIx64,
-                                  qid, addr);
+        return nvme_err_guest(n, req, NVME_INVALID_FIELD,
+                              "create SQ %u: bad base 0x%" PRIx64,
+                              qid, addr);
     }
     /* QPRIO only means something under weighted round robin */
     if (FIELD_EX32(n->cc, NVME_CC, AMS) != NVME_CC_AMS_WRRU) {
@@ -163,10 +163,10 @@ static uint16_t nvme_admin_delete_sq(NvmeCtrl *n, NvmeRequest *req)
 
     if (!qid || qid >= n->num_queues ||
         n->sq[qid].state != NVME_QUEUE_ACTIVE) {
-        return nvme_q_guest_error(n, req, NVME_INVALID_QID,
-                                  "delete SQ: bad queue id %u", qid);
+        return nvme_err_guest(n, req, NVME_INVALID_QID,
+                              "delete SQ: bad queue id %u", qid);
     }
-    nvme_q_sq_delete(n, qid, true);
+    nvme_engine_sq_delete(n, qid, true);
     return NVME_SUCCESS;
 }
 
@@ -177,12 +177,12 @@ static uint16_t nvme_admin_delete_cq(NvmeCtrl *n, NvmeRequest *req)
 
     if (!qid || qid >= n->num_queues ||
         n->cq[qid].state != NVME_QUEUE_ACTIVE) {
-        return nvme_q_guest_error(n, req, NVME_INVALID_QID,
-                                  "delete CQ: bad queue id %u", qid);
+        return nvme_err_guest(n, req, NVME_INVALID_QID,
+                              "delete CQ: bad queue id %u", qid);
     }
     if (!QTAILQ_EMPTY(&n->cq[qid].sq_list)) {
-        return nvme_q_guest_error(n, req, NVME_INVALID_QUEUE_DELETION,
-                                  "delete CQ %u: SQs still use it", qid);
+        return nvme_err_guest(n, req, NVME_INVALID_QUEUE_DELETION,
+                              "delete CQ %u: SQs still use it", qid);
     }
     nvme_q_cq_delete(n, qid);
     return NVME_SUCCESS;
@@ -192,7 +192,7 @@ static uint16_t nvme_admin_delete_cq(NvmeCtrl *n, NvmeRequest *req)
 
 static void nvme_admin_id_ctrl(NvmeCtrl *n, NvmeIdCtrl *id)
 {
-    PCIDevice *pci = PCI_DEVICE(n);
+    PCIDevice *pci = nvme_pci(n);
     g_autofree char *nqn = g_strdup_printf(NVME_ADMIN_NQN_FMT,
                                            n->params.serial);
     uint16_t oncs = NVME_ONCS_COMPARE | NVME_ONCS_DSM |
@@ -243,8 +243,8 @@ static uint16_t nvme_admin_id_ns_list(NvmeCtrl *n, NvmeRequest *req)
     unsigned count = 0;
 
     if (start >= NVME_NSID_BROADCAST - 1) {
-        return nvme_q_guest_error(n, req, NVME_INVALID_NSID,
-                                  "namespace list after nsid 0x%x", start);
+        return nvme_err_guest(n, req, NVME_INVALID_NSID,
+                              "namespace list after nsid 0x%x", start);
     }
     for (uint32_t nsid = start + 1;
          nsid <= NVME_MAX_NAMESPACES && count < NVME_NS_LIST_MAX; nsid++) {
@@ -252,7 +252,7 @@ static uint16_t nvme_admin_id_ns_list(NvmeCtrl *n, NvmeRequest *req)
             list[count++] = cpu_to_le32(nsid);
         }
     }
-    return nvme_q_to_guest(req, list, sizeof(list));
+    return nvme_dma_to_guest(req, list, sizeof(list));
 }
 
 /*
@@ -289,7 +289,7 @@ static uint16_t nvme_admin_id_ns_descs(NvmeCtrl *n, NvmeRequest *req,
         memcpy(p + sizeof(hdr), descs[i].nid, descs[i].nidl);
         p += sizeof(hdr) + descs[i].nidl;
     }
-    return nvme_q_to_guest(req, buf, sizeof(buf));
+    return nvme_dma_to_guest(req, buf, sizeof(buf));
 }
 
 /*
@@ -299,7 +299,7 @@ static uint16_t nvme_admin_id_ns_descs(NvmeCtrl *n, NvmeRequest *req,
  */
 static void nvme_admin_id_ctrl_nvm(NvmeCtrl *n, NvmeIdCtrlNvm *id)
 {
-    uint32_t dmrsl = nvme_ctrl_dsm_range_limit(n);
+    uint32_t dmrsl = nvme_ns_dsm_range_limit(n);
 
     id->vsl = n->params.vsl;
     id->dmrl = NVME_ID_CTRL_NVM_DMRL;
@@ -312,34 +312,34 @@ static uint16_t nvme_admin_identify(NvmeCtrl *n, NvmeRequest *req)
     NvmeCmdIdentify c = nvme_cmd_identify(&req->cmd);
     uint8_t cns = c.cns, csi = c.csi;
     uint32_t nsid = c.nsid;
-    NvmeNs *ns = nvme_ctrl_ns(n, nsid);
+    NvmeNs *ns = nvme_ns_lookup(n, nsid);
     g_autofree void *buf = g_malloc0(NVME_IDENTIFY_DATA_SIZE);
 
     trace_nvme_dev_identify(cns, csi, nsid);
     switch (cns) {
     case NVME_CNS_CTRL:
         nvme_admin_id_ctrl(n, buf);
-        return nvme_q_to_guest(req, buf, sizeof(NvmeIdCtrl));
+        return nvme_dma_to_guest(req, buf, sizeof(NvmeIdCtrl));
     case NVME_CNS_CSI_CTRL:
         if (csi != NVME_CSI_NVM) {
             break;
         }
         nvme_admin_id_ctrl_nvm(n, buf);
-        return nvme_q_to_guest(req, buf, sizeof(NvmeIdCtrlNvm));
+        return nvme_dma_to_guest(req, buf, sizeof(NvmeIdCtrlNvm));
     case NVME_CNS_NS:
     case NVME_CNS_CSI_NS:
         if (cns == NVME_CNS_CSI_NS && csi != NVME_CSI_NVM) {
             break;
         }
         if (!nsid || (nsid > NVME_MAX_NAMESPACES)) {
-            return nvme_q_guest_error(n, req, NVME_INVALID_NSID,
-                                      "identify namespace 0x%x", nsid);
+            return nvme_err_guest(n, req, NVME_INVALID_NSID,
+                                  "identify namespace 0x%x", nsid);
         }
         /* an inactive nsid reads as zeroes (Base 5.17.2.1) */
         if (ns && cns == NVME_CNS_NS) {
             nvme_ns_identify(ns, buf);
         }
-        return nvme_q_to_guest(req, buf, sizeof(NvmeIdNs));
+        return nvme_dma_to_guest(req, buf, sizeof(NvmeIdNs));
     case NVME_CNS_ACTIVE_NS_LIST:
     case NVME_CNS_CSI_ACTIVE_NS_LIST:
         if (cns == NVME_CNS_CSI_ACTIVE_NS_LIST && csi != NVME_CSI_NVM) {
@@ -348,16 +348,16 @@ static uint16_t nvme_admin_identify(NvmeCtrl *n, NvmeRequest *req)
         return nvme_admin_id_ns_list(n, req);
     case NVME_CNS_NS_DESC_LIST:
         if (!ns) {
-            return nvme_q_guest_error(n, req, NVME_INVALID_NSID,
-                                      "descriptors of namespace 0x%x", nsid);
+            return nvme_err_guest(n, req, NVME_INVALID_NSID,
+                                  "descriptors of namespace 0x%x", nsid);
         }
         return nvme_admin_id_ns_descs(n, req, ns);
     default:
         break;
     }
-    return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
-                              "identify CNS 0x%x CSI 0x%x unsupported",
-                              cns, csi);
+    return nvme_err_guest(n, req, NVME_INVALID_FIELD,
+                          "identify CNS 0x%x CSI 0x%x unsupported",
+                          cns, csi);
 }
 
 /* ---- Features (Base 5.15, 5.27) ---------------------------------------- */
@@ -422,7 +422,7 @@ static void nvme_admin_kato_expired(void *opaque)
     NvmeCtrl *n = opaque;
 
     if (n->state == NVME_CTRL_ENABLED) {
-        nvme_regs_fatal(n, "keep alive timeout expired");
+        nvme_engine_fail(n, "keep alive timeout expired");
     }
 }
 
@@ -514,16 +514,16 @@ static uint16_t nvme_admin_get_features(NvmeCtrl *n, NvmeRequest *req)
     status = nvme_admin_feat_value(n, req, fid, sel != NVME_FEAT_SEL_CURRENT,
                                    &val);
     if (status) {
-        return nvme_q_guest_error(n, req, status,
-                                  "get features 0x%x: unsupported", fid);
+        return nvme_err_guest(n, req, status,
+                              "get features 0x%x: unsupported", fid);
     }
     if (sel == NVME_FEAT_SEL_CAPS) {
         req->dw0 = fid == NVME_FEAT_NUM_QUEUES ? 0 : NVME_FEAT_CAP_CHANGE;
         return NVME_SUCCESS;
     }
     if (sel > NVME_FEAT_SEL_CAPS) {
-        return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
-                                  "get features: bad SEL %u", sel);
+        return nvme_err_guest(n, req, NVME_INVALID_FIELD,
+                              "get features: bad SEL %u", sel);
     }
     req->dw0 = val;
     if (fid == NVME_FEAT_TIMESTAMP) {
@@ -533,11 +533,11 @@ static uint16_t nvme_admin_get_features(NvmeCtrl *n, NvmeRequest *req)
         for (unsigned i = 0; i < sizeof(ts.ts); i++) {
             ts.ts[i] = ms >> (8 * i);
         }
-        return nvme_q_to_guest(req, &ts, sizeof(ts));
+        return nvme_dma_to_guest(req, &ts, sizeof(ts));
     }
     if (fid == NVME_FEAT_HOST_BEHAVIOR) {
-        return nvme_q_to_guest(req, &n->feat.host_behavior,
-                               sizeof(n->feat.host_behavior));
+        return nvme_dma_to_guest(req, &n->feat.host_behavior,
+                                 sizeof(n->feat.host_behavior));
     }
     return NVME_SUCCESS;
 }
@@ -550,13 +550,13 @@ static uint16_t nvme_admin_set_num_queues(NvmeCtrl *n, NvmeRequest *req,
     uint32_t max = n->params.max_ioqpairs - 1;
 
     if (nsq == UINT16_MAX || ncq == UINT16_MAX) {
-        return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
-                                  "number of queues: 65536 requested");
+        return nvme_err_guest(n, req, NVME_INVALID_FIELD,
+                              "number of queues: 65536 requested");
     }
     if (nvme_admin_any_io_queue(n)) {
-        return nvme_q_guest_error(n, req, NVME_COMMAND_SEQ_ERROR,
-                                  "number of queues set with I/O queues "
-                                  "present");
+        return nvme_err_guest(n, req, NVME_COMMAND_SEQ_ERROR,
+                              "number of queues set with I/O queues "
+                              "present");
     }
     n->feat.num_queues = nvme_admin_nq(MIN(nsq, max), MIN(ncq, max));
     req->dw0 = n->feat.num_queues;
@@ -573,13 +573,13 @@ static uint16_t nvme_admin_set_features(NvmeCtrl *n, NvmeRequest *req)
 
     trace_nvme_dev_set_features(fid, dw11);
     if (c.sv) {
-        return nvme_q_guest_error(n, req, NVME_FEAT_NOT_SAVEABLE,
-                                  "set features 0x%x: save requested", fid);
+        return nvme_err_guest(n, req, NVME_FEAT_NOT_SAVEABLE,
+                              "set features 0x%x: save requested", fid);
     }
     status = nvme_admin_feat_value(n, req, fid, false, &unused);
     if (status) {
-        return nvme_q_guest_error(n, req, status,
-                                  "set features 0x%x: unsupported", fid);
+        return nvme_err_guest(n, req, status,
+                              "set features 0x%x: unsupported", fid);
     }
 
     switch (fid) {
@@ -592,9 +592,9 @@ static uint16_t nvme_admin_set_features(NvmeCtrl *n, NvmeRequest *req)
     }
     case NVME_FEAT_POWER_MGMT:
         if (FIELD_EX32(dw11, NVME_FEAT_PM, PS) != 0) {
-            return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
-                                      "power state %u does not exist",
-                                      FIELD_EX32(dw11, NVME_FEAT_PM, PS));
+            return nvme_err_guest(n, req, NVME_INVALID_FIELD,
+                                  "power state %u does not exist",
+                                  FIELD_EX32(dw11, NVME_FEAT_PM, PS));
         }
         n->feat.power_mgmt = dw11;
         break;
@@ -605,15 +605,15 @@ static uint16_t nvme_admin_set_features(NvmeCtrl *n, NvmeRequest *req)
                    NVME_TEMP_THSEL_UNDER) {
             n->feat.temp_under = FIELD_EX32(dw11, NVME_FEAT_TEMP, TMPTH);
         } else {
-            return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
-                                      "temperature threshold: bad THSEL");
+            return nvme_err_guest(n, req, NVME_INVALID_FIELD,
+                                  "temperature threshold: bad THSEL");
         }
         nvme_log_check_temperature(n);
         break;
     case NVME_FEAT_ERROR_RECOVERY:
         if (FIELD_EX32(dw11, NVME_FEAT_ERR_REC, DULBE)) {
-            return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
-                                      "DULBE is not supported");
+            return nvme_err_guest(n, req, NVME_INVALID_FIELD,
+                                  "DULBE is not supported");
         }
         n->feat.err_recovery = dw11;
         break;
@@ -647,7 +647,7 @@ static uint16_t nvme_admin_set_features(NvmeCtrl *n, NvmeRequest *req)
         NvmeTimestamp ts;
         uint64_t ms = 0;
 
-        status = nvme_q_from_guest(req, &ts, sizeof(ts));
+        status = nvme_dma_from_guest(req, &ts, sizeof(ts));
         if (status) {
             return status;
         }
@@ -660,8 +660,8 @@ static uint16_t nvme_admin_set_features(NvmeCtrl *n, NvmeRequest *req)
         break;
     }
     case NVME_FEAT_HOST_BEHAVIOR:
-        return nvme_q_from_guest(req, &n->feat.host_behavior,
-                                 sizeof(n->feat.host_behavior));
+        return nvme_dma_from_guest(req, &n->feat.host_behavior,
+                                   sizeof(n->feat.host_behavior));
     }
     return NVME_SUCCESS;
 }
@@ -706,14 +706,14 @@ static uint16_t nvme_admin_abort(NvmeCtrl *n, NvmeRequest *req)
 
     req->dw0 = NVME_ABORT_DW0_NOT_ABORTED;
     if (sqid >= n->num_queues || n->sq[sqid].state != NVME_QUEUE_ACTIVE) {
-        return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
-                                  "abort: SQ %u does not exist", sqid);
+        return nvme_err_guest(n, req, NVME_INVALID_FIELD,
+                              "abort: SQ %u does not exist", sqid);
     }
     /* only AERs can be aborted: look among them (as stock does) */
     r = sqid == NVME_ADMIN_QID ? nvme_admin_aer_take(n, cid) : NULL;
     if (r) {
         r->status = NVME_ABORT_REQUESTED;
-        nvme_q_complete(r);
+        nvme_engine_complete(r);
         req->dw0 = NVME_ABORT_DW0_ABORTED;
     }
     trace_nvme_dev_abort(sqid, cid, req->dw0 == NVME_ABORT_DW0_ABORTED);
@@ -746,9 +746,9 @@ static void nvme_admin_format_done(NvmeCtrl *n, NvmeRequest *req, int ret)
         }
     }
     if (ret) {
-        req->status = nvme_q_guest_error(n, req, NVME_INTERNAL_ERROR,
-                                         "format: user data erase failed: "
-                                         "%s", strerror(-ret));
+        req->status = nvme_err_guest(n, req, NVME_INTERNAL_ERROR,
+                                     "format: user data erase failed: "
+                                     "%s", strerror(-ret));
     }
 }
 
@@ -763,7 +763,7 @@ static void nvme_admin_format_cb(void *opaque, int ret)
         return;
     }
     nvme_admin_format_done(req->sq->ctrl, req, req->aio_ret);
-    nvme_q_complete(req);
+    nvme_engine_complete(req);
 }
 
 static void nvme_admin_format_one(NvmeRequest *req, NvmeNs *ns,
@@ -795,34 +795,34 @@ static uint16_t nvme_admin_format(NvmeCtrl *n, NvmeRequest *req)
     for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
         if (nvme_admin_format_targets(n, nsid, i) &&
             !nvme_ns_lbaf_valid(n->ns[i], lbaf)) {
-            return nvme_q_guest_error(n, req, NVME_INVALID_FORMAT,
-                                      "format: LBA format %u", lbaf);
+            return nvme_err_guest(n, req, NVME_INVALID_FORMAT,
+                                  "format: LBA format %u", lbaf);
         }
     }
     if (c.pi || c.mset || c.pil || ses > NVME_FORMAT_SES_USER_DATA) {
-        return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
-                                  "format: PI, metadata or crypto erase "
-                                  "requested (pi %u mset %u ses %u)",
-                                  c.pi, c.mset, ses);
+        return nvme_err_guest(n, req, NVME_INVALID_FIELD,
+                              "format: PI, metadata or crypto erase "
+                              "requested (pi %u mset %u ses %u)",
+                              c.pi, c.mset, ses);
     }
-    if (nsid != NVME_NSID_BROADCAST && !nvme_ctrl_ns(n, nsid)) {
-        return nvme_q_guest_error(n, req, NVME_INVALID_NSID,
-                                  "format: namespace 0x%x", nsid);
+    if (nsid != NVME_NSID_BROADCAST && !nvme_ns_lookup(n, nsid)) {
+        return nvme_err_guest(n, req, NVME_INVALID_NSID,
+                              "format: namespace 0x%x", nsid);
     }
     for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
         if (n->ns[i] && n->ns[i]->format_req) {
-            return nvme_q_guest_error(n, req, NVME_FORMAT_IN_PROGRESS,
-                                      "format: namespace %u is being "
-                                      "formatted", i);
+            return nvme_err_guest(n, req, NVME_FORMAT_IN_PROGRESS,
+                                  "format: namespace %u is being "
+                                  "formatted", i);
         }
     }
     /* a new LBA format changes a read-only namespace too: refused */
     for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
         if (nvme_admin_format_targets(n, nsid, i) &&
             !blk_is_writable(n->ns[i]->blkconf.blk)) {
-            return nvme_q_guest_error(n, req, NVME_NS_WRITE_PROTECTED,
-                                      "format: namespace %u is read-only",
-                                      i);
+            return nvme_err_guest(n, req, NVME_NS_WRITE_PROTECTED,
+                                  "format: namespace %u is read-only",
+                                  i);
         }
     }
     /* one extra count so that no erase completes the command early */
@@ -891,17 +891,17 @@ void nvme_admin_fini(NvmeCtrl *n)
     n->kato_timer = NULL;
 }
 
-uint32_t nvme_admin_effects(uint8_t opcode)
+static uint32_t nvme_admin_effects(uint8_t opcode)
 {
     return nvme_admin_cmds[opcode].effects;
 }
 
-const char *nvme_admin_name(uint8_t opcode)
+static const char *nvme_admin_name(uint8_t opcode)
 {
     return nvme_admin_cmds[opcode].name ?: "unknown";
 }
 
-uint16_t nvme_admin_exec(NvmeCtrl *n, NvmeRequest *req)
+static uint16_t nvme_admin_exec(NvmeCtrl *n, NvmeRequest *req)
 {
     const NvmeAdminCmd *cmd = &nvme_admin_cmds[req->opcode];
     uint32_t cdw0 = le32_to_cpu(req->cmd.cdw0);
@@ -909,17 +909,22 @@ uint16_t nvme_admin_exec(NvmeCtrl *n, NvmeRequest *req)
     trace_nvme_dev_admin_cmd(req->cid, req->opcode,
                              nvme_admin_name(req->opcode));
     if (!cmd->exec) {
-        return nvme_q_guest_error(n, req, NVME_INVALID_OPCODE,
-                                  "admin opcode 0x%x", req->opcode);
+        return nvme_err_guest(n, req, NVME_INVALID_OPCODE,
+                              "admin opcode 0x%x", req->opcode);
     }
     if (FIELD_EX32(cdw0, NVME_CDW0, FUSE)) {
-        return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
-                                  "fused admin command %s", cmd->name);
+        return nvme_err_guest(n, req, NVME_INVALID_FIELD,
+                              "fused admin command %s", cmd->name);
     }
     /* admin commands use PRPs on PCIe (PCIe Transport 4.1) */
     if (FIELD_EX32(cdw0, NVME_CDW0, PSDT) != NVME_PSDT_PRP) {
-        return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
-                                  "admin command %s with SGL", cmd->name);
+        return nvme_err_guest(n, req, NVME_INVALID_FIELD,
+                              "admin command %s with SGL", cmd->name);
     }
     return cmd->exec(n, req);
 }
+
+const NvmeCmdSet nvme_admin_cmdset = {
+    .exec = nvme_admin_exec,
+    .effects = nvme_admin_effects,
+};

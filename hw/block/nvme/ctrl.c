@@ -45,7 +45,6 @@ enum {
      * fit in IOV_MAX host iovecs: stock refuses anything else (and 0).
      */
     NVME_MAX_MDTS           = 9,
-    NVME_MIN_PAGE_BITS      = 12,       /* CAP.MPSMIN: 4 KiB */
     NVME_SMART_WARN_ALL     = NVME_SMART_WARN_SPARE |
                               NVME_SMART_WARN_TEMPERATURE |
                               NVME_SMART_WARN_RELIABILITY |
@@ -55,15 +54,7 @@ enum {
 QEMU_BUILD_BUG_ON((1u << NVME_MAX_MDTS) + 1 > IOV_MAX);
 QEMU_BUILD_BUG_ON((1u << (NVME_MAX_MDTS + 1)) + 1 <= IOV_MAX);
 
-NvmeNs *nvme_ctrl_ns(NvmeCtrl *n, uint32_t nsid)
-{
-    if (nsid == 0 || nsid > NVME_MAX_NAMESPACES) {
-        return NULL;
-    }
-    return n->ns[nsid];
-}
-
-bool nvme_ctrl_attach_ns(NvmeCtrl *n, NvmeNs *ns, Error **errp)
+static bool nvme_ctrl_attach_ns(NvmeCtrl *n, NvmeNs *ns, Error **errp)
 {
     uint32_t nsid = ns->params.nsid;
 
@@ -93,75 +84,6 @@ bool nvme_ctrl_attach_ns(NvmeCtrl *n, NvmeNs *ns, Error **errp)
         nvme_log_ns_changed(n, nsid);
     }
     return true;
-}
-
-/*
- * Identify CNS 06h DMRSL: the most logical blocks one Dataset Management
- * range should hold, what one block layer request can take in the
- * smallest logical block of the namespaces (0, no limit, without any),
- * as stock reports it.
- */
-uint32_t nvme_ctrl_dsm_range_limit(NvmeCtrl *n)
-{
-    uint32_t limit = 0;
-
-    for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
-        if (n->ns[i]) {
-            uint32_t blocks = BDRV_REQUEST_MAX_BYTES >> n->ns[i]->lbads;
-
-            limit = limit ? MIN(limit, blocks) : blocks;
-        }
-    }
-    return limit;
-}
-
-/*
- * Largest Verify in bytes: 2^VSL units of the
- * minimum memory page size (NVM Command Set 4.1.5.1, VSL), the limit
- * Identify reports; the only place that turns VSL into bytes.
- */
-uint64_t nvme_ctrl_verify_limit(NvmeCtrl *n)
-{
-    unsigned bits = NVME_MIN_PAGE_BITS + n->params.vsl;
-
-    return bits >= 64 ? UINT64_MAX : 1ull << bits;
-}
-
-/* Wait for every block request of every namespace to finish */
-void nvme_ctrl_drain(NvmeCtrl *n)
-{
-    for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
-        if (n->ns[i]) {
-            nvme_ns_drain(n->ns[i]);
-        }
-    }
-}
-
-/*
- * Pin-based interrupts (Base 3.5.1.2 / PCIe Transport 3.1.3.2): the pin
- * is asserted while any unmasked CQ with interrupts enabled holds entries
- * the host has not consumed.
- */
-void nvme_ctrl_update_irq(NvmeCtrl *n)
-{
-    PCIDevice *pci = PCI_DEVICE(n);
-    bool level = false;
-
-    if (!msix_enabled(pci) && n->cq) {
-        for (uint32_t i = 0; i < n->num_queues && !level; i++) {
-            NvmeCQueue *cq = &n->cq[i];
-
-            level = cq->state == NVME_QUEUE_ACTIVE && cq->ien &&
-                    cq->head != cq->tail &&
-                    !(cq->vector < NVME_INTMS_VECTORS &&
-                      (n->intms & BIT(cq->vector)));
-        }
-    }
-    if (level != n->intx_level) {
-        n->intx_level = level;
-        trace_nvme_dev_irq_pin(level);
-        pci_set_irq(pci, level);
-    }
 }
 
 static bool nvme_ctrl_check_params(NvmeCtrl *n, Error **errp)
@@ -401,12 +323,17 @@ static void nvme_ctrl_realize(PCIDevice *pci, Error **errp)
     if (!nvme_ctrl_init_pci(n, errp)) {
         return;
     }
+    n->cmdset[NVME_CMDSET_ADMIN] = &nvme_admin_cmdset;
+    n->cmdset[NVME_CMDSET_IO] = &nvme_io_cmdset;
     nvme_q_init(n);
+    nvme_engine_init(n);
+    nvme_irq_init(n);
     nvme_log_init(n);
     nvme_admin_init(n);
     n->smart.power_on_start = qemu_clock_get_ns(QEMU_CLOCK_HOST);
     qbus_init(&n->bus, sizeof(n->bus), TYPE_NVME_BUS, DEVICE(n),
               DEVICE(n)->id);
+    n->bus.attach = nvme_ctrl_attach_ns;
 
     if (n->ns0.blkconf.blk) {
         n->ns0.params.nsid = 1;
@@ -414,6 +341,8 @@ static void nvme_ctrl_realize(PCIDevice *pci, Error **errp)
             !nvme_ctrl_attach_ns(n, &n->ns0, errp)) {
             nvme_admin_fini(n);
             nvme_log_fini(n);
+            nvme_irq_fini(n);
+            nvme_engine_fini(n);
             nvme_q_fini(n);
             nvme_ctrl_fini_bars(n);
             return;
@@ -428,6 +357,8 @@ static void nvme_ctrl_exit(PCIDevice *pci)
     nvme_regs_disable(n, false);
     nvme_admin_fini(n);
     nvme_log_fini(n);
+    nvme_irq_fini(n);
+    nvme_engine_fini(n);
     nvme_q_fini(n);
     nvme_ctrl_fini_bars(n);
 }
@@ -518,7 +449,7 @@ static const TypeInfo nvme_ctrl_types[] = {
     {
         .name = TYPE_NVME_BUS,
         .parent = TYPE_BUS,
-        .instance_size = sizeof(BusState),
+        .instance_size = sizeof(NvmeBus),
     },
 };
 

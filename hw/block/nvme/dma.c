@@ -1,8 +1,9 @@
 /*
- * NVMe data pointer walkers: Physical Region Page lists (NVMe Base
- * Specification 2.0c section 4.1.1) and Scatter Gather Lists (section
- * 4.1.2).  They turn a command's data pointer into a list of guest
- * physical segments; they neither map nor copy data.
+ * Data transfers between guest memory and the controller: a command's
+ * data pointer (PRP or SGL, walked by dptr.c) becomes a scatter-gather
+ * list or, for the common Read/Write shape, host pointers straight into
+ * guest RAM.  Only RAM is ever a DMA target: a pointer into MMIO (our own
+ * BAR0 included) is refused, so no DMA of ours can re-enter the device.
  *
  * Copyright (c) 2026 nvqemu authors
  *
@@ -10,194 +11,203 @@
  */
 
 #include "qemu/osdep.h"
-#include "hw/block/nvme/spec.h"
-#include "hw/block/nvme/dma.h"
+#include "exec/memory.h"
+#include "system/xen.h"
+#include "nvme.h"
+#include "trace.h"
 
-/* PRP list pointers point to qword entries */
-#define NVME_PRP_LIST_ALIGN_MASK 0x7ull
-#define NVME_PRP_ENTRY_SIZE 8
-
-uint16_t nvme_dma_prp(uint64_t prp1, uint64_t prp2, uint64_t len,
-                      unsigned page_bits, const NvmeDmaOps *ops)
+/*
+ * Guest memory the controller DMAs to must be RAM: a queue or data buffer
+ * placed over an MMIO region (our own BAR0 included) is refused, so that
+ * no DMA of ours can re-enter the device.
+ */
+bool nvme_dma_is_ram(NvmeCtrl *n, uint64_t addr, uint64_t len)
 {
-    const uint64_t page = 1ull << page_bits;
-    const uint64_t page_mask = page - 1;
-    uint64_t first, remaining, list;
+    AddressSpace *as = nvme_as(n);
+    MemoryRegion *mr;
+    hwaddr xlat, l = len;
 
-    if (!len) {
-        return NVME_SUCCESS;
+    if (!len || addr + len < addr) {
+        return false;
     }
-    if (prp1 & NVME_PRP_ALIGN_MASK) {
-        return NVME_PRP_OFFSET_INVALID;
-    }
-    first = MIN(len, page - (prp1 & page_mask));
-    ops->add(ops->opaque, prp1, first);
-    remaining = len - first;
-    if (!remaining) {
-        return NVME_SUCCESS;
-    }
-
-    if (remaining <= page) {
-        /* PRP2 is the second (and last) data page */
-        if (prp2 & page_mask) {
-            return NVME_PRP_OFFSET_INVALID;
-        }
-        ops->add(ops->opaque, prp2, remaining);
-        return NVME_SUCCESS;
-    }
-
-    /* PRP2 points to a PRP list, which may chain through its last entry */
-    list = prp2;
-    while (remaining) {
-        uint64_t slots, needed, nents;
-        bool chained;
-        g_autofree uint64_t *ents = NULL;
-
-        if (list & NVME_PRP_LIST_ALIGN_MASK) {
-            return NVME_PRP_OFFSET_INVALID;
-        }
-        slots = (page - (list & page_mask)) / NVME_PRP_ENTRY_SIZE;
-        needed = DIV_ROUND_UP(remaining, page);
-        chained = needed > slots;
-        nents = chained ? slots : needed;
-        if (chained && slots < 2) {
-            /* a list page holding only its chain pointer makes no progress */
-            return NVME_PRP_OFFSET_INVALID;
-        }
-
-        ents = g_new(uint64_t, nents);
-        if (!ops->read(ops->opaque, list, ents, nents * NVME_PRP_ENTRY_SIZE)) {
-            return NVME_DATA_TRANSFER_ERROR;
-        }
-        for (uint64_t i = 0; i < nents - (chained ? 1 : 0); i++) {
-            uint64_t addr = le64_to_cpu(ents[i]);
-            uint64_t seg = MIN(remaining, page);
-
-            if (addr & page_mask) {
-                return NVME_PRP_OFFSET_INVALID;
-            }
-            ops->add(ops->opaque, addr, seg);
-            remaining -= seg;
-        }
-        if (chained) {
-            list = le64_to_cpu(ents[nents - 1]);
-        }
-    }
-    return NVME_SUCCESS;
+    RCU_READ_LOCK_GUARD();
+    mr = address_space_translate(as, addr, &xlat, &l, true,
+                                 MEMTXATTRS_UNSPECIFIED);
+    return l >= len && memory_region_is_ram(mr);
 }
 
-typedef struct NvmeSglDecoded {
-    uint64_t addr;
-    uint32_t len;
-    uint8_t type;
-    uint8_t subtype;
-} NvmeSglDecoded;
+typedef struct NvmeDmaWalk {
+    NvmeRequest *req;
+    AddressSpace *as;
+    bool bad;
+} NvmeDmaWalk;
 
-static NvmeSglDecoded nvme_dma_sgl_decode(const NvmeSglDesc *d)
+static bool nvme_dma_read_cb(void *opaque, uint64_t addr, void *buf,
+                            uint64_t len)
 {
-    return (NvmeSglDecoded) {
-        .addr = le64_to_cpu(d->addr),
-        .len = le32_to_cpu(d->len),
-        .type = FIELD_EX32(d->id, NVME_SGL_ID, TYPE),
-        .subtype = FIELD_EX32(d->id, NVME_SGL_ID, SUBTYPE),
+    NvmeDmaWalk *d = opaque;
+
+    return dma_memory_read(d->as, addr, buf, len,
+                           MEMTXATTRS_UNSPECIFIED) == MEMTX_OK;
+}
+
+static void nvme_dma_add_cb(void *opaque, uint64_t addr, uint64_t len)
+{
+    NvmeDmaWalk *d = opaque;
+
+    if (!nvme_dma_is_ram(d->req->sq->ctrl, addr, len)) {
+        d->bad = true;
+        return;
+    }
+    qemu_sglist_add(&d->req->sg, addr, len);
+}
+
+uint16_t nvme_dma_map(NvmeRequest *req, uint64_t len)
+{
+    NvmeCtrl *n = req->sq->ctrl;
+    uint32_t cdw0 = le32_to_cpu(req->cmd.cdw0);
+    NvmeDmaWalk d = { .req = req, .as = nvme_as(n) };
+    NvmeDptrOps ops = {
+        .read = nvme_dma_read_cb, .add = nvme_dma_add_cb, .opaque = &d,
     };
-}
-
-/* Consume a Data Block descriptor; *remaining counts down to zero */
-static uint16_t nvme_dma_sgl_data(const NvmeSglDecoded *d, uint64_t *remaining,
-                                  const NvmeDmaOps *ops)
-{
-    uint64_t seg;
-
-    if (d->subtype != NVME_SGL_SUBTYPE_ADDRESS) {
-        return NVME_SGL_DESC_TYPE_INVALID;
-    }
-    seg = MIN((uint64_t)d->len, *remaining);
-    if (seg) {
-        ops->add(ops->opaque, d->addr, seg);
-        *remaining -= seg;
-    }
-    return NVME_SUCCESS;
-}
-
-static bool nvme_dma_sgl_is_segment(uint8_t type)
-{
-    return type == NVME_SGL_TYPE_SEGMENT || type == NVME_SGL_TYPE_LAST_SEGMENT;
-}
-
-uint16_t nvme_dma_sgl(const void *sgl1, uint64_t len, const NvmeDmaOps *ops)
-{
-    NvmeSglDesc first;
-    NvmeSglDecoded d;
-    uint64_t remaining = len;
-    unsigned segments = 0;
     uint16_t status;
 
-    memcpy(&first, sgl1, sizeof(first));
-    d = nvme_dma_sgl_decode(&first);
-
-    if (d.type == NVME_SGL_TYPE_DATA_BLOCK) {
-        status = nvme_dma_sgl_data(&d, &remaining, ops);
-        if (status) {
-            return status;
-        }
-        return remaining ? NVME_DATA_SGL_LEN_INVALID : NVME_SUCCESS;
+    g_assert(!req->sg_valid);
+    qemu_sglist_init(&req->sg, nvme_dev(n), 4, d.as);
+    req->sg_valid = true;
+    if (FIELD_EX32(cdw0, NVME_CDW0, PSDT) == NVME_PSDT_PRP) {
+        status = nvme_dptr_prp(le64_to_cpu(req->cmd.dptr[0]),
+                              le64_to_cpu(req->cmd.dptr[1]), len,
+                              n->page_bits, &ops);
+    } else {
+        status = nvme_dptr_sgl(req->cmd.dptr, len, &ops);
     }
-    if (!nvme_dma_sgl_is_segment(d.type)) {
-        return NVME_SGL_DESC_TYPE_INVALID;
+    if (!status && d.bad) {
+        status = NVME_DATA_TRANSFER_ERROR;
     }
-
-    /* d describes the next segment to read */
-    while (remaining) {
-        bool last = d.type == NVME_SGL_TYPE_LAST_SEGMENT;
-        unsigned ndesc, i;
-        g_autofree NvmeSglDesc *descs = NULL;
-
-        if (d.subtype != NVME_SGL_SUBTYPE_ADDRESS) {
-            return NVME_SGL_DESC_TYPE_INVALID;
-        }
-        if (!d.len || d.len % sizeof(NvmeSglDesc)) {
-            return NVME_INVALID_SGL_SEG_DESC;
-        }
-        if (++segments > NVME_DMA_MAX_SGL_SEGMENTS) {
-            return NVME_INVALID_NUM_SGL_DESC;
-        }
-        ndesc = d.len / sizeof(NvmeSglDesc);
-        if (ndesc > NVME_DMA_MAX_SEGMENT_DESCS) {
-            return NVME_INVALID_NUM_SGL_DESC;
-        }
-        descs = g_new(NvmeSglDesc, ndesc);
-        if (!ops->read(ops->opaque, d.addr, descs, d.len)) {
-            return NVME_DATA_TRANSFER_ERROR;
-        }
-
-        for (i = 0; i < ndesc && remaining; i++) {
-            NvmeSglDecoded e = nvme_dma_sgl_decode(&descs[i]);
-
-            if (e.type == NVME_SGL_TYPE_DATA_BLOCK) {
-                status = nvme_dma_sgl_data(&e, &remaining, ops);
-                if (status) {
-                    return status;
-                }
-                continue;
-            }
-            if (!nvme_dma_sgl_is_segment(e.type)) {
-                return NVME_SGL_DESC_TYPE_INVALID;
-            }
-            /* a segment pointer must be the last descriptor of a Segment */
-            if (last || i != ndesc - 1) {
-                return NVME_INVALID_SGL_SEG_DESC;
-            }
-            d = e;
-            break;
-        }
-        if (!remaining) {
-            return NVME_SUCCESS;
-        }
-        if (i == ndesc) {
-            /* ran out of descriptors without a pointer onwards */
-            return NVME_DATA_SGL_LEN_INVALID;
-        }
+    if (status) {
+        return nvme_err_guest(n, req, status,
+                              "data pointer for %" PRIu64 " bytes "
+                              "rejected", len);
     }
     return NVME_SUCCESS;
+}
+
+uint16_t nvme_dma_to_guest(NvmeRequest *req, const void *buf, uint64_t len)
+{
+    uint16_t status = nvme_dma_map(req, len);
+
+    if (status) {
+        return status;
+    }
+    if (dma_buf_read((void *)buf, len, NULL, &req->sg,
+                     MEMTXATTRS_UNSPECIFIED) != MEMTX_OK) {
+        return nvme_err_guest(req->sq->ctrl, req,
+                              NVME_DATA_TRANSFER_ERROR,
+                              "write to guest memory failed");
+    }
+    return NVME_SUCCESS;
+}
+
+uint16_t nvme_dma_from_guest(NvmeRequest *req, void *buf, uint64_t len)
+{
+    uint16_t status = nvme_dma_map(req, len);
+
+    if (status) {
+        return status;
+    }
+    if (dma_buf_write(buf, len, NULL, &req->sg,
+                      MEMTXATTRS_UNSPECIFIED) != MEMTX_OK) {
+        return nvme_err_guest(req->sq->ctrl, req,
+                              NVME_DATA_TRANSFER_ERROR,
+                              "read from guest memory failed");
+    }
+    return NVME_SUCCESS;
+}
+
+/*
+ * Host pointer to @len bytes of guest RAM at @addr that the device may
+ * access directly (for writing when @to_guest), with a reference on the
+ * memory region that nvme_dma_unmap_direct() drops.  NULL when the range is
+ * not one piece of such RAM: the caller then takes the checked path.
+ */
+static void *nvme_dma_ram_ptr(NvmeCtrl *n, uint64_t addr, uint64_t len,
+                            bool to_guest)
+{
+    MemoryRegion *mr;
+    hwaddr xlat, l = len;
+
+    if (xen_enabled() || addr + len < addr) {
+        return NULL;
+    }
+    RCU_READ_LOCK_GUARD();
+    mr = address_space_translate(nvme_as(n), addr, &xlat, &l, to_guest,
+                                 MEMTXATTRS_UNSPECIFIED);
+    if (l < len || !memory_region_is_ram(mr) ||
+        !memory_access_is_direct(mr, to_guest, MEMTXATTRS_UNSPECIFIED)) {
+        return NULL;
+    }
+    memory_region_ref(mr);
+    return (uint8_t *)memory_region_get_ram_ptr(mr) + xlat;
+}
+
+void nvme_dma_unmap_direct(NvmeRequest *req)
+{
+    AddressSpace *as = nvme_as(req->sq->ctrl);
+
+    for (unsigned i = 0; i < req->ndirect; i++) {
+        address_space_unmap(as, req->direct[i].iov_base,
+                            req->direct[i].iov_len, req->direct_to_guest,
+                            req->direct[i].iov_len);
+    }
+    req->ndirect = 0;
+}
+
+/*
+ * The fast path of Read and Write: a PRP data pointer naming at most two
+ * data pages (PRP1, and PRP2 as a page, not a list), each in RAM the
+ * device can access directly, becomes req->iov pointing straight at guest
+ * memory.  Returns false, with nothing mapped, for anything else (SGLs,
+ * PRP lists, offsets, MMIO, ROM, bad addresses); the caller then uses
+ * nvme_dma_map(), which validates and reports errors.
+ */
+bool nvme_dma_map_direct(NvmeRequest *req, uint64_t len, bool to_guest)
+{
+    NvmeCtrl *n = req->sq->ctrl;
+    uint32_t cdw0 = le32_to_cpu(req->cmd.cdw0);
+    uint64_t page = 1ull << n->page_bits;
+    uint64_t prp1 = le64_to_cpu(req->cmd.dptr[0]);
+    uint64_t prp2 = le64_to_cpu(req->cmd.dptr[1]);
+    uint64_t seg[NVME_DIRECT_SEGS][2];
+    unsigned nseg = 1;
+
+    if (FIELD_EX32(cdw0, NVME_CDW0, PSDT) != NVME_PSDT_PRP || !len ||
+        prp1 & NVME_PRP_ALIGN_MASK) {
+        return false;
+    }
+    seg[0][0] = prp1;
+    seg[0][1] = MIN(len, page - (prp1 & (page - 1)));
+    if (seg[0][1] < len) {
+        if (len - seg[0][1] > page || prp2 & (page - 1)) {
+            return false;
+        }
+        seg[1][0] = prp2;
+        seg[1][1] = len - seg[0][1];
+        nseg = 2;
+    }
+    g_assert(!req->ndirect);
+    req->direct_to_guest = to_guest;
+    for (unsigned i = 0; i < nseg; i++) {
+        void *p = nvme_dma_ram_ptr(n, seg[i][0], seg[i][1], to_guest);
+
+        if (!p) {
+            nvme_dma_unmap_direct(req);
+            return false;
+        }
+        req->direct[i] = (struct iovec) { .iov_base = p,
+                                          .iov_len = seg[i][1] };
+        req->ndirect++;
+    }
+    qemu_iovec_init_external(&req->iov, req->direct, nseg);
+    return true;
 }

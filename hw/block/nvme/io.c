@@ -35,6 +35,20 @@ typedef struct NvmeIoCmd {
     uint32_t effects;
 } NvmeIoCmd;
 
+static const char *nvme_io_name(uint8_t opcode);
+
+/*
+ * Largest Verify in bytes: 2^VSL units of the
+ * minimum memory page size (NVM Command Set 4.1.5.1, VSL), the limit
+ * Identify reports; the only place that turns VSL into bytes.
+ */
+uint64_t nvme_io_verify_limit(NvmeCtrl *n)
+{
+    unsigned bits = NVME_MIN_PAGE_BITS + n->params.vsl;
+
+    return bits >= 64 ? UINT64_MAX : 1ull << bits;
+}
+
 static uint16_t nvme_io_check_range(NvmeCtrl *n, NvmeRequest *req,
                                     uint64_t slba, uint64_t nlb)
 {
@@ -42,10 +56,10 @@ static uint16_t nvme_io_check_range(NvmeCtrl *n, NvmeRequest *req,
 
     req->slba = slba;
     if (nlb > ns->nsze || slba > ns->nsze - nlb) {
-        return nvme_q_guest_error(n, req, NVME_LBA_OUT_OF_RANGE,
-                                  "LBA %" PRIu64 "+%" PRIu64 " beyond "
-                                  "namespace %u of %" PRIu64 " blocks",
-                                  slba, nlb, ns->params.nsid, ns->nsze);
+        return nvme_err_guest(n, req, NVME_LBA_OUT_OF_RANGE,
+                              "LBA %" PRIu64 "+%" PRIu64 " beyond "
+                              "namespace %u of %" PRIu64 " blocks",
+                              slba, nlb, ns->params.nsid, ns->nsze);
     }
     return NVME_SUCCESS;
 }
@@ -56,9 +70,9 @@ static uint16_t nvme_io_check_mdts(NvmeCtrl *n, NvmeRequest *req,
     uint8_t mdts = n->params.mdts;
 
     if (mdts && len > (1ull << n->page_bits) << mdts) {
-        return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
-                                  "%" PRIu64 " bytes exceed MDTS %u",
-                                  len, mdts);
+        return nvme_err_guest(n, req, NVME_INVALID_FIELD,
+                              "%" PRIu64 " bytes exceed MDTS %u",
+                              len, mdts);
     }
     return NVME_SUCCESS;
 }
@@ -88,7 +102,7 @@ static void nvme_io_finish(NvmeRequest *req, int ret)
     } else {
         block_acct_done(stats, &req->acct);
     }
-    nvme_q_complete(req);
+    nvme_engine_complete(req);
 }
 
 /* ---- Read / Write (NVM 3.2.4, 3.2.6) ----------------------------------- */
@@ -131,7 +145,7 @@ static void nvme_io_rw_cb(void *opaque, int ret)
     NvmeRequest *req = opaque;
 
     /* data read into guest RAM must be marked dirty before completion */
-    nvme_q_unmap_direct(req);
+    nvme_dma_unmap_direct(req);
     if (!ret) {
         nvme_io_account(req, req->sg_valid ? req->sg.size : req->iov.size,
                         req->opcode == NVME_IO_WRITE);
@@ -155,7 +169,7 @@ static uint16_t nvme_io_rw(NvmeCtrl *n, NvmeRequest *req)
         return status;
     }
     req->flags = write && r.fua ? BDRV_REQ_FUA : 0;
-    if (nvme_q_map_direct(req, len, !write)) {
+    if (nvme_dma_map_direct(req, len, !write)) {
         /* guest pages mapped directly: no scatter list, no bounce */
         block_acct_start(blk_get_stats(ns->blkconf.blk), &req->acct, len,
                          write ? BLOCK_ACCT_WRITE : BLOCK_ACCT_READ);
@@ -163,7 +177,7 @@ static uint16_t nvme_io_rw(NvmeCtrl *n, NvmeRequest *req)
                        req);
         return NVME_NO_COMPLETE;
     }
-    status = nvme_q_map_data(req, len);
+    status = nvme_dma_map(req, len);
     if (status) {
         return status;
     }
@@ -190,7 +204,7 @@ static void nvme_io_multi_cb(void *opaque, int ret)
     if (req->aio_ret) {
         req->status = nvme_io_errno_status(req, req->aio_ret);
     }
-    nvme_q_complete(req);
+    nvme_engine_complete(req);
 }
 
 static uint16_t nvme_io_flush(NvmeCtrl *n, NvmeRequest *req)
@@ -254,7 +268,7 @@ static uint16_t nvme_io_dsm(NvmeCtrl *n, NvmeRequest *req)
     g_autofree NvmeDsmRange *ranges = g_new(NvmeDsmRange, nr);
     uint16_t status;
 
-    status = nvme_q_from_guest(req, ranges, nr * sizeof(*ranges));
+    status = nvme_dma_from_guest(req, ranges, nr * sizeof(*ranges));
     if (status || !ad) {
         return status;      /* attributes other than deallocate are hints */
     }
@@ -313,9 +327,9 @@ static uint16_t nvme_io_bounce(NvmeCtrl *n, NvmeRequest *req, void **buf,
 {
     *buf = g_try_malloc(len);
     if (!*buf) {
-        return nvme_q_guest_error(n, req, NVME_INTERNAL_ERROR,
-                                  "no memory for a %" PRIu64 " byte buffer",
-                                  len);
+        return nvme_err_guest(n, req, NVME_INTERNAL_ERROR,
+                              "no memory for a %" PRIu64 " byte buffer",
+                              len);
     }
     return NVME_SUCCESS;
 }
@@ -338,7 +352,7 @@ static uint16_t nvme_io_compare(NvmeCtrl *n, NvmeRequest *req)
         status = nvme_io_bounce(n, req, &req->bounce2, len);
     }
     if (!status) {
-        status = nvme_q_from_guest(req, req->bounce2, len);
+        status = nvme_dma_from_guest(req, req->bounce2, len);
     }
     if (status) {
         return status;
@@ -403,10 +417,10 @@ static uint16_t nvme_io_verify(NvmeCtrl *n, NvmeRequest *req)
     if (status) {
         return status;
     }
-    if (len > nvme_ctrl_verify_limit(n)) {
-        return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
-                                  "%s of %" PRIu64 " bytes exceeds VSL",
-                                  nvme_io_name(req->opcode), len);
+    if (len > nvme_io_verify_limit(n)) {
+        return nvme_err_guest(n, req, NVME_INVALID_FIELD,
+                              "%s of %" PRIu64 " bytes exceeds VSL",
+                              nvme_io_name(req->opcode), len);
     }
     status = nvme_io_bounce(n, req, &req->bounce,
                             MIN(len, (uint64_t)NVME_IO_VERIFY_CHUNK));
@@ -445,17 +459,17 @@ static const NvmeIoCmd nvme_io_cmds[NVME_IO_OPCODE_MAX + 1] = {
         "VERIFY", nvme_io_verify, NVME_IO_NEEDS_NS, NVME_EFF_CSUPP },
 };
 
-uint32_t nvme_io_effects(uint8_t opcode)
+static uint32_t nvme_io_effects(uint8_t opcode)
 {
     return nvme_io_cmds[opcode].effects;
 }
 
-const char *nvme_io_name(uint8_t opcode)
+static const char *nvme_io_name(uint8_t opcode)
 {
     return nvme_io_cmds[opcode].name ?: "unknown";
 }
 
-uint16_t nvme_io_exec(NvmeCtrl *n, NvmeRequest *req)
+static uint16_t nvme_io_exec(NvmeCtrl *n, NvmeRequest *req)
 {
     const NvmeIoCmd *cmd = &nvme_io_cmds[req->opcode];
     uint32_t cdw0 = le32_to_cpu(req->cmd.cdw0);
@@ -465,27 +479,27 @@ uint16_t nvme_io_exec(NvmeCtrl *n, NvmeRequest *req)
                       nvme_io_name(req->opcode), nsid);
     if (FIELD_EX32(n->cc, NVME_CC, CSS) == NVME_CC_CSS_ADMIN_ONLY ||
         !cmd->exec) {
-        return nvme_q_guest_error(n, req, NVME_INVALID_OPCODE,
-                                  "I/O opcode 0x%x", req->opcode);
+        return nvme_err_guest(n, req, NVME_INVALID_OPCODE,
+                              "I/O opcode 0x%x", req->opcode);
     }
     if (FIELD_EX32(cdw0, NVME_CDW0, FUSE)) {
-        return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
-                                  "fused %s: fused operations unsupported",
-                                  cmd->name);
+        return nvme_err_guest(n, req, NVME_INVALID_FIELD,
+                              "fused %s: fused operations unsupported",
+                              cmd->name);
     }
     if (FIELD_EX32(cdw0, NVME_CDW0, PSDT) > NVME_PSDT_SGL_MPTR_SGL) {
-        return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
-                                  "%s: reserved PSDT", cmd->name);
+        return nvme_err_guest(n, req, NVME_INVALID_FIELD,
+                              "%s: reserved PSDT", cmd->name);
     }
     if (cmd->flags & NVME_IO_BROADCAST && nsid == NVME_NSID_BROADCAST) {
         req->ns = NULL;
         return cmd->exec(n, req);
     }
-    req->ns = nvme_ctrl_ns(n, nsid);
+    req->ns = nvme_ns_lookup(n, nsid);
     if (!req->ns) {
-        return nvme_q_guest_error(n, req, NVME_INVALID_NSID,
-                                  "%s: namespace 0x%x is not active",
-                                  cmd->name, nsid);
+        return nvme_err_guest(n, req, NVME_INVALID_NSID,
+                              "%s: namespace 0x%x is not active",
+                              cmd->name, nsid);
     }
     if (req->ns->format_req) {
         /* transient: no DNR, the host retries once the format is done */
@@ -494,9 +508,14 @@ uint16_t nvme_io_exec(NvmeCtrl *n, NvmeRequest *req)
     }
     if (cmd->flags & NVME_IO_WRITES &&
         !blk_is_writable(req->ns->blkconf.blk)) {
-        return nvme_q_guest_error(n, req, NVME_NS_WRITE_PROTECTED,
-                                  "%s: namespace %u is read-only",
-                                  cmd->name, nsid);
+        return nvme_err_guest(n, req, NVME_NS_WRITE_PROTECTED,
+                              "%s: namespace %u is read-only",
+                              cmd->name, nsid);
     }
     return cmd->exec(n, req);
 }
+
+const NvmeCmdSet nvme_io_cmdset = {
+    .exec = nvme_io_exec,
+    .effects = nvme_io_effects,
+};

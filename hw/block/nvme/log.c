@@ -19,7 +19,6 @@ enum {
     NVME_LOG_SPARE_PCT          = 100,
     NVME_LOG_SPARE_THRESH_PCT   = 10,
     NVME_LOG_UNITS_PER_DU       = 1000,     /* 512-byte units per data unit */
-    NVME_LOG_PARAM_LOC_NONE     = 0xffff,
 };
 
 #define NVME_LOG_NS_PER_HOUR (3600 * NANOSECONDS_PER_SECOND)
@@ -34,23 +33,6 @@ static void nvme_log_put128(uint8_t field[16], uint64_t val)
 }
 
 /* ---- error information (Base 5.16.1.2) ---------------------------------- */
-
-void nvme_log_error(NvmeCtrl *n, NvmeRequest *req)
-{
-    NvmeErrorLogEntry *e;
-
-    n->error_count++;
-    e = &n->errlog[(n->error_count - 1) % NVME_ERROR_LOG_ENTRIES];
-    *e = (NvmeErrorLogEntry) {
-        .error_count = cpu_to_le64(n->error_count),
-        .sqid = cpu_to_le16(req->sq->sqid),
-        .cid = cpu_to_le16(req->cid),
-        .status = cpu_to_le16(req->status << 1),
-        .param_loc = cpu_to_le16(NVME_LOG_PARAM_LOC_NONE),
-        .lba = cpu_to_le64(req->slba),
-        .nsid = req->cmd.nsid,
-    };
-}
 
 static void nvme_log_fill_error(NvmeCtrl *n, NvmeErrorLogEntry *out)
 {
@@ -155,12 +137,12 @@ static void nvme_log_fill_fw(NvmeFwSlotLog *l)
     strpadcpy(l->frs[0], sizeof(l->frs[0]), NVME_FIRMWARE_REV, ' ');
 }
 
-static void nvme_log_fill_effects(NvmeEffectsLog *l)
+static void nvme_log_fill_effects(NvmeCtrl *n, NvmeEffectsLog *l)
 {
     memset(l, 0, sizeof(*l));
     for (unsigned op = 0; op < ARRAY_SIZE(l->acs); op++) {
-        l->acs[op] = cpu_to_le32(nvme_admin_effects(op));
-        l->iocs[op] = cpu_to_le32(nvme_io_effects(op));
+        l->acs[op] = cpu_to_le32(n->cmdset[NVME_CMDSET_ADMIN]->effects(op));
+        l->iocs[op] = cpu_to_le32(n->cmdset[NVME_CMDSET_IO]->effects(op));
     }
 }
 
@@ -185,7 +167,7 @@ static void nvme_log_aer_deliver(NvmeCtrl *n)
         n->aer_masked |= BIT(ev.type);
         trace_nvme_dev_aer_complete(ev.type, ev.info, ev.lid);
         req->status = NVME_SUCCESS;
-        nvme_q_complete(req);
+        nvme_engine_complete(req);
     }
 }
 
@@ -214,9 +196,9 @@ uint16_t nvme_log_get(NvmeCtrl *n, NvmeRequest *req)
 
     trace_nvme_dev_get_log(lid, off, len);
     if (off & 3) {
-        return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
-                                  "log 0x%x: offset 0x%" PRIx64
-                                  " not dword aligned", lid, off);
+        return nvme_err_guest(n, req, NVME_INVALID_FIELD,
+                              "log 0x%x: offset 0x%" PRIx64
+                              " not dword aligned", lid, off);
     }
     switch (lid) {
     case NVME_LOG_ERROR:
@@ -226,9 +208,9 @@ uint16_t nvme_log_get(NvmeCtrl *n, NvmeRequest *req)
         break;
     case NVME_LOG_SMART:
         if (nsid && nsid != NVME_NSID_BROADCAST) {
-            return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
-                                      "SMART log for nsid 0x%x: only the "
-                                      "controller-wide log exists", nsid);
+            return nvme_err_guest(n, req, NVME_INVALID_FIELD,
+                                  "SMART log for nsid 0x%x: only the "
+                                  "controller-wide log exists", nsid);
         }
         size = sizeof(NvmeSmartLog);
         nvme_log_fill_smart(n, (NvmeSmartLog *)page);
@@ -245,30 +227,30 @@ uint16_t nvme_log_get(NvmeCtrl *n, NvmeRequest *req)
         break;
     case NVME_LOG_CMD_EFFECTS:
         if (csi != NVME_CSI_NVM) {
-            return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
-                                      "effects log for CSI 0x%x", csi);
+            return nvme_err_guest(n, req, NVME_INVALID_FIELD,
+                                  "effects log for CSI 0x%x", csi);
         }
         size = sizeof(NvmeEffectsLog);
-        nvme_log_fill_effects((NvmeEffectsLog *)page);
+        nvme_log_fill_effects(n, (NvmeEffectsLog *)page);
         break;
     default:
-        return nvme_q_guest_error(n, req, NVME_INVALID_LOG_PAGE,
-                                  "log page 0x%x", lid);
+        return nvme_err_guest(n, req, NVME_INVALID_LOG_PAGE,
+                              "log page 0x%x", lid);
     }
     if (off >= size) {
-        return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
-                                  "log 0x%x: offset 0x%" PRIx64
-                                  " beyond its %zu bytes", lid, off, size);
+        return nvme_err_guest(n, req, NVME_INVALID_FIELD,
+                              "log 0x%x: offset 0x%" PRIx64
+                              " beyond its %zu bytes", lid, off, size);
     }
     if (len > NVME_LOG_MAX_XFER) {
-        return nvme_q_guest_error(n, req, NVME_INVALID_FIELD,
-                                  "log 0x%x: %" PRIu64 " bytes requested",
-                                  lid, len);
+        return nvme_err_guest(n, req, NVME_INVALID_FIELD,
+                              "log 0x%x: %" PRIu64 " bytes requested",
+                              lid, len);
     }
     /* what lies past the end of the log reads as zeroes */
     out = g_malloc0(len);
     memcpy(out, page + off, MIN(len, size - off));
-    status = nvme_q_to_guest(req, out, len);
+    status = nvme_dma_to_guest(req, out, len);
     if (status) {
         return status;
     }
@@ -303,9 +285,9 @@ void nvme_log_event(NvmeCtrl *n, uint8_t type, uint8_t info, uint8_t lid)
 uint16_t nvme_log_aer(NvmeCtrl *n, NvmeRequest *req)
 {
     if (n->aer_outstanding > n->params.aerl) {
-        return nvme_q_guest_error(n, req, NVME_AER_LIMIT_EXCEEDED,
-                                  "more than AERL+1 (%u) async event "
-                                  "requests", n->params.aerl + 1);
+        return nvme_err_guest(n, req, NVME_AER_LIMIT_EXCEEDED,
+                              "more than AERL+1 (%u) async event "
+                              "requests", n->params.aerl + 1);
     }
     /*
      * An admin SQ whose every request waits for an event could never
@@ -313,13 +295,13 @@ uint16_t nvme_log_aer(NvmeCtrl *n, NvmeRequest *req)
      * request stays for other commands.
      */
     if (QTAILQ_EMPTY(&req->sq->free_list)) {
-        return nvme_q_guest_error(n, req, NVME_AER_LIMIT_EXCEEDED,
-                                  "async event request would take the "
-                                  "last of the admin SQ's %u requests",
-                                  req->sq->size);
+        return nvme_err_guest(n, req, NVME_AER_LIMIT_EXCEEDED,
+                              "async event request would take the "
+                              "last of the admin SQ's %u requests",
+                              req->sq->size);
     }
     /* waiting for an event, it holds no admin CQ slot (queue.c) */
-    nvme_q_park(req);
+    nvme_engine_park(req);
     n->aer_reqs[n->aer_outstanding++] = req;
     nvme_log_aer_deliver(n);
     return NVME_NO_COMPLETE;

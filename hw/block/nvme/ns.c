@@ -296,6 +296,7 @@ static void nvme_ns_realize(DeviceState *dev, Error **errp)
 {
     NvmeNsDevice *d = NVME_NS(dev);
     BusState *bus = qdev_get_parent_bus(dev);
+    NvmeBus *nbus;
     NvmeCtrl *n;
 
     if (!bus || !bus->parent) {
@@ -303,6 +304,7 @@ static void nvme_ns_realize(DeviceState *dev, Error **errp)
                    "(bus=<controller id>)");
         return;
     }
+    nbus = container_of(bus, NvmeBus, parent_obj);
     n = NVME(bus->parent);
     /*
      * Stock QEMU puts every nvme-ns (not the drive= shorthand) in
@@ -312,7 +314,7 @@ static void nvme_ns_realize(DeviceState *dev, Error **errp)
     if (!nvme_ns_setup(&d->ns, n, errp)) {
         return;
     }
-    if (nvme_ctrl_attach_ns(n, &d->ns, errp)) {
+    if (nbus->attach(n, &d->ns, errp)) {
         nvme_ns_set_boot_suffix(d);
     }
 }
@@ -444,3 +446,41 @@ static const TypeInfo nvme_ns_types[] = {
 };
 
 DEFINE_TYPES(nvme_ns_types)
+
+NvmeNs *nvme_ns_lookup(NvmeCtrl *n, uint32_t nsid)
+{
+    if (nsid == 0 || nsid > NVME_MAX_NAMESPACES) {
+        return NULL;
+    }
+    return n->ns[nsid];
+}
+
+/*
+ * Identify CNS 06h DMRSL: the most logical blocks one Dataset Management
+ * range should hold, what one block layer request can take in the
+ * smallest logical block of the namespaces (0, no limit, without any),
+ * as stock reports it.
+ */
+uint32_t nvme_ns_dsm_range_limit(NvmeCtrl *n)
+{
+    uint32_t limit = 0;
+
+    for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
+        if (n->ns[i]) {
+            uint32_t blocks = BDRV_REQUEST_MAX_BYTES >> n->ns[i]->lbads;
+
+            limit = limit ? MIN(limit, blocks) : blocks;
+        }
+    }
+    return limit;
+}
+
+/* Wait for every block request of every namespace to finish */
+void nvme_ns_drain_all(NvmeCtrl *n)
+{
+    for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
+        if (n->ns[i]) {
+            nvme_ns_drain(n->ns[i]);
+        }
+    }
+}

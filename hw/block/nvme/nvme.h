@@ -3,17 +3,24 @@
  * directory.  Spec layouts live in include/hw/block/nvme/spec.h; this
  * header holds host-side state only.
  *
- * Files and prefixes:
- *   ctrl.c   nvme_ctrl_   QOM device, PCI function, properties, reset
+ * Files and prefixes, from the top down; a file calls only files below
+ * it (a command set reaches the engine's callers only through the
+ * NvmeCmdSet table the controller installs):
+ *   ctrl.c   nvme_ctrl_   QOM device, PCI function, properties, reset,
+ *                         attaching namespaces (through the nvme-bus)
  *   regs.c   nvme_regs_   BAR0 registers, CC/CSTS handshake, doorbells
- *   queue.c  nvme_q_      SQ/CQ objects, the service engine, completion
- *                         posting, interrupts and coalescing, guest errors
- *   arb.c    nvme_arb_    arbitration (pure, unit tested)
  *   admin.c  nvme_admin_  admin command set
  *   log.c    nvme_log_    log pages, SMART counters, async events
  *   io.c     nvme_io_     NVM I/O command set
- *   ns.c     nvme_ns_     the nvme-ns device
- *   dma.c    nvme_dma_    PRP and SGL walkers (pure, unit tested)
+ *   engine.c nvme_engine_ the service engine: when SQs are served, command
+ *                         dispatch, completion batching, fatal stop
+ *   queue.c  nvme_q_      SQ/CQ rings, entries, completion slots
+ *   irq.c    nvme_irq_    INTx, MSI-X, interrupt coalescing
+ *   ns.c     nvme_ns_     namespaces and the nvme-ns device
+ *   dma.c    nvme_dma_    guest memory: mapping a command's data
+ *   arb.c    nvme_arb_    arbitration (pure, unit tested)
+ *   dptr.c   nvme_dptr_   PRP and SGL walkers (pure, unit tested)
+ *   err.c    nvme_err_    guest error reporting
  *
  * Copyright (c) 2026 nvqemu authors
  *
@@ -33,7 +40,7 @@
 #include "block/aio.h"
 #include "hw/block/nvme/spec.h"
 #include "hw/block/nvme/arb.h"
-#include "hw/block/nvme/dma.h"
+#include "hw/block/nvme/dptr.h"
 #include "hw/block/nvme/cmd.h"
 
 #define TYPE_NVME       "nvme"
@@ -50,6 +57,7 @@ typedef struct NvmeNs NvmeNs;
 
 enum {
     NVME_MAX_NAMESPACES = 256,
+    NVME_MIN_PAGE_BITS  = 12,       /* CAP.MPSMIN: 4 KiB */
     NVME_ADMIN_QID      = 0,
     NVME_ADMIN_QSIZE_MAX = 4096,
     NVME_ERROR_LOG_ENTRIES = 64,
@@ -108,7 +116,7 @@ struct NvmeRequest {
     uint64_t verify_end;        /* Verify: end of its range (bytes) */
     QEMUIOVector iov;
     uint32_t flags;             /* BDRV_REQ_* for data commands */
-    /* data mapped straight into host memory (nvme_q_map_direct) */
+    /* data mapped straight into host memory (nvme_dma_map_direct) */
     struct iovec direct[NVME_DIRECT_SEGS];
     unsigned ndirect;
     bool direct_to_guest;
@@ -276,11 +284,38 @@ typedef struct NvmeAsyncEvent {
     uint8_t lid;
 } NvmeAsyncEvent;
 
+/*
+ * A command set above the engine (admin.c, io.c): the engine dispatches a
+ * fetched command through it, log.c reads its effects from it.
+ */
+typedef enum NvmeCmdSetId {
+    NVME_CMDSET_ADMIN,
+    NVME_CMDSET_IO,
+    NVME_CMDSET_COUNT,
+} NvmeCmdSetId;
+
+typedef struct NvmeCmdSet {
+    /* NVME_NO_COMPLETE when the command completes later */
+    uint16_t (*exec)(NvmeCtrl *n, NvmeRequest *req);
+    /* Commands Supported and Effects entry of @opcode (Base 5.16.1.6) */
+    uint32_t (*effects)(uint8_t opcode);
+} NvmeCmdSet;
+
+/*
+ * The controller's bus for nvme-ns devices: a namespace device attaches
+ * itself through the controller's @attach, so that ns.c needs nothing of
+ * ctrl.c.
+ */
+typedef struct NvmeBus {
+    BusState parent_obj;
+    bool (*attach)(NvmeCtrl *n, NvmeNs *ns, Error **errp);
+} NvmeBus;
+
 struct NvmeCtrl {
     PCIDevice parent_obj;
     MemoryRegion bar0;          /* registers, MSI-X table and PBA */
     MemoryRegion regs;          /* registers and doorbells */
-    BusState bus;
+    NvmeBus bus;
     NvmeParams params;
     NvmeNs ns0;          /* drive= shorthand, nsid 1 */
     NvmeNs *ns[NVME_MAX_NAMESPACES + 1];
@@ -308,6 +343,7 @@ struct NvmeCtrl {
     QEMUTimer *tick_timer;
     QEMUBH *post_bh;
     NvmeArb arb;
+    const NvmeCmdSet *cmdset[NVME_CMDSET_COUNT];
     bool intx_level;
     bool in_tick;               /* guards against nested ticks (drains) */
     NvmeSqe fetch_buf[NVME_FETCH_MAX];  /* SQEs of the run being served */
@@ -331,58 +367,19 @@ struct NvmeCtrl {
     unsigned changed_ns_count;
 };
 
-/* ctrl.c */
-NvmeNs *nvme_ctrl_ns(NvmeCtrl *n, uint32_t nsid);
-bool nvme_ctrl_attach_ns(NvmeCtrl *n, NvmeNs *ns, Error **errp);
-uint64_t nvme_ctrl_verify_limit(NvmeCtrl *n);
-uint32_t nvme_ctrl_dsm_range_limit(NvmeCtrl *n);
-void nvme_ctrl_update_irq(NvmeCtrl *n);
-void nvme_ctrl_drain(NvmeCtrl *n);
-
 /* regs.c */
 extern const MemoryRegionOps nvme_regs_ops;
 void nvme_regs_reset(NvmeCtrl *n);
 void nvme_regs_disable(NvmeCtrl *n, bool post_completions);
-void nvme_regs_fatal(NvmeCtrl *n, const char *why);
-
-/* queue.c */
-void nvme_q_init(NvmeCtrl *n);
-bool nvme_q_is_ram(NvmeCtrl *n, uint64_t addr, uint64_t len);
-void nvme_q_fini(NvmeCtrl *n);
-uint16_t nvme_q_sq_create(NvmeCtrl *n, uint16_t sqid, uint16_t cqid,
-                          uint64_t addr, uint32_t size, NvmeQprio prio);
-void nvme_q_sq_delete(NvmeCtrl *n, uint16_t sqid, bool post);
-uint16_t nvme_q_cq_create(NvmeCtrl *n, uint16_t cqid, uint64_t addr,
-                          uint32_t size, uint16_t vector, bool ien);
-void nvme_q_cq_delete(NvmeCtrl *n, uint16_t cqid);
-void nvme_q_delete_all(NvmeCtrl *n, bool post);
-void nvme_q_kick(NvmeCtrl *n);
-void nvme_q_complete(NvmeRequest *req);
-void nvme_q_park(NvmeRequest *req);
-void nvme_q_post_all(NvmeCtrl *n);
-void nvme_q_vector_reset(NvmeCtrl *n);
-void nvme_q_stop(NvmeCtrl *n);
-void nvme_q_cq_head_moved(NvmeCtrl *n, NvmeCQueue *cq);
-uint16_t nvme_q_guest_error(NvmeCtrl *n, NvmeRequest *req, uint16_t status,
-                            const char *fmt, ...) G_GNUC_PRINTF(4, 5);
-uint16_t nvme_q_map_data(NvmeRequest *req, uint64_t len);
-bool nvme_q_map_direct(NvmeRequest *req, uint64_t len, bool to_guest);
-void nvme_q_unmap_direct(NvmeRequest *req);
-uint16_t nvme_q_to_guest(NvmeRequest *req, const void *buf, uint64_t len);
-uint16_t nvme_q_from_guest(NvmeRequest *req, void *buf, uint64_t len);
-void nvme_q_req_release(NvmeRequest *req);
 
 /* admin.c */
-uint16_t nvme_admin_exec(NvmeCtrl *n, NvmeRequest *req);
-uint32_t nvme_admin_effects(uint8_t opcode);
-const char *nvme_admin_name(uint8_t opcode);
+extern const NvmeCmdSet nvme_admin_cmdset;
 void nvme_admin_features_reset(NvmeCtrl *n);
 void nvme_admin_init(NvmeCtrl *n);
 void nvme_admin_fini(NvmeCtrl *n);
 
 /* log.c */
 uint16_t nvme_log_get(NvmeCtrl *n, NvmeRequest *req);
-void nvme_log_error(NvmeCtrl *n, NvmeRequest *req);
 void nvme_log_event(NvmeCtrl *n, uint8_t type, uint8_t info, uint8_t lid);
 uint16_t nvme_log_aer(NvmeCtrl *n, NvmeRequest *req);
 void nvme_log_aer_reset(NvmeCtrl *n);
@@ -393,11 +390,49 @@ void nvme_log_fini(NvmeCtrl *n);
 void nvme_log_ns_changed(NvmeCtrl *n, uint32_t nsid);
 
 /* io.c */
-uint16_t nvme_io_exec(NvmeCtrl *n, NvmeRequest *req);
-uint32_t nvme_io_effects(uint8_t opcode);
-const char *nvme_io_name(uint8_t opcode);
+extern const NvmeCmdSet nvme_io_cmdset;
+uint64_t nvme_io_verify_limit(NvmeCtrl *n);
+
+/* engine.c */
+void nvme_engine_init(NvmeCtrl *n);
+void nvme_engine_fini(NvmeCtrl *n);
+void nvme_engine_kick(NvmeCtrl *n);
+void nvme_engine_cq_head_moved(NvmeCtrl *n, NvmeCQueue *cq);
+void nvme_engine_complete(NvmeRequest *req);
+void nvme_engine_park(NvmeRequest *req);
+void nvme_engine_post_all(NvmeCtrl *n);
+void nvme_engine_sq_delete(NvmeCtrl *n, uint16_t sqid, bool post);
+void nvme_engine_delete_all(NvmeCtrl *n, bool post);
+void nvme_engine_quiesce(NvmeCtrl *n);
+void nvme_engine_fail(NvmeCtrl *n, const char *why);
+
+/* queue.c */
+void nvme_q_init(NvmeCtrl *n);
+void nvme_q_fini(NvmeCtrl *n);
+uint16_t nvme_q_sq_create(NvmeCtrl *n, uint16_t sqid, uint16_t cqid,
+                          uint64_t addr, uint32_t size, NvmeQprio prio);
+void nvme_q_sq_free(NvmeCtrl *n, NvmeSQueue *sq);
+uint16_t nvme_q_cq_create(NvmeCtrl *n, uint16_t cqid, uint64_t addr,
+                          uint32_t size, uint16_t vector, bool ien);
+void nvme_q_cq_delete(NvmeCtrl *n, uint16_t cqid);
+int nvme_q_sq_read(NvmeCtrl *n, NvmeSQueue *sq, NvmeSqe *buf, unsigned max);
+NvmeRequest *nvme_q_sq_consume(NvmeSQueue *sq, const NvmeSqe *sqe);
+bool nvme_q_cq_post(NvmeCtrl *n, NvmeCQueue *cq, uint32_t *posted);
+uint32_t nvme_q_cq_room(NvmeCQueue *cq);
+void nvme_q_cq_slot_take(NvmeCQueue *cq, NvmeRequest *req);
+void nvme_q_cq_slot_give(NvmeCQueue *cq, NvmeRequest *req);
+void nvme_q_req_release(NvmeRequest *req);
+
+/* irq.c */
+void nvme_irq_init(NvmeCtrl *n);
+void nvme_irq_fini(NvmeCtrl *n);
+void nvme_irq_notify(NvmeCtrl *n, NvmeCQueue *cq, uint32_t posted);
+void nvme_irq_update_pin(NvmeCtrl *n);
+void nvme_irq_quiesce(NvmeCtrl *n);
+void nvme_irq_reset(NvmeCtrl *n);
 
 /* ns.c */
+NvmeNs *nvme_ns_lookup(NvmeCtrl *n, uint32_t nsid);
 bool nvme_ns_setup(NvmeNs *ns, NvmeCtrl *n, Error **errp);
 void nvme_ns_derive_ids(NvmeNs *ns, const char *serial);
 bool nvme_ns_lbaf_valid(NvmeNs *ns, uint8_t lbaf);
@@ -406,7 +441,22 @@ bool nvme_ns_write_cache(NvmeNs *ns);
 void nvme_ns_identify(NvmeNs *ns, NvmeIdNs *id);
 uint16_t nvme_ns_format(NvmeNs *ns, uint8_t lbaf);
 void nvme_ns_drain(NvmeNs *ns);
+void nvme_ns_drain_all(NvmeCtrl *n);
 void nvme_ns_flush_sync(NvmeNs *ns);
+uint32_t nvme_ns_dsm_range_limit(NvmeCtrl *n);
+
+/* dma.c */
+bool nvme_dma_is_ram(NvmeCtrl *n, uint64_t addr, uint64_t len);
+uint16_t nvme_dma_map(NvmeRequest *req, uint64_t len);
+bool nvme_dma_map_direct(NvmeRequest *req, uint64_t len, bool to_guest);
+void nvme_dma_unmap_direct(NvmeRequest *req);
+uint16_t nvme_dma_to_guest(NvmeRequest *req, const void *buf, uint64_t len);
+uint16_t nvme_dma_from_guest(NvmeRequest *req, void *buf, uint64_t len);
+
+/* err.c */
+void nvme_err_record(NvmeCtrl *n, NvmeRequest *req);
+uint16_t nvme_err_guest(NvmeCtrl *n, NvmeRequest *req, uint16_t status,
+                        const char *fmt, ...) G_GNUC_PRINTF(4, 5);
 
 /*
  * Typed views of the controller for the hot path: the QOM cast macros
@@ -425,6 +475,31 @@ static inline DeviceState *nvme_dev(NvmeCtrl *n)
 static inline AddressSpace *nvme_as(NvmeCtrl *n)
 {
     return pci_get_address_space(&n->parent_obj);
+}
+
+static inline NvmeCQueue *nvme_sq_cq(NvmeSQueue *sq)
+{
+    return &sq->ctrl->cq[sq->cqid];
+}
+
+/*
+ * Timer and event-notifier callbacks are not guarded by the memory core
+ * like MMIO handlers and BHs: the engine engages the device's re-entrancy
+ * guard itself, so that an MSI-X message or DMA aimed at our own BAR is
+ * blocked, not dispatched.
+ */
+static inline bool nvme_guard_enter(NvmeCtrl *n)
+{
+    MemReentrancyGuard *g = &nvme_dev(n)->mem_reentrancy_guard;
+    bool was = g->engaged_in_io;
+
+    g->engaged_in_io = true;
+    return was;
+}
+
+static inline void nvme_guard_leave(NvmeCtrl *n, bool was)
+{
+    nvme_dev(n)->mem_reentrancy_guard.engaged_in_io = was;
 }
 
 static inline uint16_t nvme_sc(uint16_t status)

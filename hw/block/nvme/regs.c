@@ -37,6 +37,12 @@ static const char *nvme_regs_name(hwaddr off)
     }
 }
 
+/* CSTS, with CFS while the engine has stopped on a fatal error */
+static uint32_t nvme_regs_csts(NvmeCtrl *n)
+{
+    return FIELD_DP32(n->csts, NVME_CSTS, CFS, n->state == NVME_CTRL_FATAL);
+}
+
 static uint32_t nvme_regs_read32(NvmeCtrl *n, hwaddr off)
 {
     switch (off) {
@@ -46,7 +52,7 @@ static uint32_t nvme_regs_read32(NvmeCtrl *n, hwaddr off)
     case NVME_REG_INTMS:
     case NVME_REG_INTMC:    return n->intms;
     case NVME_REG_CC:       return n->cc;
-    case NVME_REG_CSTS:     return n->csts;
+    case NVME_REG_CSTS:     return nvme_regs_csts(n);
     case NVME_REG_NSSR:     return 0;
     case NVME_REG_AQA:      return n->aqa;
     case NVME_REG_ASQ:      return n->asq;
@@ -55,16 +61,6 @@ static uint32_t nvme_regs_read32(NvmeCtrl *n, hwaddr off)
     case NVME_REG_ACQ + 4:  return n->acq >> 32;
     default:                return 0;   /* reserved and doorbells */
     }
-}
-
-void nvme_regs_fatal(NvmeCtrl *n, const char *why)
-{
-    nvme_q_guest_error(n, NULL, NVME_INTERNAL_ERROR,
-                       "controller fatal status: %s", why);
-    n->csts = FIELD_DP32(n->csts, NVME_CSTS, CFS, 1);
-    n->state = NVME_CTRL_FATAL;
-    timer_del(n->kato_timer);
-    nvme_q_stop(n);
 }
 
 /*
@@ -78,20 +74,19 @@ void nvme_regs_disable(NvmeCtrl *n, bool post_completions)
 
     trace_nvme_dev_disable(was, post_completions);
     n->state = NVME_CTRL_DISABLED;
-    timer_del(n->tick_timer);
-    nvme_ctrl_drain(n);
+    nvme_engine_quiesce(n);
     if (post_completions && was != NVME_CTRL_FATAL) {
-        nvme_q_post_all(n);
+        nvme_engine_post_all(n);
     }
     nvme_log_aer_reset(n);
-    nvme_q_delete_all(n, post_completions && was != NVME_CTRL_FATAL);
-    nvme_q_vector_reset(n);
+    nvme_engine_delete_all(n, post_completions && was != NVME_CTRL_FATAL);
+    nvme_irq_reset(n);
     nvme_admin_features_reset(n);
     /* a CQ write that failed while posting above made it fatal: cleared */
     n->state = NVME_CTRL_DISABLED;
     n->csts = 0;
     n->intx_level = false;
-    nvme_ctrl_update_irq(n);
+    nvme_irq_update_pin(n);
 }
 
 static bool nvme_regs_enable_check(NvmeCtrl *n, uint32_t cc)
@@ -103,10 +98,10 @@ static bool nvme_regs_enable_check(NvmeCtrl *n, uint32_t cc)
 
     if (n->asq & NVME_REG_PAGE_MASK || n->acq & NVME_REG_PAGE_MASK) {
         bad = "ASQ/ACQ not 4 KiB aligned";
-    } else if (!nvme_q_is_ram(n, n->asq, (FIELD_EX32(n->aqa, NVME_AQA, ASQS) +
-                                          1) * sizeof(NvmeSqe)) ||
-               !nvme_q_is_ram(n, n->acq, (FIELD_EX32(n->aqa, NVME_AQA, ACQS) +
-                                          1) * sizeof(NvmeCqe))) {
+    } else if (!nvme_dma_is_ram(n, n->asq, (FIELD_EX32(n->aqa, NVME_AQA, ASQS) +
+                                1) * sizeof(NvmeSqe)) ||
+               !nvme_dma_is_ram(n, n->acq, (FIELD_EX32(n->aqa, NVME_AQA, ACQS) +
+                                1) * sizeof(NvmeCqe))) {
         bad = "ASQ/ACQ not in guest RAM";
     } else if (mps < FIELD_EX64(n->cap, NVME_CAP, MPSMIN) ||
                mps > FIELD_EX64(n->cap, NVME_CAP, MPSMAX)) {
@@ -120,8 +115,8 @@ static bool nvme_regs_enable_check(NvmeCtrl *n, uint32_t cc)
         bad = "AQA sizes below 2 entries";
     }
     if (bad) {
-        nvme_q_guest_error(n, NULL, NVME_INVALID_FIELD,
-                           "enable refused: %s (CC 0x%x)", bad, cc);
+        nvme_err_guest(n, NULL, NVME_INVALID_FIELD,
+                       "enable refused: %s (CC 0x%x)", bad, cc);
         return false;
     }
     return true;
@@ -149,9 +144,8 @@ static void nvme_regs_shutdown(NvmeCtrl *n, unsigned shn)
     trace_nvme_dev_shutdown(shn);
     if (n->state == NVME_CTRL_ENABLED) {
         n->state = NVME_CTRL_SHUTDOWN;
-        timer_del(n->tick_timer);
-        nvme_ctrl_drain(n);
-        nvme_q_post_all(n);
+        nvme_engine_quiesce(n);
+        nvme_engine_post_all(n);
     }
     for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
         if (n->ns[i]) {
@@ -192,10 +186,10 @@ static void nvme_regs_write_cc(NvmeCtrl *n, uint32_t val)
 
 static void nvme_regs_write_mask(NvmeCtrl *n, hwaddr off, uint32_t val)
 {
-    if (msix_enabled(PCI_DEVICE(n))) {
-        nvme_q_guest_error(n, NULL, NVME_INVALID_FIELD,
-                           "%s written while MSI-X is enabled",
-                           nvme_regs_name(off));
+    if (msix_enabled(nvme_pci(n))) {
+        nvme_err_guest(n, NULL, NVME_INVALID_FIELD,
+                       "%s written while MSI-X is enabled",
+                       nvme_regs_name(off));
         return;
     }
     if (off == NVME_REG_INTMS) {
@@ -203,7 +197,7 @@ static void nvme_regs_write_mask(NvmeCtrl *n, hwaddr off, uint32_t val)
     } else {
         n->intms &= ~val;
     }
-    nvme_ctrl_update_irq(n);
+    nvme_irq_update_pin(n);
 }
 
 static void nvme_regs_write32(NvmeCtrl *n, hwaddr off, uint32_t val)
@@ -219,8 +213,8 @@ static void nvme_regs_write32(NvmeCtrl *n, hwaddr off, uint32_t val)
         break;
     case NVME_REG_NSSR:
         /* CAP.NSSRS is 0: NVM Subsystem Reset is not supported */
-        nvme_q_guest_error(n, NULL, NVME_INVALID_FIELD,
-                           "NSSR written, subsystem reset not supported");
+        nvme_err_guest(n, NULL, NVME_INVALID_FIELD,
+                       "NSSR written, subsystem reset not supported");
         break;
     case NVME_REG_AQA:
         n->aqa = val;
@@ -238,9 +232,9 @@ static void nvme_regs_write32(NvmeCtrl *n, hwaddr off, uint32_t val)
         n->acq = deposit64(n->acq, 32, 32, val);
         break;
     default:
-        nvme_q_guest_error(n, NULL, NVME_INVALID_FIELD,
-                           "write to read-only or reserved register %s "
-                           "(0x%" HWADDR_PRIx ")", nvme_regs_name(off), off);
+        nvme_err_guest(n, NULL, NVME_INVALID_FIELD,
+                       "write to read-only or reserved register %s "
+                       "(0x%" HWADDR_PRIx ")", nvme_regs_name(off), off);
         break;
     }
 }
@@ -249,10 +243,10 @@ static void nvme_regs_write32(NvmeCtrl *n, hwaddr off, uint32_t val)
 static void nvme_regs_bad_doorbell(NvmeCtrl *n, uint8_t info, hwaddr off,
                                    uint32_t val)
 {
-    nvme_q_guest_error(n, NULL, NVME_INVALID_FIELD,
-                       "invalid doorbell %s at 0x%" HWADDR_PRIx
-                       " value %u", info == NVME_AER_ERR_INVALID_DB_REG ?
-                       "register" : "value", off, val);
+    nvme_err_guest(n, NULL, NVME_INVALID_FIELD,
+                   "invalid doorbell %s at 0x%" HWADDR_PRIx
+                   " value %u", info == NVME_AER_ERR_INVALID_DB_REG ?
+                   "register" : "value", off, val);
     nvme_log_event(n, NVME_AER_TYPE_ERROR, info, NVME_LOG_ERROR);
 }
 
@@ -268,9 +262,9 @@ static void nvme_regs_doorbell(NvmeCtrl *n, hwaddr off, uint32_t val)
         return;
     }
     if (n->state != NVME_CTRL_ENABLED) {
-        nvme_q_guest_error(n, NULL, NVME_COMMAND_SEQ_ERROR,
-                           "doorbell 0x%" HWADDR_PRIx " rung while the "
-                           "controller is not ready", off);
+        nvme_err_guest(n, NULL, NVME_COMMAND_SEQ_ERROR,
+                       "doorbell 0x%" HWADDR_PRIx " rung while the "
+                       "controller is not ready", off);
         return;
     }
     if (qid >= n->num_queues) {
@@ -295,7 +289,7 @@ static void nvme_regs_doorbell(NvmeCtrl *n, hwaddr off, uint32_t val)
         }
         trace_nvme_dev_db_cq(qid, val);
         cq->head = val;
-        nvme_q_cq_head_moved(n, cq);
+        nvme_engine_cq_head_moved(n, cq);
     } else {
         NvmeSQueue *sq = &n->sq[qid];
 
@@ -309,7 +303,7 @@ static void nvme_regs_doorbell(NvmeCtrl *n, hwaddr off, uint32_t val)
         }
         trace_nvme_dev_db_sq(qid, val);
         sq->tail = val;
-        nvme_q_kick(n);
+        nvme_engine_kick(n);
     }
 }
 
@@ -319,9 +313,9 @@ static uint64_t nvme_regs_read(void *opaque, hwaddr off, unsigned size)
     uint64_t val;
 
     if (off & (size - 1)) {
-        nvme_q_guest_error(n, NULL, NVME_INVALID_FIELD,
-                           "unaligned %u-byte read at 0x%" HWADDR_PRIx,
-                           size, off);
+        nvme_err_guest(n, NULL, NVME_INVALID_FIELD,
+                       "unaligned %u-byte read at 0x%" HWADDR_PRIx,
+                       size, off);
         return 0;
     }
     val = nvme_regs_read32(n, off);
@@ -338,15 +332,15 @@ static void nvme_regs_write(void *opaque, hwaddr off, uint64_t val,
     NvmeCtrl *n = opaque;
 
     if (off & (size - 1)) {
-        nvme_q_guest_error(n, NULL, NVME_INVALID_FIELD,
-                           "unaligned %u-byte write at 0x%" HWADDR_PRIx,
-                           size, off);
+        nvme_err_guest(n, NULL, NVME_INVALID_FIELD,
+                       "unaligned %u-byte write at 0x%" HWADDR_PRIx,
+                       size, off);
         return;
     }
     if (off >= NVME_REG_DBS) {
         if (size != 4) {
-            nvme_q_guest_error(n, NULL, NVME_INVALID_FIELD,
-                               "%u-byte doorbell write", size);
+            nvme_err_guest(n, NULL, NVME_INVALID_FIELD,
+                           "%u-byte doorbell write", size);
             return;
         }
         nvme_regs_doorbell(n, off, val);

@@ -9,40 +9,40 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
-#ifndef HW_BLOCK_NVME_DMA_H
-#define HW_BLOCK_NVME_DMA_H
+#ifndef HW_BLOCK_NVME_DPTR_H
+#define HW_BLOCK_NVME_DPTR_H
 
 /* PRP entries: bits 1:0 are reserved (dword alignment), Base 4.1.1 */
 #define NVME_PRP_ALIGN_MASK 0x3ull
 
 /* Read @len bytes of guest memory at @addr; false on a failed access */
-typedef bool NvmeDmaReadFn(void *opaque, uint64_t addr, void *buf,
+typedef bool NvmeDptrReadFn(void *opaque, uint64_t addr, void *buf,
                            uint64_t len);
 /* One contiguous data segment of the transfer, in transfer order */
-typedef void NvmeDmaAddFn(void *opaque, uint64_t addr, uint64_t len);
+typedef void NvmeDptrAddFn(void *opaque, uint64_t addr, uint64_t len);
 
-typedef struct NvmeDmaOps {
-    NvmeDmaReadFn *read;
-    NvmeDmaAddFn *add;
+typedef struct NvmeDptrOps {
+    NvmeDptrReadFn *read;
+    NvmeDptrAddFn *add;
     void *opaque;
-} NvmeDmaOps;
+} NvmeDptrOps;
 
 enum {
-    NVME_DMA_MAX_SGL_SEGMENTS = 4096,   /* guards against SGL loops */
-    NVME_DMA_MAX_SEGMENT_DESCS = 256,   /* descriptors read per segment */
+    NVME_DPTR_MAX_SGL_SEGMENTS = 4096,   /* guards against SGL loops */
+    NVME_DPTR_MAX_SEGMENT_DESCS = 256,   /* descriptors read per segment */
 };
 
 /*
  * Walk PRP1/PRP2 for a transfer of @len bytes with a memory page of
  * 1 << @page_bits bytes.  Returns an NvmeStatus.
  */
-uint16_t nvme_dma_prp(uint64_t prp1, uint64_t prp2, uint64_t len,
-                      unsigned page_bits, const NvmeDmaOps *ops);
+uint16_t nvme_dptr_prp(uint64_t prp1, uint64_t prp2, uint64_t len,
+                      unsigned page_bits, const NvmeDptrOps *ops);
 
 /*
  * Walk the SGL whose first descriptor is @sgl1 (the 16-byte DPTR, wire
  * order) for a transfer of @len bytes.  Returns an NvmeStatus.
  */
-uint16_t nvme_dma_sgl(const void *sgl1, uint64_t len, const NvmeDmaOps *ops);
+uint16_t nvme_dptr_sgl(const void *sgl1, uint64_t len, const NvmeDptrOps *ops);
 
-#endif /* HW_BLOCK_NVME_DMA_H */
+#endif /* HW_BLOCK_NVME_DPTR_H */
