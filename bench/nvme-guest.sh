@@ -4,14 +4,14 @@
 # Interleaves fio 4 KiB random reads (io_uring, direct) across the NVMe
 # namespace, a virtio-blk disk and the guest's own null_blk, for
 # nvq.rounds rounds of nvq.runtime seconds per run, at each depth in
-# nvq.depths (comma list).  Prints one line per run:
+# nvq.depths (comma list, default 1,4,16,32).  Prints one line per run:
 #   NVQ-BENCH: round=R qd=Q dev=nvme|virtio|null iops=N
 # shellcheck source=SCRIPTDIR/../tests/guest/guest-lib.sh
 . /lib/nvq.sh
 
 rounds=${NVQ_ROUNDS:-3}
 runtime=${NVQ_RUNTIME:-3}
-depths=$(echo "${NVQ_DEPTHS:-1,32}" | tr ',' ' ')
+depths=$(echo "${NVQ_DEPTHS:-1,4,16,32}" | tr ',' ' ')
 
 # null_blk as the no-emulation ceiling: blk-mq, completions inline
 # (irqmode=0), the same size as the others.

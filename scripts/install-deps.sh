@@ -22,7 +22,7 @@ FIRMWARE_PKGS=(seabios qemu-system-data ipxe-qemu)
 TEST_PKGS=(
     busybox-static ndctl daxctl nvme-cli fio e2fsprogs kmod
     acpica-tools libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
-    valgrind python3-pycotap jq
+    valgrind python3-pycotap jq gnuplot-nox
 )
 BACKPORT_PKGS=(meson)
 
