@@ -16,11 +16,12 @@
 #   nvme-cli         one controller, two namespaces: nvme-cli identify,
 #                    logs, every feature, set-feature, format to 4 KiB,
 #                    reset, fio verify, blkdiscard, data kept across a new QEMU
+#   nvme-iothread    nvme-cli with iothread=io0,ioeventfd=on
 # TAP on stdout (see tests/run.sh), diagnostics on stderr, serial logs in
 # build/test-logs/guest/.  Exits non-zero on any failure.
 #
 # Environment: NVQEMU_QEMU (binary), NVQEMU_GUEST_MACHINES (default
-# "pc q35"), NVQEMU_GUEST_SCENARIOS (default all six), NVQEMU_QEMU_WAIT
+# "pc q35"), NVQEMU_GUEST_SCENARIOS (default all seven), NVQEMU_QEMU_WAIT
 # (seconds to wait for a binary being rebuilt, default 0).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -29,7 +30,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 sc=$here/scenarios
 
 machines=${NVQEMU_GUEST_MACHINES:-pc q35}
-scenarios=${NVQEMU_GUEST_SCENARIOS:-nvdimm-coldplug nvdimm-hotplug dimm-hotplug nvme nvdimm-multi nvme-cli}
+scenarios=${NVQEMU_GUEST_SCENARIOS:-nvdimm-coldplug nvdimm-hotplug dimm-hotplug nvme nvdimm-multi nvme-cli nvme-iothread}
 MEM=(-m "1G,slots=4,maxmem=8G")
 MiB=1048576
 
@@ -163,12 +164,14 @@ marker_of() {
 # boot on the same images checks the data and the namespace ids.  Like stock
 # QEMU, a namespace has only the ids it is given: namespace 1 gets all three
 # on the command line, namespace 2 its derived ones (derive-ns-ids=on).
+# NVQ_CTRL_OPTS: more nvme properties (nvme-iothread), NVQ_EXTRA: more args.
 t_nvme_cli() {
     local m=$1 d1=$GUEST_TMP/nvme-cli-$1-1.img d2=$GUEST_TMP/nvme-cli-$1-2.img
     local serial=NVQCLI${1^^} sum ids
     local -a nvme=(-drive "file=$d1,if=none,id=d1,format=raw,discard=unmap"
                    -drive "file=$d2,if=none,id=d2,format=raw"
-                   -device "nvme,id=c0,serial=$serial,derive-ns-ids=on"
+                   ${NVQ_EXTRA[@]+"${NVQ_EXTRA[@]}"}
+                   -device "nvme,id=c0,serial=$serial,derive-ns-ids=on${NVQ_CTRL_OPTS:-}"
                    -device "nvme-ns,drive=d1,nsid=1,bus=c0,eui64=0x0123456789abcdef,nguid=0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0,uuid=6f1c4a0e-2b7d-4c3e-9a5f-1d2e3f4a5b6c"
                    -device "nvme-ns,drive=d2,nsid=2,bus=c0")
     local app="nvq.serial=$serial nvq.nsze=$((128 * MiB / 512))"
@@ -180,6 +183,15 @@ t_nvme_cli() {
     guest_boot "nvme-cli-$m-2" "$m" "$sc/nvme-cli.sh" "nvq.phase=2 $app nvq.sum=$sum nvq.ids=$ids" \
         "${MEM[@]}" "${nvme[@]}" || return 1
     rm -f "$d1" "$d2"
+}
+
+# nvme-iothread: the nvme-cli scenario with the engine in an iothread and
+# doorbell eventfds (Linux uses shadow doorbells, so I/O doorbells are
+# eventfds): identify, features, format, controller reset, fio verify,
+# discard, data kept across a new QEMU.
+t_nvme_iothread() {
+    local -a NVQ_EXTRA=(-object iothread,id=io0)
+    NVQ_CTRL_OPTS=",iothread=io0,ioeventfd=on" t_nvme_cli "$1"
 }
 
 fail=0

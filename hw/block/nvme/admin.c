@@ -214,7 +214,8 @@ static void nvme_admin_id_ctrl(NvmeCtrl *n, NvmeIdCtrl *id)
     id->ver = cpu_to_le32(n->vs);
     id->oaes = cpu_to_le32(NVME_OAES_NS_ATTR);
     id->cntrltype = NVME_CNTRLTYPE_IO;
-    id->oacs = cpu_to_le16(NVME_OACS_FORMAT);
+    id->oacs = cpu_to_le16(NVME_OACS_FORMAT |
+                           (n->params.dbcs ? NVME_OACS_DBBUF : 0));
     id->acl = NVME_ACL;
     id->aerl = n->params.aerl;
     id->frmw = NVME_FRMW_SLOT1_RO | NVME_FRMW_NUM_SLOTS_1;
@@ -769,7 +770,7 @@ static void nvme_admin_format_cb(void *opaque, int ret)
 static void nvme_admin_format_one(NvmeRequest *req, NvmeNs *ns,
                                   uint8_t lbaf, uint8_t ses)
 {
-    nvme_ns_drain(ns);
+    nvme_engine_drain(req->sq->ctrl);
     ns->format_req = req;
     ns->format_lbaf = lbaf;
     if (ses) {
@@ -846,6 +847,37 @@ static uint16_t nvme_admin_aer(NvmeCtrl *n, NvmeRequest *req)
     return nvme_log_aer(n, req);
 }
 
+/*
+ * Doorbell Buffer Config (Base 5.8): PRP1 is the shadow doorbell buffer,
+ * PRP2 the EventIdx buffer, each page aligned in guest RAM.  Offered with
+ * dbcs=on (OACS bit 8), as stock does by default.
+ */
+static uint16_t nvme_admin_dbbuf_config(NvmeCtrl *n, NvmeRequest *req)
+{
+    uint64_t dbs = le64_to_cpu(req->cmd.dptr[0]);
+    uint64_t eis = le64_to_cpu(req->cmd.dptr[1]);
+    uint64_t page_mask = (1ull << n->page_bits) - 1;
+
+    if (!n->params.dbcs) {
+        return nvme_err_guest(n, req, NVME_INVALID_OPCODE,
+                              "doorbell buffer config with dbcs=off");
+    }
+    if (dbs & page_mask || eis & page_mask) {
+        return nvme_err_guest(n, req, NVME_INVALID_FIELD,
+                              "doorbell buffer config: buffers 0x%" PRIx64
+                              " / 0x%" PRIx64 " not page aligned", dbs, eis);
+    }
+    if (!nvme_dma_is_ram(n, dbs, 1ull << n->page_bits) ||
+        !nvme_dma_is_ram(n, eis, 1ull << n->page_bits) ||
+        !nvme_q_dbbuf_setup(n, dbs, eis)) {
+        return nvme_err_guest(n, req, NVME_INVALID_FIELD,
+                              "doorbell buffer config: buffers 0x%" PRIx64
+                              " / 0x%" PRIx64 " not in guest RAM", dbs, eis);
+    }
+    nvme_engine_dbbuf_changed(n);
+    return NVME_SUCCESS;
+}
+
 /* ---- dispatch ------------------------------------------------------------ */
 
 static const NvmeAdminCmd nvme_admin_cmds[NVME_ADM_OPCODE_MAX + 1] = {
@@ -872,6 +904,8 @@ static const NvmeAdminCmd nvme_admin_cmds[NVME_ADM_OPCODE_MAX + 1] = {
         "ASYNC_EVENT", nvme_admin_aer, NVME_EFF_CSUPP },
     [NVME_ADM_KEEP_ALIVE] = {
         "KEEP_ALIVE", nvme_admin_keep_alive, NVME_EFF_CSUPP },
+    [NVME_ADM_DBBUF_CONFIG] = {
+        "DBBUF_CONFIG", nvme_admin_dbbuf_config, NVME_EFF_CSUPP },
     [NVME_ADM_FORMAT_NVM] = {
         "FORMAT_NVM", nvme_admin_format,
         NVME_EFF_CSUPP | NVME_EFF_LBCC | NVME_EFF_NCC |

@@ -73,6 +73,11 @@ static bool nvme_ctrl_attach_ns(NvmeCtrl *n, NvmeNs *ns, Error **errp)
                    "controller", nsid);
         return false;
     }
+    /* its block requests complete in the engine's AioContext */
+    if (n->ctx != qemu_get_aio_context() &&
+        blk_set_aio_context(ns->blkconf.blk, n->ctx, errp) < 0) {
+        return false;
+    }
     ns->params.nsid = nsid;
     ns->ctrl = n;
     if (n->params.derive_ns_ids) {
@@ -277,6 +282,18 @@ static void nvme_ctrl_write_config(PCIDevice *pci, uint32_t addr,
 }
 
 /* smart_critical_warning: a QOM property that injects SMART warnings */
+typedef struct NvmeCtrlWarning {
+    NvmeCtrl *n;
+    uint8_t bits;
+} NvmeCtrlWarning;
+
+static void nvme_ctrl_raise_warning(void *opaque)
+{
+    NvmeCtrlWarning *w = opaque;
+
+    nvme_log_smart_warning_raised(w->n, w->bits);
+}
+
 static void nvme_ctrl_get_smart_warning(Object *obj, Visitor *v,
                                         const char *name, void *opaque,
                                         Error **errp)
@@ -306,7 +323,9 @@ static void nvme_ctrl_set_smart_warning(Object *obj, Visitor *v,
     n->smart_critical_warning = value;
     trace_nvme_dev_smart_warning(value, raised);
     if (raised && n->aer_queue) {
-        nvme_log_smart_warning_raised(n, raised);
+        NvmeCtrlWarning w = { .n = n, .bits = raised };
+
+        nvme_engine_run(n, nvme_ctrl_raise_warning, &w);
     }
 }
 
@@ -350,11 +369,23 @@ static void nvme_ctrl_realize(PCIDevice *pci, Error **errp)
     }
 }
 
+static void nvme_ctrl_disable_engine(void *opaque)
+{
+    nvme_regs_disable(opaque, false);
+}
+
 static void nvme_ctrl_exit(PCIDevice *pci)
 {
     NvmeCtrl *n = NVME(pci);
 
-    nvme_regs_disable(n, false);
+    nvme_engine_run(n, nvme_ctrl_disable_engine, n);
+    nvme_engine_ioeventfd_update(n);
+    for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
+        if (n->ns[i] && n->ctx != qemu_get_aio_context()) {
+            blk_set_aio_context(n->ns[i]->blkconf.blk, qemu_get_aio_context(),
+                                &error_abort);
+        }
+    }
     nvme_admin_fini(n);
     nvme_log_fini(n);
     nvme_irq_fini(n);
@@ -389,6 +420,10 @@ static const Property nvme_ctrl_props[] = {
     DEFINE_PROP_UINT32("tick-ns", NvmeCtrl, params.tick_ns, 0),
     DEFINE_PROP_UINT32("tick-budget", NvmeCtrl, params.tick_budget, 64),
     DEFINE_PROP_UINT32("cq-retry-ns", NvmeCtrl, params.cq_retry_ns, 100000),
+    DEFINE_PROP_BOOL("dbcs", NvmeCtrl, params.dbcs, true),
+    DEFINE_PROP_BOOL("ioeventfd", NvmeCtrl, params.ioeventfd, false),
+    DEFINE_PROP_LINK("iothread", NvmeCtrl, params.iothread, TYPE_IOTHREAD,
+                     IOThread *),
 };
 
 /*
@@ -429,6 +464,8 @@ static void nvme_ctrl_instance_init(Object *obj)
     device_add_bootindex_property(obj, &n->ns0.blkconf.bootindex,
                                   "bootindex", "/namespace@1,0",
                                   DEVICE(obj));
+    object_property_add_uint64_ptr(obj, "engine-wakeups", &n->wakeups,
+                                   OBJ_PROP_FLAG_READ);
     object_property_add(obj, "smart_critical_warning", "uint8",
                         nvme_ctrl_get_smart_warning,
                         nvme_ctrl_set_smart_warning, NULL, NULL);

@@ -39,8 +39,21 @@
 #include "qemu/osdep.h"
 #include "qemu/main-loop.h"
 #include "hw/pci/msix.h"
+#include "block/aio-wait.h"
 #include "nvme.h"
 #include "trace.h"
+
+__thread bool nvme_engine_thread_busy;
+
+/* @req no longer holds anything in the block layer */
+static void nvme_engine_leave_flight(NvmeCtrl *n, NvmeRequest *req)
+{
+    req->settled = true;
+    if (req->in_flight) {
+        req->in_flight = false;
+        n->inflight--;
+    }
+}
 
 void nvme_engine_complete(NvmeRequest *req)
 {
@@ -52,11 +65,15 @@ void nvme_engine_complete(NvmeRequest *req)
     if (nvme_sc(req->status) != NVME_SUCCESS) {
         nvme_err_record(n, req);
     }
+    nvme_engine_leave_flight(n, req);
     /* a parked command takes a slot again; posting waits for room */
     nvme_q_cq_slot_take(cq, req);
     QTAILQ_REMOVE(&req->sq->out_list, req, entry);
     QTAILQ_INSERT_TAIL(&cq->done_list, req, entry);
-    qemu_bh_schedule(n->post_bh);
+    if (!n->in_tick) {
+        /* an engine run in progress posts it when it ends */
+        qemu_bh_schedule(n->post_bh);
+    }
 }
 
 /*
@@ -66,6 +83,7 @@ void nvme_engine_complete(NvmeRequest *req)
  */
 void nvme_engine_park(NvmeRequest *req)
 {
+    nvme_engine_leave_flight(req->sq->ctrl, req);
     nvme_q_cq_slot_give(nvme_sq_cq(req->sq), req);
 }
 
@@ -96,13 +114,117 @@ void nvme_engine_post_all(NvmeCtrl *n)
     }
 }
 
+static void nvme_engine_serve(NvmeCtrl *n);
+
 static void nvme_engine_post_bh(void *opaque)
 {
     NvmeCtrl *n = opaque;
+    bool guard = nvme_guard_enter(n);
 
+    n->wakeups++;
     nvme_engine_post_all(n);
-    /* freed slots may let paused SQs go on */
-    nvme_engine_kick(n);
+    /* freed slots may let paused SQs go on, now or at the next tick */
+    if (n->params.tick_ns) {
+        nvme_engine_kick(n);
+    } else {
+        nvme_engine_serve(n);
+    }
+    nvme_guard_leave(n, guard);
+}
+
+/* ---- taking the host's doorbell values ----------------------------------- */
+
+/* The SQ tail the host gives now: its shadow doorbell, or the MMIO one */
+static uint32_t nvme_engine_sq_doorbell_value(NvmeCtrl *n, NvmeSQueue *sq)
+{
+    return sq->shadow ? nvme_q_shadow_read(n, sq->sqid, false)
+                      : qatomic_read(&sq->db_tail);
+}
+
+/*
+ * A shadow doorbell value the MMIO path would refuse (Base 3.1.4.24/25):
+ * ignored, and reported once until the host writes a good one.  It raises
+ * no async event, as the host never rang for it.
+ */
+static void nvme_engine_bad_shadow(NvmeCtrl *n, bool *reported, bool cq,
+                                   uint16_t qid, uint32_t val)
+{
+    if (!*reported) {
+        *reported = true;
+        nvme_err_guest(n, NULL, NVME_INVALID_FIELD,
+                       "shadow %s doorbell of queue %u holds %u, ignored",
+                       cq ? "CQ head" : "SQ tail", qid, val);
+    }
+}
+
+static void nvme_engine_take_sq(NvmeCtrl *n, NvmeSQueue *sq)
+{
+    uint32_t val = nvme_engine_sq_doorbell_value(n, sq);
+
+    if (val >= sq->size) {
+        nvme_engine_bad_shadow(n, &sq->shadow_bad, false, sq->sqid, val);
+        return;
+    }
+    sq->shadow_bad = false;
+    sq->tail = val;
+}
+
+/* True when the head moved */
+static bool nvme_engine_take_cq(NvmeCtrl *n, NvmeCQueue *cq, bool mmio)
+{
+    uint32_t val, outstanding, advance;
+
+    if (!cq->shadow) {
+        val = qatomic_read(&cq->db_head);   /* validated by regs.c */
+        if (!mmio || val == cq->head) {
+            return false;
+        }
+        cq->head = val;
+        return true;
+    }
+    val = nvme_q_shadow_read(n, cq->cqid, true);
+    outstanding = (cq->tail + cq->size - cq->head) % cq->size;
+    advance = (val + cq->size - cq->head) % cq->size;
+    if (val >= cq->size || advance > outstanding) {
+        nvme_engine_bad_shadow(n, &cq->shadow_bad, true, cq->cqid, val);
+        return false;
+    }
+    cq->shadow_bad = false;
+    if (val == cq->head) {
+        return false;
+    }
+    cq->head = val;
+    return true;
+}
+
+/*
+ * Take the SQ tails and CQ heads the host has given since the last look.
+ * A CQ head that moved deasserts INTx if it was the last unconsumed entry,
+ * and makes room for completions waiting to be posted.
+ */
+static void nvme_engine_take_doorbells(NvmeCtrl *n)
+{
+    bool mmio_cq = qatomic_xchg(&n->cq_db_pending, 0);
+    bool moved = false;
+
+    for (uint32_t i = 0; i < n->num_queues; i++) {
+        NvmeSQueue *sq = &n->sq[i];
+        NvmeCQueue *cq = &n->cq[i];
+
+        if (sq->state == NVME_QUEUE_ACTIVE) {
+            nvme_engine_take_sq(n, sq);
+        }
+        if (cq->state == NVME_QUEUE_ACTIVE &&
+            nvme_engine_take_cq(n, cq, mmio_cq)) {
+            moved = true;
+            if (!QTAILQ_EMPTY(&cq->done_list)) {
+                qemu_bh_schedule(n->post_bh);
+            }
+        }
+    }
+    if (moved && !msix_enabled(nvme_pci(n))) {
+        nvme_irq_update_pin(n);
+    }
 }
 
 static bool nvme_engine_sq_ready(void *opaque, uint16_t qid)
@@ -146,7 +268,14 @@ static void nvme_engine_exec(NvmeCtrl *n, NvmeSQueue *sq, const NvmeSqe *sqe)
     req->aio_ret = 0;
     req->flags = 0;
 
+    req->in_flight = false;
+    req->settled = false;
     status = set->exec(n, req);
+    if (status == NVME_NO_COMPLETE && !req->settled) {
+        /* it went to the block layer (or waits, parked, for an event) */
+        req->in_flight = true;
+        n->inflight++;
+    }
     if (status != NVME_NO_COMPLETE) {
         req->status = status;
         nvme_engine_complete(req);
@@ -198,6 +327,49 @@ static bool nvme_engine_any_ready(NvmeCtrl *n)
     return ready;
 }
 
+/* Run the engine again soon (from any thread) */
+void nvme_engine_kick(NvmeCtrl *n)
+{
+    if (qatomic_read(&n->state) != NVME_CTRL_ENABLED) {
+        return;
+    }
+    if (!n->params.tick_ns) {
+        qemu_bh_schedule(n->kick_bh);
+    } else if (!timer_pending(n->tick_timer)) {
+        timer_mod(n->tick_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
+                  n->params.tick_ns);
+    }
+}
+
+/*
+ * Nothing can go on.  With shadow doorbells, tell the host through the
+ * EventIdx entries from where on it must ring the MMIO doorbell again:
+ * each SQ's at the tail we have taken, and the CQ head of an SQ paused for
+ * CQ room; then take the doorbells once more, as the host may have moved
+ * one before it read the EventIdx.  True if that gave work.  While the
+ * AioContext polls us, the EventIdx entries stay where they are, so that
+ * a busy host rings no doorbell.
+ */
+static bool nvme_engine_idle(NvmeCtrl *n)
+{
+    if (!n->dbbuf_on || n->polling) {
+        return false;
+    }
+    for (uint32_t i = 1; i < n->num_queues; i++) {
+        NvmeSQueue *sq = &n->sq[i];
+
+        if (sq->state != NVME_QUEUE_ACTIVE || !sq->shadow) {
+            continue;
+        }
+        if (sq->paused && nvme_sq_cq(sq)->shadow) {
+            nvme_q_eventidx_write(n, sq->cqid, true, nvme_sq_cq(sq)->head);
+        }
+        nvme_q_eventidx_write(n, i, false, sq->tail);
+    }
+    nvme_engine_take_doorbells(n);
+    return nvme_engine_any_ready(n);
+}
+
 static void nvme_engine_serve(NvmeCtrl *n)
 {
     uint32_t budget = n->params.tick_budget;
@@ -208,12 +380,13 @@ static void nvme_engine_serve(NvmeCtrl *n)
     }
     if (n->in_tick) {
         /*
-         * A command drained the block layer from inside a tick; the outer
-         * tick re-arms the timer when it ends if work remains.
+         * A command waited for the block layer from inside a tick; the
+         * outer tick runs again when it ends if work remains.
          */
         return;
     }
     n->in_tick = true;
+    nvme_engine_take_doorbells(n);
     while (served < budget && n->state == NVME_CTRL_ENABLED) {
         uint16_t qid;
         unsigned max, taken = 0;
@@ -235,45 +408,144 @@ static void nvme_engine_serve(NvmeCtrl *n)
     if (n->state != NVME_CTRL_ENABLED) {
         return;
     }
-    if (nvme_engine_any_ready(n)) {
-        timer_mod(n->tick_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
-                  n->params.tick_ns);
+    if (nvme_engine_any_ready(n) || nvme_engine_idle(n)) {
+        nvme_engine_kick(n);
     }
 }
 
-static void nvme_engine_tick(void *opaque)
+/* An engine run from the event loop (timer, BH, notifier, poll) */
+static void nvme_engine_wake(NvmeCtrl *n)
 {
-    NvmeCtrl *n = opaque;
     bool guard = nvme_guard_enter(n);
 
+    n->wakeups++;
     nvme_engine_serve(n);
     nvme_guard_leave(n, guard);
 }
 
-void nvme_engine_kick(NvmeCtrl *n)
+static void nvme_engine_tick(void *opaque)
 {
-    if (n->state != NVME_CTRL_ENABLED || timer_pending(n->tick_timer)) {
-        return;
-    }
-    timer_mod(n->tick_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
-              n->params.tick_ns);
+    nvme_engine_wake(opaque);
 }
 
-void nvme_engine_cq_head_moved(NvmeCtrl *n, NvmeCQueue *cq)
+/*
+ * Whether a doorbell holds something the engine has not taken: what the
+ * AioContext polls for (in the engine's thread, with no side effect).
+ */
+static bool nvme_engine_poll(void *opaque)
 {
-    NvmeSQueue *sq;
+    NvmeCtrl *n = container_of(opaque, NvmeCtrl, kick);
 
-    if (!msix_enabled(nvme_pci(n))) {
-        nvme_irq_update_pin(n);
+    if (qatomic_read(&n->state) != NVME_CTRL_ENABLED) {
+        return false;
     }
-    if (!QTAILQ_EMPTY(&cq->done_list)) {
-        qemu_bh_schedule(n->post_bh);
+    if (qatomic_read(&n->cq_db_pending)) {
+        return true;
     }
-    QTAILQ_FOREACH(sq, &cq->sq_list, cq_entry) {
-        if (sq->paused) {
-            nvme_engine_kick(n);
-            break;
+    for (uint32_t i = 0; i < n->num_queues; i++) {
+        NvmeSQueue *sq = &n->sq[i];
+        NvmeCQueue *cq;
+
+        if (sq->state != NVME_QUEUE_ACTIVE) {
+            continue;
         }
+        if (nvme_engine_sq_doorbell_value(n, sq) != sq->tail) {
+            return true;
+        }
+        cq = nvme_sq_cq(sq);
+        if (sq->paused && cq->shadow &&
+            nvme_q_shadow_read(n, cq->cqid, true) != cq->head) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void nvme_engine_poll_ready(EventNotifier *e)
+{
+    nvme_engine_wake(container_of(e, NvmeCtrl, kick));
+}
+
+static void nvme_engine_notified(EventNotifier *e)
+{
+    event_notifier_test_and_clear(e);
+    nvme_engine_wake(container_of(e, NvmeCtrl, kick));
+}
+
+static void nvme_engine_poll_begin(EventNotifier *e)
+{
+    NvmeCtrl *n = container_of(e, NvmeCtrl, kick);
+
+    n->polling = true;
+    trace_nvme_dev_poll(true);
+}
+
+/* The AioContext polls once more after this, so no update is missed */
+static void nvme_engine_poll_end(EventNotifier *e)
+{
+    NvmeCtrl *n = container_of(e, NvmeCtrl, kick);
+
+    n->polling = false;
+    trace_nvme_dev_poll(false);
+    if (n->state == NVME_CTRL_ENABLED && !n->in_tick) {
+        nvme_engine_idle(n);
+    }
+}
+
+/*
+ * An SQ tail doorbell was written (regs.c, with the BQL).  The engine runs
+ * at once in the writer's thread when that is its own and no tick delay
+ * is asked for; otherwise it is kicked.
+ */
+void nvme_engine_sq_doorbell(NvmeCtrl *n, NvmeSQueue *sq, uint32_t val)
+{
+    qatomic_set(&sq->db_tail, val);
+    if (!n->params.tick_ns && n->ctx == qemu_get_aio_context() &&
+        !n->in_tick) {
+        n->wakeups++;
+        nvme_engine_serve(n);
+    } else {
+        nvme_engine_kick(n);
+    }
+}
+
+/* A CQ head doorbell was written (regs.c validated @val) */
+void nvme_engine_cq_doorbell(NvmeCtrl *n, NvmeCQueue *cq, uint32_t val)
+{
+    qatomic_set(&cq->db_head, val);
+    qatomic_store_release(&n->cq_db_pending, 1);
+    if (n->ctx == qemu_get_aio_context() && !n->in_tick) {
+        nvme_engine_take_doorbells(n);
+        if (nvme_engine_any_ready(n)) {
+            nvme_engine_kick(n);
+        }
+    } else {
+        nvme_engine_kick(n);
+    }
+}
+
+/*
+ * Run @fn(@opaque) in the engine's thread and wait for it: what the
+ * register file does to the engine from a vCPU or the main loop (with the
+ * BQL) when the engine lives in an iothread.
+ */
+void nvme_engine_run(NvmeCtrl *n, void (*fn)(void *), void *opaque)
+{
+    if (n->ctx == qemu_get_aio_context()) {
+        fn(opaque);
+    } else {
+        aio_wait_bh_oneshot(n->ctx, fn, opaque);
+    }
+}
+
+/*
+ * Wait, in the engine's thread, until no command of ours is in the block
+ * layer: completions run meanwhile (queued, posted when the caller says).
+ */
+void nvme_engine_drain(NvmeCtrl *n)
+{
+    while (n->inflight) {
+        aio_poll(n->ctx, true);
     }
 }
 
@@ -292,7 +564,7 @@ void nvme_engine_sq_delete(NvmeCtrl *n, uint16_t sqid, bool post)
         return;
     }
     if (!QTAILQ_EMPTY(&sq->out_list)) {
-        nvme_ns_drain_all(n);
+        nvme_engine_drain(n);
     }
     /* what is left holds no I/O (an AER): it ends as aborted */
     while ((req = QTAILQ_FIRST(&sq->out_list))) {
@@ -315,6 +587,60 @@ void nvme_engine_delete_all(NvmeCtrl *n, bool post)
         nvme_q_cq_delete(n, i);
     }
     timer_del(n->tick_timer);
+    qemu_bh_cancel(n->kick_bh);
+}
+
+/*
+ * Doorbell eventfds (ioeventfd=on, with the BQL): while shadow doorbells
+ * are on, a write to an I/O SQ tail doorbell only signals the engine's
+ * notifier, without running device code in the writer's thread; its value
+ * is not needed, the shadow holds it.  Without shadow doorbells the value
+ * is needed, so the doorbells stay plain MMIO.
+ */
+void nvme_engine_ioeventfd_update(NvmeCtrl *n)
+{
+    bool want = n->params.ioeventfd && qatomic_read(&n->dbbuf_on) &&
+                n->state == NVME_CTRL_ENABLED;
+    uint32_t stride = nvme_db_stride(n->params.dstrd);
+
+    if (want == n->ioeventfd_on) {
+        return;
+    }
+    n->ioeventfd_on = want;
+    trace_nvme_dev_ioeventfd(want);
+    memory_region_transaction_begin();
+    for (uint32_t qid = 1; qid < n->num_queues; qid++) {
+        hwaddr off = NVME_REG_DBS + 2ull * qid * stride;
+
+        if (want) {
+            memory_region_add_eventfd(&n->regs, off, sizeof(uint32_t),
+                                      false, 0, &n->kick);
+        } else {
+            memory_region_del_eventfd(&n->regs, off, sizeof(uint32_t),
+                                      false, 0, &n->kick);
+        }
+    }
+    memory_region_transaction_commit();
+}
+
+static void nvme_engine_ioeventfd_bh(void *opaque)
+{
+    nvme_engine_ioeventfd_update(opaque);
+}
+
+/* Shadow doorbells went on or off in the engine's thread */
+void nvme_engine_dbbuf_changed(NvmeCtrl *n)
+{
+    if (!n->params.ioeventfd) {
+        return;
+    }
+    if (n->ctx == qemu_get_aio_context()) {
+        nvme_engine_ioeventfd_update(n);
+    } else {
+        /* it needs the BQL: the main loop applies it (idempotent) */
+        aio_bh_schedule_oneshot(qemu_get_aio_context(),
+                                nvme_engine_ioeventfd_bh, n);
+    }
 }
 
 /*
@@ -324,7 +650,8 @@ void nvme_engine_delete_all(NvmeCtrl *n, bool post)
 void nvme_engine_quiesce(NvmeCtrl *n)
 {
     timer_del(n->tick_timer);
-    nvme_ns_drain_all(n);
+    qemu_bh_cancel(n->kick_bh);
+    nvme_engine_drain(n);
 }
 
 /*
@@ -347,16 +674,32 @@ void nvme_engine_fail(NvmeCtrl *n, const char *why)
 
 void nvme_engine_init(NvmeCtrl *n)
 {
-    n->ctx = qemu_get_aio_context();
+    n->ctx = n->params.iothread ? iothread_get_aio_context(n->params.iothread)
+                                : qemu_get_aio_context();
     n->tick_timer = aio_timer_new(n->ctx, QEMU_CLOCK_VIRTUAL, SCALE_NS,
                                   nvme_engine_tick, n);
-    n->post_bh = aio_bh_new_guarded(n->ctx, nvme_engine_post_bh, n,
-                                    &nvme_dev(n)->mem_reentrancy_guard);
+    /* guarded by nvme_guard_enter(), see nvme.h */
+    n->kick_bh = aio_bh_new(n->ctx, nvme_engine_tick, n);
+    n->post_bh = aio_bh_new(n->ctx, nvme_engine_post_bh, n);
+    event_notifier_init(&n->kick, 0);
+    aio_set_event_notifier(n->ctx, &n->kick, nvme_engine_notified,
+                           nvme_engine_poll, nvme_engine_poll_ready);
+    aio_set_event_notifier_poll(n->ctx, &n->kick, nvme_engine_poll_begin,
+                                nvme_engine_poll_end);
+}
+
+static void nvme_engine_detach(void *opaque)
+{
+    NvmeCtrl *n = opaque;
+
+    aio_set_event_notifier(n->ctx, &n->kick, NULL, NULL, NULL);
 }
 
 void nvme_engine_fini(NvmeCtrl *n)
 {
-    nvme_engine_delete_all(n, false);
+    nvme_engine_run(n, nvme_engine_detach, n);
+    event_notifier_cleanup(&n->kick);
     timer_free(n->tick_timer);
+    qemu_bh_delete(n->kick_bh);
     qemu_bh_delete(n->post_bh);
 }

@@ -107,12 +107,8 @@ static void nvme_io_finish(NvmeRequest *req, int ret)
 
 /* ---- Read / Write (NVM 3.2.4, 3.2.6) ----------------------------------- */
 
-/*
- * The hand-off to the block layer.  Kept out of line so that profiles
- * scoped to nvme_* functions (bench/nvme) leave the backend's own cost
- * out whichever path, direct or dma_blk_io, submits the request.
- */
-static __attribute__((noinline)) BlockAIOCB *nvme_io_dma_rw(int64_t offset, QEMUIOVector *iov,
+/* The block layer half of dma_blk_io(), for scatter-gather transfers */
+static BlockAIOCB *nvme_io_dma_rw(int64_t offset, QEMUIOVector *iov,
                                   BlockCompletionFunc *cb, void *cb_opaque,
                                   void *opaque)
 {
@@ -153,6 +149,30 @@ static void nvme_io_rw_cb(void *opaque, int ret)
     nvme_io_finish(req, ret);
 }
 
+/*
+ * A directly mapped Read or Write runs in a coroutine of its own and
+ * completes where the block layer returns: a backend that finishes at once
+ * completes the command inside the engine's run, which posts it with the
+ * rest of the batch, with no bottom half in between (blk_aio_* would add
+ * an AIOCB and a completion BH per command).
+ */
+static void coroutine_fn nvme_io_rw_co(void *opaque)
+{
+    NvmeRequest *req = opaque;
+    BlockBackend *blk = req->ns->blkconf.blk;
+    int64_t offset = req->slba << req->ns->lbads;
+    int ret;
+
+    if (req->opcode == NVME_IO_WRITE) {
+        ret = blk_co_pwritev(blk, offset, req->iov.size, &req->iov,
+                             req->flags);
+    } else {
+        ret = blk_co_preadv(blk, offset, req->iov.size, &req->iov,
+                            req->flags);
+    }
+    nvme_io_rw_cb(req, ret);
+}
+
 static uint16_t nvme_io_rw(NvmeCtrl *n, NvmeRequest *req)
 {
     NvmeCmdRange r = nvme_cmd_range(&req->cmd);
@@ -173,8 +193,8 @@ static uint16_t nvme_io_rw(NvmeCtrl *n, NvmeRequest *req)
         /* guest pages mapped directly: no scatter list, no bounce */
         block_acct_start(blk_get_stats(ns->blkconf.blk), &req->acct, len,
                          write ? BLOCK_ACCT_WRITE : BLOCK_ACCT_READ);
-        nvme_io_dma_rw(r.slba << ns->lbads, &req->iov, nvme_io_rw_cb, req,
-                       req);
+        aio_co_enter(blk_get_aio_context(ns->blkconf.blk),
+                     qemu_coroutine_create(nvme_io_rw_co, req));
         return NVME_NO_COMPLETE;
     }
     status = nvme_dma_map(req, len);

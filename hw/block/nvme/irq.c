@@ -11,6 +11,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "qemu/main-loop.h"
 #include "hw/pci/msix.h"
 #include "nvme.h"
 #include "trace.h"
@@ -20,6 +21,57 @@
  * is asserted while any unmasked CQ with interrupts enabled holds entries
  * the host has not consumed.
  */
+/*
+ * Raising an interrupt needs the BQL.  An engine in an iothread hands the
+ * vector (or the pin level) to a bottom half in the main loop, as
+ * virtio's dataplane does without irqfd; the main-loop engine raises it
+ * directly.
+ */
+static bool nvme_irq_deferred(NvmeCtrl *n)
+{
+    return n->ctx != qemu_get_aio_context();
+}
+
+static void nvme_irq_bh(void *opaque)
+{
+    NvmeCtrl *n = opaque;
+    unsigned words = BITS_TO_LONGS(n->params.msix_qsize);
+
+    for (unsigned w = 0; w < words; w++) {
+        unsigned long bits = qatomic_xchg(&n->irq_pending[w], 0);
+
+        while (bits) {
+            unsigned bit = ctzl(bits);
+
+            bits &= bits - 1;
+            msix_notify(nvme_pci(n), w * BITS_PER_LONG + bit);
+        }
+    }
+    if (!msix_enabled(nvme_pci(n))) {
+        pci_set_irq(nvme_pci(n), qatomic_read(&n->irq_level));
+    }
+}
+
+static void nvme_irq_set_pin(NvmeCtrl *n, bool level)
+{
+    if (nvme_irq_deferred(n)) {
+        qatomic_set(&n->irq_level, level);
+        qemu_bh_schedule(n->irq_bh);
+    } else {
+        pci_set_irq(nvme_pci(n), level);
+    }
+}
+
+static void nvme_irq_send(NvmeCtrl *n, uint16_t vector)
+{
+    if (nvme_irq_deferred(n)) {
+        set_bit_atomic(vector, n->irq_pending);
+        qemu_bh_schedule(n->irq_bh);
+    } else {
+        msix_notify(nvme_pci(n), vector);
+    }
+}
+
 void nvme_irq_update_pin(NvmeCtrl *n)
 {
     PCIDevice *pci = nvme_pci(n);
@@ -38,7 +90,7 @@ void nvme_irq_update_pin(NvmeCtrl *n)
     if (level != n->intx_level) {
         n->intx_level = level;
         trace_nvme_dev_irq_pin(level);
-        pci_set_irq(pci, level);
+        nvme_irq_set_pin(n, level);
     }
 }
 
@@ -50,7 +102,7 @@ static void nvme_irq_fire(NvmeCtrl *n, uint16_t vector)
     timer_del(v->timer);
     v->fired++;
     trace_nvme_dev_irq_msix(vector, v->fired);
-    msix_notify(nvme_pci(n), vector);
+    nvme_irq_send(n, vector);
 }
 
 void nvme_irq_notify(NvmeCtrl *n, NvmeCQueue *cq, uint32_t posted)
@@ -112,6 +164,9 @@ void nvme_irq_reset(NvmeCtrl *n)
 
 void nvme_irq_init(NvmeCtrl *n)
 {
+    n->irq_pending = bitmap_new(n->params.msix_qsize);
+    n->irq_bh = aio_bh_new_guarded(qemu_get_aio_context(), nvme_irq_bh, n,
+                                   &nvme_dev(n)->mem_reentrancy_guard);
     n->vec = g_new0(NvmeVector, n->params.msix_qsize);
     for (uint32_t i = 0; i < n->params.msix_qsize; i++) {
         n->vec[i].ctrl = n;
@@ -128,4 +183,6 @@ void nvme_irq_fini(NvmeCtrl *n)
     }
     g_free(n->vec);
     n->vec = NULL;
+    qemu_bh_delete(n->irq_bh);
+    g_free(n->irq_pending);
 }

@@ -32,12 +32,15 @@
 
 #include "qemu/queue.h"
 #include "qemu/timer.h"
+#include "qemu/main-loop.h"
 #include "qemu/uuid.h"
 #include "qemu-version.h"
 #include "hw/pci/pci_device.h"
 #include "hw/block/block.h"
 #include "system/dma.h"
 #include "block/aio.h"
+#include "qemu/event_notifier.h"
+#include "system/iothread.h"
 #include "hw/block/nvme/spec.h"
 #include "hw/block/nvme/arb.h"
 #include "hw/block/nvme/dptr.h"
@@ -121,6 +124,8 @@ struct NvmeRequest {
     unsigned ndirect;
     bool direct_to_guest;
     bool cq_slot;               /* holds a reserved slot of its CQ */
+    bool in_flight;             /* counted in NvmeCtrl.inflight */
+    bool settled;               /* completed or parked since its exec */
     QTAILQ_ENTRY(NvmeRequest) entry;
 };
 
@@ -132,7 +137,10 @@ struct NvmeSQueue {
     uint16_t cqid;
     uint32_t size;              /* entries (1's based) */
     uint32_t head;
-    uint32_t tail;              /* last value the guest rang */
+    uint32_t tail;              /* the tail the engine works towards */
+    uint32_t db_tail;           /* last MMIO doorbell value (atomic) */
+    bool shadow;                /* tail from the shadow doorbell buffer */
+    bool shadow_bad;            /* a bad shadow value was reported */
     uint64_t dma_addr;
     NvmeQprio prio;
     bool paused;                /* its CQ has no room: wait for the guest */
@@ -151,9 +159,13 @@ struct NvmeCQueue {
     bool ien;
     uint8_t phase;
     uint32_t size;
-    uint32_t head;              /* last value the guest rang */
+    uint32_t head;              /* the head the engine has taken */
+    uint32_t db_head;           /* last MMIO doorbell value (atomic) */
     uint32_t tail;
+    uint32_t tail_next;         /* tail once the posting under way ends */
     uint32_t reserved;          /* slots promised to fetched commands */
+    bool shadow;                /* head from the shadow doorbell buffer */
+    bool shadow_bad;            /* a bad shadow value was reported */
     uint64_t dma_addr;
     QTAILQ_HEAD(, NvmeSQueue) sq_list;
     QTAILQ_HEAD(, NvmeRequest) done_list;   /* completed, not yet posted */
@@ -246,6 +258,9 @@ typedef struct NvmeParams {
     uint32_t tick_ns;           /* service timer period */
     uint32_t tick_budget;       /* commands per service tick */
     uint32_t cq_retry_ns;       /* accepted, unused (no retry timer) */
+    bool dbcs;                  /* Doorbell Buffer Config (OACS bit 8) */
+    bool ioeventfd;             /* shadowed doorbells through an eventfd */
+    IOThread *iothread;         /* the engine's AioContext (nvqemu) */
 } NvmeParams;
 
 /* Current feature values (host order) */
@@ -338,10 +353,30 @@ struct NvmeCtrl {
     NvmeCQueue *cq;
     NvmeVector *vec;
 
-    /* the engine: the AioContext its timers and BHs run in */
+    /* the engine: the AioContext its timers, BHs and notifiers run in */
     AioContext *ctx;
-    QEMUTimer *tick_timer;
+    QEMUTimer *tick_timer;      /* tick-ns > 0: the service tick */
+    QEMUBH *kick_bh;            /* tick-ns = 0: the service tick */
     QEMUBH *post_bh;
+    EventNotifier kick;         /* doorbells from another thread, eventfds */
+    bool kick_attached;
+    uint32_t inflight;          /* commands in the block layer */
+    uint64_t wakeups;           /* engine runs (engine-wakeups property) */
+    uint32_t cq_db_pending;     /* an MMIO CQ head is to be taken (atomic) */
+    bool polling;               /* the AioContext is polling us */
+
+    /* shadow doorbells (Doorbell Buffer Config, Base 5.8) */
+    bool dbbuf_on;
+    uint64_t dbbuf_dbs;         /* shadow doorbell buffer (guest address) */
+    uint64_t dbbuf_eis;         /* EventIdx buffer (guest address) */
+    MemoryRegionCache dbbuf_dbs_cache;
+    MemoryRegionCache dbbuf_eis_cache;
+    bool ioeventfd_on;          /* doorbell eventfds registered (BQL) */
+
+    /* interrupts raised from an iothread go through the main loop */
+    QEMUBH *irq_bh;
+    unsigned long *irq_pending; /* vectors to notify (atomic bits) */
+    int irq_level;              /* INTx level the main loop applies */
     NvmeArb arb;
     const NvmeCmdSet *cmdset[NVME_CMDSET_COUNT];
     bool intx_level;
@@ -397,7 +432,12 @@ uint64_t nvme_io_verify_limit(NvmeCtrl *n);
 void nvme_engine_init(NvmeCtrl *n);
 void nvme_engine_fini(NvmeCtrl *n);
 void nvme_engine_kick(NvmeCtrl *n);
-void nvme_engine_cq_head_moved(NvmeCtrl *n, NvmeCQueue *cq);
+void nvme_engine_sq_doorbell(NvmeCtrl *n, NvmeSQueue *sq, uint32_t val);
+void nvme_engine_cq_doorbell(NvmeCtrl *n, NvmeCQueue *cq, uint32_t val);
+void nvme_engine_run(NvmeCtrl *n, void (*fn)(void *), void *opaque);
+void nvme_engine_drain(NvmeCtrl *n);
+void nvme_engine_ioeventfd_update(NvmeCtrl *n);
+void nvme_engine_dbbuf_changed(NvmeCtrl *n);
 void nvme_engine_complete(NvmeRequest *req);
 void nvme_engine_park(NvmeRequest *req);
 void nvme_engine_post_all(NvmeCtrl *n);
@@ -422,6 +462,10 @@ uint32_t nvme_q_cq_room(NvmeCQueue *cq);
 void nvme_q_cq_slot_take(NvmeCQueue *cq, NvmeRequest *req);
 void nvme_q_cq_slot_give(NvmeCQueue *cq, NvmeRequest *req);
 void nvme_q_req_release(NvmeRequest *req);
+bool nvme_q_dbbuf_setup(NvmeCtrl *n, uint64_t dbs, uint64_t eis);
+void nvme_q_dbbuf_reset(NvmeCtrl *n);
+uint32_t nvme_q_shadow_read(NvmeCtrl *n, uint16_t qid, bool cq);
+void nvme_q_eventidx_write(NvmeCtrl *n, uint16_t qid, bool cq, uint32_t val);
 
 /* irq.c */
 void nvme_irq_init(NvmeCtrl *n);
@@ -484,21 +528,36 @@ static inline NvmeCQueue *nvme_sq_cq(NvmeSQueue *sq)
 
 /*
  * Timer and event-notifier callbacks are not guarded by the memory core
- * like MMIO handlers and BHs: the engine engages the device's re-entrancy
- * guard itself, so that an MSI-X message or DMA aimed at our own BAR is
- * blocked, not dispatched.
+ * like MMIO handlers and BHs: the engine engages a re-entrancy guard
+ * itself, so that an MSI-X message or DMA aimed at our own BAR is blocked,
+ * not dispatched.  In the main loop that is the device's guard, which the
+ * memory core checks.  In an iothread the device's guard would also block
+ * vCPUs writing doorbells at the same time, so the guard is the thread's
+ * own (nvme_engine_thread_busy), which regs.c checks.
  */
+extern __thread bool nvme_engine_thread_busy;
+
 static inline bool nvme_guard_enter(NvmeCtrl *n)
 {
     MemReentrancyGuard *g = &nvme_dev(n)->mem_reentrancy_guard;
-    bool was = g->engaged_in_io;
+    bool was;
 
+    if (n->ctx != qemu_get_aio_context()) {
+        was = nvme_engine_thread_busy;
+        nvme_engine_thread_busy = true;
+        return was;
+    }
+    was = g->engaged_in_io;
     g->engaged_in_io = true;
     return was;
 }
 
 static inline void nvme_guard_leave(NvmeCtrl *n, bool was)
 {
+    if (n->ctx != qemu_get_aio_context()) {
+        nvme_engine_thread_busy = was;
+        return;
+    }
     nvme_dev(n)->mem_reentrancy_guard.engaged_in_io = was;
 }
 

@@ -112,6 +112,8 @@ bool nvme_q_cq_post(NvmeCtrl *n, NvmeCQueue *cq, uint32_t *posted_out)
                 .status = cpu_to_le16((req->status << 1) | cq->phase),
             };
         }
+        /* a head the host rings from what it sees is never past this */
+        qatomic_store_release(&cq->tail_next, (cq->tail + cnt) % cq->size);
         if (pci_dma_write(nvme_pci(n),
                           cq->dma_addr + (uint64_t)cq->tail * NVME_CQE_SIZE,
                           cqes, cnt * NVME_CQE_SIZE) != MEMTX_OK) {
@@ -147,6 +149,7 @@ uint16_t nvme_q_cq_create(NvmeCtrl *n, uint16_t cqid, uint64_t addr,
     };
     QTAILQ_INIT(&cq->sq_list);
     QTAILQ_INIT(&cq->done_list);
+    cq->shadow = n->dbbuf_on && cqid != NVME_ADMIN_QID;
     if (msix_present(nvme_pci(n))) {
         msix_vector_use(nvme_pci(n), vector);
     }
@@ -186,6 +189,7 @@ uint16_t nvme_q_sq_create(NvmeCtrl *n, uint16_t sqid, uint16_t cqid,
     };
     QTAILQ_INIT(&sq->free_list);
     QTAILQ_INIT(&sq->out_list);
+    sq->shadow = n->dbbuf_on && sqid != NVME_ADMIN_QID;
     sq->reqs = g_new0(NvmeRequest, size);
     for (uint32_t i = 0; i < size; i++) {
         sq->reqs[i].sq = sq;
@@ -255,6 +259,116 @@ void nvme_q_sq_free(NvmeCtrl *n, NvmeSQueue *sq)
     trace_nvme_dev_sq_delete(sq->sqid);
 }
 
+/* ---- shadow doorbells (Doorbell Buffer Config, Base 5.8) ---------------- */
+
+/*
+ * The shadow doorbell and EventIdx buffers mirror the doorbell registers:
+ * the SQ y tail at dword 2y, the CQ y head at dword 2y + 1, each
+ * (4 << CAP.DSTRD) bytes apart; a value is the low 16 bits of its
+ * little-endian dword.
+ */
+static hwaddr nvme_q_dbbuf_off(NvmeCtrl *n, uint16_t qid, bool cq)
+{
+    return (2ull * qid + cq) * nvme_db_stride(n->params.dstrd);
+}
+
+static uint64_t nvme_q_dbbuf_len(NvmeCtrl *n)
+{
+    return nvme_q_dbbuf_off(n, n->num_queues, false);
+}
+
+/* The host's value in the shadow doorbell of queue @qid */
+uint32_t nvme_q_shadow_read(NvmeCtrl *n, uint16_t qid, bool cq)
+{
+    return address_space_lduw_le_cached(&n->dbbuf_dbs_cache,
+                                        nvme_q_dbbuf_off(n, qid, cq),
+                                        MEMTXATTRS_UNSPECIFIED, NULL);
+}
+
+/*
+ * Tell the host, through the EventIdx of queue @qid, from which value on
+ * its next doorbell update must also be written to the MMIO doorbell
+ * (the host rings when its update moves past @val).  A full barrier
+ * follows, so that a shadow read after it sees any update the host made
+ * before it read this EventIdx.
+ */
+void nvme_q_eventidx_write(NvmeCtrl *n, uint16_t qid, bool cq, uint32_t val)
+{
+    address_space_stl_le_cached(&n->dbbuf_eis_cache,
+                                nvme_q_dbbuf_off(n, qid, cq), val,
+                                MEMTXATTRS_UNSPECIFIED, NULL);
+    smp_mb();
+}
+
+/* A queue that exists goes on from @val: its shadow and EventIdx say so */
+static void nvme_q_dbbuf_start(NvmeCtrl *n, uint16_t qid, bool cq,
+                               uint32_t val)
+{
+    address_space_stl_le_cached(&n->dbbuf_dbs_cache,
+                                nvme_q_dbbuf_off(n, qid, cq), val,
+                                MEMTXATTRS_UNSPECIFIED, NULL);
+    nvme_q_eventidx_write(n, qid, cq, val);
+}
+
+/*
+ * Doorbell Buffer Config: from now on the I/O queues take their SQ tails
+ * and CQ heads from the shadow buffer at @dbs and report EventIdx values
+ * at @eis.  Queues that exist already start from where they are: their
+ * shadow and EventIdx entries are set to their current values.  False
+ * when a buffer is not in guest RAM.
+ */
+bool nvme_q_dbbuf_setup(NvmeCtrl *n, uint64_t dbs, uint64_t eis)
+{
+    AddressSpace *as = nvme_as(n);
+    uint64_t len = nvme_q_dbbuf_len(n);
+
+    nvme_q_dbbuf_reset(n);
+    if (address_space_cache_init(&n->dbbuf_dbs_cache, as, dbs, len,
+                                 true) < len) {
+        address_space_cache_destroy(&n->dbbuf_dbs_cache);
+        return false;
+    }
+    if (address_space_cache_init(&n->dbbuf_eis_cache, as, eis, len,
+                                 true) < len) {
+        address_space_cache_destroy(&n->dbbuf_dbs_cache);
+        address_space_cache_destroy(&n->dbbuf_eis_cache);
+        return false;
+    }
+    n->dbbuf_on = true;
+    n->dbbuf_dbs = dbs;
+    n->dbbuf_eis = eis;
+    for (uint32_t i = 1; i < n->num_queues; i++) {
+        NvmeSQueue *sq = &n->sq[i];
+        NvmeCQueue *cq = &n->cq[i];
+
+        if (sq->state == NVME_QUEUE_ACTIVE) {
+            sq->shadow = true;
+            nvme_q_dbbuf_start(n, i, false, sq->tail);
+        }
+        if (cq->state == NVME_QUEUE_ACTIVE) {
+            cq->shadow = true;
+            nvme_q_dbbuf_start(n, i, true, cq->head);
+        }
+    }
+    trace_nvme_dev_dbbuf_config(dbs, eis);
+    return true;
+}
+
+/* Back to MMIO doorbells (controller reset: Base 5.8 says not retained) */
+void nvme_q_dbbuf_reset(NvmeCtrl *n)
+{
+    if (!n->dbbuf_on) {
+        return;
+    }
+    n->dbbuf_on = false;
+    for (uint32_t i = 0; i < n->num_queues; i++) {
+        n->sq[i].shadow = false;
+        n->cq[i].shadow = false;
+    }
+    address_space_cache_destroy(&n->dbbuf_dbs_cache);
+    address_space_cache_destroy(&n->dbbuf_eis_cache);
+}
+
 void nvme_q_init(NvmeCtrl *n)
 {
     n->sq = g_new0(NvmeSQueue, n->num_queues);
@@ -264,6 +378,7 @@ void nvme_q_init(NvmeCtrl *n)
 
 void nvme_q_fini(NvmeCtrl *n)
 {
+    nvme_q_dbbuf_reset(n);
     nvme_arb_fini(&n->arb);
     g_free(n->sq);
     g_free(n->cq);

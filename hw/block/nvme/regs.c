@@ -80,6 +80,7 @@ void nvme_regs_disable(NvmeCtrl *n, bool post_completions)
     }
     nvme_log_aer_reset(n);
     nvme_engine_delete_all(n, post_completions && was != NVME_CTRL_FATAL);
+    nvme_q_dbbuf_reset(n);
     nvme_irq_reset(n);
     nvme_admin_features_reset(n);
     /* a CQ write that failed while posting above made it fatal: cleared */
@@ -274,22 +275,36 @@ static void nvme_regs_doorbell(NvmeCtrl *n, hwaddr off, uint32_t val)
 
     if (is_cq) {
         NvmeCQueue *cq = &n->cq[qid];
-        uint32_t outstanding, advance;
+        uint32_t head, tail, outstanding, advance;
 
         if (cq->state != NVME_QUEUE_ACTIVE) {
             nvme_regs_bad_doorbell(n, NVME_AER_ERR_INVALID_DB_REG, off, val);
             return;
         }
-        /* the new head may not pass entries the controller has not posted */
-        outstanding = (cq->tail + cq->size - cq->head) % cq->size;
-        advance = (val + cq->size - cq->head) % cq->size;
-        if (val >= cq->size || advance > outstanding) {
+        if (val >= cq->size) {
             nvme_regs_bad_doorbell(n, NVME_AER_ERR_INVALID_DB_VALUE, off, val);
             return;
         }
         trace_nvme_dev_db_cq(qid, val);
-        cq->head = val;
-        nvme_engine_cq_head_moved(n, cq);
+        if (cq->shadow) {
+            /* the shadow buffer holds the head (Base 5.8) */
+            nvme_engine_kick(n);
+            return;
+        }
+        /*
+         * The new head may not pass entries the controller has not
+         * posted; the engine may be posting in its thread, so compare
+         * with where its posting ends.
+         */
+        head = qatomic_read(&cq->db_head);
+        tail = qatomic_load_acquire(&cq->tail_next);
+        outstanding = (tail + cq->size - head) % cq->size;
+        advance = (val + cq->size - head) % cq->size;
+        if (advance > outstanding) {
+            nvme_regs_bad_doorbell(n, NVME_AER_ERR_INVALID_DB_VALUE, off, val);
+            return;
+        }
+        nvme_engine_cq_doorbell(n, cq, val);
     } else {
         NvmeSQueue *sq = &n->sq[qid];
 
@@ -302,8 +317,12 @@ static void nvme_regs_doorbell(NvmeCtrl *n, hwaddr off, uint32_t val)
             return;
         }
         trace_nvme_dev_db_sq(qid, val);
-        sq->tail = val;
-        nvme_engine_kick(n);
+        if (sq->shadow) {
+            /* the shadow buffer holds the tail (Base 5.8) */
+            nvme_engine_kick(n);
+            return;
+        }
+        nvme_engine_sq_doorbell(n, sq, val);
     }
 }
 
@@ -326,10 +345,37 @@ static uint64_t nvme_regs_read(void *opaque, hwaddr off, unsigned size)
     return val;
 }
 
+/* A register write, run in the engine's thread (see nvme_engine_run) */
+typedef struct NvmeRegsWrite {
+    NvmeCtrl *n;
+    hwaddr off;
+    uint64_t val;
+    unsigned size;
+} NvmeRegsWrite;
+
+static void nvme_regs_write_engine(void *opaque)
+{
+    NvmeRegsWrite *w = opaque;
+
+    nvme_regs_write32(w->n, w->off, w->val);
+    if (w->size == 8) {
+        nvme_regs_write32(w->n, w->off + 4, w->val >> 32);
+    }
+}
+
 static void nvme_regs_write(void *opaque, hwaddr off, uint64_t val,
                             unsigned size)
 {
     NvmeCtrl *n = opaque;
+    NvmeRegsWrite write;
+
+    if (nvme_engine_thread_busy) {
+        /* DMA of an engine in an iothread hit a BAR (see nvme.h) */
+        nvme_err_guest(n, NULL, NVME_INVALID_FIELD,
+                       "re-entrant write at 0x%" HWADDR_PRIx " from an "
+                       "iothread's DMA, blocked", off);
+        return;
+    }
 
     if (off & (size - 1)) {
         nvme_err_guest(n, NULL, NVME_INVALID_FIELD,
@@ -346,10 +392,10 @@ static void nvme_regs_write(void *opaque, hwaddr off, uint64_t val,
         nvme_regs_doorbell(n, off, val);
         return;
     }
-    nvme_regs_write32(n, off, val);
-    if (size == 8) {
-        nvme_regs_write32(n, off + 4, val >> 32);
-    }
+    write = (NvmeRegsWrite) { .n = n, .off = off, .val = val, .size = size };
+    nvme_engine_run(n, nvme_regs_write_engine, &write);
+    /* doorbell eventfds follow shadow doorbells and CC.EN (BQL) */
+    nvme_engine_ioeventfd_update(n);
 }
 
 const MemoryRegionOps nvme_regs_ops = {
@@ -366,8 +412,10 @@ const MemoryRegionOps nvme_regs_ops = {
     },
 };
 
-void nvme_regs_reset(NvmeCtrl *n)
+static void nvme_regs_reset_engine(void *opaque)
 {
+    NvmeCtrl *n = opaque;
+
     if (n->state == NVME_CTRL_ENABLED) {
         /* power went away without a shutdown notification */
         n->smart.unsafe_shutdowns++;
@@ -380,4 +428,11 @@ void nvme_regs_reset(NvmeCtrl *n)
     n->acq = 0;
     n->intms = 0;
     n->smart.power_cycles++;
+}
+
+/* Device reset (with the BQL) */
+void nvme_regs_reset(NvmeCtrl *n)
+{
+    nvme_engine_run(n, nvme_regs_reset_engine, n);
+    nvme_engine_ioeventfd_update(n);
 }

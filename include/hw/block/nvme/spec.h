@@ -240,6 +240,7 @@ enum NvmeAdminOpcode {
     NVME_ADM_GET_FEATURES   = 0x0a,
     NVME_ADM_ASYNC_EVENT    = 0x0c,
     NVME_ADM_KEEP_ALIVE     = 0x18,
+    NVME_ADM_DBBUF_CONFIG   = 0x7c,
     NVME_ADM_FORMAT_NVM     = 0x80,
     NVME_ADM_OPCODE_MAX     = 0xff,
 };
@@ -647,6 +648,7 @@ enum NvmeIdCtrlOaes {
 };
 enum NvmeIdCtrlOacs {
     NVME_OACS_FORMAT        = 1 << 1,
+    NVME_OACS_DBBUF         = 1 << 8,   /* Doorbell Buffer Config */
 };
 enum NvmeIdCtrlLpa {
     NVME_LPA_NS_SMART       = 1 << 0,
