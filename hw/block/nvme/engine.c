@@ -499,7 +499,9 @@ static void nvme_engine_poll_end(EventNotifier *e)
  */
 void nvme_engine_sq_doorbell(NvmeCtrl *n, NvmeSQueue *sq, uint32_t val)
 {
-    qatomic_set(&sq->db_tail, val);
+    if (!sq->shadow) {
+        qatomic_set(&sq->db_tail, val);
+    }   /* else the shadow buffer holds the tail (Base 5.8) */
     if (!n->params.tick_ns && n->ctx == qemu_get_aio_context() &&
         !n->in_tick) {
         n->wakeups++;
@@ -509,11 +511,13 @@ void nvme_engine_sq_doorbell(NvmeCtrl *n, NvmeSQueue *sq, uint32_t val)
     }
 }
 
-/* A CQ head doorbell was written (regs.c validated @val) */
+/* A CQ head doorbell was written (regs.c validated @val, if it counts) */
 void nvme_engine_cq_doorbell(NvmeCtrl *n, NvmeCQueue *cq, uint32_t val)
 {
-    qatomic_set(&cq->db_head, val);
-    qatomic_store_release(&n->cq_db_pending, 1);
+    if (!cq->shadow) {
+        qatomic_set(&cq->db_head, val);
+        qatomic_store_release(&n->cq_db_pending, 1);
+    }   /* else the shadow buffer holds the head */
     if (n->ctx == qemu_get_aio_context() && !n->in_tick) {
         nvme_engine_take_doorbells(n);
         if (nvme_engine_any_ready(n)) {

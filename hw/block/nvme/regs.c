@@ -288,7 +288,7 @@ static void nvme_regs_doorbell(NvmeCtrl *n, hwaddr off, uint32_t val)
         trace_nvme_dev_db_cq(qid, val);
         if (cq->shadow) {
             /* the shadow buffer holds the head (Base 5.8) */
-            nvme_engine_kick(n);
+            nvme_engine_cq_doorbell(n, cq, val);
             return;
         }
         /*
@@ -317,11 +317,6 @@ static void nvme_regs_doorbell(NvmeCtrl *n, hwaddr off, uint32_t val)
             return;
         }
         trace_nvme_dev_db_sq(qid, val);
-        if (sq->shadow) {
-            /* the shadow buffer holds the tail (Base 5.8) */
-            nvme_engine_kick(n);
-            return;
-        }
         nvme_engine_sq_doorbell(n, sq, val);
     }
 }
