@@ -118,6 +118,8 @@ static Db *db_boot(const DbConfig *cfg, const char *ctrl_opts,
     d = g_new0(Db, 1);
     d->cfg = cfg;
     d->n = nvme_boot(*ctrl_opts ? opts : cfg->ctrl_opts, args);
+    d->n->dstrd = FIELD_EX64((uint64_t)rd32(d->n, NVME_REG_CAP + 4) << 32,
+                             NVME_CAP, DSTRD);
     return d;
 }
 

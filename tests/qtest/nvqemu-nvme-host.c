@@ -238,6 +238,14 @@ static void ring(Nvme *n, unsigned qid, bool cq, uint32_t val)
     wr32(n, cq ? cq_db(n, qid) : sq_db(n, qid), val);
 }
 
+/* A new queue starts at 0: its shadow slot must say so (the host's job) */
+static void shadow_clear(Nvme *n, unsigned qid, bool cq)
+{
+    if (n->shadow && qid) {
+        qtest_writel(n->qts, shadow_slot(n, n->shadow, qid, cq), 0);
+    }
+}
+
 void sq_ring(Nvme *n, unsigned qid)
 {
     ring(n, qid, false, n->sq[qid].tail);
@@ -378,6 +386,7 @@ uint16_t create_cq(Nvme *n, unsigned qid, uint32_t size, uint16_t iv)
     uint16_t status;
 
     queue_init(n, &q, size, sizeof(NvmeCqe));
+    shadow_clear(n, qid, true);
     c.dptr[0] = cpu_to_le64(q.addr);
     c.cdw10 = cpu_to_le32(((size - 1) << 16) | qid);
     c.cdw11 = cpu_to_le32(((uint32_t)iv << 16) | 0x3);    /* IEN, PC */
@@ -396,6 +405,7 @@ uint16_t create_sq(Nvme *n, unsigned qid, unsigned cqid,
     uint16_t status;
 
     queue_init(n, &q, size, sizeof(NvmeSqe));
+    shadow_clear(n, qid, false);
     c.dptr[0] = cpu_to_le64(q.addr);
     c.cdw10 = cpu_to_le32(((size - 1) << 16) | qid);
     c.cdw11 = cpu_to_le32((cqid << 16) | (qprio << 1) | 1);
