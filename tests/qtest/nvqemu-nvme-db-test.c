@@ -20,12 +20,6 @@
 
 #include "nvqemu-nvme-host.h"
 
-/* Base 2.0b 5.8, Figure 275 (Identify Controller OACS bit 8) */
-enum {
-    DB_ADM_DBBUF_CONFIG = 0x7c,
-    DB_OACS_DBBUF       = 1 << 8,
-};
-
 #define MS              (1000 * 1000)
 #define SECOND_NS       (1000 * MS)
 #define NVME_SLOT       4           /* DEVFN's slot, for ACPI eject */
@@ -198,7 +192,7 @@ static void assert_no_wakeups(Db *d)
 
 static uint16_t dbbuf_config(Nvme *n, uint64_t dbs, uint64_t eis)
 {
-    NvmeSqe c = sqe_new(n, DB_ADM_DBBUF_CONFIG, 0);
+    NvmeSqe c = sqe_new(n, NVME_ADM_DBBUF_CONFIG, 0);
 
     c.dptr[0] = cpu_to_le64(dbs);
     c.dptr[1] = cpu_to_le64(eis);
@@ -314,7 +308,7 @@ static void test_dbcs_on(void)
     uint64_t dbs = nvme_alloc(n, PAGE), eis = nvme_alloc(n, PAGE);
 
     ctrl_enable(n, NVME_CC_AMS_RR);
-    g_assert_cmphex(oacs(n) & DB_OACS_DBBUF, ==, DB_OACS_DBBUF);
+    g_assert_cmphex(oacs(n) & NVME_OACS_DBBUF, ==, NVME_OACS_DBBUF);
     g_assert_cmphex(dbbuf_config(n, dbs + 8, eis), ==, NVME_INVALID_FIELD);
     g_assert_cmphex(dbbuf_config(n, dbs, eis + 4), ==, NVME_INVALID_FIELD);
     /* ours: the pages must be guest RAM (stock takes any aligned address) */
@@ -355,7 +349,7 @@ static void test_dbcs_off(void)
     uint64_t dbs = nvme_alloc(n, PAGE), eis = nvme_alloc(n, PAGE);
 
     ctrl_enable(n, NVME_CC_AMS_RR);
-    g_assert_cmphex(oacs(n) & DB_OACS_DBBUF, ==, 0);
+    g_assert_cmphex(oacs(n) & NVME_OACS_DBBUF, ==, 0);
     g_assert_cmphex(dbbuf_config(n, dbs, eis), ==, NVME_INVALID_OPCODE);
     nvme_free(n);
 }
