@@ -27,12 +27,16 @@
 #define ACPI_PCIHP_EJ   0xae08
 /* a namespace whose commands stay in flight (real time) */
 #define SLOW_NSID       2
-#define SLOW_LATENCY_NS (200 * MS)
+#define SLOW_LATENCY_NS 200000000
 #define SLOW_NS_OPTS    "-drive id=slow,if=none,driver=null-co,size=32M," \
-                        "latency-ns=200000000 " \
-                        "-device nvme-ns,drive=slow,bus=nvme0,nsid=2 "
+                        "latency-ns=" stringify(SLOW_LATENCY_NS) " " \
+                        "-device nvme-ns,drive=slow,bus=nvme0," \
+                        "nsid=" stringify(SLOW_NSID) " "
 #define BUSY_CMDS       8
 #define IOTHREAD_ARGS   "-object iothread,id=io0"
+#define NO_IOTHREAD     "nvme has no iothread property (issue 10)"
+/* real time an iothread gets to finish what a doorbell set off */
+#define SETTLE_US       (100 * 1000)
 
 typedef struct DbConfig {
     const char *name;
@@ -113,7 +117,7 @@ static Db *db_boot(const DbConfig *cfg, const char *ctrl_opts,
     Db *d;
 
     if (cfg->iothread &&
-        skip_without("iothread", "nvme has no iothread property (issue 10)")) {
+        skip_without("iothread", NO_IOTHREAD)) {
         return NULL;
     }
     opts = g_strjoin(",", cfg->ctrl_opts, ctrl_opts, NULL);
@@ -137,7 +141,7 @@ static void db_settle(Db *d)
 {
     qtest_clock_step(d->n->qts, MS);
     if (d->cfg->iothread) {
-        g_usleep(100 * 1000);
+        g_usleep(SETTLE_US);
     }
     qtest_clock_step(d->n->qts, MS);
 }
@@ -297,6 +301,7 @@ static uint16_t oacs(Nvme *n)
     return le16_to_cpu(id->oacs);
 }
 
+#define MISALIGN            4       /* a dword into the page */
 /* garbage the admin queue's shadow and EventIdx slots hold */
 #define ADMIN_SLOT_FILL     0x5a
 #define ADMIN_SLOT_GARBAGE  0x5a5a5a5a
@@ -309,8 +314,10 @@ static void test_dbcs_on(void)
 
     ctrl_enable(n, NVME_CC_AMS_RR);
     g_assert_cmphex(oacs(n) & NVME_OACS_DBBUF, ==, NVME_OACS_DBBUF);
-    g_assert_cmphex(dbbuf_config(n, dbs + 8, eis), ==, NVME_INVALID_FIELD);
-    g_assert_cmphex(dbbuf_config(n, dbs, eis + 4), ==, NVME_INVALID_FIELD);
+    g_assert_cmphex(dbbuf_config(n, dbs + MISALIGN, eis), ==,
+                    NVME_INVALID_FIELD);
+    g_assert_cmphex(dbbuf_config(n, dbs, eis + MISALIGN), ==,
+                    NVME_INVALID_FIELD);
     /* ours: the pages must be guest RAM (stock takes any aligned address) */
     if (ours()) {
         g_assert_cmphex(dbbuf_config(n, UNMAPPED_ADDR, eis), ==,
@@ -360,6 +367,8 @@ static void test_dbcs_off(void)
 #define BATCHES         3
 #define SMALL_SQ        8           /* BATCHES x BATCH wraps it */
 #define LBA_STEP        8           /* one 4 KiB page of 512 B blocks */
+#define NEED_EVENT_CMDS (SMALL_SQ + 2)
+#define SHADOW_AHEAD    3           /* commands the shadow is ahead by */
 
 /* Write BATCH pages to @qid from @slba and read them back */
 static void write_read_batch(Db *d, unsigned qid, uint64_t slba,
@@ -382,7 +391,7 @@ static void write_read_batch(Db *d, unsigned qid, uint64_t slba,
         cq_wait_cid(n, qid, cid[i], &cqe);
         g_assert_cmphex(cqe_sc(&cqe), ==, NVME_SUCCESS);
     }
-    /* idle again: EventIdx is the tail consumed, so the next rings */
+    /* idle: EventIdx is the tail consumed, so the next submission rings */
     wait_event_idx(d, qid, false, n->sq[qid].tail);
 
     qtest_memset(n->qts, rbuf, 0, BATCH * PAGE);
@@ -396,8 +405,9 @@ static void write_read_batch(Db *d, unsigned qid, uint64_t slba,
 }
 
 /*
- * A host that rings the MMIO doorbell only when need_event() says so:
- * every command completes.  Returns how many doorbells it rang.
+ * A host that rings the MMIO doorbell only when need_event() says so,
+ * one command at a time, each after the queue went idle: every command
+ * completes.  Returns how many doorbells it rang.
  */
 static unsigned submit_need_event(Db *d, unsigned qid, unsigned count)
 {
@@ -417,7 +427,7 @@ static unsigned submit_need_event(Db *d, unsigned qid, unsigned count)
         }
         cq_wait_cid(n, qid, sqe_cid(&c), &cqe);
         g_assert_cmphex(cqe_sc(&cqe), ==, NVME_SUCCESS);
-        db_settle(d);
+        wait_event_idx(d, qid, false, n->sq[qid].tail);
     }
     return rung;
 }
@@ -434,7 +444,7 @@ static void shadow_io(const DbConfig *cfg, const char *ctrl_opts)
     Db *d = db_boot(cfg, ctrl_opts, NULL);
     Nvme *n;
     uint64_t wbuf, rbuf;
-    uint16_t cid[2];
+    uint16_t first;
     NvmeCqe cqe;
 
     if (!d) {
@@ -458,19 +468,17 @@ static void shadow_io(const DbConfig *cfg, const char *ctrl_opts)
 
             write_read_batch(d, qid, slba, wbuf, rbuf);
         }
-        g_assert_cmpuint(submit_need_event(d, qid, SMALL_SQ + 2), >, 0);
+        /* after idle EventIdx asks for every doorbell */
+        g_assert_cmpuint(submit_need_event(d, qid, NEED_EVENT_CMDS), ==,
+                         NEED_EVENT_CMDS);
 
-        /* MMIO says one command, the shadow two: both run */
-        for (unsigned i = 0; i < 2; i++) {
-            NvmeSqe c = sqe_new(n, NVME_IO_FLUSH, 1);
-
-            cid[i] = sqe_cid(&c);
-            sq_put(n, qid, &c);
-        }
+        /* MMIO says one command, the shadow SHADOW_AHEAD: all run */
+        first = put_flushes(n, qid, SHADOW_AHEAD);
         shadow_write(d, qid, false, n->sq[qid].tail);
-        wr32(n, sq_db(n, qid), (n->sq[qid].tail + SMALL_SQ - 1) % SMALL_SQ);
-        for (unsigned i = 0; i < 2; i++) {
-            cq_wait_cid(n, qid, cid[i], &cqe);
+        wr32(n, sq_db(n, qid),
+             (n->sq[qid].tail + SMALL_SQ - SHADOW_AHEAD + 1) % SMALL_SQ);
+        for (unsigned i = 0; i < SHADOW_AHEAD; i++) {
+            cq_wait_cid(n, qid, first + i, &cqe);
             g_assert_cmphex(cqe_sc(&cqe), ==, NVME_SUCCESS);
         }
     }
@@ -851,7 +859,7 @@ static void run_nvme_test_case(const DbConfig *cfg, const char *path)
     g_autoptr(GError) gerr = NULL;
     int status;
 
-    if (skip_without("iothread", "nvme has no iothread property (issue 10)")) {
+    if (skip_without("iothread", NO_IOTHREAD)) {
         return;
     }
     env = g_environ_setenv(env, NVME_ENV_CTRL_OPTS, cfg->ctrl_opts, true);
