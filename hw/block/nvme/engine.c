@@ -161,6 +161,7 @@ static void nvme_engine_take_sq(NvmeCtrl *n, NvmeSQueue *sq)
 {
     uint32_t val = nvme_engine_sq_doorbell_value(n, sq);
 
+    sq->db_seen = val;
     if (val >= sq->size) {
         nvme_engine_bad_shadow(n, &sq->shadow_bad, false, sq->sqid, val);
         return;
@@ -183,6 +184,7 @@ static bool nvme_engine_take_cq(NvmeCtrl *n, NvmeCQueue *cq, bool mmio)
         return true;
     }
     val = nvme_q_shadow_read(n, cq->cqid, true);
+    cq->db_seen = val;
     outstanding = (cq->tail + cq->size - cq->head) % cq->size;
     advance = (val + cq->size - cq->head) % cq->size;
     if (val >= cq->size || advance > outstanding) {
@@ -408,6 +410,8 @@ static void nvme_engine_serve(NvmeCtrl *n)
     if (n->state != NVME_CTRL_ENABLED) {
         return;
     }
+    /* doorbells rung meanwhile (a nested run returned early) */
+    nvme_engine_take_doorbells(n);
     if (nvme_engine_any_ready(n) || nvme_engine_idle(n)) {
         nvme_engine_kick(n);
     }
@@ -449,12 +453,14 @@ static bool nvme_engine_poll(void *opaque)
         if (sq->state != NVME_QUEUE_ACTIVE) {
             continue;
         }
-        if (nvme_engine_sq_doorbell_value(n, sq) != sq->tail) {
+        /* a value not looked at yet (a bad one is looked at once) */
+        if (nvme_engine_sq_doorbell_value(n, sq) != sq->db_seen) {
             return true;
         }
         cq = nvme_sq_cq(sq);
-        if (sq->paused && cq->shadow &&
-            nvme_q_shadow_read(n, cq->cqid, true) != cq->head) {
+        if (sq->paused ? cq->shadow && nvme_q_shadow_read(n, cq->cqid, true)
+                                       != cq->db_seen
+                       : sq->head != sq->tail) {
             return true;
         }
     }
@@ -487,8 +493,9 @@ static void nvme_engine_poll_end(EventNotifier *e)
 
     n->polling = false;
     trace_nvme_dev_poll(false);
-    if (n->state == NVME_CTRL_ENABLED && !n->in_tick) {
-        nvme_engine_idle(n);
+    if (n->state == NVME_CTRL_ENABLED && !n->in_tick &&
+        nvme_engine_idle(n)) {
+        nvme_engine_kick(n);
     }
 }
 

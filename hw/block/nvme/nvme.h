@@ -140,6 +140,7 @@ struct NvmeSQueue {
     uint32_t tail;              /* the tail the engine works towards */
     uint32_t db_tail;           /* last MMIO doorbell value (atomic) */
     bool shadow;                /* tail from the shadow doorbell buffer */
+    uint32_t db_seen;           /* the doorbell value last looked at */
     bool shadow_bad;            /* a bad shadow value was reported */
     uint64_t dma_addr;
     NvmeQprio prio;
@@ -165,6 +166,7 @@ struct NvmeCQueue {
     uint32_t tail_next;         /* tail once the posting under way ends */
     uint32_t reserved;          /* slots promised to fetched commands */
     bool shadow;                /* head from the shadow doorbell buffer */
+    uint32_t db_seen;           /* the shadow value last looked at */
     bool shadow_bad;            /* a bad shadow value was reported */
     uint64_t dma_addr;
     QTAILQ_HEAD(, NvmeSQueue) sq_list;
