@@ -3,33 +3,41 @@
  * it decides when submission queues are served, in which order, and when
  * completions are posted.  The walk from a doorbell to a completion:
  *
- *   regs.c    doorbell write: records the new SQ tail / CQ head, kicks us
- *   engine.c  a service tick asks the arbiter (arb.c) for the next SQ,
- *             reads its SQEs (queue.c) and runs each through its command
- *             set's dispatch table (admin.c, io.c, set by ctrl.c)
+ *   regs.c    doorbell write: validated, handed to nvme_engine_*_doorbell
+ *   engine.c  an engine run takes the doorbell values (MMIO or shadow),
+ *             asks the arbiter (arb.c) for the next SQ, reads its SQEs
+ *             (queue.c) and runs each through its command set's dispatch
+ *             table (admin.c, io.c, installed by ctrl.c)
  *   io.c      maps the data (dma.c) and submits it to the block layer
- *   engine.c  the command completes: its completion is queued on its CQ,
- *             and one bottom half posts the batch (queue.c) and raises at
- *             most one interrupt per vector, subject to coalescing (irq.c)
+ *   engine.c  the command completes: its completion is queued on its CQ;
+ *             the batch is posted (queue.c) at the end of the run, or by
+ *             one bottom half, with at most one interrupt per vector,
+ *             subject to coalescing (irq.c)
  *
- * At most params.tick_budget commands are fetched per tick; the tick
- * re-arms itself while any SQ still has work.  A command is fetched only
- * when its CQ has a slot for its completion, so a completion is never
- * dropped: when the CQ is full (or every request of the SQ is outstanding)
- * the SQ is paused.  Only two events can end a pause, and both kick the
- * engine: the host moving the CQ head (doorbell) and completions being
- * posted (which frees requests).  No timer polls a paused queue, so an
- * idle or stuck host costs nothing.  An AER waiting for an event gives its
- * CQ slot back (nvme_engine_park), as it may wait forever; when it
- * completes, its completion waits on the CQ's done list until there is
- * room.
+ * Where a run happens: in the main loop with tick-ns=0, in the thread that
+ * wrote the doorbell (a vCPU, with the BQL), so a backend that finishes at
+ * once has its completion posted and its interrupt raised before the
+ * write returns; otherwise in n->ctx, from the tick timer (tick-ns > 0),
+ * the kick bottom half, the notifier that doorbell eventfds signal, or
+ * the AioContext's polling of the shadow doorbells (iothread=).  With an
+ * iothread, n->ctx is the IOThread's and all engine state belongs to that
+ * thread: the register file runs its writes there (nvme_engine_run), and
+ * doorbell values cross with atomics.
+ *
+ * At most params.tick_budget commands are fetched per run; the engine runs
+ * again while any SQ still has work.  A command is fetched only when its
+ * CQ has a slot for its completion, so a completion is never dropped: when
+ * the CQ is full (or every request of the SQ is outstanding) the SQ is
+ * paused.  Only two events can end a pause, and both run the engine: the
+ * host moving the CQ head and completions being posted (which frees
+ * requests).  No timer polls a paused queue, so an idle or stuck host
+ * costs nothing.  An AER waiting for an event gives its CQ slot back
+ * (nvme_engine_park), as it may wait forever; when it completes, its
+ * completion waits on the CQ's done list until there is room.
  *
  * After a fatal error (CSTS.CFS, nvme_engine_fail) the engine stops:
- * nothing is fetched or posted, no interrupt is sent and no timer of ours
+ * nothing is fetched or posted, no interrupt is sent and no engine timer
  * stays armed until the host clears CC.EN or the device is reset.
- *
- * Everything here runs in n->ctx (the main loop's AioContext), with the
- * BQL held.
  *
  * Copyright (c) 2026 nvqemu authors
  *
