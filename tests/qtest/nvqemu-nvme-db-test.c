@@ -308,6 +308,15 @@ static uint16_t oacs(Nvme *n)
 #define ADMIN_SLOT_GARBAGE  0x5a5a5a5a
 
 /* dbcs=on (the default): advertised, page-aligned buffers only */
+/* The Commands Supported and Effects log entry of Doorbell Buffer Config */
+static uint32_t dbbuf_effects(Nvme *n)
+{
+    g_assert_cmphex(get_log(n, NVME_LOG_CMD_EFFECTS, sizeof(NvmeEffectsLog),
+                            n->buf), ==, NVME_SUCCESS);
+    return qtest_readl(n->qts, n->buf + offsetof(NvmeEffectsLog, acs) +
+                       sizeof(uint32_t) * NVME_ADM_DBBUF_CONFIG);
+}
+
 static void test_dbcs_on(void)
 {
     Nvme *n = nvme_boot("", NULL);
@@ -315,6 +324,7 @@ static void test_dbcs_on(void)
 
     ctrl_enable(n, NVME_CC_AMS_RR);
     g_assert_cmphex(oacs(n) & NVME_OACS_DBBUF, ==, NVME_OACS_DBBUF);
+    g_assert_cmphex(dbbuf_effects(n) & NVME_EFF_CSUPP, ==, NVME_EFF_CSUPP);
     g_assert_cmphex(dbbuf_config(n, dbs + MISALIGN, eis), ==,
                     NVME_INVALID_FIELD);
     g_assert_cmphex(dbbuf_config(n, dbs, eis + MISALIGN), ==,
@@ -358,6 +368,8 @@ static void test_dbcs_off(void)
 
     ctrl_enable(n, NVME_CC_AMS_RR);
     g_assert_cmphex(oacs(n) & NVME_OACS_DBBUF, ==, 0);
+    /* not offered, so not listed as supported either */
+    g_assert_cmphex(dbbuf_effects(n), ==, 0);
     g_assert_cmphex(dbbuf_config(n, dbs, eis), ==, NVME_INVALID_OPCODE);
     nvme_free(n);
 }

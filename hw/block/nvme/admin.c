@@ -925,8 +925,11 @@ void nvme_admin_fini(NvmeCtrl *n)
     n->kato_timer = NULL;
 }
 
-static uint32_t nvme_admin_effects(uint8_t opcode)
+static uint32_t nvme_admin_effects(NvmeCtrl *n, uint8_t opcode)
 {
+    if (opcode == NVME_ADM_DBBUF_CONFIG && !n->params.dbcs) {
+        return 0;   /* not offered (OACS bit 8 clear) */
+    }
     return nvme_admin_cmds[opcode].effects;
 }
 

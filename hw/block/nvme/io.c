@@ -479,7 +479,7 @@ static const NvmeIoCmd nvme_io_cmds[NVME_IO_OPCODE_MAX + 1] = {
         "VERIFY", nvme_io_verify, NVME_IO_NEEDS_NS, NVME_EFF_CSUPP },
 };
 
-static uint32_t nvme_io_effects(uint8_t opcode)
+static uint32_t nvme_io_effects(NvmeCtrl *n, uint8_t opcode)
 {
     return nvme_io_cmds[opcode].effects;
 }

@@ -141,8 +141,8 @@ static void nvme_log_fill_effects(NvmeCtrl *n, NvmeEffectsLog *l)
 {
     memset(l, 0, sizeof(*l));
     for (unsigned op = 0; op < ARRAY_SIZE(l->acs); op++) {
-        l->acs[op] = cpu_to_le32(n->cmdset[NVME_CMDSET_ADMIN]->effects(op));
-        l->iocs[op] = cpu_to_le32(n->cmdset[NVME_CMDSET_IO]->effects(op));
+        l->acs[op] = cpu_to_le32(n->cmdset[NVME_CMDSET_ADMIN]->effects(n, op));
+        l->iocs[op] = cpu_to_le32(n->cmdset[NVME_CMDSET_IO]->effects(n, op));
     }
 }
 

@@ -315,7 +315,7 @@ typedef struct NvmeCmdSet {
     /* NVME_NO_COMPLETE when the command completes later */
     uint16_t (*exec)(NvmeCtrl *n, NvmeRequest *req);
     /* Commands Supported and Effects entry of @opcode (Base 5.16.1.6) */
-    uint32_t (*effects)(uint8_t opcode);
+    uint32_t (*effects)(NvmeCtrl *n, uint8_t opcode);
 } NvmeCmdSet;
 
 /*
