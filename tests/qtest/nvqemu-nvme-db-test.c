@@ -884,7 +884,7 @@ static void test_idle(const void *opaque)
     db_free(d);
 }
 
-/* ---- arbitration and coalescing in an iothread --------------------------- */
+/* ---- nvqemu-nvme-test's cases in an iothread ------------------------------ */
 
 /*
  * nvqemu-nvme-test's case @path, run with every controller in IOThread
@@ -925,6 +925,35 @@ static void test_iothread_coalescing(const void *opaque)
     run_nvme_test_case(opaque, "/nvqemu/nvme/coalescing");
 }
 
+/* INTx: the pin is set by the main loop for an engine in an iothread */
+static void test_iothread_intx(const void *opaque)
+{
+    run_nvme_test_case(opaque, "/nvqemu/nvme/intx");
+}
+
+/* Function Level Reset and CC.EN=0 with writes in flight */
+static void test_iothread_flr(const void *opaque)
+{
+    run_nvme_test_case(opaque, "/nvqemu/nvme/flr");
+}
+
+static void test_iothread_reset_mid_io(const void *opaque)
+{
+    run_nvme_test_case(opaque, "/nvqemu/nvme/reset-mid-io");
+}
+
+/* the engine stops itself in its own thread */
+static void test_iothread_fatal(const void *opaque)
+{
+    run_nvme_test_case(opaque, "/nvqemu/nvme/fatal-stops");
+}
+
+/* the keep-alive timer lives in the iothread's AioContext */
+static void test_iothread_keep_alive(const void *opaque)
+{
+    run_nvme_test_case(opaque, "/nvqemu/nvme/keep-alive");
+}
+
 /* ---- registration -------------------------------------------------------- */
 
 typedef struct DbCase {
@@ -947,6 +976,11 @@ static const DbCase db_cases[] = {
     { "idle", test_idle },
     { "wrr", test_iothread_wrr, true },
     { "coalescing", test_iothread_coalescing, true },
+    { "intx", test_iothread_intx, true },
+    { "flr", test_iothread_flr, true },
+    { "reset-mid-io", test_iothread_reset_mid_io, true },
+    { "fatal-stops", test_iothread_fatal, true },
+    { "keep-alive", test_iothread_keep_alive, true },
 };
 
 int main(int argc, char **argv)
