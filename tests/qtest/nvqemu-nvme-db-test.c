@@ -887,13 +887,32 @@ static void test_idle(const void *opaque)
 /* ---- nvqemu-nvme-test's cases in an iothread ------------------------------ */
 
 /*
- * nvqemu-nvme-test's case @path, run with every controller in IOThread
- * io0 (the binary takes more options from its environment)
+ * Cases of nvqemu-nvme-test worth running with the engine in an iothread,
+ * as each crosses the thread boundary in its own way: arbitration and
+ * coalescing under polling, the INTx pin set by a main-loop bottom half,
+ * resets run in the engine's thread (FLR, CC.EN=0 with I/O in flight),
+ * the engine failing itself there, the keep-alive timer in its AioContext.
  */
-static void run_nvme_test_case(const DbConfig *cfg, const char *path)
+static const char *const nvme_test_iothread_cases[] = {
+    "wrr", "coalescing", "intx", "flr", "reset-mid-io", "fatal-stops",
+    "keep-alive",
+};
+
+typedef struct NvmeTestRun {
+    const DbConfig *cfg;
+    const char *name;           /* the case in nvqemu-nvme-test */
+} NvmeTestRun;
+
+/*
+ * nvqemu-nvme-test's case, run with every controller in IOThread io0 (the
+ * binary takes more options from its environment)
+ */
+static void run_nvme_test_case(const void *opaque)
 {
+    const NvmeTestRun *run = opaque;
     g_autofree char *exe = g_build_filename(test_dir, "nvqemu-nvme-test",
                                             NULL);
+    g_autofree char *path = g_strdup_printf("/nvqemu/nvme/%s", run->name);
     g_autofree char *out = NULL;
     g_autofree char *err = NULL;
     g_auto(GStrv) env = g_get_environ();
@@ -904,8 +923,8 @@ static void run_nvme_test_case(const DbConfig *cfg, const char *path)
     if (skip_without("iothread", NO_IOTHREAD)) {
         return;
     }
-    env = g_environ_setenv(env, NVME_ENV_CTRL_OPTS, cfg->ctrl_opts, true);
-    env = g_environ_setenv(env, NVME_ENV_ARGS, cfg->args, true);
+    env = g_environ_setenv(env, NVME_ENV_CTRL_OPTS, run->cfg->ctrl_opts, true);
+    env = g_environ_setenv(env, NVME_ENV_ARGS, run->cfg->args, true);
     g_assert_true(g_spawn_sync(NULL, (char **)argv, env, G_SPAWN_DEFAULT,
                                NULL, NULL, &out, &err, &status, &gerr));
     g_test_message("%s %s: %s%s", exe, path, out, err);
@@ -915,51 +934,11 @@ static void run_nvme_test_case(const DbConfig *cfg, const char *path)
     g_assert_null(strstr(out, "# SKIP"));
 }
 
-static void test_iothread_wrr(const void *opaque)
-{
-    run_nvme_test_case(opaque, "/nvqemu/nvme/wrr");
-}
-
-static void test_iothread_coalescing(const void *opaque)
-{
-    run_nvme_test_case(opaque, "/nvqemu/nvme/coalescing");
-}
-
-/* INTx: the pin is set by the main loop for an engine in an iothread */
-static void test_iothread_intx(const void *opaque)
-{
-    run_nvme_test_case(opaque, "/nvqemu/nvme/intx");
-}
-
-/* Function Level Reset and CC.EN=0 with writes in flight */
-static void test_iothread_flr(const void *opaque)
-{
-    run_nvme_test_case(opaque, "/nvqemu/nvme/flr");
-}
-
-static void test_iothread_reset_mid_io(const void *opaque)
-{
-    run_nvme_test_case(opaque, "/nvqemu/nvme/reset-mid-io");
-}
-
-/* the engine stops itself in its own thread */
-static void test_iothread_fatal(const void *opaque)
-{
-    run_nvme_test_case(opaque, "/nvqemu/nvme/fatal-stops");
-}
-
-/* the keep-alive timer lives in the iothread's AioContext */
-static void test_iothread_keep_alive(const void *opaque)
-{
-    run_nvme_test_case(opaque, "/nvqemu/nvme/keep-alive");
-}
-
 /* ---- registration -------------------------------------------------------- */
 
 typedef struct DbCase {
     const char *name;
     GTestDataFunc fn;
-    bool iothread_only;         /* meaningful with an iothread only */
     bool needs_value;           /* reads doorbell values: no ioeventfd */
 } DbCase;
 
@@ -967,20 +946,13 @@ static const DbCase db_cases[] = {
     { "shadow-io", test_shadow_io },
     { "shadow-io-dstrd", test_shadow_io_dstrd },
     { "shadow-cq", test_shadow_cq },
-    { "shadow-db-value", test_shadow_db_value, false, true },
+    { "shadow-db-value", test_shadow_db_value, true },
     { "stale-shadow", test_stale_shadow },
     { "shadow-garbage", test_shadow_garbage },
     { "reset-busy", test_reset_busy },
     { "delete-busy", test_delete_busy },
     { "unplug-busy", test_unplug_busy },
     { "idle", test_idle },
-    { "wrr", test_iothread_wrr, true },
-    { "coalescing", test_iothread_coalescing, true },
-    { "intx", test_iothread_intx, true },
-    { "flr", test_iothread_flr, true },
-    { "reset-mid-io", test_iothread_reset_mid_io, true },
-    { "fatal-stops", test_iothread_fatal, true },
-    { "keep-alive", test_iothread_keep_alive, true },
 };
 
 int main(int argc, char **argv)
@@ -995,13 +967,24 @@ int main(int argc, char **argv)
         for (unsigned j = 0; j < ARRAY_SIZE(db_cases); j++) {
             g_autofree char *path = NULL;
 
-            if ((db_cases[j].iothread_only && !cfg->iothread) ||
-                (db_cases[j].needs_value && cfg->ioeventfd)) {
+            if (db_cases[j].needs_value && cfg->ioeventfd) {
                 continue;
             }
             path = g_strdup_printf("/nvqemu/nvme-db/%s/%s", cfg->name,
                                    db_cases[j].name);
             g_test_add_data_func(path, cfg, db_cases[j].fn);
+        }
+        for (unsigned j = 0; cfg->iothread &&
+                             j < ARRAY_SIZE(nvme_test_iothread_cases); j++) {
+            NvmeTestRun *run = g_new(NvmeTestRun, 1);
+            g_autofree char *path = NULL;
+
+            *run = (NvmeTestRun) {
+                .cfg = cfg, .name = nvme_test_iothread_cases[j],
+            };
+            path = g_strdup_printf("/nvqemu/nvme-db/%s/%s", cfg->name,
+                                   run->name);
+            g_test_add_data_func_full(path, run, run_nvme_test_case, g_free);
         }
     }
     return g_test_run();
