@@ -227,7 +227,8 @@ static void nvme_engine_take_doorbells(NvmeCtrl *n)
         if (cq->state == NVME_QUEUE_ACTIVE &&
             nvme_engine_take_cq(n, cq, mmio_cq)) {
             moved = true;
-            if (!QTAILQ_EMPTY(&cq->done_list)) {
+            if (!QTAILQ_EMPTY(&cq->done_list) && !n->in_tick) {
+                /* (a run in progress posts them when it ends) */
                 qemu_bh_schedule(n->post_bh);
             }
         }
@@ -282,7 +283,7 @@ static void nvme_engine_exec(NvmeCtrl *n, NvmeSQueue *sq, const NvmeSqe *sqe)
     req->settled = false;
     status = set->exec(n, req);
     if (status == NVME_NO_COMPLETE && !req->settled) {
-        /* it went to the block layer (or waits, parked, for an event) */
+        /* it went to the block layer (a parked AER has settled) */
         req->in_flight = true;
         n->inflight++;
     }
