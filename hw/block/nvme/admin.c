@@ -389,9 +389,16 @@ void nvme_admin_features_reset(NvmeCtrl *n)
 
 static bool nvme_admin_any_io_queue(NvmeCtrl *n)
 {
-    for (uint32_t i = 1; i < n->num_queues; i++) {
-        if (n->sq[i].state == NVME_QUEUE_ACTIVE ||
-            n->cq[i].state == NVME_QUEUE_ACTIVE) {
+    NvmeSQueue *sq;
+    NvmeCQueue *cq;
+
+    QTAILQ_FOREACH(sq, &n->active_sqs, active_entry) {
+        if (sq->sqid != NVME_ADMIN_QID) {
+            return true;
+        }
+    }
+    QTAILQ_FOREACH(cq, &n->active_cqs, active_entry) {
+        if (cq->cqid != NVME_ADMIN_QID) {
             return true;
         }
     }

@@ -97,17 +97,17 @@ void nvme_engine_park(NvmeRequest *req)
 
 void nvme_engine_post_all(NvmeCtrl *n)
 {
+    NvmeCQueue *cq;
+
     if (n->state == NVME_CTRL_FATAL) {
         /* nothing more goes to guest memory; CC.EN=0 drops them */
         return;
     }
-    for (uint32_t i = 0; i < n->num_queues; i++) {
-        NvmeCQueue *cq = &n->cq[i];
+    QTAILQ_FOREACH(cq, &n->active_cqs, active_entry) {
         uint32_t posted;
         bool ok;
 
-        if (cq->state != NVME_QUEUE_ACTIVE ||
-            QTAILQ_EMPTY(&cq->done_list)) {
+        if (QTAILQ_EMPTY(&cq->done_list)) {
             continue;
         }
         ok = nvme_q_cq_post(n, cq, &posted);
@@ -216,16 +216,14 @@ static void nvme_engine_take_doorbells(NvmeCtrl *n)
 {
     bool mmio_cq = qatomic_xchg(&n->cq_db_pending, 0);
     bool moved = false;
+    NvmeSQueue *sq;
+    NvmeCQueue *cq;
 
-    for (uint32_t i = 0; i < n->num_queues; i++) {
-        NvmeSQueue *sq = &n->sq[i];
-        NvmeCQueue *cq = &n->cq[i];
-
-        if (sq->state == NVME_QUEUE_ACTIVE) {
-            nvme_engine_take_sq(n, sq);
-        }
-        if (cq->state == NVME_QUEUE_ACTIVE &&
-            nvme_engine_take_cq(n, cq, mmio_cq)) {
+    QTAILQ_FOREACH(sq, &n->active_sqs, active_entry) {
+        nvme_engine_take_sq(n, sq);
+    }
+    QTAILQ_FOREACH(cq, &n->active_cqs, active_entry) {
+        if (nvme_engine_take_cq(n, cq, mmio_cq)) {
             moved = true;
             if (!QTAILQ_EMPTY(&cq->done_list) && !n->in_tick) {
                 /* (a run in progress posts them when it ends) */
@@ -331,9 +329,10 @@ static unsigned nvme_engine_fetch_run(NvmeCtrl *n, NvmeSQueue *sq,
 static bool nvme_engine_any_ready(NvmeCtrl *n)
 {
     bool ready = false;
+    NvmeSQueue *sq;
 
-    for (uint32_t i = 0; i < n->num_queues; i++) {
-        ready |= nvme_engine_sq_ready(n, i);
+    QTAILQ_FOREACH(sq, &n->active_sqs, active_entry) {
+        ready |= nvme_engine_sq_ready(n, sq->sqid);
     }
     return ready;
 }
@@ -363,19 +362,19 @@ void nvme_engine_kick(NvmeCtrl *n)
  */
 static bool nvme_engine_idle(NvmeCtrl *n)
 {
+    NvmeSQueue *sq;
+
     if (!n->dbbuf_on || n->polling) {
         return false;
     }
-    for (uint32_t i = 1; i < n->num_queues; i++) {
-        NvmeSQueue *sq = &n->sq[i];
-
-        if (sq->state != NVME_QUEUE_ACTIVE || !sq->shadow) {
+    QTAILQ_FOREACH(sq, &n->active_sqs, active_entry) {
+        if (!sq->shadow) {
             continue;
         }
         if (sq->paused && nvme_sq_cq(sq)->shadow) {
             nvme_q_eventidx_write(n, sq->cqid, true, nvme_sq_cq(sq)->head);
         }
-        nvme_q_eventidx_write(n, i, false, sq->tail);
+        nvme_q_eventidx_write(n, sq->sqid, false, sq->tail);
     }
     nvme_engine_take_doorbells(n);
     return nvme_engine_any_ready(n);
@@ -448,6 +447,7 @@ static void nvme_engine_tick(void *opaque)
 static bool nvme_engine_poll(void *opaque)
 {
     NvmeCtrl *n = container_of(opaque, NvmeCtrl, kick);
+    NvmeSQueue *sq;
 
     if (qatomic_read(&n->state) != NVME_CTRL_ENABLED) {
         return false;
@@ -455,13 +455,9 @@ static bool nvme_engine_poll(void *opaque)
     if (qatomic_read(&n->cq_db_pending)) {
         return true;
     }
-    for (uint32_t i = 0; i < n->num_queues; i++) {
-        NvmeSQueue *sq = &n->sq[i];
+    QTAILQ_FOREACH(sq, &n->active_sqs, active_entry) {
         NvmeCQueue *cq;
 
-        if (sq->state != NVME_QUEUE_ACTIVE) {
-            continue;
-        }
         /* a value not looked at yet (a bad one is looked at once) */
         if (nvme_engine_sq_doorbell_value(n, sq) != sq->db_seen) {
             return true;
@@ -600,11 +596,15 @@ void nvme_engine_sq_delete(NvmeCtrl *n, uint16_t sqid, bool post)
 
 void nvme_engine_delete_all(NvmeCtrl *n, bool post)
 {
-    for (uint32_t i = n->num_queues; i-- > 0;) {
-        nvme_engine_sq_delete(n, i, post);
+    NvmeSQueue *sq;
+    NvmeCQueue *cq;
+
+    /* the newest first: I/O queues before the admin queue */
+    while ((sq = QTAILQ_LAST(&n->active_sqs))) {
+        nvme_engine_sq_delete(n, sq->sqid, post);
     }
-    for (uint32_t i = n->num_queues; i-- > 0;) {
-        nvme_q_cq_delete(n, i);
+    while ((cq = QTAILQ_LAST(&n->active_cqs))) {
+        nvme_q_cq_delete(n, cq->cqid);
     }
     timer_del(n->tick_timer);
     qemu_bh_cancel(n->kick_bh);
@@ -623,13 +623,21 @@ void nvme_engine_ioeventfd_update(NvmeCtrl *n)
                 n->state == NVME_CTRL_ENABLED;
     uint32_t stride = nvme_db_stride(n->params.dstrd);
 
-    if (want == n->ioeventfd_on) {
+    if (want == !!n->ioeventfd_sqs) {
         return;
     }
-    n->ioeventfd_on = want;
+    if (want) {
+        /*
+         * The SQs the host may create: those granted by Number of Queues,
+         * which cannot change once I/O queues exist (Base 5.27.1.11)
+         */
+        n->ioeventfd_sqs = MIN(n->num_queues - 1,
+                               FIELD_EX32(n->feat.num_queues, NVME_FEAT_NQ,
+                                          NSQ) + 1);
+    }
     trace_nvme_dev_ioeventfd(want);
     memory_region_transaction_begin();
-    for (uint32_t qid = 1; qid < n->num_queues; qid++) {
+    for (uint32_t qid = 1; qid <= n->ioeventfd_sqs; qid++) {
         hwaddr off = NVME_REG_DBS + 2ull * qid * stride;
 
         if (want) {
@@ -641,6 +649,9 @@ void nvme_engine_ioeventfd_update(NvmeCtrl *n)
         }
     }
     memory_region_transaction_commit();
+    if (!want) {
+        n->ioeventfd_sqs = 0;
+    }
 }
 
 static void nvme_engine_ioeventfd_bh(void *opaque)

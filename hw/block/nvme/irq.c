@@ -78,13 +78,15 @@ void nvme_irq_update_pin(NvmeCtrl *n)
     bool level = false;
 
     if (!msix_enabled(pci) && n->cq) {
-        for (uint32_t i = 0; i < n->num_queues && !level; i++) {
-            NvmeCQueue *cq = &n->cq[i];
+        NvmeCQueue *cq;
 
-            level = cq->state == NVME_QUEUE_ACTIVE && cq->ien &&
-                    cq->head != cq->tail &&
+        QTAILQ_FOREACH(cq, &n->active_cqs, active_entry) {
+            level = cq->ien && cq->head != cq->tail &&
                     !(cq->vector < NVME_INTMS_VECTORS &&
                       (n->intms & BIT(cq->vector)));
+            if (level) {
+                break;
+            }
         }
     }
     if (level != n->intx_level) {

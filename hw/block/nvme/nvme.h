@@ -149,6 +149,7 @@ struct NvmeSQueue {
     QTAILQ_HEAD(, NvmeRequest) free_list;
     QTAILQ_HEAD(, NvmeRequest) out_list;    /* fetched, not yet completed */
     QTAILQ_ENTRY(NvmeSQueue) cq_entry;
+    QTAILQ_ENTRY(NvmeSQueue) active_entry;  /* NvmeCtrl.active_sqs */
 };
 
 /* Completion queue */
@@ -171,6 +172,7 @@ struct NvmeCQueue {
     uint64_t dma_addr;
     QTAILQ_HEAD(, NvmeSQueue) sq_list;
     QTAILQ_HEAD(, NvmeRequest) done_list;   /* completed, not yet posted */
+    QTAILQ_ENTRY(NvmeCQueue) active_entry;  /* NvmeCtrl.active_cqs */
 };
 
 /* Per interrupt vector coalescing state (Base 5.27.1.7, 5.27.1.8) */
@@ -354,6 +356,12 @@ struct NvmeCtrl {
     NvmeSQueue *sq;
     NvmeCQueue *cq;
     NvmeVector *vec;
+    /*
+     * The queues that exist, so that an engine run costs the same with
+     * max_ioqpairs=65535 as with 64
+     */
+    QTAILQ_HEAD(, NvmeSQueue) active_sqs;
+    QTAILQ_HEAD(, NvmeCQueue) active_cqs;
 
     /* the engine: the AioContext its timers, BHs and notifiers run in */
     AioContext *ctx;
@@ -373,7 +381,7 @@ struct NvmeCtrl {
     uint64_t dbbuf_eis;         /* EventIdx buffer (guest address) */
     MemoryRegionCache dbbuf_dbs_cache;
     MemoryRegionCache dbbuf_eis_cache;
-    bool ioeventfd_on;          /* doorbell eventfds registered (BQL) */
+    uint32_t ioeventfd_sqs;     /* SQ doorbells with an eventfd (BQL) */
 
     /* interrupts raised from an iothread go through the main loop */
     QEMUBH *irq_bh;

@@ -150,6 +150,7 @@ uint16_t nvme_q_cq_create(NvmeCtrl *n, uint16_t cqid, uint64_t addr,
     QTAILQ_INIT(&cq->sq_list);
     QTAILQ_INIT(&cq->done_list);
     cq->shadow = n->dbbuf_on && cqid != NVME_ADMIN_QID;
+    QTAILQ_INSERT_TAIL(&n->active_cqs, cq, active_entry);
     if (msix_present(nvme_pci(n))) {
         msix_vector_use(nvme_pci(n), vector);
     }
@@ -173,6 +174,7 @@ void nvme_q_cq_delete(NvmeCtrl *n, uint16_t cqid)
     if (msix_present(nvme_pci(n))) {
         msix_vector_unuse(nvme_pci(n), cq->vector);
     }
+    QTAILQ_REMOVE(&n->active_cqs, cq, active_entry);
     cq->state = NVME_QUEUE_FREE;
     trace_nvme_dev_cq_delete(cqid);
 }
@@ -190,6 +192,7 @@ uint16_t nvme_q_sq_create(NvmeCtrl *n, uint16_t sqid, uint16_t cqid,
     QTAILQ_INIT(&sq->free_list);
     QTAILQ_INIT(&sq->out_list);
     sq->shadow = n->dbbuf_on && sqid != NVME_ADMIN_QID;
+    QTAILQ_INSERT_TAIL(&n->active_sqs, sq, active_entry);
     sq->reqs = g_new0(NvmeRequest, size);
     for (uint32_t i = 0; i < size; i++) {
         sq->reqs[i].sq = sq;
@@ -253,6 +256,7 @@ void nvme_q_sq_free(NvmeCtrl *n, NvmeSQueue *sq)
     }
     nvme_arb_remove(&n->arb, sq->sqid);
     QTAILQ_REMOVE(&cq->sq_list, sq, cq_entry);
+    QTAILQ_REMOVE(&n->active_sqs, sq, active_entry);
     g_free(sq->reqs);
     sq->reqs = NULL;
     sq->state = NVME_QUEUE_FREE;
@@ -321,6 +325,8 @@ bool nvme_q_dbbuf_setup(NvmeCtrl *n, uint64_t dbs, uint64_t eis)
 {
     AddressSpace *as = nvme_as(n);
     uint64_t len = nvme_q_dbbuf_len(n);
+    NvmeSQueue *sq;
+    NvmeCQueue *cq;
 
     nvme_q_dbbuf_reset(n);
     if (address_space_cache_init(&n->dbbuf_dbs_cache, as, dbs, len,
@@ -337,17 +343,16 @@ bool nvme_q_dbbuf_setup(NvmeCtrl *n, uint64_t dbs, uint64_t eis)
     n->dbbuf_on = true;
     n->dbbuf_dbs = dbs;
     n->dbbuf_eis = eis;
-    for (uint32_t i = 1; i < n->num_queues; i++) {
-        NvmeSQueue *sq = &n->sq[i];
-        NvmeCQueue *cq = &n->cq[i];
-
-        if (sq->state == NVME_QUEUE_ACTIVE) {
+    QTAILQ_FOREACH(sq, &n->active_sqs, active_entry) {
+        if (sq->sqid != NVME_ADMIN_QID) {
             sq->shadow = true;
-            nvme_q_dbbuf_start(n, i, false, sq->tail);
+            nvme_q_dbbuf_start(n, sq->sqid, false, sq->tail);
         }
-        if (cq->state == NVME_QUEUE_ACTIVE) {
+    }
+    QTAILQ_FOREACH(cq, &n->active_cqs, active_entry) {
+        if (cq->cqid != NVME_ADMIN_QID) {
             cq->shadow = true;
-            nvme_q_dbbuf_start(n, i, true, cq->head);
+            nvme_q_dbbuf_start(n, cq->cqid, true, cq->head);
         }
     }
     trace_nvme_dev_dbbuf_config(dbs, eis);
@@ -357,13 +362,18 @@ bool nvme_q_dbbuf_setup(NvmeCtrl *n, uint64_t dbs, uint64_t eis)
 /* Back to MMIO doorbells (controller reset: Base 5.8 says not retained) */
 void nvme_q_dbbuf_reset(NvmeCtrl *n)
 {
+    NvmeSQueue *sq;
+    NvmeCQueue *cq;
+
     if (!n->dbbuf_on) {
         return;
     }
     n->dbbuf_on = false;
-    for (uint32_t i = 0; i < n->num_queues; i++) {
-        n->sq[i].shadow = false;
-        n->cq[i].shadow = false;
+    QTAILQ_FOREACH(sq, &n->active_sqs, active_entry) {
+        sq->shadow = false;
+    }
+    QTAILQ_FOREACH(cq, &n->active_cqs, active_entry) {
+        cq->shadow = false;
     }
     address_space_cache_destroy(&n->dbbuf_dbs_cache);
     address_space_cache_destroy(&n->dbbuf_eis_cache);
@@ -373,6 +383,8 @@ void nvme_q_init(NvmeCtrl *n)
 {
     n->sq = g_new0(NvmeSQueue, n->num_queues);
     n->cq = g_new0(NvmeCQueue, n->num_queues);
+    QTAILQ_INIT(&n->active_sqs);
+    QTAILQ_INIT(&n->active_cqs);
     nvme_arb_init(&n->arb, n->num_queues);
 }
 
