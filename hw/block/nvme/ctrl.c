@@ -74,7 +74,7 @@ static bool nvme_ctrl_attach_ns(NvmeCtrl *n, NvmeNs *ns, Error **errp)
         return false;
     }
     /* its block requests complete in the engine's AioContext */
-    if (n->ctx != qemu_get_aio_context() &&
+    if (nvme_in_iothread(n) &&
         blk_set_aio_context(ns->blkconf.blk, n->ctx, errp) < 0) {
         return false;
     }
@@ -381,7 +381,7 @@ static void nvme_ctrl_exit(PCIDevice *pci)
     nvme_engine_run(n, nvme_ctrl_disable_engine, n);
     nvme_engine_ioeventfd_update(n);
     for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
-        if (n->ns[i] && n->ctx != qemu_get_aio_context()) {
+        if (n->ns[i] && nvme_in_iothread(n)) {
             blk_set_aio_context(n->ns[i]->blkconf.blk, qemu_get_aio_context(),
                                 &error_abort);
         }

@@ -181,7 +181,7 @@ static void nvme_engine_take_sq(NvmeCtrl *n, NvmeSQueue *sq)
 /* True when the head moved */
 static bool nvme_engine_take_cq(NvmeCtrl *n, NvmeCQueue *cq, bool mmio)
 {
-    uint32_t val, outstanding, advance;
+    uint32_t val;
 
     if (!cq->shadow) {
         val = qatomic_read(&cq->db_head);   /* validated by regs.c */
@@ -193,9 +193,8 @@ static bool nvme_engine_take_cq(NvmeCtrl *n, NvmeCQueue *cq, bool mmio)
     }
     val = nvme_q_shadow_read(n, cq->cqid, true);
     cq->db_seen = val;
-    outstanding = (cq->tail + cq->size - cq->head) % cq->size;
-    advance = (val + cq->size - cq->head) % cq->size;
-    if (val >= cq->size || advance > outstanding) {
+    if (val >= cq->size || !nvme_ring_within(cq->size, cq->head, cq->tail,
+                                             val)) {
         nvme_engine_bad_shadow(n, &cq->shadow_bad, true, cq->cqid, val);
         return false;
     }
@@ -364,10 +363,10 @@ static bool nvme_engine_idle(NvmeCtrl *n)
 {
     NvmeSQueue *sq;
 
-    if (!n->dbbuf_on || n->polling) {
-        return false;
-    }
     QTAILQ_FOREACH(sq, &n->active_sqs, active_entry) {
+        if (n->polling) {
+            break;
+        }
         if (!sq->shadow) {
             continue;
         }
@@ -376,6 +375,7 @@ static bool nvme_engine_idle(NvmeCtrl *n)
         }
         nvme_q_eventidx_write(n, sq->sqid, false, sq->tail);
     }
+    /* (also what a nested run that returned early left rung) */
     nvme_engine_take_doorbells(n);
     return nvme_engine_any_ready(n);
 }
@@ -418,8 +418,6 @@ static void nvme_engine_serve(NvmeCtrl *n)
     if (n->state != NVME_CTRL_ENABLED) {
         return;
     }
-    /* doorbells rung meanwhile (a nested run returned early) */
-    nvme_engine_take_doorbells(n);
     if (nvme_engine_any_ready(n) || nvme_engine_idle(n)) {
         nvme_engine_kick(n);
     }
@@ -514,8 +512,7 @@ void nvme_engine_sq_doorbell(NvmeCtrl *n, NvmeSQueue *sq, uint32_t val)
     if (!sq->shadow) {
         qatomic_set(&sq->db_tail, val);
     }   /* else the shadow buffer holds the tail (Base 5.8) */
-    if (!n->params.tick_ns && n->ctx == qemu_get_aio_context() &&
-        !n->in_tick) {
+    if (!n->params.tick_ns && !nvme_in_iothread(n) && !n->in_tick) {
         n->wakeups++;
         nvme_engine_serve(n);
     } else {
@@ -530,7 +527,7 @@ void nvme_engine_cq_doorbell(NvmeCtrl *n, NvmeCQueue *cq, uint32_t val)
         qatomic_set(&cq->db_head, val);
         qatomic_store_release(&n->cq_db_pending, 1);
     }   /* else the shadow buffer holds the head */
-    if (n->ctx == qemu_get_aio_context() && !n->in_tick) {
+    if (!nvme_in_iothread(n) && !n->in_tick) {
         nvme_engine_take_doorbells(n);
         if (nvme_engine_any_ready(n)) {
             nvme_engine_kick(n);
@@ -547,7 +544,7 @@ void nvme_engine_cq_doorbell(NvmeCtrl *n, NvmeCQueue *cq, uint32_t val)
  */
 void nvme_engine_run(NvmeCtrl *n, void (*fn)(void *), void *opaque)
 {
-    if (n->ctx == qemu_get_aio_context()) {
+    if (!nvme_in_iothread(n)) {
         fn(opaque);
     } else {
         aio_wait_bh_oneshot(n->ctx, fn, opaque);
@@ -665,7 +662,7 @@ void nvme_engine_dbbuf_changed(NvmeCtrl *n)
     if (!n->params.ioeventfd) {
         return;
     }
-    if (n->ctx == qemu_get_aio_context()) {
+    if (!nvme_in_iothread(n)) {
         nvme_engine_ioeventfd_update(n);
     } else {
         /* it needs the BQL: the main loop applies it (idempotent) */

@@ -27,11 +27,6 @@
  * virtio's dataplane does without irqfd; the main-loop engine raises it
  * directly.
  */
-static bool nvme_irq_deferred(NvmeCtrl *n)
-{
-    return n->ctx != qemu_get_aio_context();
-}
-
 static void nvme_irq_bh(void *opaque)
 {
     NvmeCtrl *n = opaque;
@@ -54,7 +49,7 @@ static void nvme_irq_bh(void *opaque)
 
 static void nvme_irq_set_pin(NvmeCtrl *n, bool level)
 {
-    if (nvme_irq_deferred(n)) {
+    if (nvme_in_iothread(n)) {
         qatomic_set(&n->irq_level, level);
         qemu_bh_schedule(n->irq_bh);
     } else {
@@ -64,7 +59,7 @@ static void nvme_irq_set_pin(NvmeCtrl *n, bool level)
 
 static void nvme_irq_send(NvmeCtrl *n, uint16_t vector)
 {
-    if (nvme_irq_deferred(n)) {
+    if (nvme_in_iothread(n)) {
         set_bit_atomic(vector, n->irq_pending);
         qemu_bh_schedule(n->irq_bh);
     } else {

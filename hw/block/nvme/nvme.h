@@ -369,7 +369,6 @@ struct NvmeCtrl {
     QEMUBH *kick_bh;            /* tick-ns = 0: the service tick */
     QEMUBH *post_bh;
     EventNotifier kick;         /* doorbells from another thread, eventfds */
-    bool kick_attached;
     uint32_t inflight;          /* commands in the block layer */
     uint64_t wakeups;           /* engine runs (engine-wakeups property) */
     uint32_t cq_db_pending;     /* an MMIO CQ head is to be taken (atomic) */
@@ -377,8 +376,6 @@ struct NvmeCtrl {
 
     /* shadow doorbells (Doorbell Buffer Config, Base 5.8) */
     bool dbbuf_on;
-    uint64_t dbbuf_dbs;         /* shadow doorbell buffer (guest address) */
-    uint64_t dbbuf_eis;         /* EventIdx buffer (guest address) */
     MemoryRegionCache dbbuf_dbs_cache;
     MemoryRegionCache dbbuf_eis_cache;
     uint32_t ioeventfd_sqs;     /* SQ doorbells with an eventfd (BQL) */
@@ -531,6 +528,13 @@ static inline AddressSpace *nvme_as(NvmeCtrl *n)
     return pci_get_address_space(&n->parent_obj);
 }
 
+/* Whether ring index @val lies from @from to @to, going round a ring */
+static inline bool nvme_ring_within(uint32_t size, uint32_t from, uint32_t to,
+                                    uint32_t val)
+{
+    return (val + size - from) % size <= (to + size - from) % size;
+}
+
 static inline NvmeCQueue *nvme_sq_cq(NvmeSQueue *sq)
 {
     return &sq->ctrl->cq[sq->cqid];
@@ -547,12 +551,18 @@ static inline NvmeCQueue *nvme_sq_cq(NvmeSQueue *sq)
  */
 extern __thread bool nvme_engine_thread_busy;
 
+/* Whether the engine lives in an iothread (iothread=) */
+static inline bool nvme_in_iothread(NvmeCtrl *n)
+{
+    return n->ctx != qemu_get_aio_context();
+}
+
 static inline bool nvme_guard_enter(NvmeCtrl *n)
 {
     MemReentrancyGuard *g = &nvme_dev(n)->mem_reentrancy_guard;
     bool was;
 
-    if (n->ctx != qemu_get_aio_context()) {
+    if (nvme_in_iothread(n)) {
         was = nvme_engine_thread_busy;
         nvme_engine_thread_busy = true;
         return was;
@@ -564,7 +574,7 @@ static inline bool nvme_guard_enter(NvmeCtrl *n)
 
 static inline void nvme_guard_leave(NvmeCtrl *n, bool was)
 {
-    if (n->ctx != qemu_get_aio_context()) {
+    if (nvme_in_iothread(n)) {
         nvme_engine_thread_busy = was;
         return;
     }

@@ -341,8 +341,6 @@ bool nvme_q_dbbuf_setup(NvmeCtrl *n, uint64_t dbs, uint64_t eis)
         return false;
     }
     n->dbbuf_on = true;
-    n->dbbuf_dbs = dbs;
-    n->dbbuf_eis = eis;
     QTAILQ_FOREACH(sq, &n->active_sqs, active_entry) {
         if (sq->sqid != NVME_ADMIN_QID) {
             sq->shadow = true;

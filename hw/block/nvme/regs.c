@@ -275,35 +275,25 @@ static void nvme_regs_doorbell(NvmeCtrl *n, hwaddr off, uint32_t val)
 
     if (is_cq) {
         NvmeCQueue *cq = &n->cq[qid];
-        uint32_t head, tail, outstanding, advance;
 
         if (cq->state != NVME_QUEUE_ACTIVE) {
             nvme_regs_bad_doorbell(n, NVME_AER_ERR_INVALID_DB_REG, off, val);
             return;
         }
-        if (val >= cq->size) {
+        /*
+         * The head may not pass entries the controller has not posted; the
+         * engine may be posting in its own thread, so compare with where
+         * its posting ends.  With shadow doorbells the shadow holds the
+         * head (Base 5.8).
+         */
+        if (val >= cq->size ||
+            (!cq->shadow &&
+             !nvme_ring_within(cq->size, qatomic_read(&cq->db_head),
+                               qatomic_load_acquire(&cq->tail_next), val))) {
             nvme_regs_bad_doorbell(n, NVME_AER_ERR_INVALID_DB_VALUE, off, val);
             return;
         }
         trace_nvme_dev_db_cq(qid, val);
-        if (cq->shadow) {
-            /* the shadow buffer holds the head (Base 5.8) */
-            nvme_engine_cq_doorbell(n, cq, val);
-            return;
-        }
-        /*
-         * The new head may not pass entries the controller has not
-         * posted; the engine may be posting in its thread, so compare
-         * with where its posting ends.
-         */
-        head = qatomic_read(&cq->db_head);
-        tail = qatomic_load_acquire(&cq->tail_next);
-        outstanding = (tail + cq->size - head) % cq->size;
-        advance = (val + cq->size - head) % cq->size;
-        if (advance > outstanding) {
-            nvme_regs_bad_doorbell(n, NVME_AER_ERR_INVALID_DB_VALUE, off, val);
-            return;
-        }
         nvme_engine_cq_doorbell(n, cq, val);
     } else {
         NvmeSQueue *sq = &n->sq[qid];
