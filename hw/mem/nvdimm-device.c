@@ -389,6 +389,7 @@ static const Property nvdimm_properties[] = {
     DEFINE_PROP(NVDIMM_UUID_PROP, NVDIMMDevice, uuid, nvdimm_prop_uuid,
                 QemuUUID),
     DEFINE_PROP_BOOL(NVDIMM_UNARMED_PROP, NVDIMMDevice, unarmed, false),
+    DEFINE_PROP_BOOL(NVDIMM_N_PROP, NVDIMMDevice, nvdimm_n, false),
 };
 
 static void nvdimm_class_init(ObjectClass *oc, void *data)

@@ -26,6 +26,8 @@ OBJECT_DECLARE_TYPE(NVDIMMDevice, NVDIMMClass, NVDIMM)
 #define NVDIMM_LABEL_SIZE_PROP "label-size"
 #define NVDIMM_UUID_PROP "uuid"
 #define NVDIMM_UNARMED_PROP "unarmed"
+/* nvqemu: the NVDIMM-N model (health, media errors...), default off */
+#define NVDIMM_N_PROP "nvdimm-n"
 
 /* fw_cfg file the firmware allocates the DSM page from (bios-linker). */
 #define NVDIMM_DSM_MEM_FILE "etc/acpi/nvdimm-mem"
@@ -46,6 +48,7 @@ struct NVDIMMDevice {
     uint64_t label_size;        /* "label-size": label area, 0 = none */
     bool unarmed;               /* "unarmed": NFIT not-armed flag */
     QemuUUID uuid;              /* "uuid": spapr only */
+    bool nvdimm_n;              /* "nvdimm-n": NVDIMM-N model (docs) */
 
     /* derived from the backend when the region is prepared */
     bool readonly;              /* backend is ROM: label writes refused */
