@@ -8,7 +8,8 @@
  *
  * Functions 4-6 follow the Intel NVDIMM DSM interface revision 1; Read FIT
  * is QEMU's (docs/specs/nvdimm-acpi.md).  The root device (handle 0)
- * implements no function, so its bitmap is 0.
+ * implements the ARS and error-injection functions of ACPI 6.5 9.20.7 only
+ * when an NVDIMM-N is plugged; otherwise, as in stock QEMU, none (bitmap 0).
  */
 #include "qemu/osdep.h"
 #include "nvdimm-internal.h"
@@ -44,6 +45,63 @@ static const NvdimmDsmFunc nvdimm_dsm_funcs[] = {
         .in_len = sizeof(NvdimmDsmReadFitIn),
         .requires = 0,
     },
+    /* root functions (ACPI 6.5 9.20.7), NVDIMM-N only: nvdimm-ars.c */
+    {
+        .target = NVDIMM_DSM_TARGET_ROOT,
+        .function = NVDIMM_ROOT_FN_ARS_CAP,
+        .name = "ars-cap",
+        .op = NVDIMM_DSM_OP_ARS_CAP,
+        .in_len = sizeof(NvdimmArsRangeIn),
+        .requires = NVDIMM_DSM_CAP_ARS,
+    },
+    {
+        .target = NVDIMM_DSM_TARGET_ROOT,
+        .function = NVDIMM_ROOT_FN_ARS_START,
+        .name = "ars-start",
+        .op = NVDIMM_DSM_OP_ARS_START,
+        .in_len = sizeof(NvdimmArsStartIn),
+        .requires = NVDIMM_DSM_CAP_ARS,
+    },
+    {
+        .target = NVDIMM_DSM_TARGET_ROOT,
+        .function = NVDIMM_ROOT_FN_ARS_STATUS,
+        .name = "ars-status",
+        .op = NVDIMM_DSM_OP_ARS_STATUS,
+        .in_len = 0,
+        .requires = NVDIMM_DSM_CAP_ARS,
+    },
+    {
+        .target = NVDIMM_DSM_TARGET_ROOT,
+        .function = NVDIMM_ROOT_FN_CLEAR_ERROR,
+        .name = "clear-error",
+        .op = NVDIMM_DSM_OP_ARS_CLEAR_ERROR,
+        .in_len = sizeof(NvdimmArsRangeIn),
+        .requires = NVDIMM_DSM_CAP_ARS,
+    },
+    {
+        .target = NVDIMM_DSM_TARGET_ROOT,
+        .function = NVDIMM_ROOT_FN_INJECT,
+        .name = "ars-inject",
+        .op = NVDIMM_DSM_OP_ARS_INJECT,
+        .in_len = sizeof(NvdimmArsInjectIn),
+        .requires = NVDIMM_DSM_CAP_ARS,
+    },
+    {
+        .target = NVDIMM_DSM_TARGET_ROOT,
+        .function = NVDIMM_ROOT_FN_INJECT_CLEAR,
+        .name = "ars-inject-clear",
+        .op = NVDIMM_DSM_OP_ARS_INJECT_CLEAR,
+        .in_len = sizeof(NvdimmArsRangeIn),
+        .requires = NVDIMM_DSM_CAP_ARS,
+    },
+    {
+        .target = NVDIMM_DSM_TARGET_ROOT,
+        .function = NVDIMM_ROOT_FN_INJECT_STATUS,
+        .name = "ars-inject-status",
+        .op = NVDIMM_DSM_OP_ARS_INJECT_STATUS,
+        .in_len = 0,
+        .requires = NVDIMM_DSM_CAP_ARS,
+    },
 };
 
 static bool nvdimm_dsm_func_applies(const NvdimmDsmFunc *f,
@@ -62,6 +120,7 @@ static const char *const nvdimm_dsm_target_names[NVDIMM_DSM_TARGET__MAX] = {
 #define NVDIMM_DSM_FN_LIMIT 32
 QEMU_BUILD_BUG_ON(NVDIMM_DSM_FN_SET_LABEL_DATA >= NVDIMM_DSM_FN_LIMIT);
 QEMU_BUILD_BUG_ON(NVDIMM_DSM_FN_READ_FIT >= NVDIMM_DSM_FN_LIMIT);
+QEMU_BUILD_BUG_ON(NVDIMM_ROOT_FN_INJECT_STATUS >= NVDIMM_DSM_FN_LIMIT);
 
 const NvdimmDsmFunc *nvdimm_dsm_func_find(NvdimmDsmTarget target,
                                           uint32_t function, unsigned caps)

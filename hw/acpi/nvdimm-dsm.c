@@ -22,26 +22,7 @@
 #include "nvdimm-internal.h"
 #include "trace.h"
 
-/* One decoded call, host byte order. */
-typedef struct NvdimmDsmCall {
-    uint32_t handle;
-    uint32_t revision;
-    uint32_t function;
-    NvdimmDsmTarget target;
-    NVDIMMDevice *nvdimm;           /* NVDIMM_DSM_TARGET_DIMM only */
-    const uint8_t *arg;             /* NVDIMM_DSM_ARG_MAX bytes */
-} NvdimmDsmCall;
-
-/* The reply: the out page in guest byte order, @used bytes of its data. */
-typedef struct NvdimmDsmReply {
-    size_t used;
-    NvdimmDsmOutPage page;
-} NvdimmDsmReply;
-
-typedef void NvdimmDsmHandler(NVDIMMState *s, const NvdimmDsmCall *call,
-                              NvdimmDsmReply *reply);
-
-static void nvdimm_dsm_reply_status(NvdimmDsmReply *reply, uint32_t status)
+void nvdimm_dsm_reply_status(NvdimmDsmReply *reply, uint32_t status)
 {
     NvdimmDsmStatusOut out = { .status = cpu_to_le32(status) };
 
@@ -49,10 +30,8 @@ static void nvdimm_dsm_reply_status(NvdimmDsmReply *reply, uint32_t status)
     reply->used = sizeof(out);
 }
 
-/* A guest error: trace it, log it, and answer with @status. */
-static void G_GNUC_PRINTF(4, 5)
-nvdimm_dsm_fail(const NvdimmDsmCall *call, NvdimmDsmReply *reply,
-                NvdimmDsmStatus status, const char *fmt, ...)
+void nvdimm_dsm_fail(const NvdimmDsmCall *call, NvdimmDsmReply *reply,
+                     uint32_t status, const char *fmt, ...)
 {
     g_autofree char *why = NULL;
     va_list ap;
@@ -200,6 +179,13 @@ static NvdimmDsmHandler *const nvdimm_dsm_handlers[NVDIMM_DSM_OP__MAX] = {
     [NVDIMM_DSM_OP_GET_LABEL_DATA] = nvdimm_dsm_get_label_data,
     [NVDIMM_DSM_OP_SET_LABEL_DATA] = nvdimm_dsm_set_label_data,
     [NVDIMM_DSM_OP_READ_FIT] = nvdimm_dsm_read_fit,
+    [NVDIMM_DSM_OP_ARS_CAP] = nvdimm_ars_dsm_cap,
+    [NVDIMM_DSM_OP_ARS_START] = nvdimm_ars_dsm_start,
+    [NVDIMM_DSM_OP_ARS_STATUS] = nvdimm_ars_dsm_status,
+    [NVDIMM_DSM_OP_ARS_CLEAR_ERROR] = nvdimm_ars_dsm_clear_error,
+    [NVDIMM_DSM_OP_ARS_INJECT] = nvdimm_ars_dsm_inject,
+    [NVDIMM_DSM_OP_ARS_INJECT_CLEAR] = nvdimm_ars_dsm_inject_clear,
+    [NVDIMM_DSM_OP_ARS_INJECT_STATUS] = nvdimm_ars_dsm_inject_status,
 };
 
 static void nvdimm_dsm_dispatch(NVDIMMState *s, NvdimmDsmCall *call,
@@ -220,6 +206,9 @@ static void nvdimm_dsm_dispatch(NVDIMMState *s, NvdimmDsmCall *call,
         call->target = NVDIMM_DSM_TARGET_DIMM;
         call->nvdimm = nvdimm_find_by_handle(call->handle);
         break;
+    }
+    if (call->target == NVDIMM_DSM_TARGET_ROOT) {
+        caps |= nvdimm_ars_available() ? NVDIMM_DSM_CAP_ARS : 0;
     }
     if (call->nvdimm) {
         caps |= call->nvdimm->label_size ? NVDIMM_DSM_CAP_LABEL : 0;

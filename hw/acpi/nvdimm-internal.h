@@ -5,6 +5,7 @@
  *   nvdimm-nfit.c       NFIT structures from a list of DIMMs (pure)
  *   nvdimm-dsm-table.c  the DSM function table and bitmaps (pure)
  *   nvdimm-dsm.c        the DSM doorbell: page copy, validation, functions
+ *   nvdimm-ars.c        root functions: ARS, clear and inject poison
  *   nvdimm-ssdt.c       the NVDIMM SSDT (AML)
  *   nvdimm-acpi.c       the API the rest of QEMU calls (hw/mem/nvdimm.h)
  */
@@ -88,6 +89,13 @@ typedef enum NvdimmDsmOp {
     NVDIMM_DSM_OP_GET_LABEL_DATA,
     NVDIMM_DSM_OP_SET_LABEL_DATA,
     NVDIMM_DSM_OP_READ_FIT,
+    NVDIMM_DSM_OP_ARS_CAP,
+    NVDIMM_DSM_OP_ARS_START,
+    NVDIMM_DSM_OP_ARS_STATUS,
+    NVDIMM_DSM_OP_ARS_CLEAR_ERROR,
+    NVDIMM_DSM_OP_ARS_INJECT,
+    NVDIMM_DSM_OP_ARS_INJECT_CLEAR,
+    NVDIMM_DSM_OP_ARS_INJECT_STATUS,
     NVDIMM_DSM_OP__MAX,
 } NvdimmDsmOp;
 
@@ -95,6 +103,8 @@ typedef enum NvdimmDsmOp {
 typedef enum NvdimmDsmCaps {
     NVDIMM_DSM_CAP_LABEL = 1 << 0,      /* has a label area */
     NVDIMM_DSM_CAP_WRITABLE = 1 << 1,   /* its backend is not read-only */
+    /* root: at least one NVDIMM-N is plugged (nvdimm_ars_available()) */
+    NVDIMM_DSM_CAP_ARS = 1 << 2,
 } NvdimmDsmCaps;
 
 typedef struct NvdimmDsmFunc {
@@ -121,6 +131,40 @@ const char *nvdimm_dsm_target_name(NvdimmDsmTarget target);
 /* ------------------------------------------------------------------------ */
 /* DSM doorbell (nvdimm-dsm.c) and SSDT (nvdimm-ssdt.c)                      */
 
+typedef struct NVDIMMDevice NVDIMMDevice;
+typedef struct NVDIMMState NVDIMMState;
+
+/* One decoded call, host byte order. */
+typedef struct NvdimmDsmCall {
+    uint32_t handle;
+    uint32_t revision;
+    uint32_t function;
+    NvdimmDsmTarget target;
+    NVDIMMDevice *nvdimm;           /* NVDIMM_DSM_TARGET_DIMM only */
+    const uint8_t *arg;             /* NVDIMM_DSM_ARG_MAX bytes */
+} NvdimmDsmCall;
+
+/* The reply: the out page in guest byte order, @used bytes of its data. */
+typedef struct NvdimmDsmReply {
+    size_t used;
+    NvdimmDsmOutPage page;
+} NvdimmDsmReply;
+
+/* A function's handler; the dispatcher has checked revision and target. */
+typedef void NvdimmDsmHandler(NVDIMMState *s, const NvdimmDsmCall *call,
+                              NvdimmDsmReply *reply);
+
+/* Answer with only a status dword. */
+void nvdimm_dsm_reply_status(NvdimmDsmReply *reply, uint32_t status);
+
+/*
+ * A guest error: trace it, log it (LOG_GUEST_ERROR), and answer with
+ * @status (a NvdimmDsmStatus, or a NvdimmArsStatus for root functions).
+ */
+void G_GNUC_PRINTF(4, 5)
+nvdimm_dsm_fail(const NvdimmDsmCall *call, NvdimmDsmReply *reply,
+                uint32_t status, const char *fmt, ...);
+
 struct AcpiGenericAddress;
 struct BIOSLinker;
 struct MemoryRegionOps;
@@ -138,5 +182,19 @@ void nvdimm_ssdt_build(GArray *table_offsets, GArray *table_data,
                        const struct AcpiGenericAddress *dsm_io,
                        GArray *dsm_mem, uint32_t ram_slots,
                        const char *oem_id, const char *oem_table_id);
+
+/* ------------------------------------------------------------------------ */
+/* Root functions: ARS, clear, error injection (nvdimm-ars.c)                */
+
+/* Whether the root offers them: some plugged NVDIMM has nvdimm-n=on. */
+bool nvdimm_ars_available(void);
+
+NvdimmDsmHandler nvdimm_ars_dsm_cap;
+NvdimmDsmHandler nvdimm_ars_dsm_start;
+NvdimmDsmHandler nvdimm_ars_dsm_status;
+NvdimmDsmHandler nvdimm_ars_dsm_clear_error;
+NvdimmDsmHandler nvdimm_ars_dsm_inject;
+NvdimmDsmHandler nvdimm_ars_dsm_inject_clear;
+NvdimmDsmHandler nvdimm_ars_dsm_inject_status;
 
 #endif /* HW_ACPI_NVDIMM_INTERNAL_H */

@@ -5,6 +5,7 @@
  * Spec versions this file follows:
  *   ACPI 6.5, section 5.2.26 (NVDIMM Firmware Interface Table, NFIT) and
  *   section 9.19.7 (NVDIMM devices, _DSM/_FIT/_LSI/_LSR/_LSW);
+ *   section 9.20.7 (NVDIMM root device _DSM: ARS, clear, error injection);
  *   Intel "NVDIMM DSM Interface", revision 1 (Get Label Size/Data, Set Label
  *   Data and the status codes);
  *   the QEMU DSM page and I/O port ABI, docs/specs/nvdimm-acpi.md.
@@ -301,6 +302,186 @@ QEMU_BUILD_BUG_ON(sizeof(NvdimmDsmReadFitOut) != 4);
     (NVDIMM_DSM_ARG_MAX - sizeof(NvdimmDsmLabelIn))
 QEMU_BUILD_BUG_ON(NVDIMM_DSM_LABEL_MAX_XFER + sizeof(NvdimmDsmLabelDataOut) >
                   NVDIMM_DSM_OUT_MAX);
+
+/* ------------------------------------------------------------------------ */
+/* Root device functions: ARS and error injection (ACPI 6.5 9.20.7)          */
+
+/*
+ * Functions of the root device's _DSM (handle NVDIMM_HANDLE_ROOT, UUID
+ * NVDIMM_DSM_UUID_ROOT), ACPI 6.5 9.20.7.1.  Function 5
+ * (Translate SPA) and 6 (reserved) are not implemented.
+ */
+typedef enum NvdimmDsmRootFn {
+    NVDIMM_ROOT_FN_ARS_CAP = 1,
+    NVDIMM_ROOT_FN_ARS_START = 2,
+    NVDIMM_ROOT_FN_ARS_STATUS = 3,
+    NVDIMM_ROOT_FN_CLEAR_ERROR = 4,
+    NVDIMM_ROOT_FN_TRANSLATE_SPA = 5,
+    NVDIMM_ROOT_FN_INJECT = 7,
+    NVDIMM_ROOT_FN_INJECT_CLEAR = 8,
+    NVDIMM_ROOT_FN_INJECT_STATUS = 9,
+} NvdimmDsmRootFn;
+
+/*
+ * Root function status, bits 15:0 of the first output dword (ACPI 6.5
+ * 9.20.7.2 ff.).  These differ from the Intel DIMM codes above: the root
+ * has no "no device" code, so "invalid input" is 2 there.  Bits 31:16 are
+ * the extended status, whose meaning depends on the function.
+ */
+typedef enum NvdimmArsStatus {
+    NVDIMM_ARS_STATUS_SUCCESS = 0,
+    NVDIMM_ARS_STATUS_UNSUPPORTED = 1,
+    NVDIMM_ARS_STATUS_INVALID_INPUT = 2,
+    NVDIMM_ARS_STATUS_HW_ERROR = 3,
+    NVDIMM_ARS_STATUS_RETRY = 4,
+    NVDIMM_ARS_STATUS_UNKNOWN = 5,
+    NVDIMM_ARS_STATUS_FUNCTION_SPECIFIC = 6,
+} NvdimmArsStatus;
+
+#define NVDIMM_ARS_EXT_SHIFT 16
+
+/* Query ARS Capabilities extended status: ARS types supported (9.20.7.2) */
+enum {
+    NVDIMM_ARS_CAP_EXT_VOLATILE = 1 << 0,
+    NVDIMM_ARS_CAP_EXT_PERSISTENT = 1 << 1,
+};
+
+/* Start ARS extended status with NVDIMM_ARS_STATUS_FUNCTION_SPECIFIC. */
+enum {
+    NVDIMM_ARS_START_EXT_IN_PROGRESS = 1,
+};
+
+/* Query ARS Status extended status (9.20.7.4). */
+enum {
+    NVDIMM_ARS_STATUS_EXT_DONE = 0,
+    NVDIMM_ARS_STATUS_EXT_IN_PROGRESS = 1,
+    NVDIMM_ARS_STATUS_EXT_NONE = 2,     /* no ARS since the last boot */
+    NVDIMM_ARS_STATUS_EXT_STOPPED = 3,
+};
+
+/* ARS types of Start ARS and Query ARS Status (9.20.7.3). */
+enum {
+    NVDIMM_ARS_TYPE_VOLATILE = 1 << 0,
+    NVDIMM_ARS_TYPE_PERSISTENT = 1 << 1,
+};
+
+/* Start ARS flags (9.20.7.3). */
+enum {
+    NVDIMM_ARS_START_FLAG_NO_NOTIFY = 1 << 0,   /* ACPI 6.2: no 0x81 */
+    NVDIMM_ARS_START_FLAG_PREV_DATA = 1 << 1,   /* return previous data */
+};
+
+/* Query ARS Status flags (9.20.7.4). */
+enum {
+    NVDIMM_ARS_STATUS_FLAG_OVERFLOW = 1 << 0,
+};
+
+/* ARS Error Inject options (9.20.7.7). */
+enum {
+    NVDIMM_ARS_INJECT_OPT_NOTIFY = 1 << 0,
+};
+
+/* Input of Query ARS Capabilities and of Clear Uncorrectable Error. */
+typedef struct QEMU_PACKED NvdimmArsRangeIn {
+    uint64_t address;                   /*  0: SPA */
+    uint64_t length;                    /*  8 */
+} NvdimmArsRangeIn;
+QEMU_BUILD_BUG_ON(sizeof(NvdimmArsRangeIn) != 16);
+
+/* Query ARS Capabilities output (ACPI 6.5 9.20.7.2). */
+typedef struct QEMU_PACKED NvdimmArsCapOut {
+    uint32_t status;                    /*  0: extended: NVDIMM_ARS_CAP_EXT_* */
+    uint32_t max_status_out;            /*  4: Query ARS Status output size */
+    uint32_t clear_unit;                /*  8: clear error unit, bytes */
+    uint16_t flags;                     /* 12 */
+    uint16_t rsvd14;                    /* 14 */
+} NvdimmArsCapOut;
+QEMU_BUILD_BUG_ON(sizeof(NvdimmArsCapOut) != 16);
+
+/* Start ARS input (ACPI 6.5 9.20.7.3). */
+typedef struct QEMU_PACKED NvdimmArsStartIn {
+    uint64_t address;                   /*  0: SPA */
+    uint64_t length;                    /*  8 */
+    uint16_t type;                      /* 16: NVDIMM_ARS_TYPE_* */
+    uint8_t flags;                      /* 18: NVDIMM_ARS_START_FLAG_* */
+    uint8_t rsvd19[5];                  /* 19 */
+} NvdimmArsStartIn;
+QEMU_BUILD_BUG_ON(sizeof(NvdimmArsStartIn) != 24);
+
+/* Start ARS output (ACPI 6.5 9.20.7.3). */
+typedef struct QEMU_PACKED NvdimmArsStartOut {
+    uint32_t status;                    /*  0 */
+    uint32_t scrub_time;                /*  4: estimate, seconds */
+} NvdimmArsStartOut;
+QEMU_BUILD_BUG_ON(sizeof(NvdimmArsStartOut) != 8);
+
+/* One ARS Error Record (ACPI 6.5 9.20.7.4). */
+typedef struct QEMU_PACKED NvdimmArsRecord {
+    uint32_t handle;                    /*  0: NFIT device handle */
+    uint32_t rsvd4;                     /*  4 */
+    uint64_t address;                   /*  8: SPA of the error */
+    uint64_t length;                    /* 16 */
+} NvdimmArsRecord;
+QEMU_BUILD_BUG_ON(sizeof(NvdimmArsRecord) != 24);
+
+/*
+ * Query ARS Status output header (ACPI 6.5 9.20.7.4), followed by
+ * num_records NvdimmArsRecord.  out_length counts from itself (offset 4):
+ * the header after the status and the records.
+ */
+typedef struct QEMU_PACKED NvdimmArsStatusOut {
+    uint32_t status;                    /*  0: extended: _STATUS_EXT_* */
+    uint32_t out_length;                /*  4 */
+    uint64_t address;                   /*  8: scrubbed range */
+    uint64_t length;                    /* 16 */
+    uint64_t restart_address;           /* 24: after an overflow */
+    uint64_t restart_length;            /* 32 */
+    uint16_t type;                      /* 40: NVDIMM_ARS_TYPE_* */
+    uint16_t flags;                     /* 42: NVDIMM_ARS_STATUS_FLAG_* */
+    uint32_t num_records;               /* 44 */
+} NvdimmArsStatusOut;
+QEMU_BUILD_BUG_ON(sizeof(NvdimmArsStatusOut) != 48);
+
+/* Clear Uncorrectable Error output (ACPI 6.5 9.20.7.5). */
+typedef struct QEMU_PACKED NvdimmArsClearOut {
+    uint32_t status;                    /*  0 */
+    uint32_t rsvd4;                     /*  4 */
+    uint64_t cleared;                   /*  8: bytes cleared */
+} NvdimmArsClearOut;
+QEMU_BUILD_BUG_ON(sizeof(NvdimmArsClearOut) != 16);
+
+/*
+ * ARS Error Inject input (ACPI 6.5 9.20.7.7); Inject Clear (9.20.7.8)
+ * takes the first 16 bytes.
+ */
+typedef struct QEMU_PACKED NvdimmArsInjectIn {
+    uint64_t address;                   /*  0: SPA */
+    uint64_t length;                    /*  8 */
+    uint8_t options;                    /* 16: NVDIMM_ARS_INJECT_OPT_* */
+} NvdimmArsInjectIn;
+QEMU_BUILD_BUG_ON(sizeof(NvdimmArsInjectIn) != 17);
+
+/* ARS Error Inject Status Query output header (ACPI 6.5 9.20.7.9). */
+typedef struct QEMU_PACKED NvdimmArsInjectStatusOut {
+    uint32_t status;                    /*  0 */
+    uint32_t count;                     /*  4: records that follow */
+} NvdimmArsInjectStatusOut;
+QEMU_BUILD_BUG_ON(sizeof(NvdimmArsInjectStatusOut) != 8);
+
+/* One Error Injection Status record (ACPI 6.5 9.20.7.9). */
+typedef struct QEMU_PACKED NvdimmArsInjectRecord {
+    uint64_t address;                   /*  0: SPA */
+    uint64_t length;                    /*  8 */
+} NvdimmArsInjectRecord;
+QEMU_BUILD_BUG_ON(sizeof(NvdimmArsInjectRecord) != 16);
+
+/* How many of each record one DSM reply carries. */
+#define NVDIMM_ARS_MAX_RECORDS                                              \
+    ((NVDIMM_DSM_OUT_MAX - sizeof(NvdimmArsStatusOut)) /                    \
+     sizeof(NvdimmArsRecord))
+#define NVDIMM_ARS_MAX_INJECT_RECORDS                                       \
+    ((NVDIMM_DSM_OUT_MAX - sizeof(NvdimmArsInjectStatusOut)) /              \
+     sizeof(NvdimmArsInjectRecord))
 
 /* Minimum label storage area (UEFI 2.10 section 13.19 namespace labels). */
 #define NVDIMM_LABEL_SIZE_MIN (128 * 1024)

@@ -102,6 +102,9 @@ typedef struct NVDIMMState {
     bool dsm_busy;              /* serving a call: refuse re-entry */
 
     NvdimmFitBuffer fit_buf;
+
+    /* the root's address range scrub, hw/acpi/nvdimm-ars.c; NULL before */
+    struct NvdimmArs *ars;
 } NVDIMMState;
 
 /*

@@ -1,0 +1,706 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * nvqemu NVDIMM-N: media errors -- the root device's Address Range Scrub,
+ * Clear Uncorrectable Error and error-injection functions (ACPI 6.5
+ * 9.20.7), and the poison they report.
+ *
+ * Poison: per DIMM, a sorted list of disjoint ranges (DIMM offsets, whole
+ * NVDIMM_ARS_CLEAR_UNIT units), kept in the DIMM's state area so that it
+ * survives restarts.  QEMU does not make poisoned memory fault (there is no
+ * machine check): the guest learns of poison through ARS, as it would from
+ * a real platform's scrub, and Linux then refuses to read those sectors.
+ *
+ * Address translation: each NVDIMM is one SPA Range in the NFIT, not
+ * interleaved, so an SPA range of the guest maps to one DIMM and an offset
+ * into it.  A range that is not wholly inside one NVDIMM-N's SPA range is
+ * invalid input; one on an NVDIMM without nvdimm-n=on is not supported
+ * (Linux then marks that range as not scrubbable).
+ *
+ * Scrub (one for the machine, as on a platform): Start ARS records the
+ * range and, unless it asks for previous data only (a "short" scrub, which
+ * completes at once), completes NVDIMM_ARS_SCRUB_NS of virtual time later.
+ * Query ARS Status reports "in progress" until then, and afterwards the
+ * poison inside the scrubbed range as it is at the time of the query.  The
+ * scrub state is reset with the machine ("no ARS this boot") and is not
+ * migrated: after a migration the guest's next query gets "no ARS" and
+ * starts over.  Host poison changes need no VMState either: they live in
+ * the backend.
+ *
+ * Clear Uncorrectable Error removes the poison and zeroes the cleared bytes
+ * (the spec leaves their contents undefined; zero is what a later read
+ * returns, on every backend).  ARS Error Inject Clear removes injected
+ * poison and leaves the data alone.
+ */
+#include "qemu/osdep.h"
+#include "qemu/bswap.h"
+#include "qemu/timer.h"
+#include "qapi/error.h"
+#include "exec/address-spaces.h"
+#include "exec/memory.h"
+#include "system/reset.h"
+#include "hw/mem/nvdimm.h"
+#include "hw/mem/nvdimm-ars.h"
+#include "qemu/nvdimm-utils.h"
+#include "nvdimm-internal.h"
+#include "trace.h"
+
+/* How long a full (not "previous data") scrub runs, in virtual time. */
+#define NVDIMM_ARS_SCRUB_NS (100 * SCALE_MS)
+/* What Start ARS tells the guest the scrub takes, in seconds (>= 1). */
+#define NVDIMM_ARS_SCRUB_ESTIMATE_S 1
+
+QEMU_BUILD_BUG_ON(NVDIMM_ARS_CLEAR_UNIT & (NVDIMM_ARS_CLEAR_UNIT - 1));
+/* Linux and ndctl clear and inject whole 512-byte sectors */
+#define NVDIMM_ARS_GUEST_SECTOR 512
+QEMU_BUILD_BUG_ON(NVDIMM_ARS_GUEST_SECTOR % NVDIMM_ARS_CLEAR_UNIT);
+
+/* Query ARS Status output size we announce: header and a page of records */
+#define NVDIMM_ARS_STATUS_OUT_MAX                                           \
+    (sizeof(NvdimmArsStatusOut) +                                           \
+     NVDIMM_ARS_MAX_RECORDS * sizeof(NvdimmArsRecord))
+QEMU_BUILD_BUG_ON(NVDIMM_ARS_STATUS_OUT_MAX > NVDIMM_DSM_OUT_MAX);
+
+/* out_length of Query ARS Status counts from itself (after the status). */
+#define NVDIMM_ARS_STATUS_LEN(n)                                            \
+    (sizeof(NvdimmArsStatusOut) - sizeof(uint32_t) +                        \
+     (n) * sizeof(NvdimmArsRecord))
+
+#define NVDIMM_ARS_TYPE_ALL (NVDIMM_ARS_TYPE_VOLATILE | NVDIMM_ARS_TYPE_PERSISTENT)
+#define NVDIMM_ARS_START_FLAGS_ALL                                          \
+    (NVDIMM_ARS_START_FLAG_NO_NOTIFY | NVDIMM_ARS_START_FLAG_PREV_DATA)
+
+/* The scrub's lifecycle. */
+typedef enum NvdimmArsState {
+    NVDIMM_ARS_IDLE,            /* none since the machine started or reset */
+    NVDIMM_ARS_RUNNING,         /* until done_at */
+    NVDIMM_ARS_DONE,            /* results: the poison in the range */
+} NvdimmArsState;
+
+typedef struct NvdimmArs {
+    NvdimmArsState state;
+    uint64_t address;           /* scrubbed SPA range */
+    uint64_t length;
+    uint16_t type;              /* as the guest asked */
+    int64_t done_at;            /* QEMU_CLOCK_VIRTUAL, ns */
+} NvdimmArs;
+
+/* One poisoned range of a DIMM, in DIMM offsets. */
+typedef struct NvdimmArsRange {
+    uint64_t offset;
+    uint64_t length;
+} NvdimmArsRange;
+
+/* ------------------------------------------------------------------------ */
+/* Poison store                                                             */
+
+/*
+ * FIXME interim: an in-memory list per DIMM, replaced by the state area
+ * (hw/mem/nvdimm-state.c) when that lands; nothing else knows where the
+ * list is kept.
+ */
+static GHashTable *nvdimm_ars_store;
+
+static GArray *nvdimm_ars_store_load(NVDIMMDevice *nvdimm)
+{
+    GArray *set = g_array_new(false, false, sizeof(NvdimmArsRange));
+    GArray *kept = nvdimm_ars_store ?
+        g_hash_table_lookup(nvdimm_ars_store, nvdimm) : NULL;
+
+    if (kept) {
+        g_array_append_vals(set, kept->data, kept->len);
+    }
+    return set;
+}
+
+static bool nvdimm_ars_store_save(NVDIMMDevice *nvdimm, const GArray *set,
+                                  Error **errp)
+{
+    GArray *copy = g_array_new(false, false, sizeof(NvdimmArsRange));
+
+    if (!nvdimm_ars_store) {
+        nvdimm_ars_store = g_hash_table_new_full(NULL, NULL, NULL,
+                                                 (GDestroyNotify)g_array_unref);
+    }
+    g_array_append_vals(copy, set->data, set->len);
+    g_hash_table_replace(nvdimm_ars_store, nvdimm, copy);
+    return true;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Range sets: sorted, disjoint, not adjacent                               */
+
+static uint64_t nvdimm_ars_range_end(const NvdimmArsRange *r)
+{
+    return r->offset + r->length;
+}
+
+static void nvdimm_ars_set_add(GArray *set, uint64_t offset, uint64_t length)
+{
+    NvdimmArsRange merged = { .offset = offset, .length = length };
+    uint64_t end = offset + length;
+    guint i = 0;
+
+    while (i < set->len) {
+        NvdimmArsRange *r = &g_array_index(set, NvdimmArsRange, i);
+
+        if (nvdimm_ars_range_end(r) < merged.offset) {
+            i++;
+            continue;
+        }
+        if (r->offset > end) {
+            break;
+        }
+        /* overlapping or adjacent: absorb it */
+        merged.offset = MIN(merged.offset, r->offset);
+        end = MAX(end, nvdimm_ars_range_end(r));
+        g_array_remove_index(set, i);
+    }
+    merged.length = end - merged.offset;
+    g_array_insert_val(set, i, merged);
+}
+
+static void nvdimm_ars_set_remove(GArray *set, uint64_t offset,
+                                  uint64_t length)
+{
+    uint64_t end = offset + length;
+    guint i = 0;
+
+    while (i < set->len) {
+        NvdimmArsRange r = g_array_index(set, NvdimmArsRange, i);
+        uint64_t rend = nvdimm_ars_range_end(&r);
+        NvdimmArsRange lo = { r.offset, offset - r.offset };
+        NvdimmArsRange hi = { end, rend - end };
+
+        if (rend <= offset || r.offset >= end) {
+            i++;
+            continue;
+        }
+        g_array_remove_index(set, i);
+        if (r.offset < offset) {
+            g_array_insert_val(set, i++, lo);
+        }
+        if (rend > end) {
+            g_array_insert_val(set, i++, hi);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Host API (include/hw/mem/nvdimm-ars.h)                                   */
+
+static uint64_t nvdimm_ars_pmem_size(const NVDIMMDevice *nvdimm)
+{
+    return nvdimm->nvdimm_mr ? memory_region_size(nvdimm->nvdimm_mr) : 0;
+}
+
+static bool nvdimm_ars_plugged(const NVDIMMDevice *nvdimm)
+{
+    return DEVICE(nvdimm)->realized && nvdimm->nvdimm_mr &&
+           PC_DIMM(nvdimm)->slot >= 0;
+}
+
+/*
+ * Check that [@offset, @offset + @length) is a non-empty range of @nvdimm's
+ * persistent memory, and widen it to whole units.
+ */
+static bool nvdimm_ars_host_range(NVDIMMDevice *nvdimm, uint64_t *offset,
+                                  uint64_t *length, Error **errp)
+{
+    uint64_t size = nvdimm_ars_pmem_size(nvdimm);
+    const char *id = DEVICE(nvdimm)->id ?: "(no id)";
+
+    if (!nvdimm->nvdimm_n) {
+        error_setg(errp, "nvdimm '%s' has no media error model: set '"
+                   NVDIMM_N_PROP "=on'", id);
+        return false;
+    }
+    if (!nvdimm_ars_plugged(nvdimm)) {
+        error_setg(errp, "nvdimm '%s' is not plugged", id);
+        return false;
+    }
+    if (!*length || *length > size || *offset > size - *length) {
+        error_setg(errp, "range offset 0x%" PRIx64 " length 0x%" PRIx64
+                   " is empty or not within nvdimm '%s' (0x%" PRIx64
+                   " bytes)", *offset, *length, id, size);
+        return false;
+    }
+    /* the pmem size is a multiple of the backend alignment, so of the unit */
+    *length = ROUND_UP(*offset + *length, NVDIMM_ARS_CLEAR_UNIT);
+    *offset = ROUND_DOWN(*offset, NVDIMM_ARS_CLEAR_UNIT);
+    *length = MIN(*length, size) - *offset;
+    return true;
+}
+
+/*
+ * Add (@poison) or remove the unit-aligned range [@offset, @offset +
+ * @length) of @nvdimm to or from its poison, named @op in traces.
+ */
+static bool nvdimm_ars_poison_change(NVDIMMDevice *nvdimm, bool poison,
+                                     uint64_t offset, uint64_t length,
+                                     const char *op, Error **errp)
+{
+    g_autoptr(GArray) set = nvdimm_ars_store_load(nvdimm);
+
+    if (poison) {
+        nvdimm_ars_set_add(set, offset, length);
+    } else {
+        nvdimm_ars_set_remove(set, offset, length);
+    }
+    trace_nvdimm_ars_poison(nvdimm_handle(nvdimm), op, offset, length,
+                            set->len);
+    return nvdimm_ars_store_save(nvdimm, set, errp);
+}
+
+bool nvdimm_ars_inject(NVDIMMDevice *nvdimm, uint64_t offset,
+                       uint64_t length, Error **errp)
+{
+    return nvdimm_ars_host_range(nvdimm, &offset, &length, errp) &&
+           nvdimm_ars_poison_change(nvdimm, true, offset, length, "inject",
+                                    errp);
+}
+
+bool nvdimm_ars_uninject(NVDIMMDevice *nvdimm, uint64_t offset,
+                         uint64_t length, Error **errp)
+{
+    return nvdimm_ars_host_range(nvdimm, &offset, &length, errp) &&
+           nvdimm_ars_poison_change(nvdimm, false, offset, length,
+                                    "uninject", errp);
+}
+
+void nvdimm_ars_poison_foreach(NVDIMMDevice *nvdimm, NvdimmArsPoisonFn *fn,
+                               void *opaque)
+{
+    g_autoptr(GArray) set = NULL;
+
+    if (!nvdimm->nvdimm_n) {
+        return;
+    }
+    set = nvdimm_ars_store_load(nvdimm);
+    for (guint i = 0; i < set->len; i++) {
+        const NvdimmArsRange *r = &g_array_index(set, NvdimmArsRange, i);
+
+        fn(r->offset, r->length, opaque);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* SPA ranges -> DIMMs                                                      */
+
+bool nvdimm_ars_available(void)
+{
+    g_autoptr(GSList) list = nvdimm_get_device_list();
+
+    for (GSList *l = list; l; l = l->next) {
+        NVDIMMDevice *nvdimm = l->data;
+
+        if (nvdimm->nvdimm_n && nvdimm_ars_plugged(nvdimm)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * The plugged NVDIMM whose SPA range holds all of [@spa, @spa + @length),
+ * with @offset set to where it starts in it; NULL if there is none or the
+ * range is empty.
+ */
+static NVDIMMDevice *nvdimm_ars_spa_to_dimm(uint64_t spa, uint64_t length,
+                                            uint64_t *offset)
+{
+    g_autoptr(GSList) list = nvdimm_get_device_list();
+
+    if (!length) {
+        return NULL;
+    }
+    for (GSList *l = list; l; l = l->next) {
+        NVDIMMDevice *nvdimm = l->data;
+        uint64_t base = PC_DIMM(nvdimm)->addr;
+        uint64_t size = nvdimm_ars_pmem_size(nvdimm);
+
+        if (!nvdimm_ars_plugged(nvdimm) || spa < base) {
+            continue;
+        }
+        if (length <= size && spa - base <= size - length) {
+            *offset = spa - base;
+            return nvdimm;
+        }
+    }
+    return NULL;
+}
+
+/* Every ranged input starts with the same {address, length}. */
+QEMU_BUILD_BUG_ON(offsetof(NvdimmArsStartIn, address) !=
+                  offsetof(NvdimmArsRangeIn, address) ||
+                  offsetof(NvdimmArsStartIn, length) !=
+                  offsetof(NvdimmArsRangeIn, length));
+QEMU_BUILD_BUG_ON(offsetof(NvdimmArsInjectIn, address) !=
+                  offsetof(NvdimmArsRangeIn, address) ||
+                  offsetof(NvdimmArsInjectIn, length) !=
+                  offsetof(NvdimmArsRangeIn, length));
+
+/*
+ * Decode the SPA range the input starts with into @spa and @length and
+ * find its NVDIMM-N and the @offset there; on failure answer with the
+ * status and return NULL.
+ */
+static NVDIMMDevice *nvdimm_ars_dsm_range(const NvdimmDsmCall *call,
+                                          NvdimmDsmReply *reply,
+                                          uint64_t *spa_out,
+                                          uint64_t *length_out,
+                                          uint64_t *offset)
+{
+    uint64_t spa = ldq_le_p(call->arg + offsetof(NvdimmArsRangeIn, address));
+    uint64_t length = ldq_le_p(call->arg +
+                               offsetof(NvdimmArsRangeIn, length));
+    NVDIMMDevice *nvdimm = nvdimm_ars_spa_to_dimm(spa, length, offset);
+
+    if (!nvdimm) {
+        nvdimm_dsm_fail(call, reply, NVDIMM_ARS_STATUS_INVALID_INPUT,
+                        "SPA range 0x%" PRIx64 " length 0x%" PRIx64
+                        " is empty or not within one NVDIMM", spa, length);
+        return NULL;
+    }
+    if (!nvdimm->nvdimm_n) {
+        nvdimm_dsm_fail(call, reply, NVDIMM_ARS_STATUS_UNSUPPORTED,
+                        "SPA range 0x%" PRIx64 " is on NVDIMM handle 0x%"
+                        PRIx32 ", which has nvdimm-n=off", spa,
+                        nvdimm_handle(nvdimm));
+        return NULL;
+    }
+    *spa_out = spa;
+    *length_out = length;
+    return nvdimm;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The scrub                                                                */
+
+static void nvdimm_ars_reset(void *opaque)
+{
+    NvdimmArs *ars = opaque;
+
+    *ars = (NvdimmArs) { .state = NVDIMM_ARS_IDLE };
+}
+
+static NvdimmArs *nvdimm_ars_get(NVDIMMState *s)
+{
+    if (!s->ars) {
+        s->ars = g_new0(NvdimmArs, 1);
+        nvdimm_ars_reset(s->ars);
+        qemu_register_reset(nvdimm_ars_reset, s->ars);
+    }
+    return s->ars;
+}
+
+/* Move a running scrub to done when its time has come. */
+static void nvdimm_ars_update(NvdimmArs *ars)
+{
+    if (ars->state == NVDIMM_ARS_RUNNING &&
+        qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) >= ars->done_at) {
+        ars->state = NVDIMM_ARS_DONE;
+        trace_nvdimm_ars_scrub_done(ars->address, ars->length);
+    }
+}
+
+static void nvdimm_ars_reply(NvdimmDsmReply *reply, const void *out,
+                             size_t len)
+{
+    memcpy(reply->page.data, out, len);
+    reply->used = len;
+}
+
+static uint32_t nvdimm_ars_status_word(NvdimmArsStatus status, uint16_t ext)
+{
+    return status | (uint32_t)ext << NVDIMM_ARS_EXT_SHIFT;
+}
+
+void nvdimm_ars_dsm_cap(NVDIMMState *s, const NvdimmDsmCall *call,
+                        NvdimmDsmReply *reply)
+{
+    uint64_t spa, len;
+    uint64_t offset;
+    NvdimmArsCapOut out = {
+        /* our SPA ranges are all persistent memory */
+        .status = cpu_to_le32(nvdimm_ars_status_word(
+            NVDIMM_ARS_STATUS_SUCCESS, NVDIMM_ARS_CAP_EXT_PERSISTENT)),
+        .max_status_out = cpu_to_le32(NVDIMM_ARS_STATUS_OUT_MAX),
+        .clear_unit = cpu_to_le32(NVDIMM_ARS_CLEAR_UNIT),
+    };
+
+    if (!nvdimm_ars_dsm_range(call, reply, &spa, &len, &offset)) {
+        return;
+    }
+    trace_nvdimm_ars_cap(spa, len, NVDIMM_ARS_STATUS_OUT_MAX,
+                         NVDIMM_ARS_CLEAR_UNIT);
+    nvdimm_ars_reply(reply, &out, sizeof(out));
+}
+
+void nvdimm_ars_dsm_start(NVDIMMState *s, const NvdimmDsmCall *call,
+                          NvdimmDsmReply *reply)
+{
+    NvdimmArs *ars = nvdimm_ars_get(s);
+    uint64_t spa, len;
+    uint16_t type = lduw_le_p(call->arg + offsetof(NvdimmArsStartIn, type));
+    uint8_t flags = call->arg[offsetof(NvdimmArsStartIn, flags)];
+    bool prev_data = flags & NVDIMM_ARS_START_FLAG_PREV_DATA;
+    NvdimmArsStartOut out = {
+        .status = cpu_to_le32(NVDIMM_ARS_STATUS_SUCCESS),
+        .scrub_time = cpu_to_le32(prev_data ? 0 : NVDIMM_ARS_SCRUB_ESTIMATE_S),
+    };
+    uint64_t offset;
+
+    if (!(type & NVDIMM_ARS_TYPE_PERSISTENT) || (type & ~NVDIMM_ARS_TYPE_ALL)) {
+        nvdimm_dsm_fail(call, reply, NVDIMM_ARS_STATUS_INVALID_INPUT,
+                        "ARS type 0x%x: persistent memory (0x%x) is the only"
+                        " type there is", type, NVDIMM_ARS_TYPE_PERSISTENT);
+        return;
+    }
+    if (flags & ~NVDIMM_ARS_START_FLAGS_ALL) {
+        nvdimm_dsm_fail(call, reply, NVDIMM_ARS_STATUS_INVALID_INPUT,
+                        "Start ARS flags 0x%x: unknown bits", flags);
+        return;
+    }
+    if (!nvdimm_ars_dsm_range(call, reply, &spa, &len, &offset)) {
+        return;
+    }
+    nvdimm_ars_update(ars);
+    if (ars->state == NVDIMM_ARS_RUNNING) {
+        nvdimm_dsm_fail(call, reply,
+                        nvdimm_ars_status_word(
+                            NVDIMM_ARS_STATUS_FUNCTION_SPECIFIC,
+                            NVDIMM_ARS_START_EXT_IN_PROGRESS),
+                        "a scrub of 0x%" PRIx64 " length 0x%" PRIx64
+                        " is in progress", ars->address, ars->length);
+        return;
+    }
+    *ars = (NvdimmArs) {
+        .state = prev_data ? NVDIMM_ARS_DONE : NVDIMM_ARS_RUNNING,
+        .address = spa,
+        .length = len,
+        .type = type,
+        .done_at = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
+                   (prev_data ? 0 : NVDIMM_ARS_SCRUB_NS),
+    };
+    trace_nvdimm_ars_start(spa, len, type, flags);
+    nvdimm_ars_reply(reply, &out, sizeof(out));
+}
+
+void nvdimm_ars_dsm_status(NVDIMMState *s, const NvdimmDsmCall *call,
+                           NvdimmDsmReply *reply)
+{
+    NvdimmArs *ars = nvdimm_ars_get(s);
+    NvdimmArsRecord *records =
+        (NvdimmArsRecord *)(reply->page.data + sizeof(NvdimmArsStatusOut));
+    uint64_t end = ars->address + ars->length;
+    uint64_t offset = 0;
+    NVDIMMDevice *nvdimm;
+    g_autoptr(GArray) set = NULL;
+    NvdimmArsStatusOut out = {
+        .address = cpu_to_le64(ars->address),
+        .length = cpu_to_le64(ars->length),
+        .type = cpu_to_le16(ars->type),
+    };
+    uint32_t n = 0;
+
+    nvdimm_ars_update(ars);
+    switch (ars->state) {
+    case NVDIMM_ARS_IDLE:
+        out.status = cpu_to_le32(nvdimm_ars_status_word(
+            NVDIMM_ARS_STATUS_SUCCESS, NVDIMM_ARS_STATUS_EXT_NONE));
+        break;
+    case NVDIMM_ARS_RUNNING:
+        out.status = cpu_to_le32(nvdimm_ars_status_word(
+            NVDIMM_ARS_STATUS_SUCCESS, NVDIMM_ARS_STATUS_EXT_IN_PROGRESS));
+        break;
+    case NVDIMM_ARS_DONE:
+        out.status = cpu_to_le32(nvdimm_ars_status_word(
+            NVDIMM_ARS_STATUS_SUCCESS, NVDIMM_ARS_STATUS_EXT_DONE));
+        /* the DIMM may have gone since the start: then nothing to report */
+        nvdimm = nvdimm_ars_spa_to_dimm(ars->address, ars->length, &offset);
+        if (!nvdimm || !nvdimm->nvdimm_n) {
+            break;
+        }
+        set = nvdimm_ars_store_load(nvdimm);
+        for (guint i = 0; i < set->len; i++) {
+            const NvdimmArsRange *r = &g_array_index(set, NvdimmArsRange, i);
+            uint64_t base = PC_DIMM(nvdimm)->addr;
+            uint64_t lo = MAX(base + r->offset, ars->address);
+            uint64_t hi = MIN(base + nvdimm_ars_range_end(r), end);
+
+            if (lo >= hi) {
+                continue;
+            }
+            if (n == NVDIMM_ARS_MAX_RECORDS) {
+                /* the guest continues with a scrub of the rest */
+                out.flags = cpu_to_le16(NVDIMM_ARS_STATUS_FLAG_OVERFLOW);
+                out.restart_address = cpu_to_le64(lo);
+                out.restart_length = cpu_to_le64(end - lo);
+                break;
+            }
+            records[n++] = (NvdimmArsRecord) {
+                .handle = cpu_to_le32(nvdimm_handle(nvdimm)),
+                .address = cpu_to_le64(lo),
+                .length = cpu_to_le64(hi - lo),
+            };
+        }
+        break;
+    }
+    out.out_length = cpu_to_le32(NVDIMM_ARS_STATUS_LEN(n));
+    out.num_records = cpu_to_le32(n);
+    trace_nvdimm_ars_status(ars->state, ars->address, ars->length, n,
+                            le16_to_cpu(out.flags));
+    memcpy(reply->page.data, &out, sizeof(out));
+    reply->used = sizeof(out) + n * sizeof(NvdimmArsRecord);
+}
+
+/* The host could not record a poison change: not the guest's fault. */
+static void nvdimm_ars_dsm_store_failed(NVDIMMDevice *nvdimm,
+                                        NvdimmDsmReply *reply, Error *err)
+{
+    trace_nvdimm_ars_store_failed(nvdimm_handle(nvdimm),
+                                  error_get_pretty(err));
+    error_free(err);
+    nvdimm_dsm_reply_status(reply, NVDIMM_ARS_STATUS_HW_ERROR);
+}
+
+void nvdimm_ars_dsm_clear_error(NVDIMMState *s, const NvdimmDsmCall *call,
+                                NvdimmDsmReply *reply)
+{
+    uint64_t spa, len;
+    Error *err = NULL;
+    NVDIMMDevice *nvdimm;
+    uint64_t offset;
+    MemTxResult res;
+    NvdimmArsClearOut out = {
+        .status = cpu_to_le32(NVDIMM_ARS_STATUS_SUCCESS),
+    };
+
+    nvdimm = nvdimm_ars_dsm_range(call, reply, &spa, &len, &offset);
+    if (!nvdimm) {
+        return;
+    }
+    /* SPA ranges start on a unit boundary, so the offset is as aligned */
+    if (!QEMU_IS_ALIGNED(spa | len, NVDIMM_ARS_CLEAR_UNIT)) {
+        nvdimm_dsm_fail(call, reply, NVDIMM_ARS_STATUS_INVALID_INPUT,
+                        "clear range 0x%" PRIx64 " length 0x%" PRIx64
+                        " is not in units of %d bytes", spa, len,
+                        NVDIMM_ARS_CLEAR_UNIT);
+        return;
+    }
+    if (!nvdimm_ars_poison_change(nvdimm, false, offset, len, "clear",
+                                  &err)) {
+        nvdimm_ars_dsm_store_failed(nvdimm, reply, err);
+        return;
+    }
+    /* the cleared data is undefined: make it zero (ROM stays as it is) */
+    if (!nvdimm->readonly) {
+        res = address_space_set(&address_space_memory, spa, 0, len,
+                                MEMTXATTRS_UNSPECIFIED);
+        if (res != MEMTX_OK) {
+            trace_nvdimm_ars_store_failed(nvdimm_handle(nvdimm),
+                                          "zeroing the cleared range failed");
+        }
+    }
+    out.cleared = cpu_to_le64(len);
+    nvdimm_ars_reply(reply, &out, sizeof(out));
+}
+
+void nvdimm_ars_dsm_inject(NVDIMMState *s, const NvdimmDsmCall *call,
+                           NvdimmDsmReply *reply)
+{
+    uint64_t spa, len;
+    uint8_t options = call->arg[offsetof(NvdimmArsInjectIn, options)];
+    Error *err = NULL;
+    NVDIMMDevice *nvdimm;
+    uint64_t offset;
+
+    if (options & ~NVDIMM_ARS_INJECT_OPT_NOTIFY) {
+        nvdimm_dsm_fail(call, reply, NVDIMM_ARS_STATUS_INVALID_INPUT,
+                        "inject options 0x%x: unknown bits", options);
+        return;
+    }
+    nvdimm = nvdimm_ars_dsm_range(call, reply, &spa, &len, &offset);
+    if (!nvdimm) {
+        return;
+    }
+    /*
+     * With the notify option a platform raises Notify (NVDR, 0x81); there
+     * is no such event yet, so the guest finds the poison at its next scrub.
+     */
+    trace_nvdimm_ars_inject(spa, len, options);
+    if (!nvdimm_ars_inject(nvdimm, offset, len, &err)) {
+        nvdimm_ars_dsm_store_failed(nvdimm, reply, err);
+        return;
+    }
+    nvdimm_dsm_reply_status(reply, NVDIMM_ARS_STATUS_SUCCESS);
+}
+
+void nvdimm_ars_dsm_inject_clear(NVDIMMState *s, const NvdimmDsmCall *call,
+                                 NvdimmDsmReply *reply)
+{
+    uint64_t spa, len;
+    Error *err = NULL;
+    NVDIMMDevice *nvdimm;
+    uint64_t offset;
+
+    nvdimm = nvdimm_ars_dsm_range(call, reply, &spa, &len, &offset);
+    if (!nvdimm) {
+        return;
+    }
+    if (!nvdimm_ars_uninject(nvdimm, offset, len, &err)) {
+        nvdimm_ars_dsm_store_failed(nvdimm, reply, err);
+        return;
+    }
+    nvdimm_dsm_reply_status(reply, NVDIMM_ARS_STATUS_SUCCESS);
+}
+
+/* Appends each poisoned range of one DIMM as an SPA range. */
+typedef struct NvdimmArsInjectList {
+    uint64_t base;                  /* the DIMM's SPA */
+    NvdimmArsInjectRecord *records;
+    uint32_t count;
+    bool truncated;
+} NvdimmArsInjectList;
+
+static void nvdimm_ars_inject_list_add(uint64_t offset, uint64_t length,
+                                       void *opaque)
+{
+    NvdimmArsInjectList *list = opaque;
+
+    if (list->count == NVDIMM_ARS_MAX_INJECT_RECORDS) {
+        list->truncated = true;
+        return;
+    }
+    list->records[list->count++] = (NvdimmArsInjectRecord) {
+        .address = cpu_to_le64(list->base + offset),
+        .length = cpu_to_le64(length),
+    };
+}
+
+void nvdimm_ars_dsm_inject_status(NVDIMMState *s, const NvdimmDsmCall *call,
+                                  NvdimmDsmReply *reply)
+{
+    g_autoptr(GSList) dimms = nvdimm_get_device_list();
+    NvdimmArsInjectList list = {
+        .records = (NvdimmArsInjectRecord *)
+            (reply->page.data + sizeof(NvdimmArsInjectStatusOut)),
+    };
+    NvdimmArsInjectStatusOut out = {
+        .status = cpu_to_le32(NVDIMM_ARS_STATUS_SUCCESS),
+    };
+
+    for (GSList *l = dimms; l; l = l->next) {
+        NVDIMMDevice *nvdimm = l->data;
+
+        if (nvdimm_ars_plugged(nvdimm)) {
+            list.base = PC_DIMM(nvdimm)->addr;
+            nvdimm_ars_poison_foreach(nvdimm, nvdimm_ars_inject_list_add,
+                                      &list);
+        }
+    }
+    out.count = cpu_to_le32(list.count);
+    trace_nvdimm_ars_inject_status(list.count, list.truncated);
+    memcpy(reply->page.data, &out, sizeof(out));
+    reply->used = sizeof(out) + list.count * sizeof(NvdimmArsInjectRecord);
+}
