@@ -17,11 +17,14 @@
 #                    logs, every feature, set-feature, format to 4 KiB,
 #                    reset, fio verify, blkdiscard, data kept across a new QEMU
 #   nvme-iothread    nvme-cli with iothread=io0,ioeventfd=on
+#   nvdimm-ars       NVDIMM-N media errors: inject-error, scrub, badblocks,
+#                    failing reads, clear-errors and clearing writes; the
+#                    poison is still there after a new QEMU
 # TAP on stdout (see tests/run.sh), diagnostics on stderr, serial logs in
 # build/test-logs/guest/.  Exits non-zero on any failure.
 #
 # Environment: NVQEMU_QEMU (binary), NVQEMU_GUEST_MACHINES (default
-# "pc q35"), NVQEMU_GUEST_SCENARIOS (default all seven), NVQEMU_QEMU_WAIT
+# "pc q35"), NVQEMU_GUEST_SCENARIOS (default all eight), NVQEMU_QEMU_WAIT
 # (seconds to wait for a binary being rebuilt, default 0).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,7 +33,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 sc=$here/scenarios
 
 machines=${NVQEMU_GUEST_MACHINES:-pc q35}
-scenarios=${NVQEMU_GUEST_SCENARIOS:-nvdimm-coldplug nvdimm-hotplug dimm-hotplug nvme nvdimm-multi nvme-cli nvme-iothread}
+scenarios=${NVQEMU_GUEST_SCENARIOS:-nvdimm-coldplug nvdimm-hotplug dimm-hotplug nvme nvdimm-multi nvme-cli nvme-iothread nvdimm-ars}
 MEM=(-m "1G,slots=4,maxmem=8G")
 MiB=1048576
 
@@ -192,6 +195,20 @@ t_nvme_cli() {
 t_nvme_iothread() {
     local -a NVQ_EXTRA=(-object iothread,id=io0)
     NVQ_CTRL_OPTS=",iothread=io0,ioeventfd=on" t_nvme_cli "$1"
+}
+
+# NVDIMM-N without a label area (one raw namespace), two boots on one file.
+t_nvdimm_ars() {
+    local m=$1 img=$GUEST_TMP/nvdimm-ars-$1.img
+    local nv=(-object "memory-backend-file,id=mem-nv0,mem-path=$img,size=$((256 * MiB)),share=on"
+              -device "nvdimm,id=nv0,memdev=mem-nv0,nvdimm-n=on")
+    rm -f "$img"
+    truncate -s 256M "$img"
+    guest_boot "nvdimm-ars-$m-1" "$m,nvdimm=on" "$sc/nvdimm-ars.sh" \
+        "nvq.phase=1" "${MEM[@]}" "${nv[@]}" || return 1
+    guest_boot "nvdimm-ars-$m-2" "$m,nvdimm=on" "$sc/nvdimm-ars.sh" \
+        "nvq.phase=2" "${MEM[@]}" "${nv[@]}" || return 1
+    rm -f "$img"
 }
 
 fail=0
