@@ -447,6 +447,41 @@ static void test_overflow(const void *opaque)
     fixture_stop(&f);
 }
 
+/* Poison lives in the backend: a new QEMU on the same file reports it. */
+static void test_persist(const void *opaque)
+{
+    Fixture f;
+    DsmReply r;
+
+    fixture_start(&f, opaque);
+    g_assert_cmphex(inject(f.qts, f.spa + 8192, 512, 0), ==, ST_SUCCESS);
+    g_assert_cmphex(inject(f.qts, f.spa + 65536, 256, 0), ==, ST_SUCCESS);
+    g_assert_cmphex(root_range(f.qts, FN_CLEAR_ERROR, f.spa + 8192 + 256,
+                               256, &r), ==, ST_SUCCESS);
+    qtest_quit(f.qts);
+
+    f.qts = start(opaque, f.file, true);
+    g_assert_cmpuint(dimm_spa(f.qts, "nv0"), ==, f.spa);
+    /* a new machine has not scrubbed yet */
+    g_assert_cmphex(ars_status(f.qts, &r), ==, ARS_NONE);
+    scrub_now(f.qts, f.spa, f.size, &r);
+    g_assert_cmpuint(ldl_le_p(r.data + 44), ==, 2);
+    check_record(&r, 0, 1, f.spa + 8192, 256);
+    check_record(&r, 1, 1, f.spa + 65536, 256);
+    g_assert_cmphex(inject_status(f.qts, &r), ==, ST_SUCCESS);
+    g_assert_cmpuint(ldl_le_p(r.data + 4), ==, 2);
+
+    /* and a clear is as persistent */
+    g_assert_cmphex(root_range(f.qts, FN_CLEAR_ERROR, f.spa + 65536, 256,
+                               &r), ==, ST_SUCCESS);
+    qtest_quit(f.qts);
+    f.qts = start(opaque, f.file, true);
+    scrub_now(f.qts, f.spa, f.size, &r);
+    g_assert_cmpuint(ldl_le_p(r.data + 44), ==, 1);
+    check_record(&r, 0, 1, f.spa + 8192, 256);
+    fixture_stop(&f);
+}
+
 int main(int argc, char **argv)
 {
     static const char *const machines[] = { "pc", "q35" };
@@ -469,7 +504,11 @@ int main(int argc, char **argv)
         qtest_add_data_func(life, m, test_scrub_lifecycle);
         qtest_add_data_func(inj, m, test_inject);
         qtest_add_data_func(clr, m, test_clear_error);
+        g_autofree char *per =
+            g_strdup_printf("/nvqemu/nvdimm/ars/%s/persist", m);
+
         qtest_add_data_func(ovf, m, test_overflow);
+        qtest_add_data_func(per, m, test_persist);
     }
     return g_test_run();
 }
