@@ -40,6 +40,7 @@
 #include "system/reset.h"
 #include "hw/mem/nvdimm.h"
 #include "hw/mem/nvdimm-ars.h"
+#include "hw/mem/nvdimm-state.h"
 #include "qemu/nvdimm-utils.h"
 #include "nvdimm-internal.h"
 #include "trace.h"
@@ -84,109 +85,14 @@ typedef struct NvdimmArs {
     int64_t done_at;            /* QEMU_CLOCK_VIRTUAL, ns */
 } NvdimmArs;
 
-/* One poisoned range of a DIMM, in DIMM offsets. */
-typedef struct NvdimmArsRange {
-    uint64_t offset;
-    uint64_t length;
-} NvdimmArsRange;
-
-/* ------------------------------------------------------------------------ */
-/* Poison store                                                             */
-
-/*
- * FIXME interim: an in-memory list per DIMM, replaced by the state area
- * (hw/mem/nvdimm-state.c) when that lands; nothing else knows where the
- * list is kept.
- */
-static GHashTable *nvdimm_ars_store;
-
-static GArray *nvdimm_ars_store_load(NVDIMMDevice *nvdimm)
-{
-    GArray *set = g_array_new(false, false, sizeof(NvdimmArsRange));
-    GArray *kept = nvdimm_ars_store ?
-        g_hash_table_lookup(nvdimm_ars_store, nvdimm) : NULL;
-
-    if (kept) {
-        g_array_append_vals(set, kept->data, kept->len);
-    }
-    return set;
-}
-
-static bool nvdimm_ars_store_save(NVDIMMDevice *nvdimm, const GArray *set,
-                                  Error **errp)
-{
-    GArray *copy = g_array_new(false, false, sizeof(NvdimmArsRange));
-
-    if (!nvdimm_ars_store) {
-        nvdimm_ars_store = g_hash_table_new_full(NULL, NULL, NULL,
-                                                 (GDestroyNotify)g_array_unref);
-    }
-    g_array_append_vals(copy, set->data, set->len);
-    g_hash_table_replace(nvdimm_ars_store, nvdimm, copy);
-    return true;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Range sets: sorted, disjoint, not adjacent                               */
-
-static uint64_t nvdimm_ars_range_end(const NvdimmArsRange *r)
-{
-    return r->offset + r->length;
-}
-
-static void nvdimm_ars_set_add(GArray *set, uint64_t offset, uint64_t length)
-{
-    NvdimmArsRange merged = { .offset = offset, .length = length };
-    uint64_t end = offset + length;
-    guint i = 0;
-
-    while (i < set->len) {
-        NvdimmArsRange *r = &g_array_index(set, NvdimmArsRange, i);
-
-        if (nvdimm_ars_range_end(r) < merged.offset) {
-            i++;
-            continue;
-        }
-        if (r->offset > end) {
-            break;
-        }
-        /* overlapping or adjacent: absorb it */
-        merged.offset = MIN(merged.offset, r->offset);
-        end = MAX(end, nvdimm_ars_range_end(r));
-        g_array_remove_index(set, i);
-    }
-    merged.length = end - merged.offset;
-    g_array_insert_val(set, i, merged);
-}
-
-static void nvdimm_ars_set_remove(GArray *set, uint64_t offset,
-                                  uint64_t length)
-{
-    uint64_t end = offset + length;
-    guint i = 0;
-
-    while (i < set->len) {
-        NvdimmArsRange r = g_array_index(set, NvdimmArsRange, i);
-        uint64_t rend = nvdimm_ars_range_end(&r);
-        NvdimmArsRange lo = { r.offset, offset - r.offset };
-        NvdimmArsRange hi = { end, rend - end };
-
-        if (rend <= offset || r.offset >= end) {
-            i++;
-            continue;
-        }
-        g_array_remove_index(set, i);
-        if (r.offset < offset) {
-            g_array_insert_val(set, i++, lo);
-        }
-        if (rend > end) {
-            g_array_insert_val(set, i++, hi);
-        }
-    }
-}
-
 /* ------------------------------------------------------------------------ */
 /* Host API (include/hw/mem/nvdimm-ars.h)                                   */
+
+/* An NVDIMM-N (nvdimm-n=on) has a state area, and so a poison list. */
+static bool nvdimm_ars_has_state(const NVDIMMDevice *nvdimm)
+{
+    return nvdimm->nvdimm_n && nvdimm->state;
+}
 
 static uint64_t nvdimm_ars_pmem_size(const NVDIMMDevice *nvdimm)
 {
@@ -209,9 +115,9 @@ static bool nvdimm_ars_host_range(NVDIMMDevice *nvdimm, uint64_t *offset,
     uint64_t size = nvdimm_ars_pmem_size(nvdimm);
     const char *id = DEVICE(nvdimm)->id ?: "(no id)";
 
-    if (!nvdimm->nvdimm_n) {
+    if (!nvdimm_ars_has_state(nvdimm)) {
         error_setg(errp, "nvdimm '%s' has no media error model: set '"
-                   NVDIMM_N_PROP "=on'", id);
+                   NVDIMM_NVDIMM_N_PROP "=on'", id);
         return false;
     }
     if (!nvdimm_ars_plugged(nvdimm)) {
@@ -233,22 +139,31 @@ static bool nvdimm_ars_host_range(NVDIMMDevice *nvdimm, uint64_t *offset,
 
 /*
  * Add (@poison) or remove the unit-aligned range [@offset, @offset +
- * @length) of @nvdimm to or from its poison, named @op in traces.
+ * @length) of @nvdimm to or from its poison list in the state area, named
+ * @op in traces.  Fails when the list is full (nothing changed) or the
+ * state area could not be made durable (the change is in effect).
  */
 static bool nvdimm_ars_poison_change(NVDIMMDevice *nvdimm, bool poison,
                                      uint64_t offset, uint64_t length,
                                      const char *op, Error **errp)
 {
-    g_autoptr(GArray) set = nvdimm_ars_store_load(nvdimm);
+    int64_t ret = poison
+        ? nvdimm_state_poison_add(nvdimm->state, offset, length)
+        : nvdimm_state_poison_clear(nvdimm->state, offset, length);
 
-    if (poison) {
-        nvdimm_ars_set_add(set, offset, length);
-    } else {
-        nvdimm_ars_set_remove(set, offset, length);
-    }
     trace_nvdimm_ars_poison(nvdimm_handle(nvdimm), op, offset, length,
-                            set->len);
-    return nvdimm_ars_store_save(nvdimm, set, errp);
+                            nvdimm_state_poison_count(nvdimm->state));
+    if (ret == -ENOSPC) {
+        error_setg(errp, "nvdimm '%s': the poison list is full (%d ranges)",
+                   DEVICE(nvdimm)->id ?: "(no id)", NVDIMM_STATE_POISON_MAX);
+        return false;
+    }
+    if (ret < 0) {
+        error_setg_errno(errp, -ret, "nvdimm '%s': poison list not stored",
+                         DEVICE(nvdimm)->id ?: "(no id)");
+        return false;
+    }
+    return true;
 }
 
 bool nvdimm_ars_inject(NVDIMMDevice *nvdimm, uint64_t offset,
@@ -270,16 +185,13 @@ bool nvdimm_ars_uninject(NVDIMMDevice *nvdimm, uint64_t offset,
 void nvdimm_ars_poison_foreach(NVDIMMDevice *nvdimm, NvdimmArsPoisonFn *fn,
                                void *opaque)
 {
-    g_autoptr(GArray) set = NULL;
+    unsigned n = nvdimm->state ? nvdimm_state_poison_count(nvdimm->state) : 0;
+    uint64_t offset, length;
 
-    if (!nvdimm->nvdimm_n) {
-        return;
-    }
-    set = nvdimm_ars_store_load(nvdimm);
-    for (guint i = 0; i < set->len; i++) {
-        const NvdimmArsRange *r = &g_array_index(set, NvdimmArsRange, i);
-
-        fn(r->offset, r->length, opaque);
+    for (unsigned i = 0; i < n; i++) {
+        if (nvdimm_state_poison_get(nvdimm->state, i, &offset, &length)) {
+            fn(offset, length, opaque);
+        }
     }
 }
 
@@ -293,7 +205,7 @@ bool nvdimm_ars_available(void)
     for (GSList *l = list; l; l = l->next) {
         NVDIMMDevice *nvdimm = l->data;
 
-        if (nvdimm->nvdimm_n && nvdimm_ars_plugged(nvdimm)) {
+        if (nvdimm_ars_has_state(nvdimm) && nvdimm_ars_plugged(nvdimm)) {
             return true;
         }
     }
@@ -361,7 +273,7 @@ static NVDIMMDevice *nvdimm_ars_dsm_range(const NvdimmDsmCall *call,
                         " is empty or not within one NVDIMM", spa, length);
         return NULL;
     }
-    if (!nvdimm->nvdimm_n) {
+    if (!nvdimm_ars_has_state(nvdimm)) {
         nvdimm_dsm_fail(call, reply, NVDIMM_ARS_STATUS_UNSUPPORTED,
                         "SPA range 0x%" PRIx64 " is on NVDIMM handle 0x%"
                         PRIx32 ", which has nvdimm-n=off", spa,
@@ -403,13 +315,6 @@ static void nvdimm_ars_update(NvdimmArs *ars)
     }
 }
 
-static void nvdimm_ars_reply(NvdimmDsmReply *reply, const void *out,
-                             size_t len)
-{
-    memcpy(reply->page.data, out, len);
-    reply->used = len;
-}
-
 static uint32_t nvdimm_ars_status_word(NvdimmArsStatus status, uint16_t ext)
 {
     return status | (uint32_t)ext << NVDIMM_ARS_EXT_SHIFT;
@@ -433,7 +338,7 @@ void nvdimm_ars_dsm_cap(NVDIMMState *s, const NvdimmDsmCall *call,
     }
     trace_nvdimm_ars_cap(spa, len, NVDIMM_ARS_STATUS_OUT_MAX,
                          NVDIMM_ARS_CLEAR_UNIT);
-    nvdimm_ars_reply(reply, &out, sizeof(out));
+    nvdimm_dsm_reply_data(reply, &out, sizeof(out));
 }
 
 void nvdimm_ars_dsm_start(NVDIMMState *s, const NvdimmDsmCall *call,
@@ -483,7 +388,54 @@ void nvdimm_ars_dsm_start(NVDIMMState *s, const NvdimmDsmCall *call,
                    (prev_data ? 0 : NVDIMM_ARS_SCRUB_NS),
     };
     trace_nvdimm_ars_start(spa, len, type, flags);
-    nvdimm_ars_reply(reply, &out, sizeof(out));
+    nvdimm_dsm_reply_data(reply, &out, sizeof(out));
+}
+
+/*
+ * The records of a finished scrub: the poison of its DIMM inside its range,
+ * at most a page of them, and where to restart when there are more.
+ * Returns how many were written to @records.
+ */
+static uint32_t nvdimm_ars_records(const NvdimmArs *ars,
+                                   NvdimmArsStatusOut *out,
+                                   NvdimmArsRecord *records)
+{
+    uint64_t end = ars->address + ars->length;
+    uint64_t offset, length, base;
+    NVDIMMDevice *nvdimm;
+    uint32_t n = 0;
+
+    /* the DIMM may have gone since the start: then nothing to report */
+    nvdimm = nvdimm_ars_spa_to_dimm(ars->address, ars->length, &offset);
+    if (!nvdimm || !nvdimm_ars_has_state(nvdimm)) {
+        return 0;
+    }
+    base = PC_DIMM(nvdimm)->addr;
+    for (unsigned i = 0; i < nvdimm_state_poison_count(nvdimm->state); i++) {
+        uint64_t lo, hi;
+
+        if (!nvdimm_state_poison_get(nvdimm->state, i, &offset, &length)) {
+            break;
+        }
+        lo = MAX(base + offset, ars->address);
+        hi = MIN(base + offset + length, end);
+        if (lo >= hi) {
+            continue;
+        }
+        if (n == NVDIMM_ARS_MAX_RECORDS) {
+            /* the guest continues with a scrub of the rest */
+            out->flags = cpu_to_le16(NVDIMM_ARS_STATUS_FLAG_OVERFLOW);
+            out->restart_address = cpu_to_le64(lo);
+            out->restart_length = cpu_to_le64(end - lo);
+            break;
+        }
+        records[n++] = (NvdimmArsRecord) {
+            .handle = cpu_to_le32(nvdimm_handle(nvdimm)),
+            .address = cpu_to_le64(lo),
+            .length = cpu_to_le64(hi - lo),
+        };
+    }
+    return n;
 }
 
 void nvdimm_ars_dsm_status(NVDIMMState *s, const NvdimmDsmCall *call,
@@ -492,10 +444,6 @@ void nvdimm_ars_dsm_status(NVDIMMState *s, const NvdimmDsmCall *call,
     NvdimmArs *ars = nvdimm_ars_get(s);
     NvdimmArsRecord *records =
         (NvdimmArsRecord *)(reply->page.data + sizeof(NvdimmArsStatusOut));
-    uint64_t end = ars->address + ars->length;
-    uint64_t offset = 0;
-    NVDIMMDevice *nvdimm;
-    g_autoptr(GArray) set = NULL;
     NvdimmArsStatusOut out = {
         .address = cpu_to_le64(ars->address),
         .length = cpu_to_le64(ars->length),
@@ -516,34 +464,7 @@ void nvdimm_ars_dsm_status(NVDIMMState *s, const NvdimmDsmCall *call,
     case NVDIMM_ARS_DONE:
         out.status = cpu_to_le32(nvdimm_ars_status_word(
             NVDIMM_ARS_STATUS_SUCCESS, NVDIMM_ARS_STATUS_EXT_DONE));
-        /* the DIMM may have gone since the start: then nothing to report */
-        nvdimm = nvdimm_ars_spa_to_dimm(ars->address, ars->length, &offset);
-        if (!nvdimm || !nvdimm->nvdimm_n) {
-            break;
-        }
-        set = nvdimm_ars_store_load(nvdimm);
-        for (guint i = 0; i < set->len; i++) {
-            const NvdimmArsRange *r = &g_array_index(set, NvdimmArsRange, i);
-            uint64_t base = PC_DIMM(nvdimm)->addr;
-            uint64_t lo = MAX(base + r->offset, ars->address);
-            uint64_t hi = MIN(base + nvdimm_ars_range_end(r), end);
-
-            if (lo >= hi) {
-                continue;
-            }
-            if (n == NVDIMM_ARS_MAX_RECORDS) {
-                /* the guest continues with a scrub of the rest */
-                out.flags = cpu_to_le16(NVDIMM_ARS_STATUS_FLAG_OVERFLOW);
-                out.restart_address = cpu_to_le64(lo);
-                out.restart_length = cpu_to_le64(end - lo);
-                break;
-            }
-            records[n++] = (NvdimmArsRecord) {
-                .handle = cpu_to_le32(nvdimm_handle(nvdimm)),
-                .address = cpu_to_le64(lo),
-                .length = cpu_to_le64(hi - lo),
-            };
-        }
+        n = nvdimm_ars_records(ars, &out, records);
         break;
     }
     out.out_length = cpu_to_le32(NVDIMM_ARS_STATUS_LEN(n));
@@ -603,7 +524,7 @@ void nvdimm_ars_dsm_clear_error(NVDIMMState *s, const NvdimmDsmCall *call,
         }
     }
     out.cleared = cpu_to_le64(len);
-    nvdimm_ars_reply(reply, &out, sizeof(out));
+    nvdimm_dsm_reply_data(reply, &out, sizeof(out));
 }
 
 void nvdimm_ars_dsm_inject(NVDIMMState *s, const NvdimmDsmCall *call,

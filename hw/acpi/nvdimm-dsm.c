@@ -22,12 +22,19 @@
 #include "nvdimm-internal.h"
 #include "trace.h"
 
+void nvdimm_dsm_reply_data(NvdimmDsmReply *reply, const void *data,
+                           size_t len)
+{
+    assert(len <= sizeof(reply->page.data));
+    memcpy(reply->page.data, data, len);
+    reply->used = len;
+}
+
 void nvdimm_dsm_reply_status(NvdimmDsmReply *reply, uint32_t status)
 {
     NvdimmDsmStatusOut out = { .status = cpu_to_le32(status) };
 
-    memcpy(reply->page.data, &out, sizeof(out));
-    reply->used = sizeof(out);
+    nvdimm_dsm_reply_data(reply, &out, sizeof(out));
 }
 
 void nvdimm_dsm_fail(const NvdimmDsmCall *call, NvdimmDsmReply *reply,
@@ -45,6 +52,18 @@ void nvdimm_dsm_fail(const NvdimmDsmCall *call, NvdimmDsmReply *reply,
                   " function %" PRIu32 ": %s (status 0x%x)\n",
                   call->handle, call->function, why, status);
     nvdimm_dsm_reply_status(reply, status);
+}
+
+/*
+ * A host I/O error, reported by the device: not the guest's fault, so
+ * traced but not logged as a guest error.
+ */
+void nvdimm_dsm_host_error(const NvdimmDsmCall *call, NvdimmDsmReply *reply,
+                           const char *why)
+{
+    trace_nvdimm_dsm_fail(call->handle, call->function,
+                          NVDIMM_DSM_STATUS_HW_ERROR, why);
+    nvdimm_dsm_reply_status(reply, NVDIMM_DSM_STATUS_HW_ERROR);
 }
 
 /*
@@ -130,11 +149,8 @@ static void nvdimm_dsm_set_label_data(NVDIMMState *s,
         return;
     }
     if (ret < 0) {
-        /* a host I/O error, reported by the device: not the guest's fault */
-        trace_nvdimm_dsm_fail(call->handle, call->function,
-                              NVDIMM_DSM_STATUS_HW_ERROR,
+        nvdimm_dsm_host_error(call, reply,
                               "label write could not be made durable");
-        nvdimm_dsm_reply_status(reply, NVDIMM_DSM_STATUS_HW_ERROR);
         return;
     }
     nvdimm_dsm_reply_status(reply, NVDIMM_DSM_STATUS_SUCCESS);
@@ -179,6 +195,11 @@ static NvdimmDsmHandler *const nvdimm_dsm_handlers[NVDIMM_DSM_OP__MAX] = {
     [NVDIMM_DSM_OP_GET_LABEL_DATA] = nvdimm_dsm_get_label_data,
     [NVDIMM_DSM_OP_SET_LABEL_DATA] = nvdimm_dsm_set_label_data,
     [NVDIMM_DSM_OP_READ_FIT] = nvdimm_dsm_read_fit,
+    [NVDIMM_DSM_OP_SMART] = nvdimm_dsm_smart,
+    [NVDIMM_DSM_OP_SMART_THRESHOLD] = nvdimm_dsm_smart_threshold,
+    [NVDIMM_DSM_OP_SET_SMART_THRESHOLD] = nvdimm_dsm_set_smart_threshold,
+    [NVDIMM_DSM_OP_INJECT_SMART] = nvdimm_dsm_inject_smart,
+    [NVDIMM_DSM_OP_LATCH_SHUTDOWN] = nvdimm_dsm_latch_shutdown,
     [NVDIMM_DSM_OP_ARS_CAP] = nvdimm_ars_dsm_cap,
     [NVDIMM_DSM_OP_ARS_START] = nvdimm_ars_dsm_start,
     [NVDIMM_DSM_OP_ARS_STATUS] = nvdimm_ars_dsm_status,
@@ -213,6 +234,7 @@ static void nvdimm_dsm_dispatch(NVDIMMState *s, NvdimmDsmCall *call,
     if (call->nvdimm) {
         caps |= call->nvdimm->label_size ? NVDIMM_DSM_CAP_LABEL : 0;
         caps |= call->nvdimm->readonly ? 0 : NVDIMM_DSM_CAP_WRITABLE;
+        caps |= call->nvdimm->state ? NVDIMM_DSM_CAP_NVDIMM_N : 0;
     }
     trace_nvdimm_dsm_call(call->handle,
                           nvdimm_dsm_target_name(call->target),
@@ -222,15 +244,15 @@ static void nvdimm_dsm_dispatch(NVDIMMState *s, NvdimmDsmCall *call,
     if (call->function == NVDIMM_DSM_FN_QUERY) {
         /* ACPI 6.5 9.1.1: no function of an unknown revision is supported */
         NvdimmDsmQueryOut out = {
-            .supported = cpu_to_le32(call->revision == NVDIMM_DSM_REVISION ?
-                nvdimm_dsm_supported_mask(call->target, caps) : 0),
+            .supported = cpu_to_le32(nvdimm_dsm_supported_mask(
+                call->target, caps, call->revision)),
         };
 
         memcpy(reply->page.data, &out, sizeof(out));
         reply->used = sizeof(out);
         return;
     }
-    if (call->revision != NVDIMM_DSM_REVISION) {
+    if (!nvdimm_dsm_revision_known(call->target, caps, call->revision)) {
         nvdimm_dsm_fail(call, reply, NVDIMM_DSM_STATUS_UNSUPPORTED,
                         "revision %" PRIu32 " is not supported (only %d)",
                         call->revision, NVDIMM_DSM_REVISION);
@@ -250,6 +272,12 @@ static void nvdimm_dsm_dispatch(NVDIMMState *s, NvdimmDsmCall *call,
                         " (read-only)" : "",
                         call->nvdimm && !call->nvdimm->label_size ?
                         " (no label area)" : "");
+        return;
+    }
+    if (!nvdimm_dsm_func_has_revision(f, call->revision)) {
+        nvdimm_dsm_fail(call, reply, NVDIMM_DSM_STATUS_UNSUPPORTED,
+                        "function %s is not supported at revision %" PRIu32,
+                        f->name, call->revision);
         return;
     }
     nvdimm_dsm_handlers[f->op](s, call, reply);

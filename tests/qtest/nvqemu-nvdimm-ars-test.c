@@ -15,7 +15,6 @@
 
 /* Root functions and their status codes (docs/specs/nvdimm-acpi.md) */
 enum {
-    FN_QUERY = 0,
     FN_ARS_CAP = 1,
     FN_ARS_START = 2,
     FN_ARS_STATUS = 3,
@@ -26,16 +25,17 @@ enum {
 };
 #define ROOT_BITMAP 0x39f
 
+/* root status codes differ from the DIMM ones of nvqemu-nvdimm-dsm.h */
 enum {
-    ST_SUCCESS = 0,
-    ST_UNSUPPORTED = 1,
-    ST_INVALID = 2,
-    ST_FUNCTION_SPECIFIC = 6,
+    RST_SUCCESS = 0,
+    RST_UNSUPPORTED = 1,
+    RST_INVALID = 2,
+    RST_FUNCTION_SPECIFIC = 6,
 };
 #define EXT(x) ((uint32_t)(x) << 16)
 
 #define ARS_CAP_PERSISTENT EXT(2)
-#define ARS_START_BUSY (ST_FUNCTION_SPECIFIC | EXT(1))
+#define ARS_START_BUSY (RST_FUNCTION_SPECIFIC | EXT(1))
 #define ARS_DONE EXT(0)
 #define ARS_IN_PROGRESS EXT(1)
 #define ARS_NONE EXT(2)
@@ -63,8 +63,12 @@ static QTestState *start(const char *machine, const char *file, bool n)
         machine, file, BACKEND_SIZE, BACKEND_SIZE, n ? "on" : "off");
 }
 
-/* Guest-physical base (SPA) of the memory device @id. */
-static uint64_t dimm_spa(QTestState *qts, const char *id)
+/*
+ * Guest-physical base (SPA) of the memory device @id, and in @size (if
+ * not NULL) its size: the SPA range's (an NVDIMM-N's state area is not in
+ * it).
+ */
+static uint64_t dimm_range(QTestState *qts, const char *id, uint64_t *size)
 {
     QDict *rsp = qtest_qmp(qts, "{'execute': 'query-memory-devices'}");
     QList *list = qdict_get_qlist(rsp, "return");
@@ -76,11 +80,26 @@ static uint64_t dimm_spa(QTestState *qts, const char *id)
 
         if (!g_strcmp0(qdict_get_try_str(data, "id"), id)) {
             addr = qdict_get_int(data, "addr");
+            if (size) {
+                *size = qdict_get_int(data, "size");
+            }
         }
     }
     qobject_unref(rsp);
     g_assert_cmpuint(addr, !=, 0);
     return addr;
+}
+
+static uint64_t dimm_spa(QTestState *qts, const char *id)
+{
+    return dimm_range(qts, id, NULL);
+}
+
+static uint32_t root_query(QTestState *qts)
+{
+    DsmReply r;
+
+    return dsm_call(qts, HANDLE_ROOT, 1, FN_QUERY, NULL, 0, &r);
 }
 
 static uint32_t root_range(QTestState *qts, uint32_t fn, uint64_t addr,
@@ -105,7 +124,7 @@ static uint32_t ars_start(QTestState *qts, uint64_t addr, uint64_t len,
     stw_le_p(in + 16, type);
     in[18] = flags;
     st = dsm_call(qts, HANDLE_ROOT, 1, FN_ARS_START, in, sizeof(in), &r);
-    if (st == ST_SUCCESS) {
+    if (st == RST_SUCCESS) {
         g_assert_cmpuint(r.len, ==, 8);
         g_assert_cmpuint(ldl_le_p(r.data + 4), ==,
                          flags & ARS_FLAG_PREV_DATA ? 0 : 1);
@@ -165,7 +184,7 @@ static void scrub_now(QTestState *qts, uint64_t addr, uint64_t len,
                       DsmReply *r)
 {
     g_assert_cmphex(ars_start(qts, addr, len, ARS_TYPE_PERSISTENT,
-                              ARS_FLAG_PREV_DATA), ==, ST_SUCCESS);
+                              ARS_FLAG_PREV_DATA), ==, RST_SUCCESS);
     g_assert_cmphex(ars_status(qts, r), ==, ARS_DONE);
 }
 
@@ -173,15 +192,15 @@ typedef struct Fixture {
     char *file;
     QTestState *qts;
     uint64_t spa;                   /* nv0, the NVDIMM-N */
-    uint64_t size;                  /* its SPA range (no labels: all of it) */
+    uint64_t size;                  /* its SPA range (less its state area) */
 } Fixture;
 
 static void fixture_start(Fixture *f, const char *machine)
 {
     f->file = make_backing_file(BACKEND_SIZE);
     f->qts = start(machine, f->file, true);
-    f->spa = dimm_spa(f->qts, "nv0");
-    f->size = BACKEND_SIZE;
+    f->spa = dimm_range(f->qts, "nv0", &f->size);
+    g_assert_cmpuint(f->size, <, BACKEND_SIZE);
 }
 
 static void fixture_stop(Fixture *f)
@@ -199,10 +218,10 @@ static void test_off_is_stock(void)
     uint64_t spa = dimm_spa(qts, "nv0");
     DsmReply r;
 
-    g_assert_cmphex(dsm_simple(qts, HANDLE_ROOT, FN_QUERY), ==, 0);
+    g_assert_cmphex(root_query(qts), ==, 0);
     for (uint32_t fn = FN_ARS_CAP; fn <= FN_INJECT_STATUS; fn++) {
         g_assert_cmphex(root_range(qts, fn, spa, CLEAR_UNIT, &r), ==,
-                        ST_UNSUPPORTED);
+                        RST_UNSUPPORTED);
         g_assert_cmpuint(r.len, ==, 4);
     }
     qtest_quit(qts);
@@ -216,12 +235,12 @@ static void test_cap(const void *opaque)
     uint8_t in[16];
 
     fixture_start(&f, opaque);
-    g_assert_cmphex(dsm_simple(f.qts, HANDLE_ROOT, FN_QUERY), ==,
+    g_assert_cmphex(root_query(f.qts), ==,
                     ROOT_BITMAP);
 
     /* the whole range and a part of it */
     g_assert_cmphex(root_range(f.qts, FN_ARS_CAP, f.spa, f.size, &r), ==,
-                    ST_SUCCESS | ARS_CAP_PERSISTENT);
+                    RST_SUCCESS | ARS_CAP_PERSISTENT);
     g_assert_cmpuint(r.len, ==, 16);
     g_assert_cmpuint(ldl_le_p(r.data + 4), ==, MAX_STATUS_OUT);
     g_assert_cmpuint(ldl_le_p(r.data + 8), ==, CLEAR_UNIT);
@@ -230,23 +249,23 @@ static void test_cap(const void *opaque)
 
     /* malformed: empty, past the end, wrapping, before, other DIMM */
     g_assert_cmphex(root_range(f.qts, FN_ARS_CAP, f.spa, 0, &r), ==,
-                    ST_INVALID);
+                    RST_INVALID);
     g_assert_cmpuint(r.len, ==, 4);
     g_assert_cmphex(root_range(f.qts, FN_ARS_CAP, f.spa, f.size + 1, &r),
-                    ==, ST_INVALID);
+                    ==, RST_INVALID);
     g_assert_cmphex(root_range(f.qts, FN_ARS_CAP, f.spa + f.size - 256, 512,
-                               &r), ==, ST_INVALID);
+                               &r), ==, RST_INVALID);
     g_assert_cmphex(root_range(f.qts, FN_ARS_CAP, f.spa + 512, UINT64_MAX,
-                               &r), ==, ST_INVALID);
+                               &r), ==, RST_INVALID);
     g_assert_cmphex(root_range(f.qts, FN_ARS_CAP, 0, 4096, &r), ==,
-                    ST_INVALID);
+                    RST_INVALID);
     g_assert_cmphex(root_range(f.qts, FN_ARS_CAP, dimm_spa(f.qts, "nv1"),
-                               4096, &r), ==, ST_UNSUPPORTED);
+                               4096, &r), ==, RST_UNSUPPORTED);
     /* revision 2: not supported, function 0 empty */
     stq_le_p(in, f.spa);
     stq_le_p(in + 8, f.size);
     g_assert_cmphex(dsm_call(f.qts, HANDLE_ROOT, 2, FN_ARS_CAP, in,
-                             sizeof(in), &r), ==, ST_UNSUPPORTED);
+                             sizeof(in), &r), ==, RST_UNSUPPORTED);
     g_assert_cmphex(dsm_call(f.qts, HANDLE_ROOT, 2, FN_QUERY, NULL, 0, &r),
                     ==, 0);
     fixture_stop(&f);
@@ -264,7 +283,7 @@ static void test_scrub_lifecycle(const void *opaque)
 
     /* a full scrub runs for a while (virtual time) */
     g_assert_cmphex(ars_start(f.qts, f.spa, f.size, ARS_TYPE_PERSISTENT, 0),
-                    ==, ST_SUCCESS);
+                    ==, RST_SUCCESS);
     g_assert_cmphex(ars_status(f.qts, &r), ==, ARS_IN_PROGRESS);
     g_assert_cmphex(ldq_le_p(r.data + 8), ==, f.spa);
     g_assert_cmphex(ldq_le_p(r.data + 16), ==, f.size);
@@ -278,11 +297,11 @@ static void test_scrub_lifecycle(const void *opaque)
     g_assert_cmpuint(lduw_le_p(r.data + 40), ==, ARS_TYPE_PERSISTENT);
 
     /* poison shows in the next scrub, clipped to its range */
-    g_assert_cmphex(inject(f.qts, f.spa + 8192, 512, 1), ==, ST_SUCCESS);
+    g_assert_cmphex(inject(f.qts, f.spa + 8192, 512, 1), ==, RST_SUCCESS);
     g_assert_cmphex(inject(f.qts, f.spa + f.size - 256, 256, 0), ==,
-                    ST_SUCCESS);
+                    RST_SUCCESS);
     g_assert_cmphex(ars_start(f.qts, f.spa, f.size, ARS_TYPE_PERSISTENT, 0),
-                    ==, ST_SUCCESS);
+                    ==, RST_SUCCESS);
     g_assert_cmphex(ars_status(f.qts, &r), ==, ARS_IN_PROGRESS);
     qtest_clock_step(f.qts, SCRUB_NS);
     g_assert_cmphex(ars_status(f.qts, &r), ==, ARS_DONE);
@@ -296,21 +315,21 @@ static void test_scrub_lifecycle(const void *opaque)
     check_record(&r, 0, 1, f.spa + 8192 + 256, 256);
     g_assert_cmphex(ars_start(f.qts, f.spa, f.size,
                               ARS_TYPE_PERSISTENT | ARS_TYPE_VOLATILE,
-                              ARS_FLAG_PREV_DATA), ==, ST_SUCCESS);
+                              ARS_FLAG_PREV_DATA), ==, RST_SUCCESS);
 
     /* malformed starts change nothing */
     g_assert_cmphex(ars_start(f.qts, f.spa, f.size, ARS_TYPE_VOLATILE, 0),
-                    ==, ST_INVALID);
-    g_assert_cmphex(ars_start(f.qts, f.spa, f.size, 0, 0), ==, ST_INVALID);
-    g_assert_cmphex(ars_start(f.qts, f.spa, f.size, 0x6, 0), ==, ST_INVALID);
+                    ==, RST_INVALID);
+    g_assert_cmphex(ars_start(f.qts, f.spa, f.size, 0, 0), ==, RST_INVALID);
+    g_assert_cmphex(ars_start(f.qts, f.spa, f.size, 0x6, 0), ==, RST_INVALID);
     g_assert_cmphex(ars_start(f.qts, f.spa, f.size, ARS_TYPE_PERSISTENT,
-                              0x80), ==, ST_INVALID);
+                              0x80), ==, RST_INVALID);
     g_assert_cmphex(ars_start(f.qts, f.spa, 0, ARS_TYPE_PERSISTENT, 0), ==,
-                    ST_INVALID);
+                    RST_INVALID);
     g_assert_cmphex(ars_start(f.qts, f.spa, f.size + 4096,
-                              ARS_TYPE_PERSISTENT, 0), ==, ST_INVALID);
+                              ARS_TYPE_PERSISTENT, 0), ==, RST_INVALID);
     g_assert_cmphex(ars_start(f.qts, dimm_spa(f.qts, "nv1"), 4096,
-                              ARS_TYPE_PERSISTENT, 0), ==, ST_UNSUPPORTED);
+                              ARS_TYPE_PERSISTENT, 0), ==, RST_UNSUPPORTED);
     g_assert_cmphex(ars_status(f.qts, &r), ==, ARS_DONE);
     g_assert_cmpuint(ldl_le_p(r.data + 44), ==, 2);
     fixture_stop(&f);
@@ -323,14 +342,14 @@ static void test_inject(const void *opaque)
     uint8_t in[16];
 
     fixture_start(&f, opaque);
-    g_assert_cmphex(inject_status(f.qts, &r), ==, ST_SUCCESS);
+    g_assert_cmphex(inject_status(f.qts, &r), ==, RST_SUCCESS);
     g_assert_cmpuint(ldl_le_p(r.data + 4), ==, 0);
 
     /* widened to whole units; adjacent ranges merge */
-    g_assert_cmphex(inject(f.qts, f.spa + 1000, 10, 0), ==, ST_SUCCESS);
-    g_assert_cmphex(inject(f.qts, f.spa + 1024, 512, 1), ==, ST_SUCCESS);
-    g_assert_cmphex(inject(f.qts, f.spa + 65536, 256, 0), ==, ST_SUCCESS);
-    g_assert_cmphex(inject_status(f.qts, &r), ==, ST_SUCCESS);
+    g_assert_cmphex(inject(f.qts, f.spa + 1000, 10, 0), ==, RST_SUCCESS);
+    g_assert_cmphex(inject(f.qts, f.spa + 1024, 512, 1), ==, RST_SUCCESS);
+    g_assert_cmphex(inject(f.qts, f.spa + 65536, 256, 0), ==, RST_SUCCESS);
+    g_assert_cmphex(inject_status(f.qts, &r), ==, RST_SUCCESS);
     g_assert_cmpuint(ldl_le_p(r.data + 4), ==, 2);
     g_assert_cmphex(ldq_le_p(r.data + 8), ==, f.spa + 768);
     g_assert_cmphex(ldq_le_p(r.data + 16), ==, 768);
@@ -339,9 +358,9 @@ static void test_inject(const void *opaque)
 
     /* inject clear splits a range */
     g_assert_cmphex(root_range(f.qts, FN_INJECT_CLEAR, f.spa + 1024, 256,
-                               &r), ==, ST_SUCCESS);
+                               &r), ==, RST_SUCCESS);
     g_assert_cmpuint(r.len, ==, 4);
-    g_assert_cmphex(inject_status(f.qts, &r), ==, ST_SUCCESS);
+    g_assert_cmphex(inject_status(f.qts, &r), ==, RST_SUCCESS);
     g_assert_cmpuint(ldl_le_p(r.data + 4), ==, 3);
     g_assert_cmphex(ldq_le_p(r.data + 8), ==, f.spa + 768);
     g_assert_cmphex(ldq_le_p(r.data + 16), ==, 256);
@@ -349,22 +368,22 @@ static void test_inject(const void *opaque)
     g_assert_cmphex(ldq_le_p(r.data + 32), ==, 256);
 
     /* malformed: unknown option, empty, outside, other DIMM */
-    g_assert_cmphex(inject(f.qts, f.spa, 256, 0x2), ==, ST_INVALID);
-    g_assert_cmphex(inject(f.qts, f.spa, 0, 0), ==, ST_INVALID);
+    g_assert_cmphex(inject(f.qts, f.spa, 256, 0x2), ==, RST_INVALID);
+    g_assert_cmphex(inject(f.qts, f.spa, 0, 0), ==, RST_INVALID);
     g_assert_cmphex(inject(f.qts, f.spa + f.size - 256, 512, 0), ==,
-                    ST_INVALID);
-    g_assert_cmphex(inject(f.qts, f.spa - 256, 512, 0), ==, ST_INVALID);
+                    RST_INVALID);
+    g_assert_cmphex(inject(f.qts, f.spa - 256, 512, 0), ==, RST_INVALID);
     g_assert_cmphex(inject(f.qts, f.spa + 256, UINT64_MAX, 0), ==,
-                    ST_INVALID);
+                    RST_INVALID);
     g_assert_cmphex(inject(f.qts, dimm_spa(f.qts, "nv1"), 256, 0), ==,
-                    ST_UNSUPPORTED);
+                    RST_UNSUPPORTED);
     g_assert_cmphex(root_range(f.qts, FN_INJECT_CLEAR, f.spa, 0, &r), ==,
-                    ST_INVALID);
+                    RST_INVALID);
     stq_le_p(in, f.spa);
     stq_le_p(in + 8, 256);
     g_assert_cmphex(dsm_call(f.qts, HANDLE_ROOT, 0, FN_INJECT, in,
-                             sizeof(in), &r), ==, ST_UNSUPPORTED);
-    g_assert_cmphex(inject_status(f.qts, &r), ==, ST_SUCCESS);
+                             sizeof(in), &r), ==, RST_UNSUPPORTED);
+    g_assert_cmphex(inject_status(f.qts, &r), ==, RST_SUCCESS);
     g_assert_cmpuint(ldl_le_p(r.data + 4), ==, 3);
     fixture_stop(&f);
 }
@@ -378,11 +397,11 @@ static void test_clear_error(const void *opaque)
     fixture_start(&f, opaque);
     memset(data, 0xa5, sizeof(data));
     qtest_memwrite(f.qts, f.spa + 4096, data, sizeof(data));
-    g_assert_cmphex(inject(f.qts, f.spa + 4096, 1024, 0), ==, ST_SUCCESS);
+    g_assert_cmphex(inject(f.qts, f.spa + 4096, 1024, 0), ==, RST_SUCCESS);
 
     /* clear the second half: cleared = length, data zeroed there only */
     g_assert_cmphex(root_range(f.qts, FN_CLEAR_ERROR, f.spa + 4096 + 512,
-                               512, &r), ==, ST_SUCCESS);
+                               512, &r), ==, RST_SUCCESS);
     g_assert_cmpuint(r.len, ==, 16);
     g_assert_cmphex(ldq_le_p(r.data + 8), ==, 512);
     qtest_memread(f.qts, f.spa + 4096, back, sizeof(back));
@@ -394,21 +413,21 @@ static void test_clear_error(const void *opaque)
 
     /* clearing where there is no poison is fine */
     g_assert_cmphex(root_range(f.qts, FN_CLEAR_ERROR, f.spa, 256, &r), ==,
-                    ST_SUCCESS);
+                    RST_SUCCESS);
     g_assert_cmphex(ldq_le_p(r.data + 8), ==, 256);
 
     /* malformed: misaligned address or length, empty, outside */
     g_assert_cmphex(root_range(f.qts, FN_CLEAR_ERROR, f.spa + 4096 + 8,
-                               256, &r), ==, ST_INVALID);
+                               256, &r), ==, RST_INVALID);
     g_assert_cmpuint(r.len, ==, 4);
     g_assert_cmphex(root_range(f.qts, FN_CLEAR_ERROR, f.spa + 4096, 100,
-                               &r), ==, ST_INVALID);
+                               &r), ==, RST_INVALID);
     g_assert_cmphex(root_range(f.qts, FN_CLEAR_ERROR, f.spa + 4096, 0, &r),
-                    ==, ST_INVALID);
+                    ==, RST_INVALID);
     g_assert_cmphex(root_range(f.qts, FN_CLEAR_ERROR, f.spa + f.size - 256,
-                               512, &r), ==, ST_INVALID);
+                               512, &r), ==, RST_INVALID);
     g_assert_cmphex(root_range(f.qts, FN_CLEAR_ERROR, dimm_spa(f.qts, "nv1"),
-                               256, &r), ==, ST_UNSUPPORTED);
+                               256, &r), ==, RST_UNSUPPORTED);
     scrub_now(f.qts, f.spa, f.size, &r);
     g_assert_cmpuint(ldl_le_p(r.data + 44), ==, 1);
     fixture_stop(&f);
@@ -425,7 +444,7 @@ static void test_overflow(const void *opaque)
     fixture_start(&f, opaque);
     for (uint32_t i = 0; i < n; i++) {
         g_assert_cmphex(inject(f.qts, f.spa + i * 1024, 256, 0), ==,
-                        ST_SUCCESS);
+                        RST_SUCCESS);
     }
     scrub_now(f.qts, f.spa, f.size, &r);
     g_assert_cmpuint(ldl_le_p(r.data + 44), ==, MAX_RECORDS);
@@ -442,7 +461,7 @@ static void test_overflow(const void *opaque)
     g_assert_cmpuint(lduw_le_p(r.data + 42), ==, 0);
     check_record(&r, 0, 1, restart, 256);
 
-    g_assert_cmphex(inject_status(f.qts, &r), ==, ST_SUCCESS);
+    g_assert_cmphex(inject_status(f.qts, &r), ==, RST_SUCCESS);
     g_assert_cmpuint(ldl_le_p(r.data + 4), ==, n);
     fixture_stop(&f);
 }
@@ -454,10 +473,10 @@ static void test_persist(const void *opaque)
     DsmReply r;
 
     fixture_start(&f, opaque);
-    g_assert_cmphex(inject(f.qts, f.spa + 8192, 512, 0), ==, ST_SUCCESS);
-    g_assert_cmphex(inject(f.qts, f.spa + 65536, 256, 0), ==, ST_SUCCESS);
+    g_assert_cmphex(inject(f.qts, f.spa + 8192, 512, 0), ==, RST_SUCCESS);
+    g_assert_cmphex(inject(f.qts, f.spa + 65536, 256, 0), ==, RST_SUCCESS);
     g_assert_cmphex(root_range(f.qts, FN_CLEAR_ERROR, f.spa + 8192 + 256,
-                               256, &r), ==, ST_SUCCESS);
+                               256, &r), ==, RST_SUCCESS);
     qtest_quit(f.qts);
 
     f.qts = start(opaque, f.file, true);
@@ -468,12 +487,12 @@ static void test_persist(const void *opaque)
     g_assert_cmpuint(ldl_le_p(r.data + 44), ==, 2);
     check_record(&r, 0, 1, f.spa + 8192, 256);
     check_record(&r, 1, 1, f.spa + 65536, 256);
-    g_assert_cmphex(inject_status(f.qts, &r), ==, ST_SUCCESS);
+    g_assert_cmphex(inject_status(f.qts, &r), ==, RST_SUCCESS);
     g_assert_cmpuint(ldl_le_p(r.data + 4), ==, 2);
 
     /* and a clear is as persistent */
     g_assert_cmphex(root_range(f.qts, FN_CLEAR_ERROR, f.spa + 65536, 256,
-                               &r), ==, ST_SUCCESS);
+                               &r), ==, RST_SUCCESS);
     qtest_quit(f.qts);
     f.qts = start(opaque, f.file, true);
     scrub_now(f.qts, f.spa, f.size, &r);

@@ -16,23 +16,8 @@
 #include "qapi/error.h"
 #include "qobject/qdict.h"
 #include "qobject/qjson.h"
+
 #include "nvqemu-nvdimm-dsm.h"
-
-enum {
-    FN_QUERY = 0,
-    FN_READ_FIT = 1,
-    FN_GET_LABEL_SIZE = 4,
-    FN_GET_LABEL_DATA = 5,
-    FN_SET_LABEL_DATA = 6,
-};
-
-enum {
-    ST_SUCCESS = 0,
-    ST_UNSUPPORTED = 1,
-    ST_NO_DEVICE = 2,
-    ST_INVALID = 3,
-    ST_FIT_CHANGED = 0x100,
-};
 
 #define LABEL_SIZE (128 * 1024)
 #define BACKEND_SIZE (16 * 1024 * 1024)
@@ -47,6 +32,13 @@ enum {
 #define ICH9_TEST_PMBASE 0x600
 #define ICH9_GPE0_STS_OFFSET 0x20
 #define GPE_NVDIMM_HOTPLUG 0x10
+
+static uint32_t dsm_simple(QTestState *qts, uint32_t handle, uint32_t fn)
+{
+    DsmReply r;
+
+    return dsm_call(qts, handle, 1, fn, NULL, 0, &r);
+}
 
 static uint32_t label_read(QTestState *qts, uint32_t handle, uint32_t off,
                            uint32_t len, DsmReply *r)
@@ -96,7 +88,6 @@ static uint32_t fit_read(QTestState *qts, uint32_t off, DsmReply *r)
     stl_le_p(in, off);
     return dsm_call(qts, HANDLE_QEMU_ROOT, 1, FN_READ_FIT, in, sizeof(in), r);
 }
-
 
 /*
  * Two NVDIMMs: handle 1 (slot 0) with a label area in a shared file,

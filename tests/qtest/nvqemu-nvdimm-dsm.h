@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * nvqemu NVDIMM qtests: calling a _DSM function the way the AML does.
+ * nvqemu NVDIMM qtests: the DSM transport as the AML drives it, shared by
+ * the tests of tests/qtest/nvqemu-nvdimm-*-test.c.
  *
  * There is no firmware under qtest, so a test plays the AML's part: it
  * writes the DSM input page (docs/specs/nvdimm-acpi.md) into guest RAM,
  * writes the page address to I/O port 0x0a18 and reads the reply back.
- * Shared by nvqemu-nvdimm-*-test.c.
  */
 #ifndef NVQEMU_NVDIMM_DSM_H
 #define NVQEMU_NVDIMM_DSM_H
@@ -24,6 +24,29 @@
 
 #define HANDLE_ROOT 0
 #define HANDLE_QEMU_ROOT 0x10000
+
+/* Intel DIMM functions; FN_READ_FIT is the QEMU root's function 1 */
+enum {
+    FN_QUERY = 0,
+    FN_READ_FIT = 1,
+    FN_SMART = 1,
+    FN_SMART_THRESHOLD = 2,
+    FN_GET_LABEL_SIZE = 4,
+    FN_GET_LABEL_DATA = 5,
+    FN_SET_LABEL_DATA = 6,
+    FN_LATCH_SHUTDOWN = 10,
+    FN_SET_SMART_THRESHOLD = 17,
+    FN_INJECT_SMART = 18,
+};
+
+enum {
+    ST_SUCCESS = 0,
+    ST_UNSUPPORTED = 1,
+    ST_NO_DEVICE = 2,
+    ST_INVALID = 3,
+    ST_HW_ERROR = 4,
+    ST_FIT_CHANGED = 0x100,
+};
 
 /* Where the test puts the DSM page in guest RAM (below 4 GiB). */
 #define PAGE_GPA 0x200000
@@ -57,14 +80,6 @@ static inline uint32_t dsm_call(QTestState *qts, uint32_t handle,
     reply->len = rlen - 4;
     memcpy(reply->data, page + 4, reply->len);
     return ldl_le_p(reply->data);
-}
-
-static inline uint32_t dsm_simple(QTestState *qts, uint32_t handle,
-                                  uint32_t fn)
-{
-    DsmReply r;
-
-    return dsm_call(qts, handle, 1, fn, NULL, 0, &r);
 }
 
 static inline char *make_backing_file(size_t size)
