@@ -30,6 +30,7 @@ enum {
     RST_SUCCESS = 0,
     RST_UNSUPPORTED = 1,
     RST_INVALID = 2,
+    RST_HW_ERROR = 3,
     RST_FUNCTION_SPECIFIC = 6,
 };
 #define EXT(x) ((uint32_t)(x) << 16)
@@ -48,6 +49,7 @@ enum {
 #define CLEAR_UNIT 256
 #define MAX_RECORDS 168             /* (4092 - 48) / 24 */
 #define MAX_STATUS_OUT (48 + MAX_RECORDS * 24)
+#define POISON_MAX 192              /* ranges a state area holds */
 #define SCRUB_NS (100 * 1000 * 1000)
 
 #define BACKEND_SIZE (16 * 1024 * 1024)
@@ -433,10 +435,13 @@ static void test_clear_error(const void *opaque)
     fixture_stop(&f);
 }
 
-/* More records than a reply holds: overflow and a restart range. */
+/*
+ * More records than a reply holds: overflow and a restart range; and a
+ * full poison list refusing one more range.
+ */
 static void test_overflow(const void *opaque)
 {
-    const uint32_t n = MAX_RECORDS + 20;
+    const uint32_t n = POISON_MAX;
     Fixture f;
     DsmReply r;
     uint64_t restart;
@@ -446,6 +451,16 @@ static void test_overflow(const void *opaque)
         g_assert_cmphex(inject(f.qts, f.spa + i * 1024, 256, 0), ==,
                         RST_SUCCESS);
     }
+    /* full: a new range is refused, growing one or clearing one is not */
+    g_assert_cmphex(inject(f.qts, f.spa + n * 1024, 256, 0), ==,
+                    RST_HW_ERROR);
+    g_assert_cmphex(inject(f.qts, f.spa + 256, 512, 0), ==, RST_SUCCESS);
+    /* splitting [0, 768) of a full list needs one more range: refused */
+    g_assert_cmphex(root_range(f.qts, FN_CLEAR_ERROR, f.spa + 256, 256, &r),
+                    ==, RST_HW_ERROR);
+    g_assert_cmphex(root_range(f.qts, FN_CLEAR_ERROR, f.spa + 256, 512, &r),
+                    ==, RST_SUCCESS);
+
     scrub_now(f.qts, f.spa, f.size, &r);
     g_assert_cmpuint(ldl_le_p(r.data + 44), ==, MAX_RECORDS);
     g_assert_cmpuint(lduw_le_p(r.data + 42), ==, ARS_OVERFLOW);
@@ -457,7 +472,7 @@ static void test_overflow(const void *opaque)
 
     /* the guest continues from there */
     scrub_now(f.qts, restart, ldq_le_p(r.data + 32), &r);
-    g_assert_cmpuint(ldl_le_p(r.data + 44), ==, 20);
+    g_assert_cmpuint(ldl_le_p(r.data + 44), ==, n - MAX_RECORDS);
     g_assert_cmpuint(lduw_le_p(r.data + 42), ==, 0);
     check_record(&r, 0, 1, restart, 256);
 
