@@ -66,7 +66,8 @@ QEMU_BUILD_BUG_ON(NVDIMM_ARS_STATUS_OUT_MAX > NVDIMM_DSM_OUT_MAX);
     (sizeof(NvdimmArsStatusOut) - sizeof(uint32_t) +                        \
      (n) * sizeof(NvdimmArsRecord))
 
-#define NVDIMM_ARS_TYPE_ALL (NVDIMM_ARS_TYPE_VOLATILE | NVDIMM_ARS_TYPE_PERSISTENT)
+#define NVDIMM_ARS_TYPE_ALL                                                 \
+    (NVDIMM_ARS_TYPE_VOLATILE | NVDIMM_ARS_TYPE_PERSISTENT)
 #define NVDIMM_ARS_START_FLAGS_ALL                                          \
     (NVDIMM_ARS_START_FLAG_NO_NOTIFY | NVDIMM_ARS_START_FLAG_PREV_DATA)
 
