@@ -218,6 +218,7 @@ enum {
     LABEL = NVDIMM_DSM_CAP_LABEL,
     WRITABLE = NVDIMM_DSM_CAP_WRITABLE,
     NVN = NVDIMM_DSM_CAP_NVDIMM_N,
+    ARS = NVDIMM_DSM_CAP_ARS,
 };
 
 /* _DSM revisions (Intel DSM interface) */
@@ -244,6 +245,11 @@ static void test_dsm_bitmaps(void)
                                               1), ==, 0x3);
     g_assert_cmphex(nvdimm_dsm_supported_mask(NVDIMM_DSM_TARGET_ROOT, 0, 1),
                     ==, 0);
+    /* root with an NVDIMM-N plugged: ARS 1-4, error injection 7-9 */
+    g_assert_cmphex(nvdimm_dsm_supported_mask(NVDIMM_DSM_TARGET_ROOT, ARS, 1),
+                    ==, 0x39f);
+    g_assert_cmphex(nvdimm_dsm_supported_mask(NVDIMM_DSM_TARGET_ROOT, ARS,
+                                              REV2), ==, 0);
     /* any other revision: nothing, as stock (without nvdimm-n) */
     g_assert_cmphex(nvdimm_dsm_supported_mask(NVDIMM_DSM_TARGET_DIMM,
                                               LABEL | WRITABLE, REV2), ==, 0);
@@ -274,7 +280,8 @@ static void test_dsm_table_lookup(void)
 
     /* every function the bitmap advertises is found, and only those */
     for (int t = 0; t < NVDIMM_DSM_TARGET__MAX; t++) {
-        for (unsigned caps = 0; caps <= (LABEL | WRITABLE | NVN); caps++) {
+        for (unsigned caps = 0; caps <= (LABEL | WRITABLE | NVN | ARS);
+             caps++) {
             uint32_t mask = nvdimm_dsm_supported_mask(t, caps, 1);
 
             for (uint32_t fn = 1; fn < 32; fn++) {
@@ -297,7 +304,10 @@ static void test_dsm_table_lookup(void)
     g_assert_cmpstr(nvdimm_dsm_func_name(NVDIMM_DSM_TARGET_DIMM, 0), ==,
                     "query");
     g_assert_cmpstr(nvdimm_dsm_func_name(NVDIMM_DSM_TARGET_ROOT, 1), ==,
+                    "ars-cap");
+    g_assert_cmpstr(nvdimm_dsm_func_name(NVDIMM_DSM_TARGET_ROOT, 5), ==,
                     "unknown");
+    g_assert_null(nvdimm_dsm_func_find(NVDIMM_DSM_TARGET_ROOT, 1, 0));
 }
 
 static void test_dsm_limits(void)
