@@ -138,7 +138,10 @@ static bool nvdimm_prepare_memory_region(NVDIMMDevice *nvdimm, Error **errp)
     /* The memory-device core checks the size against this alignment. */
     nvdimm->pmem_mr.align = align;
     memory_region_set_nonvolatile(&nvdimm->pmem_mr, true);
-    nvdimm->nvdimm_mr = &nvdimm->pmem_mr;
+    /* NVDIMM-N: the flush hint page follows the pmem (nvdimm-flush-hint.h) */
+    nvdimm->nvdimm_mr = nvdimm->nvdimm_n ?
+        nvdimm_flush_hint_region_init(nvdimm, &nvdimm->pmem_mr, align) :
+        &nvdimm->pmem_mr;
     nvdimm->label_offset = size - nvdimm->label_size;
     trace_nvdimm_layout(name, size, pmem_size, nvdimm->label_size, align);
     return true;
@@ -198,6 +201,13 @@ static void nvdimm_dimm_realize(PCDIMMDevice *dimm, Error **errp)
         nvdimm->label_flush = nvdimm_label_flush_choose(dimm->hostmem,
                                                         backend_mr);
     }
+    if (nvdimm->nvdimm_n) {
+        backend_mr = host_memory_backend_get_memory(dimm->hostmem);
+        nvdimm_flush_hint_realize(nvdimm,
+            nvdimm_label_flush_choose(dimm->hostmem, backend_mr),
+            memory_region_get_fd(backend_mr),
+            memory_region_get_ram_ptr(backend_mr));
+    }
     if (nc->realize) {
         nc->realize(nvdimm, errp);
     }
@@ -211,6 +221,7 @@ static void nvdimm_dimm_unrealize(PCDIMMDevice *dimm)
     if (nc->unrealize) {
         nc->unrealize(nvdimm);
     }
+    nvdimm_flush_hint_unrealize(nvdimm);
     nvdimm->label_data = NULL;
 }
 
@@ -389,6 +400,7 @@ static const Property nvdimm_properties[] = {
     DEFINE_PROP(NVDIMM_UUID_PROP, NVDIMMDevice, uuid, nvdimm_prop_uuid,
                 QemuUUID),
     DEFINE_PROP_BOOL(NVDIMM_UNARMED_PROP, NVDIMMDevice, unarmed, false),
+    DEFINE_PROP_BOOL(NVDIMM_N_PROP, NVDIMMDevice, nvdimm_n, false),
 };
 
 static void nvdimm_class_init(ObjectClass *oc, void *data)
@@ -405,6 +417,7 @@ static void nvdimm_class_init(ObjectClass *oc, void *data)
     mdc->get_memory_region = nvdimm_md_get_memory_region;
     nc->read_label_data = nvdimm_read_label_data;
     nc->write_label_data = nvdimm_write_label_data;
+    nvdimm_flush_hint_class_init(oc);
 }
 
 static const TypeInfo nvdimm_info = {

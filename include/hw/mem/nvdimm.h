@@ -14,6 +14,7 @@
 
 #include "hw/mem/pc-dimm.h"
 #include "hw/mem/nvdimm-flush.h"
+#include "hw/mem/nvdimm-flush-hint.h"
 #include "hw/acpi/acpi-defs.h"
 #include "hw/acpi/bios-linker-loader.h"
 #include "qemu/uuid.h"
@@ -46,6 +47,7 @@ struct NVDIMMDevice {
     uint64_t label_size;        /* "label-size": label area, 0 = none */
     bool unarmed;               /* "unarmed": NFIT not-armed flag */
     QemuUUID uuid;              /* "uuid": spapr only */
+    bool nvdimm_n;              /* "nvdimm-n": the NVDIMM-N model */
 
     /* derived from the backend when the region is prepared */
     bool readonly;              /* backend is ROM: label writes refused */
@@ -55,6 +57,9 @@ struct NVDIMMDevice {
     void *label_data;           /* host address of the label area */
     NvdimmFlush label_flush;    /* how label writes are made durable */
     bool label_flush_warned;    /* a failed flush was reported */
+
+    /* nvdimm-n=on: flush hint page and durability (nvdimm-flush-hint.c) */
+    NvdimmFlushHint flush_hint;
 };
 
 /*
