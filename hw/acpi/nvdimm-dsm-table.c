@@ -8,13 +8,36 @@
  *
  * Functions 4-6 follow the Intel NVDIMM DSM interface revision 1; Read FIT
  * is QEMU's (docs/specs/nvdimm-acpi.md).  The root device (handle 0)
- * implements no function, so its bitmap is 0.
+ * implements no function, so its bitmap is 0.  The SMART and health
+ * functions (1, 2, 10, 17, 18) exist only on an NVDIMM-N (nvdimm-n=on) and
+ * answer at revisions 1 and 2 (Linux asks 17 and 18 at revision 2).
  */
 #include "qemu/osdep.h"
 #include "nvdimm-internal.h"
 
+/* Revisions of the SMART and health functions. */
+#define NVDIMM_DSM_REVS_HEALTH                 \
+    (NVDIMM_DSM_REV(NVDIMM_DSM_REVISION) |     \
+     NVDIMM_DSM_REV(NVDIMM_DSM_REVISION_2))
+
 static const NvdimmDsmFunc nvdimm_dsm_funcs[] = {
     {
+        .target = NVDIMM_DSM_TARGET_DIMM,
+        .function = NVDIMM_DSM_FN_SMART,
+        .name = "smart",
+        .op = NVDIMM_DSM_OP_SMART,
+        .in_len = 0,
+        .requires = NVDIMM_DSM_CAP_NVDIMM_N,
+        .revisions = NVDIMM_DSM_REVS_HEALTH,
+    }, {
+        .target = NVDIMM_DSM_TARGET_DIMM,
+        .function = NVDIMM_DSM_FN_SMART_THRESHOLD,
+        .name = "smart-threshold",
+        .op = NVDIMM_DSM_OP_SMART_THRESHOLD,
+        .in_len = 0,
+        .requires = NVDIMM_DSM_CAP_NVDIMM_N,
+        .revisions = NVDIMM_DSM_REVS_HEALTH,
+    }, {
         .target = NVDIMM_DSM_TARGET_DIMM,
         .function = NVDIMM_DSM_FN_GET_LABEL_SIZE,
         .name = "get-label-size",
@@ -43,6 +66,30 @@ static const NvdimmDsmFunc nvdimm_dsm_funcs[] = {
         .op = NVDIMM_DSM_OP_READ_FIT,
         .in_len = sizeof(NvdimmDsmReadFitIn),
         .requires = 0,
+    }, {
+        .target = NVDIMM_DSM_TARGET_DIMM,
+        .function = NVDIMM_DSM_FN_LATCH_SHUTDOWN,
+        .name = "latch-shutdown-status",
+        .op = NVDIMM_DSM_OP_LATCH_SHUTDOWN,
+        .in_len = sizeof(NvdimmDsmLatchShutdownIn),
+        .requires = NVDIMM_DSM_CAP_NVDIMM_N,
+        .revisions = NVDIMM_DSM_REVS_HEALTH,
+    }, {
+        .target = NVDIMM_DSM_TARGET_DIMM,
+        .function = NVDIMM_DSM_FN_SET_SMART_THRESHOLD,
+        .name = "set-smart-threshold",
+        .op = NVDIMM_DSM_OP_SET_SMART_THRESHOLD,
+        .in_len = sizeof(NvdimmDsmSetSmartThreshIn),
+        .requires = NVDIMM_DSM_CAP_NVDIMM_N,
+        .revisions = NVDIMM_DSM_REVS_HEALTH,
+    }, {
+        .target = NVDIMM_DSM_TARGET_DIMM,
+        .function = NVDIMM_DSM_FN_INJECT_SMART,
+        .name = "inject-smart",
+        .op = NVDIMM_DSM_OP_INJECT_SMART,
+        .in_len = sizeof(NvdimmDsmInjectSmartIn),
+        .requires = NVDIMM_DSM_CAP_NVDIMM_N,
+        .revisions = NVDIMM_DSM_REVS_HEALTH,
     },
 };
 
@@ -62,6 +109,36 @@ static const char *const nvdimm_dsm_target_names[NVDIMM_DSM_TARGET__MAX] = {
 #define NVDIMM_DSM_FN_LIMIT 32
 QEMU_BUILD_BUG_ON(NVDIMM_DSM_FN_SET_LABEL_DATA >= NVDIMM_DSM_FN_LIMIT);
 QEMU_BUILD_BUG_ON(NVDIMM_DSM_FN_READ_FIT >= NVDIMM_DSM_FN_LIMIT);
+QEMU_BUILD_BUG_ON(NVDIMM_DSM_FN_INJECT_SMART >= NVDIMM_DSM_FN_LIMIT);
+
+/* Revision bits are one unsigned: revisions 0..31. */
+#define NVDIMM_DSM_REV_LIMIT 32
+
+bool nvdimm_dsm_func_has_revision(const NvdimmDsmFunc *f, uint32_t revision)
+{
+    unsigned revs = f->revisions ? f->revisions
+                                 : NVDIMM_DSM_REV(NVDIMM_DSM_REVISION);
+
+    return revision < NVDIMM_DSM_REV_LIMIT &&
+           (revs & NVDIMM_DSM_REV(revision));
+}
+
+bool nvdimm_dsm_revision_known(NvdimmDsmTarget target, unsigned caps,
+                               uint32_t revision)
+{
+    if (revision == NVDIMM_DSM_REVISION) {
+        return true;
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(nvdimm_dsm_funcs); i++) {
+        const NvdimmDsmFunc *f = &nvdimm_dsm_funcs[i];
+
+        if (nvdimm_dsm_func_applies(f, target, caps) &&
+            nvdimm_dsm_func_has_revision(f, revision)) {
+            return true;
+        }
+    }
+    return false;
+}
 
 const NvdimmDsmFunc *nvdimm_dsm_func_find(NvdimmDsmTarget target,
                                           uint32_t function, unsigned caps)
@@ -77,14 +154,17 @@ const NvdimmDsmFunc *nvdimm_dsm_func_find(NvdimmDsmTarget target,
     return NULL;
 }
 
-uint32_t nvdimm_dsm_supported_mask(NvdimmDsmTarget target, unsigned caps)
+uint32_t nvdimm_dsm_supported_mask(NvdimmDsmTarget target, unsigned caps,
+                                   uint32_t revision)
 {
     uint32_t mask = 0;
 
     for (size_t i = 0; i < ARRAY_SIZE(nvdimm_dsm_funcs); i++) {
         const NvdimmDsmFunc *f = &nvdimm_dsm_funcs[i];
 
-        if (nvdimm_dsm_func_applies(f, target, caps)) {
+        /* ACPI 6.5 9.1.1: the functions of the revision asked about */
+        if (nvdimm_dsm_func_applies(f, target, caps) &&
+            nvdimm_dsm_func_has_revision(f, revision)) {
             mask |= 1u << f->function;
         }
     }

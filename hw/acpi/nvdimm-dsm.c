@@ -22,37 +22,23 @@
 #include "nvdimm-internal.h"
 #include "trace.h"
 
-/* One decoded call, host byte order. */
-typedef struct NvdimmDsmCall {
-    uint32_t handle;
-    uint32_t revision;
-    uint32_t function;
-    NvdimmDsmTarget target;
-    NVDIMMDevice *nvdimm;           /* NVDIMM_DSM_TARGET_DIMM only */
-    const uint8_t *arg;             /* NVDIMM_DSM_ARG_MAX bytes */
-} NvdimmDsmCall;
+void nvdimm_dsm_reply_data(NvdimmDsmReply *reply, const void *data,
+                           size_t len)
+{
+    assert(len <= sizeof(reply->page.data));
+    memcpy(reply->page.data, data, len);
+    reply->used = len;
+}
 
-/* The reply: the out page in guest byte order, @used bytes of its data. */
-typedef struct NvdimmDsmReply {
-    size_t used;
-    NvdimmDsmOutPage page;
-} NvdimmDsmReply;
-
-typedef void NvdimmDsmHandler(NVDIMMState *s, const NvdimmDsmCall *call,
-                              NvdimmDsmReply *reply);
-
-static void nvdimm_dsm_reply_status(NvdimmDsmReply *reply, uint32_t status)
+void nvdimm_dsm_reply_status(NvdimmDsmReply *reply, uint32_t status)
 {
     NvdimmDsmStatusOut out = { .status = cpu_to_le32(status) };
 
-    memcpy(reply->page.data, &out, sizeof(out));
-    reply->used = sizeof(out);
+    nvdimm_dsm_reply_data(reply, &out, sizeof(out));
 }
 
-/* A guest error: trace it, log it, and answer with @status. */
-static void G_GNUC_PRINTF(4, 5)
-nvdimm_dsm_fail(const NvdimmDsmCall *call, NvdimmDsmReply *reply,
-                NvdimmDsmStatus status, const char *fmt, ...)
+void nvdimm_dsm_fail(const NvdimmDsmCall *call, NvdimmDsmReply *reply,
+                     NvdimmDsmStatus status, const char *fmt, ...)
 {
     g_autofree char *why = NULL;
     va_list ap;
@@ -66,6 +52,18 @@ nvdimm_dsm_fail(const NvdimmDsmCall *call, NvdimmDsmReply *reply,
                   " function %" PRIu32 ": %s (status 0x%x)\n",
                   call->handle, call->function, why, status);
     nvdimm_dsm_reply_status(reply, status);
+}
+
+/*
+ * A host I/O error, reported by the device: not the guest's fault, so
+ * traced but not logged as a guest error.
+ */
+void nvdimm_dsm_host_error(const NvdimmDsmCall *call, NvdimmDsmReply *reply,
+                           const char *why)
+{
+    trace_nvdimm_dsm_fail(call->handle, call->function,
+                          NVDIMM_DSM_STATUS_HW_ERROR, why);
+    nvdimm_dsm_reply_status(reply, NVDIMM_DSM_STATUS_HW_ERROR);
 }
 
 /*
@@ -151,11 +149,8 @@ static void nvdimm_dsm_set_label_data(NVDIMMState *s,
         return;
     }
     if (ret < 0) {
-        /* a host I/O error, reported by the device: not the guest's fault */
-        trace_nvdimm_dsm_fail(call->handle, call->function,
-                              NVDIMM_DSM_STATUS_HW_ERROR,
+        nvdimm_dsm_host_error(call, reply,
                               "label write could not be made durable");
-        nvdimm_dsm_reply_status(reply, NVDIMM_DSM_STATUS_HW_ERROR);
         return;
     }
     nvdimm_dsm_reply_status(reply, NVDIMM_DSM_STATUS_SUCCESS);
@@ -200,6 +195,11 @@ static NvdimmDsmHandler *const nvdimm_dsm_handlers[NVDIMM_DSM_OP__MAX] = {
     [NVDIMM_DSM_OP_GET_LABEL_DATA] = nvdimm_dsm_get_label_data,
     [NVDIMM_DSM_OP_SET_LABEL_DATA] = nvdimm_dsm_set_label_data,
     [NVDIMM_DSM_OP_READ_FIT] = nvdimm_dsm_read_fit,
+    [NVDIMM_DSM_OP_SMART] = nvdimm_dsm_smart,
+    [NVDIMM_DSM_OP_SMART_THRESHOLD] = nvdimm_dsm_smart_threshold,
+    [NVDIMM_DSM_OP_SET_SMART_THRESHOLD] = nvdimm_dsm_set_smart_threshold,
+    [NVDIMM_DSM_OP_INJECT_SMART] = nvdimm_dsm_inject_smart,
+    [NVDIMM_DSM_OP_LATCH_SHUTDOWN] = nvdimm_dsm_latch_shutdown,
 };
 
 static void nvdimm_dsm_dispatch(NVDIMMState *s, NvdimmDsmCall *call,
@@ -224,6 +224,7 @@ static void nvdimm_dsm_dispatch(NVDIMMState *s, NvdimmDsmCall *call,
     if (call->nvdimm) {
         caps |= call->nvdimm->label_size ? NVDIMM_DSM_CAP_LABEL : 0;
         caps |= call->nvdimm->readonly ? 0 : NVDIMM_DSM_CAP_WRITABLE;
+        caps |= call->nvdimm->state ? NVDIMM_DSM_CAP_NVDIMM_N : 0;
     }
     trace_nvdimm_dsm_call(call->handle,
                           nvdimm_dsm_target_name(call->target),
@@ -233,15 +234,15 @@ static void nvdimm_dsm_dispatch(NVDIMMState *s, NvdimmDsmCall *call,
     if (call->function == NVDIMM_DSM_FN_QUERY) {
         /* ACPI 6.5 9.1.1: no function of an unknown revision is supported */
         NvdimmDsmQueryOut out = {
-            .supported = cpu_to_le32(call->revision == NVDIMM_DSM_REVISION ?
-                nvdimm_dsm_supported_mask(call->target, caps) : 0),
+            .supported = cpu_to_le32(nvdimm_dsm_supported_mask(
+                call->target, caps, call->revision)),
         };
 
         memcpy(reply->page.data, &out, sizeof(out));
         reply->used = sizeof(out);
         return;
     }
-    if (call->revision != NVDIMM_DSM_REVISION) {
+    if (!nvdimm_dsm_revision_known(call->target, caps, call->revision)) {
         nvdimm_dsm_fail(call, reply, NVDIMM_DSM_STATUS_UNSUPPORTED,
                         "revision %" PRIu32 " is not supported (only %d)",
                         call->revision, NVDIMM_DSM_REVISION);
@@ -261,6 +262,12 @@ static void nvdimm_dsm_dispatch(NVDIMMState *s, NvdimmDsmCall *call,
                         " (read-only)" : "",
                         call->nvdimm && !call->nvdimm->label_size ?
                         " (no label area)" : "");
+        return;
+    }
+    if (!nvdimm_dsm_func_has_revision(f, call->revision)) {
+        nvdimm_dsm_fail(call, reply, NVDIMM_DSM_STATUS_UNSUPPORTED,
+                        "function %s is not supported at revision %" PRIu32,
+                        f->name, call->revision);
         return;
     }
     nvdimm_dsm_handlers[f->op](s, call, reply);

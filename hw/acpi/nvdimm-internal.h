@@ -5,6 +5,7 @@
  *   nvdimm-nfit.c       NFIT structures from a list of DIMMs (pure)
  *   nvdimm-dsm-table.c  the DSM function table and bitmaps (pure)
  *   nvdimm-dsm.c        the DSM doorbell: page copy, validation, functions
+ *   nvdimm-dsm-health.c Intel SMART/health functions (nvdimm-n=on)
  *   nvdimm-ssdt.c       the NVDIMM SSDT (AML)
  *   nvdimm-acpi.c       the API the rest of QEMU calls (hw/mem/nvdimm.h)
  */
@@ -13,6 +14,9 @@
 
 #include "hw/acpi/acpi.h"
 #include "hw/acpi/nvdimm-spec.h"
+
+struct NVDIMMDevice;
+struct NVDIMMState;
 
 /* ------------------------------------------------------------------------ */
 /* NFIT builder (nvdimm-nfit.c)                                              */
@@ -106,6 +110,11 @@ typedef enum NvdimmDsmOp {
     NVDIMM_DSM_OP_GET_LABEL_DATA,
     NVDIMM_DSM_OP_SET_LABEL_DATA,
     NVDIMM_DSM_OP_READ_FIT,
+    NVDIMM_DSM_OP_SMART,
+    NVDIMM_DSM_OP_SMART_THRESHOLD,
+    NVDIMM_DSM_OP_SET_SMART_THRESHOLD,
+    NVDIMM_DSM_OP_INJECT_SMART,
+    NVDIMM_DSM_OP_LATCH_SHUTDOWN,
     NVDIMM_DSM_OP__MAX,
 } NvdimmDsmOp;
 
@@ -113,7 +122,11 @@ typedef enum NvdimmDsmOp {
 typedef enum NvdimmDsmCaps {
     NVDIMM_DSM_CAP_LABEL = 1 << 0,      /* has a label area */
     NVDIMM_DSM_CAP_WRITABLE = 1 << 1,   /* its backend is not read-only */
+    NVDIMM_DSM_CAP_NVDIMM_N = 1 << 2,   /* nvdimm-n=on: has a state area */
 } NvdimmDsmCaps;
+
+/* _DSM revisions a function answers (bit r for revision r). */
+#define NVDIMM_DSM_REV(r) (1u << (r))
 
 typedef struct NvdimmDsmFunc {
     NvdimmDsmTarget target;
@@ -122,19 +135,76 @@ typedef struct NvdimmDsmFunc {
     NvdimmDsmOp op;
     uint32_t in_len;        /* fixed input header the function reads */
     unsigned requires;      /* NvdimmDsmCaps the target must have */
+    unsigned revisions;     /* NVDIMM_DSM_REV() bits; 0 means revision 1 */
 } NvdimmDsmFunc;
 
 /*
  * The function @function of @target with capabilities @caps
- * (NvdimmDsmCaps), or NULL if not implemented there.
+ * (NvdimmDsmCaps), or NULL if not implemented there (at any revision).
  */
 const NvdimmDsmFunc *nvdimm_dsm_func_find(NvdimmDsmTarget target,
                                           uint32_t function, unsigned caps);
-/* Function-0 bitmap of @target (bit 0 set iff any other bit is). */
-uint32_t nvdimm_dsm_supported_mask(NvdimmDsmTarget target, unsigned caps);
+/* Whether @f answers at _DSM revision @revision. */
+bool nvdimm_dsm_func_has_revision(const NvdimmDsmFunc *f, uint32_t revision);
+/*
+ * Whether any function of @target with @caps answers at @revision
+ * (revision 1 always counts: it is the interface's base revision).
+ */
+bool nvdimm_dsm_revision_known(NvdimmDsmTarget target, unsigned caps,
+                               uint32_t revision);
+/*
+ * Function-0 bitmap of @target at _DSM revision @revision (bit 0 set iff
+ * any other bit is).
+ */
+uint32_t nvdimm_dsm_supported_mask(NvdimmDsmTarget target, unsigned caps,
+                                   uint32_t revision);
 /* Name of @function for traces ("query", "get-label-size", "?"). */
 const char *nvdimm_dsm_func_name(NvdimmDsmTarget target, uint32_t function);
 const char *nvdimm_dsm_target_name(NvdimmDsmTarget target);
+
+/* ------------------------------------------------------------------------ */
+/* DSM calls (nvdimm-dsm.c) and function handlers (nvdimm-dsm-*.c)           */
+
+/* One decoded call, host byte order. */
+typedef struct NvdimmDsmCall {
+    uint32_t handle;
+    uint32_t revision;
+    uint32_t function;
+    NvdimmDsmTarget target;
+    struct NVDIMMDevice *nvdimm;    /* NVDIMM_DSM_TARGET_DIMM only */
+    const uint8_t *arg;             /* NVDIMM_DSM_ARG_MAX bytes */
+} NvdimmDsmCall;
+
+/* The reply: the out page in guest byte order, @used bytes of its data. */
+typedef struct NvdimmDsmReply {
+    size_t used;
+    NvdimmDsmOutPage page;
+} NvdimmDsmReply;
+
+typedef void NvdimmDsmHandler(struct NVDIMMState *s,
+                              const NvdimmDsmCall *call,
+                              NvdimmDsmReply *reply);
+
+/* Reply with only a status dword. */
+void nvdimm_dsm_reply_status(NvdimmDsmReply *reply, uint32_t status);
+/* Reply with @len bytes of @data (a whole output struct, status first). */
+void nvdimm_dsm_reply_data(NvdimmDsmReply *reply, const void *data,
+                           size_t len);
+/* A guest error: trace it, log it, and answer with @status. */
+void G_GNUC_PRINTF(4, 5)
+nvdimm_dsm_fail(const NvdimmDsmCall *call, NvdimmDsmReply *reply,
+                NvdimmDsmStatus status, const char *fmt, ...);
+
+/* A host error (a state or label write not durable): status 4, traced. */
+void nvdimm_dsm_host_error(const NvdimmDsmCall *call, NvdimmDsmReply *reply,
+                           const char *why);
+
+/* Intel SMART and health functions (nvdimm-dsm-health.c). */
+NvdimmDsmHandler nvdimm_dsm_smart;
+NvdimmDsmHandler nvdimm_dsm_smart_threshold;
+NvdimmDsmHandler nvdimm_dsm_set_smart_threshold;
+NvdimmDsmHandler nvdimm_dsm_inject_smart;
+NvdimmDsmHandler nvdimm_dsm_latch_shutdown;
 
 /* ------------------------------------------------------------------------ */
 /* DSM doorbell (nvdimm-dsm.c) and SSDT (nvdimm-ssdt.c)                      */

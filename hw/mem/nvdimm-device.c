@@ -10,6 +10,14 @@
  * to the backend's alignment; the label area is the last label-size bytes
  * and is reached only through the label DSM functions (hw/acpi/nvdimm-dsm.c).
  *
+ * With nvdimm-n=on a state area (hw/mem/nvdimm-state.c) sits just below
+ * the label area, at a NVDIMM_STATE_COPY_SIZE-aligned offset:
+ *
+ *   [ pmem | gap | state area | gap < 4 KiB | label area ]
+ *   0   pmem_size state_offset               label_offset  size
+ *
+ * With it off the layout is exactly the one above (as stock QEMU's).
+ *
  * Migration: the device has no VMState of its own.  Everything it holds is
  * either configuration (the destination is started with the same
  * properties) or lives in the backend RAM block, which pc_dimm_plug()
@@ -30,6 +38,7 @@
 #include "system/hostmem.h"
 #include "hw/mem/nvdimm-flush.h"
 #include "qemu/nvdimm-utils.h"
+#include "system/system.h"
 #include "trace.h"
 
 uint32_t nvdimm_handle(const NVDIMMDevice *nvdimm)
@@ -70,7 +79,7 @@ static bool nvdimm_prepare_memory_region(NVDIMMDevice *nvdimm, Error **errp)
     PCDIMMDevice *dimm = PC_DIMM(nvdimm);
     g_autofree char *name = NULL;
     MemoryRegion *backend_mr;
-    uint64_t size, align, pmem_size;
+    uint64_t size, align, pmem_size, reserved, pmem_end;
 
     if (nvdimm->nvdimm_mr) {
         return true;
@@ -105,7 +114,20 @@ static bool nvdimm_prepare_memory_region(NVDIMMDevice *nvdimm, Error **errp)
                    PRIu64 " bytes", name, size, nvdimm->label_size);
         return false;
     }
-    pmem_size = QEMU_ALIGN_DOWN(size - nvdimm->label_size, align);
+    pmem_end = size - nvdimm->label_size;
+    if (nvdimm->nvdimm_n) {
+        reserved = nvdimm->label_size + NVDIMM_STATE_AREA_SIZE;
+        if (reserved >= size) {
+            error_setg(errp, "nvdimm: memdev '%s' (%" PRIu64 " bytes) is too "
+                       "small for the %u-byte NVDIMM-N state area and the %"
+                       PRIu64 "-byte label area", name, size,
+                       NVDIMM_STATE_AREA_SIZE, nvdimm->label_size);
+            return false;
+        }
+        pmem_end = QEMU_ALIGN_DOWN(size - reserved, NVDIMM_STATE_COPY_SIZE);
+        nvdimm->state_offset = pmem_end;
+    }
+    pmem_size = QEMU_ALIGN_DOWN(pmem_end, align);
     if (!pmem_size) {
         error_setg(errp, "nvdimm: memdev '%s' (%" PRIu64 " bytes) leaves "
                    "%" PRIu64 " bytes after the %" PRIu64 "-byte label area, "
@@ -119,7 +141,7 @@ static bool nvdimm_prepare_memory_region(NVDIMMDevice *nvdimm, Error **errp)
      * the alignment is most likely a mistake in the backend size: it is
      * accepted (QEMU always has) but never reaches the guest.
      */
-    if (!nvdimm->label_size && pmem_size != size) {
+    if (!nvdimm->label_size && !nvdimm->nvdimm_n && pmem_size != size) {
         warn_report("nvdimm: memdev '%s' size 0x%" PRIx64 " is not a "
                     "multiple of its alignment 0x%" PRIx64 "; the guest "
                     "sees only the first 0x%" PRIx64 " bytes", name, size,
@@ -144,6 +166,10 @@ static bool nvdimm_prepare_memory_region(NVDIMMDevice *nvdimm, Error **errp)
         &nvdimm->pmem_mr;
     nvdimm->label_offset = size - nvdimm->label_size;
     trace_nvdimm_layout(name, size, pmem_size, nvdimm->label_size, align);
+    if (nvdimm->nvdimm_n) {
+        trace_nvdimm_nvn_layout(name, nvdimm->state_offset,
+                                  NVDIMM_STATE_AREA_SIZE);
+    }
     return true;
 }
 
@@ -185,8 +211,83 @@ static NvdimmFlush nvdimm_label_flush_choose(HostMemoryBackend *hostmem,
     return nvdimm_flush_method(fd >= 0, is_pmem, st.st_mode, have_libpmem);
 }
 
+static int nvdimm_label_persist(NVDIMMDevice *nvdimm, MemoryRegion *backend_mr,
+                                void *ptr, uint64_t size);
+
+/* NvdimmStatePersistFn: the state area is made durable like labels are. */
+static int nvdimm_nvn_persist(void *opaque, void *ptr, size_t size)
+{
+    NVDIMMDevice *nvdimm = opaque;
+    MemoryRegion *backend_mr =
+        host_memory_backend_get_memory(PC_DIMM(nvdimm)->hostmem);
+    uint64_t offset = (uint8_t *)ptr -
+                      (uint8_t *)memory_region_get_ram_ptr(backend_mr);
+
+    /* backend RAM: let migration resend it */
+    memory_region_set_dirty(backend_mr, offset, size);
+    return nvdimm_label_persist(nvdimm, backend_mr, ptr, size);
+}
+
+/*
+ * Whether writes to the backend reach its medium: not for a read-only
+ * backend, anonymous RAM or a private (share=off) mapping.
+ */
+static bool nvdimm_backend_is_durable(NVDIMMDevice *nvdimm,
+                                      MemoryRegion *backend_mr)
+{
+    Object *obj = OBJECT(PC_DIMM(nvdimm)->hostmem);
+
+    return !nvdimm->readonly && memory_region_get_fd(backend_mr) >= 0 &&
+           object_property_find(obj, "share") &&
+           object_property_get_bool(obj, "share", NULL);
+}
+
+/* An orderly QEMU exit (poweroff, quit, SIGTERM) is a clean shutdown. */
+static void nvdimm_exit_notify(Notifier *n, void *data)
+{
+    NVDIMMDevice *nvdimm = container_of(n, NVDIMMDevice, exit_notifier);
+
+    nvdimm_state_mark_clean(nvdimm->state);
+}
+
+static void nvdimm_nvn_start(NVDIMMDevice *nvdimm, MemoryRegion *backend_mr)
+{
+    g_autofree char *name =
+        host_memory_backend_get_name(PC_DIMM(nvdimm)->hostmem);
+    NvdimmStateBacking backing = {
+        .area = (uint8_t *)memory_region_get_ram_ptr(backend_mr) +
+                nvdimm->state_offset,
+        .persist = nvdimm_nvn_persist,
+        .opaque = nvdimm,
+        .volatile_only = !nvdimm_backend_is_durable(nvdimm, backend_mr),
+        .name = name,
+    };
+
+    if (backing.volatile_only) {
+        warn_report("nvdimm: memdev '%s' is read-only, anonymous or not "
+                    "shared: the NVDIMM-N state (health, shutdown count, "
+                    "poison) is kept in memory only", name);
+    }
+    nvdimm->state = nvdimm_state_open(&backing, nvdimm);
+    nvdimm->exit_notifier.notify = nvdimm_exit_notify;
+    qemu_add_exit_notifier(&nvdimm->exit_notifier);
+}
+
+static void nvdimm_nvn_stop(NVDIMMDevice *nvdimm)
+{
+    if (!nvdimm->state) {
+        return;
+    }
+    qemu_remove_exit_notifier(&nvdimm->exit_notifier);
+    /* an unplug is an orderly end of this module's run */
+    nvdimm_state_mark_clean(nvdimm->state);
+    nvdimm_state_close(nvdimm->state);
+    nvdimm->state = NULL;
+}
+
 static void nvdimm_dimm_realize(PCDIMMDevice *dimm, Error **errp)
 {
+    ERRP_GUARD();
     NVDIMMDevice *nvdimm = NVDIMM(dimm);
     NVDIMMClass *nc = NVDIMM_GET_CLASS(nvdimm);
     MemoryRegion *backend_mr;
@@ -194,22 +295,27 @@ static void nvdimm_dimm_realize(PCDIMMDevice *dimm, Error **errp)
     if (!nvdimm_prepare_memory_region(nvdimm, errp)) {
         return;
     }
-    if (nvdimm->label_size) {
-        backend_mr = host_memory_backend_get_memory(dimm->hostmem);
-        nvdimm->label_data = (uint8_t *)memory_region_get_ram_ptr(backend_mr) +
-                             nvdimm->label_offset;
+    backend_mr = host_memory_backend_get_memory(dimm->hostmem);
+    if (nvdimm->label_size || nvdimm->nvdimm_n) {
         nvdimm->label_flush = nvdimm_label_flush_choose(dimm->hostmem,
                                                         backend_mr);
     }
-    if (nvdimm->nvdimm_n) {
-        backend_mr = host_memory_backend_get_memory(dimm->hostmem);
-        nvdimm_flush_hint_realize(nvdimm,
-            nvdimm_label_flush_choose(dimm->hostmem, backend_mr),
-            memory_region_get_fd(backend_mr),
-            memory_region_get_ram_ptr(backend_mr));
+    if (nvdimm->label_size) {
+        nvdimm->label_data = (uint8_t *)memory_region_get_ram_ptr(backend_mr) +
+                             nvdimm->label_offset;
     }
     if (nc->realize) {
         nc->realize(nvdimm, errp);
+        if (*errp) {
+            return;
+        }
+    }
+    if (nvdimm->nvdimm_n) {
+        nvdimm_nvn_start(nvdimm, backend_mr);
+        /* the pmem is made durable like labels and the state area */
+        nvdimm_flush_hint_realize(nvdimm, nvdimm->label_flush,
+                                  memory_region_get_fd(backend_mr),
+                                  memory_region_get_ram_ptr(backend_mr));
     }
 }
 
@@ -218,6 +324,7 @@ static void nvdimm_dimm_unrealize(PCDIMMDevice *dimm)
     NVDIMMDevice *nvdimm = NVDIMM(dimm);
     NVDIMMClass *nc = NVDIMM_GET_CLASS(nvdimm);
 
+    nvdimm_nvn_stop(nvdimm);
     if (nc->unrealize) {
         nc->unrealize(nvdimm);
     }
@@ -400,7 +507,7 @@ static const Property nvdimm_properties[] = {
     DEFINE_PROP(NVDIMM_UUID_PROP, NVDIMMDevice, uuid, nvdimm_prop_uuid,
                 QemuUUID),
     DEFINE_PROP_BOOL(NVDIMM_UNARMED_PROP, NVDIMMDevice, unarmed, false),
-    DEFINE_PROP_BOOL(NVDIMM_N_PROP, NVDIMMDevice, nvdimm_n, false),
+    DEFINE_PROP_BOOL(NVDIMM_NVDIMM_N_PROP, NVDIMMDevice, nvdimm_n, false),
 };
 
 static void nvdimm_class_init(ObjectClass *oc, void *data)
@@ -412,6 +519,11 @@ static void nvdimm_class_init(ObjectClass *oc, void *data)
 
     dc->desc = "NVDIMM (byte-addressable persistent memory) module";
     device_class_set_props(dc, nvdimm_properties);
+    object_class_property_set_description(oc, NVDIMM_NVDIMM_N_PROP,
+        "emulate an energy-backed NVDIMM-N: SMART health, thresholds and "
+        "injection, dirty-shutdown count, poison list, kept in a state area "
+        "of the memdev below the label area, and NFIT flush hints "
+        "(default off)");
     ddc->realize = nvdimm_dimm_realize;
     ddc->unrealize = nvdimm_dimm_unrealize;
     mdc->get_memory_region = nvdimm_md_get_memory_region;

@@ -29,6 +29,8 @@
 #include "qapi/error.h"
 #include "qapi/visitor.h"
 #include "hw/mem/nvdimm.h"
+#include "hw/mem/memory-device.h"
+#include "qapi/qapi-types-machine.h"
 #include "system/hostmem.h"
 #include "exec/address-spaces.h"
 #include "trace.h"
@@ -206,8 +208,32 @@ static void nvdimm_flush_hint_get_count(Object *obj, Visitor *v,
     visit_type_uint64(v, name, &count, errp);
 }
 
+/* pc-dimm's query-memory-devices filler, which nvdimm_md_fill_info wraps */
+static void (*nvdimm_parent_fill_info)(const MemoryDeviceState *md,
+                                       MemoryDeviceInfo *info);
+
+/*
+ * query-memory-devices: an NVDIMM's size is its pmem, as without
+ * nvdimm-n, not the range reserved with the hint page (pc-dimm reports
+ * the size of the region the device maps).
+ */
+static void nvdimm_md_fill_info(const MemoryDeviceState *md,
+                                MemoryDeviceInfo *info)
+{
+    const NVDIMMDevice *nvdimm = NVDIMM(md);
+
+    nvdimm_parent_fill_info(md, info);
+    if (nvdimm->nvdimm_n && info->type == MEMORY_DEVICE_INFO_KIND_NVDIMM) {
+        info->u.nvdimm.data->size = nvdimm->flush_hint.pmem_size;
+    }
+}
+
 void nvdimm_flush_hint_class_init(ObjectClass *oc)
 {
+    MemoryDeviceClass *mdc = MEMORY_DEVICE_CLASS(oc);
+
+    nvdimm_parent_fill_info = mdc->fill_device_info;
+    mdc->fill_device_info = nvdimm_md_fill_info;
     object_class_property_add(oc, NVDIMM_FLUSH_COUNT_PROP, "uint64",
                               nvdimm_flush_hint_get_count, NULL, NULL, NULL);
     object_class_property_set_description(oc, NVDIMM_FLUSH_COUNT_PROP,

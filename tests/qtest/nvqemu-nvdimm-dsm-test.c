@@ -11,12 +11,13 @@
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
 #include "libqtest.h"
-#include "nvqemu-nvdimm-qtest.h"
 #include "libqos/fw_cfg.h"
 #include "standard-headers/linux/qemu_fw_cfg.h"
 #include "qapi/error.h"
 #include "qobject/qdict.h"
 #include "qobject/qjson.h"
+
+#include "nvqemu-nvdimm-dsm.h"
 
 #define LABEL_SIZE (128 * 1024)
 #define BACKEND_SIZE (16 * 1024 * 1024)
@@ -31,6 +32,13 @@
 #define ICH9_TEST_PMBASE 0x600
 #define ICH9_GPE0_STS_OFFSET 0x20
 #define GPE_NVDIMM_HOTPLUG 0x10
+
+static uint32_t dsm_simple(QTestState *qts, uint32_t handle, uint32_t fn)
+{
+    DsmReply r;
+
+    return dsm_call(qts, handle, 1, fn, NULL, 0, &r);
+}
 
 static uint32_t label_read(QTestState *qts, uint32_t handle, uint32_t off,
                            uint32_t len, DsmReply *r)
@@ -71,6 +79,14 @@ static uint32_t label_write(QTestState *qts, uint32_t handle, uint32_t off,
                             uint32_t len, const uint8_t *data)
 {
     return label_write_raw(qts, handle, off, len, data, len);
+}
+
+static uint32_t fit_read(QTestState *qts, uint32_t off, DsmReply *r)
+{
+    uint8_t in[4];
+
+    stl_le_p(in, off);
+    return dsm_call(qts, HANDLE_QEMU_ROOT, 1, FN_READ_FIT, in, sizeof(in), r);
 }
 
 /*

@@ -6,14 +6,16 @@
  * (QOM "flush-count"), and nvdimm-n=off leaving all of it out.
  *
  * The NFIT is read through _FIT's transport (QEMU root function 1, Read
- * FIT: nvqemu-nvdimm-qtest.h): the same bytes as the NFIT table body.
+ * FIT, over the DSM helpers of nvqemu-nvdimm-dsm.h): the same bytes as the
+ * NFIT table body.  With nvdimm-n=on the pmem is the backend less the
+ * state area (nvdimm-state.h), so sizes are taken from the SPA Range.
  * Byte offsets are written out from ACPI 6.5 section 5.2.26, not taken
  * from QEMU's structs, so a wrong struct cannot agree with itself.
  */
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
 #include "libqtest.h"
-#include "nvqemu-nvdimm-qtest.h"
+#include "nvqemu-nvdimm-dsm.h"
 #include "qobject/qdict.h"
 
 #define MiB (1024 * 1024)
@@ -43,6 +45,14 @@ typedef struct Fit {
     uint8_t data[DSM_OUT_MAX];
     uint32_t len;
 } Fit;
+
+static uint32_t fit_read(QTestState *qts, uint32_t off, DsmReply *r)
+{
+    uint8_t in[4];
+
+    stl_le_p(in, off);
+    return dsm_call(qts, HANDLE_QEMU_ROOT, 1, FN_READ_FIT, in, sizeof(in), r);
+}
 
 static void fit_get(QTestState *qts, Fit *fit)
 {
@@ -163,6 +173,11 @@ static QTestState *start_mixed(const char *machine, const char *file)
         machine, file, BACKEND_SIZE, BACKEND_SIZE);
 }
 
+static uint64_t spa_len(const Fit *fit, uint32_t handle)
+{
+    return ldq_le_p(fit_spa(fit, handle) + 40);
+}
+
 static uint64_t hint_of(const Fit *fit, uint32_t handle)
 {
     const uint8_t *fh = fit_find(fit, NFIT_FLUSH, 4, handle);
@@ -189,11 +204,12 @@ static void check_nfit_mixed(const char *machine)
 
     /* the NVDIMM-N DIMM: one hint, in the page right after its pmem */
     hint = hint_of(&fit, 1);
-    g_assert_cmphex(hint, ==, addr0 + BACKEND_SIZE);
-    g_assert_cmpuint(hint % HINT_PAGE, ==, 0);
-    /* its SPA range is the pmem alone */
     g_assert_cmphex(ldq_le_p(fit_spa(&fit, 1) + 32), ==, addr0);
-    g_assert_cmphex(ldq_le_p(fit_spa(&fit, 1) + 40), ==, BACKEND_SIZE);
+    g_assert_cmphex(hint, ==, addr0 + spa_len(&fit, 1));
+    g_assert_cmpuint(hint % HINT_PAGE, ==, 0);
+    /* the pmem: the backend less the state area, aligned down */
+    g_assert_cmpuint(spa_len(&fit, 1), <, BACKEND_SIZE);
+    g_assert_cmpuint(spa_len(&fit, 1), >=, BACKEND_SIZE - MiB);
     g_assert_cmphex(lduw_le_p(fit_dcr(&fit, 1) + DCR_FIC_OFFSET), ==,
                     DCR_FIC_ENERGY_BACKED);
 
@@ -327,13 +343,12 @@ static void test_hint_ram_backend(void)
         "-device nvdimm,id=nv0,memdev=m0,nvdimm-n=on,label-size=128K",
         BACKEND_SIZE);
     fit_get(qts, &fit);
-    /* the pmem ends before the label area, the hint right after it */
+    /* the pmem ends before the state and label areas, the hint after it */
     g_assert_cmphex(ldq_le_p(fit_spa(&fit, 1) + 32), ==,
                     qom_get_uint(qts, "nv0", "addr"));
-    g_assert_cmpuint(ldq_le_p(fit_spa(&fit, 1) + 40), <, BACKEND_SIZE);
+    g_assert_cmpuint(spa_len(&fit, 1), <, BACKEND_SIZE - 128 * 1024);
     g_assert_cmphex(hint_of(&fit, 1), ==,
-                    ldq_le_p(fit_spa(&fit, 1) + 32) +
-                    ldq_le_p(fit_spa(&fit, 1) + 40));
+                    ldq_le_p(fit_spa(&fit, 1) + 32) + spa_len(&fit, 1));
     qtest_writeq(qts, hint_of(&fit, 1), 1);
     g_assert_cmpuint(qom_get_uint(qts, "nv0", "flush-count"), ==, 1);
     qtest_quit(qts);
@@ -356,28 +371,30 @@ static void test_placement_and_hotplug(void)
         "-device nvdimm,id=nv0,memdev=m0,nvdimm-n=on "
         "-device nvdimm,id=nv1,memdev=m1,nvdimm-n=on",
         BACKEND_SIZE, 2 * BACKEND_SIZE);
-    a0 = qom_get_uint(qts, "nv0", "addr");
-    a1 = qom_get_uint(qts, "nv1", "addr");
-    g_assert_cmpuint(a0 % N_STRIDE, ==, 0);
-    g_assert_cmphex(a1, ==, a0 + BACKEND_SIZE + N_STRIDE);
-
     qtest_qmp_assert_success(qts, "{ 'execute': 'object-add', 'arguments': {"
                              " 'qom-type': 'memory-backend-ram',"
                              " 'id': 'm2', 'size': %d } }", BACKEND_SIZE);
     qtest_qmp_assert_success(qts, "{ 'execute': 'device_add', 'arguments': {"
                              " 'driver': 'nvdimm', 'id': 'nv2',"
                              " 'memdev': 'm2', 'nvdimm-n': true } }");
+    a0 = qom_get_uint(qts, "nv0", "addr");
+    a1 = qom_get_uint(qts, "nv1", "addr");
     a2 = qom_get_uint(qts, "nv2", "addr");
-    g_assert_cmphex(a2, ==, a1 + 2 * BACKEND_SIZE + N_STRIDE);
-
     fit_get(qts, &fit);
     g_assert_cmpuint(fit_count(&fit, NFIT_FLUSH), ==, 3);
+
+    /* each range: pmem + hint page, rounded up to 16 MiB */
+    g_assert_cmpuint(a0 % N_STRIDE, ==, 0);
+    g_assert_cmphex(a1, ==,
+                    a0 + ROUND_UP(spa_len(&fit, 1) + HINT_PAGE, N_STRIDE));
+    g_assert_cmphex(a2, ==,
+                    a1 + ROUND_UP(spa_len(&fit, 2) + HINT_PAGE, N_STRIDE));
     h1 = hint_of(&fit, 1);
     h2 = hint_of(&fit, 2);
     h3 = hint_of(&fit, 3);
-    g_assert_cmphex(h1, ==, a0 + BACKEND_SIZE);
-    g_assert_cmphex(h2, ==, a1 + 2 * BACKEND_SIZE);
-    g_assert_cmphex(h3, ==, a2 + BACKEND_SIZE);
+    g_assert_cmphex(h1, ==, a0 + spa_len(&fit, 1));
+    g_assert_cmphex(h2, ==, a1 + spa_len(&fit, 2));
+    g_assert_cmphex(h3, ==, a2 + spa_len(&fit, 3));
 
     qtest_writeq(qts, h3, 1);
     qtest_writeq(qts, h2, 1);

@@ -271,26 +271,55 @@ static void test_nfit_unique_indexes(void)
 enum {
     LABEL = NVDIMM_DSM_CAP_LABEL,
     WRITABLE = NVDIMM_DSM_CAP_WRITABLE,
+    NVN = NVDIMM_DSM_CAP_NVDIMM_N,
+};
+
+/* _DSM revisions (Intel DSM interface) */
+enum {
+    REV1 = 1,
+    REV2 = 2,
 };
 
 static void test_dsm_bitmaps(void)
 {
     /* Intel functions 4, 5, 6 plus bit 0 */
     g_assert_cmphex(nvdimm_dsm_supported_mask(NVDIMM_DSM_TARGET_DIMM,
-                                              LABEL | WRITABLE), ==, 0x71);
+                                              LABEL | WRITABLE, 1), ==, 0x71);
     /* read-only DIMM: no Set Label Data, so its labels are read-only */
-    g_assert_cmphex(nvdimm_dsm_supported_mask(NVDIMM_DSM_TARGET_DIMM, LABEL),
-                    ==, 0x31);
+    g_assert_cmphex(nvdimm_dsm_supported_mask(NVDIMM_DSM_TARGET_DIMM, LABEL,
+                                              1), ==, 0x31);
     /* no label area: no function at all */
     g_assert_cmphex(nvdimm_dsm_supported_mask(NVDIMM_DSM_TARGET_DIMM,
-                                              WRITABLE), ==, 0);
-    g_assert_cmphex(nvdimm_dsm_supported_mask(NVDIMM_DSM_TARGET_DIMM, 0),
+                                              WRITABLE, 1), ==, 0);
+    g_assert_cmphex(nvdimm_dsm_supported_mask(NVDIMM_DSM_TARGET_DIMM, 0, 1),
                     ==, 0);
     /* QEMU root: Read FIT */
-    g_assert_cmphex(nvdimm_dsm_supported_mask(NVDIMM_DSM_TARGET_QEMU_ROOT, 0),
-                    ==, 0x3);
-    g_assert_cmphex(nvdimm_dsm_supported_mask(NVDIMM_DSM_TARGET_ROOT, 0),
+    g_assert_cmphex(nvdimm_dsm_supported_mask(NVDIMM_DSM_TARGET_QEMU_ROOT, 0,
+                                              1), ==, 0x3);
+    g_assert_cmphex(nvdimm_dsm_supported_mask(NVDIMM_DSM_TARGET_ROOT, 0, 1),
                     ==, 0);
+    /* any other revision: nothing, as stock (without nvdimm-n) */
+    g_assert_cmphex(nvdimm_dsm_supported_mask(NVDIMM_DSM_TARGET_DIMM,
+                                              LABEL | WRITABLE, REV2), ==, 0);
+    g_assert_cmphex(nvdimm_dsm_supported_mask(NVDIMM_DSM_TARGET_DIMM,
+                                              LABEL | WRITABLE, 0), ==, 0);
+    g_assert_false(nvdimm_dsm_revision_known(NVDIMM_DSM_TARGET_DIMM,
+                                             LABEL | WRITABLE, REV2));
+    g_assert_true(nvdimm_dsm_revision_known(NVDIMM_DSM_TARGET_DIMM, 0, REV1));
+    /* NVDIMM-N: functions 1, 2, 10, 17, 18 at revisions 1 and 2 */
+    g_assert_cmphex(nvdimm_dsm_supported_mask(NVDIMM_DSM_TARGET_DIMM,
+                                              LABEL | WRITABLE | NVN, REV1),
+                    ==, 0x60477);
+    g_assert_cmphex(nvdimm_dsm_supported_mask(NVDIMM_DSM_TARGET_DIMM,
+                                              LABEL | WRITABLE | NVN, REV2),
+                    ==, 0x60407);
+    g_assert_cmphex(nvdimm_dsm_supported_mask(NVDIMM_DSM_TARGET_DIMM, NVN,
+                                              REV2), ==, 0x60407);
+    g_assert_true(nvdimm_dsm_revision_known(NVDIMM_DSM_TARGET_DIMM, NVN,
+                                            REV2));
+    g_assert_false(nvdimm_dsm_revision_known(NVDIMM_DSM_TARGET_DIMM, NVN, 3));
+    g_assert_false(nvdimm_dsm_revision_known(NVDIMM_DSM_TARGET_DIMM, NVN,
+                                             UINT32_MAX));
 }
 
 static void test_dsm_table_lookup(void)
@@ -299,8 +328,8 @@ static void test_dsm_table_lookup(void)
 
     /* every function the bitmap advertises is found, and only those */
     for (int t = 0; t < NVDIMM_DSM_TARGET__MAX; t++) {
-        for (unsigned caps = 0; caps <= (LABEL | WRITABLE); caps++) {
-            uint32_t mask = nvdimm_dsm_supported_mask(t, caps);
+        for (unsigned caps = 0; caps <= (LABEL | WRITABLE | NVN); caps++) {
+            uint32_t mask = nvdimm_dsm_supported_mask(t, caps, 1);
 
             for (uint32_t fn = 1; fn < 32; fn++) {
                 f = nvdimm_dsm_func_find(t, fn, caps);

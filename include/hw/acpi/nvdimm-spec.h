@@ -6,7 +6,9 @@
  *   ACPI 6.5, section 5.2.26 (NVDIMM Firmware Interface Table, NFIT) and
  *   section 9.19.7 (NVDIMM devices, _DSM/_FIT/_LSI/_LSR/_LSW);
  *   Intel "NVDIMM DSM Interface", revision 1 (Get Label Size/Data, Set Label
- *   Data and the status codes);
+ *   Data and the status codes) and revision 2 (SMART and health functions
+ *   1, 2, 10, 17, 18, as Linux drivers/acpi/nfit/intel.h and ndctl v76
+ *   ndctl/lib/intel.h lay them out);
  *   the QEMU DSM page and I/O port ABI, docs/specs/nvdimm-acpi.md.
  *
  * All multi-byte fields are little-endian in guest memory.  The structs here
@@ -204,15 +206,25 @@ QEMU_BUILD_BUG_ON(sizeof(NfitPlatformCaps) != 16);
 
 /* The one _DSM revision implemented (Intel DSM interface, revision 1). */
 #define NVDIMM_DSM_REVISION 1
+/*
+ * Revision 2 of the Intel interface: Linux calls functions 11-30 (so 17
+ * and 18) with it and asks function 0 with it for them (nvdimm-n=on only).
+ */
+#define NVDIMM_DSM_REVISION_2 2
 
 /* Function 0 is "query supported functions" for every UUID (ACPI 9.1.1). */
 #define NVDIMM_DSM_FN_QUERY 0
 
 /* Intel NVDIMM DSM functions that nvqemu implements. */
 typedef enum NvdimmDsmDimmFn {
+    NVDIMM_DSM_FN_SMART = 1,                /* SMART and health info */
+    NVDIMM_DSM_FN_SMART_THRESHOLD = 2,      /* get SMART thresholds */
     NVDIMM_DSM_FN_GET_LABEL_SIZE = 4,
     NVDIMM_DSM_FN_GET_LABEL_DATA = 5,
     NVDIMM_DSM_FN_SET_LABEL_DATA = 6,
+    NVDIMM_DSM_FN_LATCH_SHUTDOWN = 10,      /* enable latch shutdown status */
+    NVDIMM_DSM_FN_SET_SMART_THRESHOLD = 17,
+    NVDIMM_DSM_FN_INJECT_SMART = 18,
 } NvdimmDsmDimmFn;
 
 /* QEMU root functions (handle NVDIMM_HANDLE_QEMU_ROOT). */
@@ -319,6 +331,139 @@ QEMU_BUILD_BUG_ON(sizeof(NvdimmDsmReadFitOut) != 4);
     (NVDIMM_DSM_ARG_MAX - sizeof(NvdimmDsmLabelIn))
 QEMU_BUILD_BUG_ON(NVDIMM_DSM_LABEL_MAX_XFER + sizeof(NvdimmDsmLabelDataOut) >
                   NVDIMM_DSM_OUT_MAX);
+
+/* ------------------------------------------------------------------------ */
+/* Intel DSM SMART and health (functions 1, 2, 10, 17, 18; nvdimm-n=on)      */
+
+/* SMART "flags": which output fields are valid (function 1). */
+enum {
+    NVDIMM_SMART_VALID_HEALTH = 1 << 0,
+    NVDIMM_SMART_VALID_SPARES = 1 << 1,
+    NVDIMM_SMART_VALID_USED = 1 << 2,
+    NVDIMM_SMART_VALID_MEDIA_TEMP = 1 << 3,
+    NVDIMM_SMART_VALID_CTRL_TEMP = 1 << 4,
+    NVDIMM_SMART_VALID_SHUTDOWN_COUNT = 1 << 5,
+    NVDIMM_SMART_VALID_AIT = 1 << 6,
+    NVDIMM_SMART_VALID_PMIC_TEMP = 1 << 7,
+    NVDIMM_SMART_VALID_ALARM = 1 << 9,
+    NVDIMM_SMART_VALID_SHUTDOWN_STATE = 1 << 10,
+    NVDIMM_SMART_VALID_VENDOR = 1 << 11,
+};
+
+/* Health status bits (function 1 "health"); 0 is "ok". */
+enum {
+    NVDIMM_SMART_HEALTH_NON_CRITICAL = 1 << 0,
+    NVDIMM_SMART_HEALTH_CRITICAL = 1 << 1,
+    NVDIMM_SMART_HEALTH_FATAL = 1 << 2,
+};
+#define NVDIMM_SMART_HEALTH_MASK                                 \
+    (NVDIMM_SMART_HEALTH_NON_CRITICAL | NVDIMM_SMART_HEALTH_CRITICAL | \
+     NVDIMM_SMART_HEALTH_FATAL)
+
+/* Alarm bits: function 1 alarm_flags (tripped), 2/17 alarm_control. */
+enum {
+    NVDIMM_SMART_ALARM_SPARES = 1 << 0,
+    NVDIMM_SMART_ALARM_MEDIA_TEMP = 1 << 1,
+    NVDIMM_SMART_ALARM_CTRL_TEMP = 1 << 2,
+};
+#define NVDIMM_SMART_ALARM_MASK                                  \
+    (NVDIMM_SMART_ALARM_SPARES | NVDIMM_SMART_ALARM_MEDIA_TEMP | \
+     NVDIMM_SMART_ALARM_CTRL_TEMP)
+
+/* Temperatures: bit 15 is the sign, bits 14:0 are |degrees C| * 16. */
+#define NVDIMM_SMART_TEMP_SIGN 0x8000
+#define NVDIMM_SMART_TEMP_MAGNITUDE 0x7fff
+#define NVDIMM_SMART_TEMP_SCALE 16
+
+/* Percent fields (spares, life used) range 0..100. */
+#define NVDIMM_SMART_PERCENT_MAX 100
+
+/* function 1 shutdown_state */
+enum {
+    NVDIMM_SMART_SHUTDOWN_CLEAN = 0,
+    NVDIMM_SMART_SHUTDOWN_DIRTY = 1,
+};
+
+/* Function 1 output: SMART and health info, 132 bytes with the status. */
+typedef struct QEMU_PACKED NvdimmDsmSmartOut {
+    uint32_t status;                    /*   0 */
+    uint32_t flags;                     /*   4: NVDIMM_SMART_VALID_* */
+    uint8_t rsvd8[4];                   /*   8 */
+    uint8_t health;                     /*  12: NVDIMM_SMART_HEALTH_* */
+    uint8_t spares;                     /*  13: percent remaining */
+    uint8_t life_used;                  /*  14: percent */
+    uint8_t alarm_flags;                /*  15: NVDIMM_SMART_ALARM_* */
+    uint16_t media_temperature;         /*  16: NVDIMM_SMART_TEMP_* */
+    uint16_t ctrl_temperature;          /*  18 */
+    uint32_t shutdown_count;            /*  20 */
+    uint8_t ait_status;                 /*  24 */
+    uint16_t pmic_temperature;          /*  25 */
+    uint8_t rsvd27[8];                  /*  27 */
+    uint8_t shutdown_state;             /*  35: NVDIMM_SMART_SHUTDOWN_* */
+    uint32_t vendor_size;               /*  36 */
+    uint8_t vendor_data[92];            /*  40 */
+} NvdimmDsmSmartOut;
+QEMU_BUILD_BUG_ON(sizeof(NvdimmDsmSmartOut) != 132);
+
+/* The threshold fields, shared by functions 2 (output) and 17 (input). */
+typedef struct QEMU_PACKED NvdimmDsmSmartThresh {
+    uint16_t alarm_control;             /* 0: NVDIMM_SMART_ALARM_* enabled */
+    uint8_t spares;                     /* 2: percent */
+    uint16_t media_temperature;         /* 3: NVDIMM_SMART_TEMP_* */
+    uint16_t ctrl_temperature;          /* 5 */
+} NvdimmDsmSmartThresh;
+QEMU_BUILD_BUG_ON(sizeof(NvdimmDsmSmartThresh) != 7);
+
+/* Function 2 output: SMART thresholds, 12 bytes with the status. */
+typedef struct QEMU_PACKED NvdimmDsmSmartThreshOut {
+    uint32_t status;                    /*  0 */
+    NvdimmDsmSmartThresh thresh;        /*  4 */
+    uint8_t rsvd11;                     /* 11 */
+} NvdimmDsmSmartThreshOut;
+QEMU_BUILD_BUG_ON(sizeof(NvdimmDsmSmartThreshOut) != 12);
+
+/* Function 17 input: set SMART thresholds (output: status only). */
+typedef NvdimmDsmSmartThresh NvdimmDsmSetSmartThreshIn;
+
+/* Function 18 input "flags": which injections the call touches. */
+enum {
+    NVDIMM_SMART_INJECT_MEDIA_TEMP = 1 << 0,
+    NVDIMM_SMART_INJECT_SPARES = 1 << 1,
+    NVDIMM_SMART_INJECT_FATAL = 1 << 2,
+    NVDIMM_SMART_INJECT_UNSAFE_SHUTDOWN = 1 << 3,
+};
+#define NVDIMM_SMART_INJECT_MASK                                        \
+    (NVDIMM_SMART_INJECT_MEDIA_TEMP | NVDIMM_SMART_INJECT_SPARES |      \
+     NVDIMM_SMART_INJECT_FATAL | NVDIMM_SMART_INJECT_UNSAFE_SHUTDOWN)
+
+/* Function 18 *_enable fields: 1 injects, 0 returns to the real value. */
+enum {
+    NVDIMM_SMART_INJECT_DISABLE = 0,
+    NVDIMM_SMART_INJECT_ENABLE = 1,
+};
+
+/* Function 18 input: inject SMART (output: status only). */
+typedef struct QEMU_PACKED NvdimmDsmInjectSmartIn {
+    uint64_t flags;                     /*  0: NVDIMM_SMART_INJECT_* */
+    uint8_t mtemp_enable;               /*  8 */
+    uint16_t media_temperature;         /*  9 */
+    uint8_t spare_enable;               /* 11 */
+    uint8_t spares;                     /* 12 */
+    uint8_t fatal_enable;               /* 13 */
+    uint8_t unsafe_shutdown_enable;     /* 14 */
+} NvdimmDsmInjectSmartIn;
+QEMU_BUILD_BUG_ON(sizeof(NvdimmDsmInjectSmartIn) != 15);
+
+/* Function 10 input: enable latch system shutdown status (0 or 1). */
+typedef struct QEMU_PACKED NvdimmDsmLatchShutdownIn {
+    uint8_t enable;
+} NvdimmDsmLatchShutdownIn;
+QEMU_BUILD_BUG_ON(sizeof(NvdimmDsmLatchShutdownIn) != 1);
+
+enum {
+    NVDIMM_LATCH_SHUTDOWN_DISABLE = 0,
+    NVDIMM_LATCH_SHUTDOWN_ENABLE = 1,
+};
 
 /* Minimum label storage area (UEFI 2.10 section 13.19 namespace labels). */
 #define NVDIMM_LABEL_SIZE_MIN (128 * 1024)

@@ -27,8 +27,6 @@
 #include "exec/memory.h"
 #include "hw/mem/nvdimm-flush.h"
 
-/* User property (bool, default off): the NVDIMM-N model. */
-#define NVDIMM_N_PROP "nvdimm-n"
 /* Read-only QOM property: guest writes to the flush hint served so far. */
 #define NVDIMM_FLUSH_COUNT_PROP "flush-count"
 
@@ -92,7 +90,10 @@ static inline uint64_t nvdimm_flush_hint_addr(uint64_t dimm_addr,
     return dimm_addr + pmem_size + NVDIMM_FLUSH_HINT_OFFSET;
 }
 
-/* Class init of TYPE_NVDIMM: the read-only "flush-count" property. */
+/*
+ * Class init of TYPE_NVDIMM: the read-only "flush-count" property, and
+ * query-memory-devices reporting the pmem size, not the reserved range.
+ */
 void nvdimm_flush_hint_class_init(ObjectClass *oc);
 
 #endif /* HW_MEM_NVDIMM_FLUSH_HINT_H */

@@ -15,6 +15,7 @@
 #include "hw/mem/pc-dimm.h"
 #include "hw/mem/nvdimm-flush.h"
 #include "hw/mem/nvdimm-flush-hint.h"
+#include "hw/mem/nvdimm-state.h"
 #include "hw/acpi/acpi-defs.h"
 #include "hw/acpi/bios-linker-loader.h"
 #include "qemu/uuid.h"
@@ -27,6 +28,8 @@ OBJECT_DECLARE_TYPE(NVDIMMDevice, NVDIMMClass, NVDIMM)
 #define NVDIMM_LABEL_SIZE_PROP "label-size"
 #define NVDIMM_UUID_PROP "uuid"
 #define NVDIMM_UNARMED_PROP "unarmed"
+/* nvqemu's own: emulate an NVDIMM-N (health, dirty shutdown, ...). */
+#define NVDIMM_NVDIMM_N_PROP "nvdimm-n"
 
 /* fw_cfg file the firmware allocates the DSM page from (bios-linker). */
 #define NVDIMM_DSM_MEM_FILE "etc/acpi/nvdimm-mem"
@@ -47,7 +50,7 @@ struct NVDIMMDevice {
     uint64_t label_size;        /* "label-size": label area, 0 = none */
     bool unarmed;               /* "unarmed": NFIT not-armed flag */
     QemuUUID uuid;              /* "uuid": spapr only */
-    bool nvdimm_n;              /* "nvdimm-n": the NVDIMM-N model */
+    bool nvdimm_n;              /* "nvdimm-n": NVDIMM-N model (nvqemu) */
 
     /* derived from the backend when the region is prepared */
     bool readonly;              /* backend is ROM: label writes refused */
@@ -55,8 +58,13 @@ struct NVDIMMDevice {
     MemoryRegion pmem_mr;       /* what nvdimm_mr points to */
     uint64_t label_offset;      /* label area offset in the backend */
     void *label_data;           /* host address of the label area */
-    NvdimmFlush label_flush;    /* how label writes are made durable */
+    NvdimmFlush label_flush;    /* how label/state writes are durable */
     bool label_flush_warned;    /* a failed flush was reported */
+
+    /* nvdimm-n=on only (hw/mem/nvdimm-state.h); NULL state otherwise */
+    uint64_t state_offset;      /* state area offset in the backend */
+    NvdimmStateArea *state;     /* health, shutdown count, poison list */
+    Notifier exit_notifier;     /* an orderly QEMU exit marks it clean */
 
     /* nvdimm-n=on: flush hint page and durability (nvdimm-flush-hint.c) */
     NvdimmFlushHint flush_hint;

@@ -1,19 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * nvqemu NVDIMM qtests: the DSM calling convention, shared by the
- * nvqemu-nvdimm-*-test.c files.
+ * nvqemu NVDIMM qtests: the DSM transport as the AML drives it, shared by
+ * the tests of tests/qtest/nvqemu-nvdimm-*-test.c.
  *
  * There is no firmware under qtest, so a test plays the AML's part: it
  * writes the DSM input page (docs/specs/nvdimm-acpi.md) into guest RAM,
  * writes the page address to I/O port 0x0a18 and reads the reply back.
  */
-#ifndef NVQEMU_NVDIMM_QTEST_H
-#define NVQEMU_NVDIMM_QTEST_H
+#ifndef NVQEMU_NVDIMM_DSM_H
+#define NVQEMU_NVDIMM_DSM_H
 
 #include "qemu/bswap.h"
 #include "libqtest.h"
 
-/* Guest ABI numbers, written out on purpose (docs/specs/nvdimm-acpi.md) */
+/* Guest ABI numbers, written out here on purpose (docs/specs/nvdimm-acpi.md) */
 #define DSM_DOORBELL 0x0a18
 #define DSM_PAGE_SIZE 4096
 #define DSM_ARG_OFFSET 12
@@ -25,12 +25,18 @@
 #define HANDLE_ROOT 0
 #define HANDLE_QEMU_ROOT 0x10000
 
+/* Intel DIMM functions; FN_READ_FIT is the QEMU root's function 1 */
 enum {
     FN_QUERY = 0,
     FN_READ_FIT = 1,
+    FN_SMART = 1,
+    FN_SMART_THRESHOLD = 2,
     FN_GET_LABEL_SIZE = 4,
     FN_GET_LABEL_DATA = 5,
     FN_SET_LABEL_DATA = 6,
+    FN_LATCH_SHUTDOWN = 10,
+    FN_SET_SMART_THRESHOLD = 17,
+    FN_INJECT_SMART = 18,
 };
 
 enum {
@@ -38,6 +44,7 @@ enum {
     ST_UNSUPPORTED = 1,
     ST_NO_DEVICE = 2,
     ST_INVALID = 3,
+    ST_HW_ERROR = 4,
     ST_FIT_CHANGED = 0x100,
 };
 
@@ -75,23 +82,6 @@ static inline uint32_t dsm_call(QTestState *qts, uint32_t handle,
     return ldl_le_p(reply->data);
 }
 
-static inline uint32_t dsm_simple(QTestState *qts, uint32_t handle,
-                                  uint32_t fn)
-{
-    DsmReply r;
-
-    return dsm_call(qts, handle, 1, fn, NULL, 0, &r);
-}
-
-static inline uint32_t fit_read(QTestState *qts, uint32_t off,
-                                DsmReply *r)
-{
-    uint8_t in[4];
-
-    stl_le_p(in, off);
-    return dsm_call(qts, HANDLE_QEMU_ROOT, 1, FN_READ_FIT, in, sizeof(in), r);
-}
-
 static inline char *make_backing_file(size_t size)
 {
     char *path = NULL;
@@ -103,4 +93,4 @@ static inline char *make_backing_file(size_t size)
     return path;
 }
 
-#endif /* NVQEMU_NVDIMM_QTEST_H */
+#endif /* NVQEMU_NVDIMM_DSM_H */
