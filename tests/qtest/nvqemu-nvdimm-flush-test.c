@@ -17,6 +17,7 @@
 #include "libqtest.h"
 #include "nvqemu-nvdimm-dsm.h"
 #include "qobject/qdict.h"
+#include "qobject/qlist.h"
 
 #define MiB (1024 * 1024)
 #define BACKEND_SIZE (16 * MiB)
@@ -159,6 +160,26 @@ static uint64_t qom_get_uint(QTestState *qts, const char *id,
     return qdict_get_int(resp, "return");
 }
 
+/* The size query-memory-devices reports for the NVDIMM @id. */
+static uint64_t md_size(QTestState *qts, const char *id)
+{
+    g_autoptr(QDict) resp = qtest_qmp(qts, "{ 'execute': "
+                                      "'query-memory-devices' }");
+    QList *list = qdict_get_qlist(resp, "return");
+    QListEntry *e;
+
+    QLIST_FOREACH_ENTRY(list, e) {
+        QDict *dev = qobject_to(QDict, qlist_entry_obj(e));
+        QDict *data = qdict_get_qdict(dev, "data");
+
+        if (!g_strcmp0(qdict_get_try_str(data, "id"), id)) {
+            g_assert_cmpstr(qdict_get_str(dev, "type"), ==, "nvdimm");
+            return qdict_get_int(data, "size");
+        }
+    }
+    g_assert_not_reached();
+}
+
 /*
  * nv0 (handle 1, slot 0): nvdimm-n=on on a shared file; nv1 (handle 2,
  * slot 1): nvdimm-n=off on RAM.
@@ -228,6 +249,9 @@ static void check_nfit_mixed(const char *machine)
 
     g_assert_cmpuint(qom_get_uint(qts, "nv0", "flush-count"), ==, 0);
     g_assert_cmpuint(qom_get_uint(qts, "nv1", "flush-count"), ==, 0);
+    /* query-memory-devices: the pmem, not the range reserved with the hint */
+    g_assert_cmphex(md_size(qts, "nv0"), ==, spa_len(&fit, 1));
+    g_assert_cmphex(md_size(qts, "nv1"), ==, BACKEND_SIZE);
     qtest_quit(qts);
     unlink(file);
 }
