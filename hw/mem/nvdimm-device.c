@@ -18,7 +18,8 @@
  *
  * With it off the layout is exactly the one above (as stock QEMU's).
  *
- * Migration: the device has no VMState of its own.  Everything it holds is
+ * Migration: the device has no VMState of its own (with nvdimm-n=on a
+ * migration target reads the state area when the VM first runs there).  Everything it holds is
  * either configuration (the destination is started with the same
  * properties) or lives in the backend RAM block, which pc_dimm_plug()
  * registers for migration; label writes mark that RAM dirty.
@@ -39,6 +40,7 @@
 #include "hw/mem/nvdimm-flush.h"
 #include "qemu/nvdimm-utils.h"
 #include "system/system.h"
+#include "system/runstate.h"
 #include "trace.h"
 
 uint32_t nvdimm_handle(const NVDIMMDevice *nvdimm)
@@ -242,15 +244,23 @@ static bool nvdimm_backend_is_durable(NVDIMMDevice *nvdimm,
            object_property_get_bool(obj, "share", NULL);
 }
 
-/* An orderly QEMU exit (poweroff, quit, SIGTERM) is a clean shutdown. */
+/*
+ * An orderly QEMU exit (poweroff, quit, SIGTERM) is a clean shutdown;
+ * after a completed outgoing migration the run goes on at the destination,
+ * which may share the backend: leave the state to it.
+ */
 static void nvdimm_exit_notify(Notifier *n, void *data)
 {
     NVDIMMDevice *nvdimm = container_of(n, NVDIMMDevice, exit_notifier);
 
+    if (runstate_check(RUN_STATE_POSTMIGRATE)) {
+        return;
+    }
     nvdimm_state_mark_clean(nvdimm->state);
 }
 
-static void nvdimm_nvn_start(NVDIMMDevice *nvdimm, MemoryRegion *backend_mr)
+static void nvdimm_nvn_start(NVDIMMDevice *nvdimm, MemoryRegion *backend_mr,
+                             bool incoming)
 {
     g_autofree char *name =
         host_memory_backend_get_name(PC_DIMM(nvdimm)->hostmem);
@@ -261,6 +271,7 @@ static void nvdimm_nvn_start(NVDIMMDevice *nvdimm, MemoryRegion *backend_mr)
         .opaque = nvdimm,
         .volatile_only = !nvdimm_backend_is_durable(nvdimm, backend_mr),
         .name = name,
+        .incoming = incoming,
     };
 
     if (backing.volatile_only) {
@@ -273,8 +284,31 @@ static void nvdimm_nvn_start(NVDIMMDevice *nvdimm, MemoryRegion *backend_mr)
     qemu_add_exit_notifier(&nvdimm->exit_notifier);
 }
 
+/*
+ * On a migration target the state area arrives with the backend RAM, after
+ * realize: read it when the VM first runs here, and count nothing (the
+ * source's run goes on).
+ */
+static void nvdimm_nvn_vm_state(void *opaque, bool running, RunState state)
+{
+    NVDIMMDevice *nvdimm = opaque;
+
+    if (!running) {
+        return;
+    }
+    qemu_del_vm_change_state_handler(nvdimm->nvn_vm_state);
+    nvdimm->nvn_vm_state = NULL;
+    nvdimm_nvn_start(nvdimm,
+                     host_memory_backend_get_memory(PC_DIMM(nvdimm)->hostmem),
+                     true);
+}
+
 static void nvdimm_nvn_stop(NVDIMMDevice *nvdimm)
 {
+    if (nvdimm->nvn_vm_state) {
+        qemu_del_vm_change_state_handler(nvdimm->nvn_vm_state);
+        nvdimm->nvn_vm_state = NULL;
+    }
     if (!nvdimm->state) {
         return;
     }
@@ -310,8 +344,13 @@ static void nvdimm_dimm_realize(PCDIMMDevice *dimm, Error **errp)
             return;
         }
     }
+    if (nvdimm->nvdimm_n && runstate_check(RUN_STATE_INMIGRATE)) {
+        nvdimm->nvn_vm_state =
+            qemu_add_vm_change_state_handler(nvdimm_nvn_vm_state, nvdimm);
+    } else if (nvdimm->nvdimm_n) {
+        nvdimm_nvn_start(nvdimm, backend_mr, false);
+    }
     if (nvdimm->nvdimm_n) {
-        nvdimm_nvn_start(nvdimm, backend_mr);
         /* the pmem is made durable like labels and the state area */
         nvdimm_flush_hint_realize(nvdimm, nvdimm->label_flush,
                                   memory_region_get_fd(backend_mr),

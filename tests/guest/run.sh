@@ -17,6 +17,9 @@
 #                    logs, every feature, set-feature, format to 4 KiB,
 #                    reset, fio verify, blkdiscard, data kept across a new QEMU
 #   nvme-iothread    nvme-cli with iothread=io0,ioeventfd=on
+#   nvdimm-health    NVDIMM-N (nvdimm-n=on): ndctl list -DH health, SMART
+#                    injection and thresholds, a clean poweroff not counted
+#                    as an unsafe shutdown, a SIGKILL of QEMU counted once
 #   nvdimm-flush     nvdimm-n=on: region deep_flush is 1 and a write to it,
 #                    and fsync on ext4 -o dax, reach the flush hint (QOM
 #                    flush-count); the fsync'd data is in the backing file
@@ -25,7 +28,7 @@
 # build/test-logs/guest/.  Exits non-zero on any failure.
 #
 # Environment: NVQEMU_QEMU (binary), NVQEMU_GUEST_MACHINES (default
-# "pc q35"), NVQEMU_GUEST_SCENARIOS (default all seven), NVQEMU_QEMU_WAIT
+# "pc q35"), NVQEMU_GUEST_SCENARIOS (default all nine), NVQEMU_QEMU_WAIT
 # (seconds to wait for a binary being rebuilt, default 0).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -34,7 +37,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 sc=$here/scenarios
 
 machines=${NVQEMU_GUEST_MACHINES:-pc q35}
-scenarios=${NVQEMU_GUEST_SCENARIOS:-nvdimm-coldplug nvdimm-hotplug dimm-hotplug nvme nvdimm-multi nvme-cli nvme-iothread nvdimm-flush}
+scenarios=${NVQEMU_GUEST_SCENARIOS:-nvdimm-coldplug nvdimm-hotplug dimm-hotplug nvme nvdimm-multi nvme-cli nvme-iothread nvdimm-health nvdimm-flush}
 MEM=(-m "1G,slots=4,maxmem=8G")
 MiB=1048576
 
@@ -250,6 +253,40 @@ t_nvdimm_flush() {
     guest_boot "nvdimm-flush-$m-2" "$m,nvdimm=on" "$sc/nvdimm-flush.sh" \
         "nvq.phase=2 nvq.sum=$sum" "${MEM[@]}" "${NV[@]}" || return 1
     rm -f "$img" "$sock"
+}
+
+# nvdimm-health: three boots on one NVDIMM-N backing file.  1: health,
+# injection, thresholds, then a clean poweroff; 2: nothing counted, then
+# QEMU is killed with SIGKILL (no exit notifier runs); 3: the kill counted
+# once (shutdown state dirty, count 1).
+t_nvdimm_health() {
+    local m=$1 img=$GUEST_TMP/nvdimm-health-$1.img qpid p keep=()
+    local -a nv=(-object "memory-backend-file,id=mem-nv0,mem-path=$img,size=$((256 * MiB)),share=on,align=16M"
+                 -device "nvdimm,id=nv0,memdev=mem-nv0,label-size=131072,nvdimm-n=on")
+    rm -f "$img"
+    truncate -s 256M "$img"
+    guest_boot "nvdimm-health-$m-1" "$m,nvdimm=on" "$sc/nvdimm-health.sh" \
+        "nvq.phase=1" "${MEM[@]}" "${nv[@]}" || return 1
+    guest_start "nvdimm-health-$m-2" "$m,nvdimm=on" "$sc/nvdimm-health.sh" \
+        "nvq.phase=2" "${MEM[@]}" "${nv[@]}"
+    if ! guest_wait_marker NVQ-READY 180; then
+        guest_kill; return 1
+    fi
+    if grep -q NVQ-FAIL "$GUEST_LOG"; then
+        guest_check "$GUEST_LOG"; guest_kill; return 1
+    fi
+    # GUEST_PID is timeout(1); QEMU is its only child
+    qpid=$(pgrep -P "$GUEST_PID")
+    [ -n "$qpid" ] || { glog "no QEMU under $GUEST_PID"; guest_kill; return 1; }
+    glog "nvdimm-health-$m-2: SIGKILL to QEMU $qpid"
+    kill -KILL "$qpid"
+    wait "$GUEST_PID" || true
+    for p in "${GUEST_PIDS[@]}"; do [ "$p" = "$GUEST_PID" ] || keep+=("$p"); done
+    GUEST_PIDS=("${keep[@]}")
+    rm -f "${GUEST_INITRD:-}" "${GUEST_QMP:-}"
+    guest_boot "nvdimm-health-$m-3" "$m,nvdimm=on" "$sc/nvdimm-health.sh" \
+        "nvq.phase=3" "${MEM[@]}" "${nv[@]}" || return 1
+    rm -f "$img"
 }
 
 fail=0

@@ -65,6 +65,8 @@ struct NVDIMMDevice {
     uint64_t state_offset;      /* state area offset in the backend */
     NvdimmStateArea *state;     /* health, shutdown count, poison list */
     Notifier exit_notifier;     /* an orderly QEMU exit marks it clean */
+    /* incoming migration: the state is opened once the VM runs */
+    struct VMChangeStateEntry *nvn_vm_state;
 
     /* nvdimm-n=on: flush hint page and durability (nvdimm-flush-hint.c) */
     NvdimmFlushHint flush_hint;
