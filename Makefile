@@ -12,6 +12,7 @@
 #   make vanilla    build stock upstream QEMU (same source) in build/vanilla
 #   make compat-record  re-record tests/compat/expected/ from the vanilla build
 #   make bench      both builds, then bench/nvme (ratios vs stock and virtio-blk)
+#   make bench-nvdimm  our build, then bench/nvdimm-fsync (NVDIMM-N vs virtio-pmem)
 #   make clean      remove build/ (the source and ccache caches stay)
 
 SHELL := /bin/bash
@@ -34,7 +35,7 @@ QEMU_TARGETS := qemu-system-x86_64 qemu-img nvqemu-unit nvqemu-qtests nvqemu-ben
                 tests/qtest/qos-test
 
 .PHONY: all build demo check check-unit check-qtest check-guest check-libvirt \
-        check-compat check-scripts compat-record vanilla bench clean distclean \
+        check-compat check-scripts compat-record vanilla bench bench-nvdimm clean distclean \
         deps FORCE
 
 all: build
@@ -71,6 +72,9 @@ compat-record: vanilla
 
 bench: build vanilla
 	$(TOP)/bench/nvme
+
+bench-nvdimm: build
+	$(TOP)/bench/nvdimm-fsync
 
 demo: build
 	$(TOP)/scripts/demo.sh

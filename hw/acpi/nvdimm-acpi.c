@@ -50,9 +50,14 @@ static GArray *nvdimm_plugged_dimms(void)
             .slot = dimm->slot,
             .node = dimm->node,
             .addr = dimm->addr,
-            .size = memory_region_size(nvdimm->nvdimm_mr),
+            /* the pmem only: with nvdimm-n, nvdimm_mr has the hint too */
+            .size = memory_region_size(&nvdimm->pmem_mr),
             .unarmed = nvdimm->unarmed,
+            .nvdimm_n = nvdimm->nvdimm_n,
         };
+        if (nvdimm->nvdimm_n) {
+            d.flush_hint_addr = nvdimm_flush_hint_addr(d.addr, d.size);
+        }
         g_array_append_val(dimms, d);
     }
     return dimms;

@@ -41,7 +41,24 @@ typedef struct NvdimmNfitDimm {
     uint64_t addr;          /* guest physical base of the pmem */
     uint64_t size;          /* pmem size (without the label area) */
     bool unarmed;
+    /*
+     * nvdimm-n=on: energy-backed interface code, and a Flush Hint Address
+     * structure with one hint at @flush_hint_addr (never 0 then).
+     */
+    bool nvdimm_n;
+    uint64_t flush_hint_addr;
 } NvdimmNfitDimm;
+
+/* Flush hints per NVDIMM-N DIMM (include/hw/mem/nvdimm-flush-hint.h). */
+#define NVDIMM_N_FLUSH_HINTS 1
+
+/*
+ * Platform capabilities (NFIT_CAP_*) emitted when a DIMM has nvdimm-n=on
+ * and -machine nvdimm-persistence is not given: an energy-backed module
+ * behind a memory controller whose write queues are flushed on power loss
+ * (ADR), CPU caches not persistent, so the guest flushes through the hints.
+ */
+#define NVDIMM_N_DEFAULT_CAPS NFIT_CAP_MEM_CTRL_FLUSH
 
 /* NFIT device handle of the DIMM in @slot (0 is the root device). */
 static inline uint32_t nvdimm_slot_to_handle(uint32_t slot)
@@ -72,7 +89,8 @@ static inline uint16_t nvdimm_slot_to_dcr_index(uint32_t slot)
 /*
  * Append to @out the NFIT structures (no table header) describing @dimms,
  * an array of NvdimmNfitDimm, and, when @persistence (NFIT_CAP_* bits) is
- * non-zero, a Platform Capabilities structure.
+ * non-zero, a Platform Capabilities structure; when it is 0 and a DIMM has
+ * nvdimm_n, one with NVDIMM_N_DEFAULT_CAPS.
  */
 void nvdimm_nfit_build(GArray *out, const GArray *dimms, uint32_t persistence);
 

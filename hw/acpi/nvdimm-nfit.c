@@ -9,9 +9,11 @@
  *   SPA Range (type 0)          the DIMM's persistent memory range
  *   Memory Device to SPA (1)    handle -> SPA range and control region
  *   NVDIMM Control Region (4)   identity, byte-addressable interface code
+ *   Flush Hint Address (6)      nvdimm-n=on only: the DIMM's flush hint
  *
  * and one Platform Capabilities structure (type 7) at the end when a
- * persistence domain was configured.  Every field, index and flag is the
+ * persistence domain was configured, or a DIMM has nvdimm-n=on.  With
+ * nvdimm-n off everywhere, every field, index and flag is the
  * one QEMU has always emitted for the same configuration (indexes derived
  * from the slot: nvdimm_slot_to_spa_index()), so a guest migrated from
  * another QEMU accepts the _FIT it reads after a hot-plug.
@@ -73,11 +75,29 @@ static void nfit_append_dcr(GArray *out, const NvdimmNfitDimm *d)
         .device = cpu_to_le16(NVDIMM_DCR_DEVICE_ID),
         .revision = cpu_to_le16(NVDIMM_DCR_REVISION_ID),
         .serial = cpu_to_le32(NVDIMM_DCR_SERIAL_BASE + d->slot),
-        .interface_code = cpu_to_le16(NFIT_DCR_FIC_BYTE_STANDARD),
+        .interface_code = cpu_to_le16(d->nvdimm_n ?
+                                      NFIT_DCR_FIC_BYTE_ENERGY_BACKED :
+                                      NFIT_DCR_FIC_BYTE_STANDARD),
         /* no block control windows: byte-addressable only */
     };
 
     g_array_append_vals(out, &dcr, sizeof(dcr));
+}
+
+/* The DIMM's hint page (include/hw/mem/nvdimm-flush-hint.h). */
+static void nfit_append_flush_hint(GArray *out, const NvdimmNfitDimm *d)
+{
+    uint64_t hints[NVDIMM_N_FLUSH_HINTS] = {
+        cpu_to_le64(d->flush_hint_addr),
+    };
+    NfitFlushHint fh = {
+        .hdr = NFIT_HDR(NFIT_TYPE_FLUSH_HINT, sizeof(fh) + sizeof(hints)),
+        .device_handle = cpu_to_le32(nvdimm_slot_to_handle(d->slot)),
+        .hint_count = cpu_to_le16(ARRAY_SIZE(hints)),
+    };
+
+    g_array_append_vals(out, &fh, sizeof(fh));
+    g_array_append_vals(out, hints, sizeof(hints));
 }
 
 static void nfit_append_platform_caps(GArray *out, uint32_t persistence)
@@ -93,12 +113,22 @@ static void nfit_append_platform_caps(GArray *out, uint32_t persistence)
 
 void nvdimm_nfit_build(GArray *out, const GArray *dimms, uint32_t persistence)
 {
+    bool any_nvdimm_n = false;
+
     for (guint i = 0; i < dimms->len; i++) {
         const NvdimmNfitDimm *d = &g_array_index(dimms, NvdimmNfitDimm, i);
 
         nfit_append_spa(out, d);
         nfit_append_memdev(out, d);
         nfit_append_dcr(out, d);
+        if (d->nvdimm_n) {
+            nfit_append_flush_hint(out, d);
+            any_nvdimm_n = true;
+        }
+    }
+    /* an explicit -machine nvdimm-persistence wins */
+    if (!persistence && any_nvdimm_n) {
+        persistence = NVDIMM_N_DEFAULT_CAPS;
     }
     if (persistence) {
         nfit_append_platform_caps(out, persistence);

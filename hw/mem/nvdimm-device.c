@@ -18,7 +18,8 @@
  *
  * With it off the layout is exactly the one above (as stock QEMU's).
  *
- * Migration: the device has no VMState of its own.  Everything it holds is
+ * Migration: the device has no VMState of its own (with nvdimm-n=on a
+ * migration target reads the state area when the VM first runs there).  Everything it holds is
  * either configuration (the destination is started with the same
  * properties) or lives in the backend RAM block, which pc_dimm_plug()
  * registers for migration; label writes mark that RAM dirty.
@@ -39,6 +40,7 @@
 #include "hw/mem/nvdimm-flush.h"
 #include "qemu/nvdimm-utils.h"
 #include "system/system.h"
+#include "system/runstate.h"
 #include "trace.h"
 
 uint32_t nvdimm_handle(const NVDIMMDevice *nvdimm)
@@ -160,7 +162,10 @@ static bool nvdimm_prepare_memory_region(NVDIMMDevice *nvdimm, Error **errp)
     /* The memory-device core checks the size against this alignment. */
     nvdimm->pmem_mr.align = align;
     memory_region_set_nonvolatile(&nvdimm->pmem_mr, true);
-    nvdimm->nvdimm_mr = &nvdimm->pmem_mr;
+    /* NVDIMM-N: the flush hint page follows the pmem (nvdimm-flush-hint.h) */
+    nvdimm->nvdimm_mr = nvdimm->nvdimm_n ?
+        nvdimm_flush_hint_region_init(nvdimm, &nvdimm->pmem_mr, align) :
+        &nvdimm->pmem_mr;
     nvdimm->label_offset = size - nvdimm->label_size;
     trace_nvdimm_layout(name, size, pmem_size, nvdimm->label_size, align);
     if (nvdimm->nvdimm_n) {
@@ -239,15 +244,23 @@ static bool nvdimm_backend_is_durable(NVDIMMDevice *nvdimm,
            object_property_get_bool(obj, "share", NULL);
 }
 
-/* An orderly QEMU exit (poweroff, quit, SIGTERM) is a clean shutdown. */
+/*
+ * An orderly QEMU exit (poweroff, quit, SIGTERM) is a clean shutdown;
+ * after a completed outgoing migration the run goes on at the destination,
+ * which may share the backend: leave the state to it.
+ */
 static void nvdimm_exit_notify(Notifier *n, void *data)
 {
     NVDIMMDevice *nvdimm = container_of(n, NVDIMMDevice, exit_notifier);
 
+    if (runstate_check(RUN_STATE_POSTMIGRATE)) {
+        return;
+    }
     nvdimm_state_mark_clean(nvdimm->state);
 }
 
-static void nvdimm_nvn_start(NVDIMMDevice *nvdimm, MemoryRegion *backend_mr)
+static void nvdimm_nvn_start(NVDIMMDevice *nvdimm, MemoryRegion *backend_mr,
+                             bool incoming)
 {
     g_autofree char *name =
         host_memory_backend_get_name(PC_DIMM(nvdimm)->hostmem);
@@ -258,6 +271,7 @@ static void nvdimm_nvn_start(NVDIMMDevice *nvdimm, MemoryRegion *backend_mr)
         .opaque = nvdimm,
         .volatile_only = !nvdimm_backend_is_durable(nvdimm, backend_mr),
         .name = name,
+        .incoming = incoming,
     };
 
     if (backing.volatile_only) {
@@ -270,8 +284,31 @@ static void nvdimm_nvn_start(NVDIMMDevice *nvdimm, MemoryRegion *backend_mr)
     qemu_add_exit_notifier(&nvdimm->exit_notifier);
 }
 
+/*
+ * On a migration target the state area arrives with the backend RAM, after
+ * realize: read it when the VM first runs here, and count nothing (the
+ * source's run goes on).
+ */
+static void nvdimm_nvn_vm_state(void *opaque, bool running, RunState state)
+{
+    NVDIMMDevice *nvdimm = opaque;
+
+    if (!running) {
+        return;
+    }
+    qemu_del_vm_change_state_handler(nvdimm->nvn_vm_state);
+    nvdimm->nvn_vm_state = NULL;
+    nvdimm_nvn_start(nvdimm,
+                     host_memory_backend_get_memory(PC_DIMM(nvdimm)->hostmem),
+                     true);
+}
+
 static void nvdimm_nvn_stop(NVDIMMDevice *nvdimm)
 {
+    if (nvdimm->nvn_vm_state) {
+        qemu_del_vm_change_state_handler(nvdimm->nvn_vm_state);
+        nvdimm->nvn_vm_state = NULL;
+    }
     if (!nvdimm->state) {
         return;
     }
@@ -307,8 +344,17 @@ static void nvdimm_dimm_realize(PCDIMMDevice *dimm, Error **errp)
             return;
         }
     }
+    if (nvdimm->nvdimm_n && runstate_check(RUN_STATE_INMIGRATE)) {
+        nvdimm->nvn_vm_state =
+            qemu_add_vm_change_state_handler(nvdimm_nvn_vm_state, nvdimm);
+    } else if (nvdimm->nvdimm_n) {
+        nvdimm_nvn_start(nvdimm, backend_mr, false);
+    }
     if (nvdimm->nvdimm_n) {
-        nvdimm_nvn_start(nvdimm, backend_mr);
+        /* the pmem is made durable like labels and the state area */
+        nvdimm_flush_hint_realize(nvdimm, nvdimm->label_flush,
+                                  memory_region_get_fd(backend_mr),
+                                  memory_region_get_ram_ptr(backend_mr));
     }
 }
 
@@ -321,6 +367,7 @@ static void nvdimm_dimm_unrealize(PCDIMMDevice *dimm)
     if (nc->unrealize) {
         nc->unrealize(nvdimm);
     }
+    nvdimm_flush_hint_unrealize(nvdimm);
     nvdimm->label_data = NULL;
 }
 
@@ -514,12 +561,14 @@ static void nvdimm_class_init(ObjectClass *oc, void *data)
     object_class_property_set_description(oc, NVDIMM_NVDIMM_N_PROP,
         "emulate an energy-backed NVDIMM-N: SMART health, thresholds and "
         "injection, dirty-shutdown count, poison list, kept in a state area "
-        "of the memdev below the label area (default off)");
+        "of the memdev below the label area, and NFIT flush hints "
+        "(default off)");
     ddc->realize = nvdimm_dimm_realize;
     ddc->unrealize = nvdimm_dimm_unrealize;
     mdc->get_memory_region = nvdimm_md_get_memory_region;
     nc->read_label_data = nvdimm_read_label_data;
     nc->write_label_data = nvdimm_write_label_data;
+    nvdimm_flush_hint_class_init(oc);
 }
 
 static const TypeInfo nvdimm_info = {

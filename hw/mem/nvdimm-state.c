@@ -388,6 +388,8 @@ NvdimmStateArea *nvdimm_state_open(const NvdimmStateBacking *backing,
         nvdimm_state_defaults(d);
         st->generation = 0;
         trace_nvdimm_state_fresh(st->name);
+    } else if (backing->incoming) {
+        /* the source's run continues: its accounting stands */
     } else if (d->run_state == NVDIMM_STATE_RUN_RUNNING) {
         /* the last run did not reach an orderly exit */
         if (d->run_latched) {

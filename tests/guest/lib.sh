@@ -43,7 +43,7 @@ GUEST_TIMEOUT=${NVQEMU_GUEST_TIMEOUT:-300}
 # no-emulation ceiling beside the NVMe controller).
 GUEST_MODULES=(nfit libnvdimm nd_pmem nd_btt dax_pmem device_dax kmem
                nvme nvme-core ext4 crc32c_generic
-               virtio_pci virtio_blk null_blk)
+               virtio_pci virtio_blk null_blk virtio_pmem)
 GUEST_TOOLS=(ndctl daxctl nvme fio mke2fs)
 GUEST_TOOL_PKGS=(busybox-static ndctl daxctl nvme-cli fio e2fsprogs)
 # Serial-log lines that fail any boot.

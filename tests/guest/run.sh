@@ -17,6 +17,13 @@
 #                    logs, every feature, set-feature, format to 4 KiB,
 #                    reset, fio verify, blkdiscard, data kept across a new QEMU
 #   nvme-iothread    nvme-cli with iothread=io0,ioeventfd=on
+#   nvdimm-health    NVDIMM-N (nvdimm-n=on): ndctl list -DH health, SMART
+#                    injection and thresholds, a clean poweroff not counted
+#                    as an unsafe shutdown, a SIGKILL of QEMU counted once
+#   nvdimm-flush     nvdimm-n=on: region deep_flush is 1 and a write to it,
+#                    and fsync on ext4 -o dax, reach the flush hint (QOM
+#                    flush-count); the fsync'd data is in the backing file
+#                    after a SIGKILL and in the file after a new boot
 #   nvdimm-ars       NVDIMM-N media errors: inject-error, scrub, badblocks,
 #                    failing reads, clear-errors and clearing writes; the
 #                    poison is still there after a new QEMU
@@ -24,7 +31,7 @@
 # build/test-logs/guest/.  Exits non-zero on any failure.
 #
 # Environment: NVQEMU_QEMU (binary), NVQEMU_GUEST_MACHINES (default
-# "pc q35"), NVQEMU_GUEST_SCENARIOS (default all eight), NVQEMU_QEMU_WAIT
+# "pc q35"), NVQEMU_GUEST_SCENARIOS (default all ten), NVQEMU_QEMU_WAIT
 # (seconds to wait for a binary being rebuilt, default 0).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -33,7 +40,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 sc=$here/scenarios
 
 machines=${NVQEMU_GUEST_MACHINES:-pc q35}
-scenarios=${NVQEMU_GUEST_SCENARIOS:-nvdimm-coldplug nvdimm-hotplug dimm-hotplug nvme nvdimm-multi nvme-cli nvme-iothread nvdimm-ars}
+scenarios=${NVQEMU_GUEST_SCENARIOS:-nvdimm-coldplug nvdimm-hotplug dimm-hotplug nvme nvdimm-multi nvme-cli nvme-iothread nvdimm-health nvdimm-ars nvdimm-flush}
 MEM=(-m "1G,slots=4,maxmem=8G")
 MiB=1048576
 
@@ -208,6 +215,94 @@ t_nvdimm_ars() {
         "nvq.phase=1" "${MEM[@]}" "${nv[@]}" || return 1
     guest_boot "nvdimm-ars-$m-2" "$m,nvdimm=on" "$sc/nvdimm-ars.sh" \
         "nvq.phase=2" "${MEM[@]}" "${nv[@]}" || return 1
+    rm -f "$img"
+}
+
+# flush_count ID: the QOM flush-count of NVDIMM ID in the running guest.
+flush_count() {
+    python3 "$GUEST_SRC/qmp.py" "$GUEST_QMP" qom-get \
+        "{\"path\":\"/machine/peripheral/$1\",\"property\":\"flush-count\"}" |
+        grep -E '^[0-9]+$' | tail -n 1
+}
+
+# ack SOCKET: answer the guest waiting on its second serial port.
+ack() {
+    python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b"go\n")
+s.close()' "$1"
+}
+
+# nvdimm-flush: an NVDIMM-N DIMM on a shared file.  At each of the guest's
+# steps the flush count is read while the guest waits (ack on ttyS1): a
+# write to deep_flush and an fsync on ext4 -o dax must each raise it.  Right
+# after the fsync QEMU is killed with SIGKILL: the written token must be in
+# the backing file, and a new QEMU on it must find the file intact.
+t_nvdimm_flush() {
+    local m=$1 img=$GUEST_TMP/nvdimm-flush-$1.img sock=$GUEST_TMP/nvdimm-flush-$1.ack
+    local c1 c2 c3 c4 token sum qpid p keep=()
+    truncate -s 256M "$img"
+    nvdimm_args nv0 "$img" 256
+    NV[3]+=",nvdimm-n=on"
+    rm -f "$sock"
+    guest_start "nvdimm-flush-$m-1" "$m,nvdimm=on" "$sc/nvdimm-flush.sh" "nvq.phase=1" \
+        "${MEM[@]}" "${NV[@]}" -chardev "socket,id=ack,path=$sock,server=on,wait=off" \
+        -device isa-serial,chardev=ack
+    guest_wait_marker "NVQ-STEP: 1" 300 && c1=$(flush_count nv0) && ack "$sock" &&
+    guest_wait_marker "NVQ-STEP: 2" 60 && c2=$(flush_count nv0) && ack "$sock" &&
+    guest_wait_marker "NVQ-STEP: 3" 120 && c3=$(flush_count nv0) && ack "$sock" &&
+    guest_wait_marker "NVQ-STEP: 4" 120 && c4=$(flush_count nv0) ||
+        { glog "nvdimm-flush: guest did not reach its steps"; guest_kill; return 1; }
+    # the timeout wrapper's child is QEMU: kill it at once
+    qpid=$(pgrep -P "$GUEST_PID" | head -n 1)
+    [ -n "$qpid" ] && kill -KILL "$qpid"
+    wait "$GUEST_PID" 2>/dev/null
+    for p in "${GUEST_PIDS[@]}"; do [ "$p" = "$GUEST_PID" ] || keep+=("$p"); done
+    GUEST_PIDS=("${keep[@]}")
+    glog "nvdimm-flush ($m): flush-count $c1 -> $c2 (deep_flush) -> $c3 -> $c4 (fsync)"
+    [ -n "$c1" ] && [ "$c2" -gt "$c1" ] || { glog "deep_flush did not reach the flush hint"; return 1; }
+    [ "$c4" -gt "$c3" ] || { glog "fsync did not reach the flush hint"; return 1; }
+    token=$(sed -n 's/.*NVQ-TOKEN: \(NVQFLUSH[0-9a-f]*\).*/\1/p' "$GUEST_LOG" | tail -n 1)
+    sum=$(sum_of "$GUEST_LOG")
+    [ -n "$token" ] && [ -n "$sum" ] || { glog "no NVQ-TOKEN/NVQ-SUM in $GUEST_LOG"; return 1; }
+    grep -qa "$token-00511-" "$img" || { glog "the fsync'd data is not in $img after SIGKILL"; return 1; }
+    guest_boot "nvdimm-flush-$m-2" "$m,nvdimm=on" "$sc/nvdimm-flush.sh" \
+        "nvq.phase=2 nvq.sum=$sum" "${MEM[@]}" "${NV[@]}" || return 1
+    rm -f "$img" "$sock"
+}
+
+# nvdimm-health: three boots on one NVDIMM-N backing file.  1: health,
+# injection, thresholds, then a clean poweroff; 2: nothing counted, then
+# QEMU is killed with SIGKILL (no exit notifier runs); 3: the kill counted
+# once (shutdown state dirty, count 1).
+t_nvdimm_health() {
+    local m=$1 img=$GUEST_TMP/nvdimm-health-$1.img qpid p keep=()
+    local -a nv=(-object "memory-backend-file,id=mem-nv0,mem-path=$img,size=$((256 * MiB)),share=on,align=16M"
+                 -device "nvdimm,id=nv0,memdev=mem-nv0,label-size=131072,nvdimm-n=on")
+    rm -f "$img"
+    truncate -s 256M "$img"
+    guest_boot "nvdimm-health-$m-1" "$m,nvdimm=on" "$sc/nvdimm-health.sh" \
+        "nvq.phase=1" "${MEM[@]}" "${nv[@]}" || return 1
+    guest_start "nvdimm-health-$m-2" "$m,nvdimm=on" "$sc/nvdimm-health.sh" \
+        "nvq.phase=2" "${MEM[@]}" "${nv[@]}"
+    if ! guest_wait_marker NVQ-READY 180; then
+        guest_kill; return 1
+    fi
+    if grep -q NVQ-FAIL "$GUEST_LOG"; then
+        guest_check "$GUEST_LOG"; guest_kill; return 1
+    fi
+    # GUEST_PID is timeout(1); QEMU is its only child
+    qpid=$(pgrep -P "$GUEST_PID")
+    [ -n "$qpid" ] || { glog "no QEMU under $GUEST_PID"; guest_kill; return 1; }
+    glog "nvdimm-health-$m-2: SIGKILL to QEMU $qpid"
+    kill -KILL "$qpid"
+    wait "$GUEST_PID" || true
+    for p in "${GUEST_PIDS[@]}"; do [ "$p" = "$GUEST_PID" ] || keep+=("$p"); done
+    GUEST_PIDS=("${keep[@]}")
+    rm -f "${GUEST_INITRD:-}" "${GUEST_QMP:-}"
+    guest_boot "nvdimm-health-$m-3" "$m,nvdimm=on" "$sc/nvdimm-health.sh" \
+        "nvq.phase=3" "${MEM[@]}" "${nv[@]}" || return 1
     rm -f "$img"
 }
 

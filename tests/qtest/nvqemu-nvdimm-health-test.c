@@ -629,6 +629,45 @@ static void test_no_labels(void)
     unlink(file);
 }
 
+/*
+ * Migration with a shared backend file: the destination reads the state
+ * the source left when it starts running, and counts no unsafe shutdown
+ * (the run goes on); the source's quit after it does not overwrite it.
+ */
+static void test_migration(void)
+{
+    g_autofree char *file = make_backing_file(BACKEND_SIZE);
+    g_autofree char *tmp = g_dir_make_tmp("nvqemu-nvn-mig-XXXXXX", NULL);
+    g_autofree char *sock = g_strdup_printf("%s/mig.sock", tmp);
+    g_autofree char *uri = g_strdup_printf("unix:%s", sock);
+    g_autofree char *incoming = g_strdup_printf(",nvdimm-n=on -incoming %s",
+                                                uri);
+    QTestState *src = start_on(file), *dst;
+    Smart s;
+
+    g_assert_cmphex(inject(src, &(Inject) {
+        .flags = INJ_SPARES, .spare_en = 1, .spares = 33 }), ==, 0);
+    dst = start_nvn("pc", file, incoming);
+    qtest_qmp_assert_success(src, "{'execute': 'migrate', 'arguments': "
+                             "{'uri': %s}}", uri);
+    qtest_qmp_eventwait(dst, "RESUME");
+    s = get_smart(dst);
+    g_assert_cmpuint(s.spares, ==, 33);
+    g_assert_cmpuint(s.shutdown_count, ==, 0);
+    g_assert_cmpuint(s.shutdown_state, ==, 0);
+    qtest_quit(src);
+    /* the destination is the live run: killing it counts */
+    kill_hard(dst);
+    dst = start_on(file);
+    s = get_smart(dst);
+    g_assert_cmpuint(s.spares, ==, 33);
+    g_assert_cmpuint(s.shutdown_count, ==, 1);
+    qtest_quit(dst);
+    unlink(file);
+    unlink(sock);
+    rmdir(tmp);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -647,5 +686,6 @@ int main(int argc, char **argv)
     qtest_add_func("/nvqemu/nvdimm-n/readonly", test_readonly);
     qtest_add_func("/nvqemu/nvdimm-n/off-unchanged", test_off_unchanged);
     qtest_add_func("/nvqemu/nvdimm-n/no-labels", test_no_labels);
+    qtest_add_func("/nvqemu/nvdimm-n/migration", test_migration);
     return g_test_run();
 }

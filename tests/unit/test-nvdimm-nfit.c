@@ -5,8 +5,8 @@
  *
  * The NFIT checks use byte offsets written out from the ACPI 6.5 tables
  * (5.149 SPA Range, 5.150 NVDIMM Region Mapping, 5.155 Control Region,
- * 5.159 Platform Capabilities), not the structs of nvdimm-spec.h, so a
- * wrong struct cannot agree with itself.
+ * 5.159 Platform Capabilities; section 5.2.26.8 Flush Hint Address), not
+ * the structs of nvdimm-spec.h, so a wrong struct cannot agree with itself.
  */
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
@@ -18,6 +18,7 @@ enum {
     MEMDEV_LEN = 48,
     DCR_LEN = 80,
     CAPS_LEN = 16,
+    FLUSH1_LEN = 16 + 8,        /* Flush Hint Address, one hint */
     PER_DIMM_LEN = SPA_LEN + MEMDEV_LEN + DCR_LEN,
 };
 
@@ -189,6 +190,59 @@ static void test_nfit_caps_mem_ctrl(void)
     check_nfit(1, 0x2);
 }
 
+/*
+ * nvdimm-n=on on the second of three DIMMs: it alone gets the energy-backed
+ * interface code (0x0101) and a Flush Hint Address structure (ACPI 6.5
+ * section 5.2.26.8) after its Control Region; a Platform Capabilities
+ * structure with memory-controller flush ends the table unless a
+ * persistence was given.
+ */
+static void check_nfit_nvdimm_n(uint32_t persistence, uint32_t want_caps)
+{
+    g_autoptr(GArray) dimms = make_dimms(3);
+    g_autoptr(GArray) out = g_array_new(false, true, 1);
+    NvdimmNfitDimm *n = &g_array_index(dimms, NvdimmNfitDimm, 1);
+    const uint8_t *p;
+
+    n->nvdimm_n = true;
+    n->flush_hint_addr = n->addr + n->size;
+    nvdimm_nfit_build(out, dimms, persistence);
+    g_assert_cmpuint(out->len, ==, 3 * PER_DIMM_LEN + FLUSH1_LEN + CAPS_LEN);
+
+    p = (const uint8_t *)out->data;
+    check_dcr(p + SPA_LEN + MEMDEV_LEN, &g_array_index(dimms,
+                                                       NvdimmNfitDimm, 0));
+    p += PER_DIMM_LEN;
+    check_spa(p, n);
+    check_memdev(p + SPA_LEN, n);
+    g_assert_cmphex(lduw_le_p(p + SPA_LEN + MEMDEV_LEN + 28), ==, 0x0101);
+    p += PER_DIMM_LEN;
+    g_assert_cmpuint(lduw_le_p(p + 0), ==, 6);             /* type */
+    g_assert_cmpuint(lduw_le_p(p + 2), ==, FLUSH1_LEN);
+    g_assert_cmpuint(ldl_le_p(p + 4), ==, n->slot + 1);    /* handle */
+    g_assert_cmpuint(lduw_le_p(p + 8), ==, 1);             /* hint count */
+    for (unsigned off = 10; off < 16; off++) {
+        g_assert_cmpuint(p[off], ==, 0);                   /* reserved */
+    }
+    g_assert_cmphex(ldq_le_p(p + 16), ==, n->addr + n->size);
+    p += FLUSH1_LEN;
+    check_spa(p, &g_array_index(dimms, NvdimmNfitDimm, 2));
+    check_dcr(p + SPA_LEN + MEMDEV_LEN,
+              &g_array_index(dimms, NvdimmNfitDimm, 2));
+    p += PER_DIMM_LEN;
+    check_caps(p, want_caps);
+}
+
+static void test_nfit_nvdimm_n(void)
+{
+    check_nfit_nvdimm_n(0, 0x2);
+}
+
+static void test_nfit_nvdimm_n_persistence(void)
+{
+    check_nfit_nvdimm_n(0x3, 0x3);
+}
+
 static void test_nfit_unique_indexes(void)
 {
     g_autoptr(GArray) dimms = make_dimms(8);
@@ -328,6 +382,9 @@ int main(int argc, char **argv)
     g_test_add_func("/nvdimm/nfit/8-dimms", test_nfit_8);
     g_test_add_func("/nvdimm/nfit/caps-cpu", test_nfit_caps_cpu);
     g_test_add_func("/nvdimm/nfit/caps-mem-ctrl", test_nfit_caps_mem_ctrl);
+    g_test_add_func("/nvdimm/nfit/nvdimm-n", test_nfit_nvdimm_n);
+    g_test_add_func("/nvdimm/nfit/nvdimm-n-persistence",
+                    test_nfit_nvdimm_n_persistence);
     g_test_add_func("/nvdimm/nfit/unique-handles", test_nfit_unique_indexes);
     g_test_add_func("/nvdimm/dsm/bitmaps", test_dsm_bitmaps);
     g_test_add_func("/nvdimm/dsm/table-lookup", test_dsm_table_lookup);

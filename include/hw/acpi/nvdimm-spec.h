@@ -121,10 +121,14 @@ typedef struct QEMU_PACKED NfitMemdevToSpa {
 QEMU_BUILD_BUG_ON(sizeof(NfitMemdevToSpa) != 48);
 
 /*
- * Region Format Interface Code (ACPI 6.5 Table 5.155, JEDEC Annex L):
- * byte-addressable energy-backed, standard interface.
+ * Region Format Interface Codes (ACPI 6.5 Table 5.155, JEDEC Annex L):
+ * 0x0301 byte-addressable, no energy source (what QEMU has always
+ * reported; the name is kept for that), and 0x0101 byte-addressable,
+ * energy-backed: JEDEC NVDIMM-N (function class 1, interface 1), reported
+ * with nvdimm-n=on.
  */
 #define NFIT_DCR_FIC_BYTE_STANDARD 0x0301
+#define NFIT_DCR_FIC_BYTE_ENERGY_BACKED 0x0101
 
 /*
  * NVDIMM Control Region Structure (ACPI 6.5 Table 5.155) in its 80-byte
@@ -151,6 +155,20 @@ typedef struct QEMU_PACKED NfitControlRegion {
     uint8_t rsvd74[6];                  /* 74 */
 } NfitControlRegion;
 QEMU_BUILD_BUG_ON(sizeof(NfitControlRegion) != 80);
+
+/*
+ * Flush Hint Address Structure (ACPI 6.5 section 5.2.26.8): @hint_count
+ * addresses follow the 16-byte fixed part; a write of any value to one of
+ * them flushes the DIMM's write buffers to its persistence domain.
+ */
+typedef struct QEMU_PACKED NfitFlushHint {
+    NfitSubHeader hdr;                  /*  0: length 16 + 8 * hint_count */
+    uint32_t device_handle;             /*  4: NFIT device handle */
+    uint16_t hint_count;                /*  8 */
+    uint8_t rsvd10[6];                  /* 10 */
+    /* followed by uint64_t hint_address[hint_count] (system physical) */
+} NfitFlushHint;
+QEMU_BUILD_BUG_ON(sizeof(NfitFlushHint) != 16);
 
 /* Platform Capabilities bits (ACPI 6.5 Table 5.159). */
 enum {

@@ -52,6 +52,8 @@ typedef struct NvdimmStateBacking {
     void *opaque;                   /* for @persist */
     bool volatile_only;             /* never write @area */
     const char *name;               /* memdev id, for messages and traces */
+    bool incoming;                  /* migration target: the source's run
+                                     * goes on here, nothing is counted */
 } NvdimmStateBacking;
 
 /* Health as the guest sees it (injected values applied), host order. */
@@ -97,8 +99,9 @@ typedef struct NvdimmStateChange {
 /*
  * Load the state of @backing (the newest valid copy; defaults when there
  * is none, e.g. a fresh backend), do the dirty-shutdown accounting (a
- * previous run that did not end orderly counts as an unsafe shutdown) and
- * mark this run "running".  @owner is passed to notifiers.
+ * previous run that did not end orderly counts as an unsafe shutdown;
+ * not for an incoming migration) and mark this run "running".  @owner is
+ * passed to notifiers.
  */
 NvdimmStateArea *nvdimm_state_open(const NvdimmStateBacking *backing,
                                    void *owner);

@@ -14,6 +14,7 @@
 
 #include "hw/mem/pc-dimm.h"
 #include "hw/mem/nvdimm-flush.h"
+#include "hw/mem/nvdimm-flush-hint.h"
 #include "hw/mem/nvdimm-state.h"
 #include "hw/acpi/acpi-defs.h"
 #include "hw/acpi/bios-linker-loader.h"
@@ -64,6 +65,11 @@ struct NVDIMMDevice {
     uint64_t state_offset;      /* state area offset in the backend */
     NvdimmStateArea *state;     /* health, shutdown count, poison list */
     Notifier exit_notifier;     /* an orderly QEMU exit marks it clean */
+    /* incoming migration: the state is opened once the VM runs */
+    struct VMChangeStateEntry *nvn_vm_state;
+
+    /* nvdimm-n=on: flush hint page and durability (nvdimm-flush-hint.c) */
+    NvdimmFlushHint flush_hint;
 };
 
 /*
