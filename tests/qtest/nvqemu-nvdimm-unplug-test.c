@@ -145,17 +145,20 @@ static void test_coldplug_stock(gconstpointer opaque)
 /* device_del is refused: the DIMM and its address stay. */
 static void test_unplug_refused(gconstpointer opaque)
 {
+    static const char *const ids[] = { "nv0", "nv1" };
     QTestState *qts = start(opaque, "");
     uint64_t a1, s1, a, s;
     QDict *rsp;
 
     hotplug(qts, "nv1", 0);
     g_assert_true(memdev_range(qts, "nv1", &a1, &s1));
-    for (const char *const *id = (const char *const[]){ "nv0", "nv1", NULL };
-         *id; id++) {
+    for (size_t i = 0; i < G_N_ELEMENTS(ids); i++) {
         rsp = qtest_qmp(qts, "{'execute': 'device_del',"
-                        " 'arguments': {'id': %s}}", *id);
+                        " 'arguments': {'id': %s}}", ids[i]);
         g_assert_true(qdict_haskey(rsp, "error"));
+        g_assert_nonnull(strstr(qdict_get_str(qdict_get_qdict(rsp, "error"),
+                                              "desc"),
+                                "hot unplug is not supported"));
         qobject_unref(rsp);
     }
     g_assert_true(memdev_range(qts, "nv0", &a, &s));
