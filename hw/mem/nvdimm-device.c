@@ -27,6 +27,7 @@
 #include "qemu/osdep.h"
 #include "qemu/module.h"
 #include "qemu/cutils.h"
+#include "qemu/units.h"
 #include "qemu/error-report.h"
 #include "qemu/pmem.h"
 #include "qapi/error.h"
@@ -173,6 +174,40 @@ static bool nvdimm_prepare_memory_region(NVDIMMDevice *nvdimm, Error **errp)
                                   NVDIMM_STATE_AREA_SIZE);
     }
     return true;
+}
+
+/*
+ * Where an automatically placed, hot-plugged NVDIMM may start.
+ *
+ * Linux creates a namespace in fsdax or devdax mode (the "pfn" modes) only
+ * where its start is aligned to memremap_compat_align(), 2 MiB on x86
+ * (drivers/nvdimm/pfn_devs.c), and gives each region a namespace
+ * alignment ("align") of 16 MiB by default (MEMREMAP_COMPAT_ALIGN_MAX,
+ * drivers/nvdimm/region_devs.c); ndctl create-namespace refuses a
+ * namespace whose start misses the region's alignment ("misaligned to
+ * 16M, adjust region alignment and retry").  The first namespace starts
+ * at the region start, i.e. at the DIMM's address.  First-fit placement
+ * aligns only to the backend, so a DIMM plugged after one whose size is
+ * not a multiple of 16 MiB (for example any DIMM with a label area) is
+ * unusable for fsdax/devdax unless the user aligned the backends.
+ *
+ * Rounding up to 16 MiB moves a DIMM only where stock QEMU's address is
+ * one ndctl refuses with the default region alignment.  Only for hot-plug
+ * without "addr": cold-plugged DIMMs keep stock QEMU's placement, which
+ * the guest-visible layout of existing command lines depends on (and a
+ * migration from stock QEMU: its destination cold-plugs every DIMM); an
+ * address given by the user is taken as it is.
+ */
+#define NVDIMM_HOTPLUG_ALIGN (16 * MiB)
+
+static uint64_t nvdimm_md_get_min_alignment(const MemoryDeviceState *md)
+{
+    const PCDIMMDevice *dimm = PC_DIMM(md);
+
+    if (!DEVICE(md)->hotplugged || dimm->addr) {
+        return 0;       /* the backend's alignment alone, as stock */
+    }
+    return NVDIMM_HOTPLUG_ALIGN;
 }
 
 static MemoryRegion *nvdimm_md_get_memory_region(MemoryDeviceState *md,
@@ -566,6 +601,7 @@ static void nvdimm_class_init(ObjectClass *oc, void *data)
     ddc->realize = nvdimm_dimm_realize;
     ddc->unrealize = nvdimm_dimm_unrealize;
     mdc->get_memory_region = nvdimm_md_get_memory_region;
+    mdc->get_min_alignment = nvdimm_md_get_min_alignment;
     nc->read_label_data = nvdimm_read_label_data;
     nc->write_label_data = nvdimm_write_label_data;
     nvdimm_flush_hint_class_init(oc);

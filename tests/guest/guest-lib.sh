@@ -54,6 +54,16 @@ wait_for() {
     say "$_what: ok"
 }
 
+# wait_region NMEM SECONDS: wait up to SECONDS for a hot-plugged NMEM, then
+# for a region on it; its name is left in REGION.
+wait_region() {
+    wait_for "$2" "hot-plugged $1" test -e "/sys/bus/nd/devices/$1"
+    wait_for 20 "a region for $1" sh -c "ndctl list -R -d $1 | grep -q '\"dev\":\"region'"
+    run ndctl list -R -d "$1"
+    REGION=$(field dev)
+    [ -n "$REGION" ] || fail "no region on $1"
+}
+
 # nvdimm_init_labels REGION NMEM: give a fresh DIMM an initialised label
 # area (a new backing file has empty index blocks) and check the region is
 # back with its full size available.

@@ -7,6 +7,9 @@
 #   nvdimm-coldplug  labels, devdax/sector/fsdax namespaces, ext4 -o dax,
 #                    data kept across a new QEMU on the same backing file
 #   nvdimm-hotplug   object-add + device_add nvdimm over QMP, new region used
+#   nvdimm-hotplug-place  hot-plug with no backend "align" after a DIMM
+#                    whose end is misaligned: placed on 16 MiB, fsdax and
+#                    devdax work; device_del of it refused
 #   dimm-hotplug     pc-dimm over QMP, the guest onlines the memory blocks
 #   nvme             nvme-cli, fio randwrite with crc32c verify, data kept
 #                    across a new QEMU
@@ -31,7 +34,7 @@
 # build/test-logs/guest/.  Exits non-zero on any failure.
 #
 # Environment: NVQEMU_QEMU (binary), NVQEMU_GUEST_MACHINES (default
-# "pc q35"), NVQEMU_GUEST_SCENARIOS (default all ten), NVQEMU_QEMU_WAIT
+# "pc q35"), NVQEMU_GUEST_SCENARIOS (default all eleven), NVQEMU_QEMU_WAIT
 # (seconds to wait for a binary being rebuilt, default 0).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -40,7 +43,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 sc=$here/scenarios
 
 machines=${NVQEMU_GUEST_MACHINES:-pc q35}
-scenarios=${NVQEMU_GUEST_SCENARIOS:-nvdimm-coldplug nvdimm-hotplug dimm-hotplug nvme nvdimm-multi nvme-cli nvme-iothread nvdimm-health nvdimm-ars nvdimm-flush}
+scenarios=${NVQEMU_GUEST_SCENARIOS:-nvdimm-coldplug nvdimm-hotplug nvdimm-hotplug-place dimm-hotplug nvme nvdimm-multi nvme-cli nvme-iothread nvdimm-health nvdimm-ars nvdimm-flush}
 MEM=(-m "1G,slots=4,maxmem=8G")
 MiB=1048576
 
@@ -91,6 +94,30 @@ t_nvdimm_hotplug() {
                    device_add '{"driver":"nvdimm","id":"nv1","memdev":"mem-nv1","label-size":131072}'; then
         guest_kill; return 1
     fi
+    guest_finish || return 1
+    rm -f "$img0" "$img1"
+}
+
+# nvdimm-hotplug-place: no "align" on either backend (as libvirt builds
+# them without <alignsize>); nv0's pmem is 256 MiB - 128 KiB.
+t_nvdimm_hotplug_place() {
+    local m=$1 img0=$GUEST_TMP/nvdimm-place-$1-0.img img1=$GUEST_TMP/nvdimm-place-$1-1.img
+    truncate -s 256M "$img0" "$img1"
+    guest_start "nvdimm-hotplug-place-$m" "$m,nvdimm=on" "$sc/nvdimm-hotplug-place.sh" "" \
+        "${MEM[@]}" -object "memory-backend-file,id=mem-nv0,mem-path=$img0,size=$((256 * MiB)),share=on" \
+        -device "nvdimm,id=nv0,memdev=mem-nv0,label-size=131072"
+    if ! guest_wait_marker NVQ-READY 120 ||
+       ! guest_qmp object-add "{\"qom-type\":\"memory-backend-file\",\"id\":\"mem-nv1\",\"mem-path\":\"$img1\",\"size\":$((256 * MiB)),\"share\":true}" \
+                   device_add '{"driver":"nvdimm","id":"nv1","memdev":"mem-nv1","label-size":131072}'; then
+        guest_kill; return 1
+    fi
+    if guest_qmp device_del '{"id":"nv1"}'; then
+        glog "device_del of an nvdimm was accepted"; guest_kill; return 1
+    fi
+    if ! grep -q "nvdimm device hot unplug is not supported" "$GUEST_LOG.qmp"; then
+        glog "device_del of an nvdimm did not fail as expected"; guest_kill; return 1
+    fi
+    glog "(the device_del failure above is the expected refusal)"
     guest_finish || return 1
     rm -f "$img0" "$img1"
 }

@@ -15,10 +15,8 @@ run ndctl list -DRi
 expect '"dev":"nmem0"' "the cold-plugged NVDIMM"
 ready
 
-wait_for 90 "hot-plugged nmem1" test -e /sys/bus/nd/devices/nmem1
-wait_for 20 "a region for nmem1" sh -c 'ndctl list -R -d nmem1 | grep -q "\"dev\":\"region"'
-run ndctl list -R -d nmem1
-region=$(field dev)
+wait_region nmem1 90
+region=$REGION
 nvdimm_init_labels "$region" nmem1
 run ndctl create-namespace -r "$region" -m fsdax
 expect '"mode":"fsdax"'

@@ -9,7 +9,8 @@
 #   argv boots        the converted command line, run as it is, boots guest
 #                     scenario nvdimm-coldplug (both phases)
 #   attach-device     virsh attach-device --live of an NVDIMM and a DIMM on a
-#                     running domain; the guest uses both
+#                     running domain; the guest uses both; detach-device of
+#                     the NVDIMM fails with QEMU's reason (no NVDIMM unplug)
 # libvirt runs embedded (qemu:///embed, the QEMU driver inside virsh) with
 # its whole state and a private qemu.conf under a temp dir: no daemon, no
 # change to the host's libvirt.  Every QEMU is stopped by PID at the end.
@@ -282,6 +283,13 @@ t_attach() {
         else
             lv attach-device "nvq-$name" "$d/att-$m-nv1.xml" --live >&2 || { glog "attach nvdimm failed"; rc=1; }
             lv attach-device "nvq-$name" "$d/att-$m-dimm.xml" --live >&2 || { glog "attach dimm failed"; rc=1; }
+            # NVDIMM hot-unplug is refused (docs/nvdimm.md, "Hot-unplug"):
+            # detach-device must fail with QEMU's reason, the guest go on
+            if lv detach-device "nvq-$name" "$d/att-$m-nv1.xml" --live > "$d/$name.detach" 2>&1; then
+                glog "detach-device of the nvdimm succeeded"; rc=1
+            elif ! grep -q 'nvdimm device hot unplug is not supported' "$d/$name.detach"; then
+                glog "detach-device of the nvdimm: $(cat "$d/$name.detach")"; rc=1
+            fi
             lv dumpxml "nvq-$name" > "$GUEST_LOGDIR/$name.xml" 2>&1
             [ $rc = 1 ] || guest_wait_marker NVQ-RESULT "$GUEST_TIMEOUT" || rc=1
         fi
@@ -323,7 +331,7 @@ for m in $machines; do
     if t_argv_boot "$m"; then ok "argv boots nvdimm-coldplug ($m)"; else notok "argv boots nvdimm-coldplug ($m)"; fi
     glog "argv boot ($m): $(( $(date +%s) - t0 )) s"
     t0=$(date +%s)
-    if t_attach "$m"; then ok "attach-device --live nvdimm + dimm ($m)"; else notok "attach-device --live nvdimm + dimm ($m)"; fi
+    if t_attach "$m"; then ok "attach-device --live nvdimm + dimm, detach-device nvdimm refused ($m)"; else notok "attach-device --live nvdimm + dimm, detach-device nvdimm refused ($m)"; fi
     glog "attach ($m): $(( $(date +%s) - t0 )) s"
 done
 [ "$fail" -eq 0 ]

@@ -858,9 +858,14 @@ static const NfitCase nfit_cases[] = {
       NFIT_MEM NFIT_RAM("m0") "-device nvdimm,memdev=m0" },
     { "pc-unaligned", "pc", NFIT_MEM "-object memory-backend-file,id=m0,"
       "mem-path=%s,size=3M,align=2M -device nvdimm,memdev=m0" },
+    /*
+     * At stock's address (right after m0's 14 MiB): without "addr" nvqemu
+     * places a hot-plugged NVDIMM on 16 MiB (docs/nvdimm.md, "Hot-plug
+     * placement"; nvqemu-nvdimm-unplug-test.c).
+     */
     { "pc-hotplug", "pc", NFIT_MEM NFIT_RAM("m0") NFIT_RAM("hp")
       "-device nvdimm,memdev=m0,label-size=128K",
-      "{ 'id': 'nvhp', 'memdev': 'hp' }" },
+      "{ 'id': 'nvhp', 'memdev': 'hp', 'addr': 4309647360 }" },
     { "q35-hotplug-empty", "q35", NFIT_MEM NFIT_RAM("hp"),
       "{ 'id': 'nvhp', 'memdev': 'hp', 'label-size': 131072, 'node': 0 }" },
     { "pc-empty", "pc", NFIT_MEM },

@@ -11,11 +11,8 @@ run ndctl list -DRi
 expect '"dev":"nmem0"' "the cold-plugged DIMM"
 [ ! -e /sys/bus/nd/devices/nmem1 ] || fail "nmem1 exists before the hot-plug"
 ready
-wait_for 60 "hot-plugged nmem1" test -e /sys/bus/nd/devices/nmem1
-wait_for 20 "a region for nmem1" sh -c 'ndctl list -R -d nmem1 | grep -q "\"dev\":\"region"'
-run ndctl list -R -d nmem1
-region=$(field dev)
-[ -n "$region" ] || fail "no region on nmem1"
+wait_region nmem1 60
+region=$REGION
 nvdimm_init_labels "$region" nmem1
 run ndctl create-namespace -r "$region" -m fsdax
 expect '"mode":"fsdax"'
