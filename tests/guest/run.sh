@@ -20,11 +20,14 @@
 #   nvdimm-health    NVDIMM-N (nvdimm-n=on): ndctl list -DH health, SMART
 #                    injection and thresholds, a clean poweroff not counted
 #                    as an unsafe shutdown, a SIGKILL of QEMU counted once
+#   nvdimm-events    NVDIMM-N health events: `ndctl monitor` (no polling)
+#                    logs an injected media temperature alarm and fatal
+#                    health, delivered as GPE 4 + Notify (NV00, 0x81)
 # TAP on stdout (see tests/run.sh), diagnostics on stderr, serial logs in
 # build/test-logs/guest/.  Exits non-zero on any failure.
 #
 # Environment: NVQEMU_QEMU (binary), NVQEMU_GUEST_MACHINES (default
-# "pc q35"), NVQEMU_GUEST_SCENARIOS (default all eight), NVQEMU_QEMU_WAIT
+# "pc q35"), NVQEMU_GUEST_SCENARIOS (default all nine), NVQEMU_QEMU_WAIT
 # (seconds to wait for a binary being rebuilt, default 0).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -33,7 +36,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 sc=$here/scenarios
 
 machines=${NVQEMU_GUEST_MACHINES:-pc q35}
-scenarios=${NVQEMU_GUEST_SCENARIOS:-nvdimm-coldplug nvdimm-hotplug dimm-hotplug nvme nvdimm-multi nvme-cli nvme-iothread nvdimm-health}
+scenarios=${NVQEMU_GUEST_SCENARIOS:-nvdimm-coldplug nvdimm-hotplug dimm-hotplug nvme nvdimm-multi nvme-cli nvme-iothread nvdimm-health nvdimm-events}
 MEM=(-m "1G,slots=4,maxmem=8G")
 MiB=1048576
 
@@ -228,6 +231,19 @@ t_nvdimm_health() {
     rm -f "${GUEST_INITRD:-}" "${GUEST_QMP:-}"
     guest_boot "nvdimm-health-$m-3" "$m,nvdimm=on" "$sc/nvdimm-health.sh" \
         "nvq.phase=3" "${MEM[@]}" "${nv[@]}" || return 1
+    rm -f "$img"
+}
+
+# nvdimm-events: one boot with an NVDIMM-N; ndctl monitor in the guest
+# must log injected events without polling.
+t_nvdimm_events() {
+    local m=$1 img=$GUEST_TMP/nvdimm-events-$1.img
+    local -a nv=(-object "memory-backend-file,id=mem-nv0,mem-path=$img,size=$((256 * MiB)),share=on,align=16M"
+                 -device "nvdimm,id=nv0,memdev=mem-nv0,label-size=131072,nvdimm-n=on")
+    rm -f "$img"
+    truncate -s 256M "$img"
+    guest_boot "nvdimm-events-$m" "$m,nvdimm=on" "$sc/nvdimm-events.sh" \
+        "" "${MEM[@]}" "${nv[@]}" || return 1
     rm -f "$img"
 }
 
