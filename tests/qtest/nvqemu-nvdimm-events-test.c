@@ -5,7 +5,10 @@
  * shutdown) raises the NVDIMM GPE (GPE0 status bit 4) and the QEMU root's
  * Health Events function (2) lists the DIMM once; a change without
  * anything to report raises nothing; nvdimm-n=off keeps the QEMU root as
- * stock's.  On pc (PIIX4) and q35 (ICH9).
+ * stock's.  On pc (PIIX4) and q35 (ICH9).  The QMP commands
+ * nvdimm-query-health and nvdimm-inject-health: values, the same event as a
+ * guest injection, range checks that change nothing, clear errors for a
+ * missing device, a pc-dimm and an nvdimm without nvdimm-n=on.
  *
  * Numbers are written out from docs/specs/nvdimm-acpi.md and the Intel DSM
  * interface, not taken from QEMU's headers.
@@ -13,6 +16,7 @@
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
 #include "libqtest.h"
+#include "qobject/qdict.h"
 
 #include "nvqemu-nvdimm-dsm.h"
 
@@ -36,7 +40,7 @@
 #define ICH9_PMBASE 0x600
 #define ICH9_GPE0_STS (ICH9_PMBASE + 0x20)
 
-/* Intel functions 17 and 18 (revision 2) */
+/* Intel functions 1, 17 and 18 */
 #define ALARM_MEDIA_TEMP 2
 #define INJ_MTEMP 1
 #define INJ_SPARES 2
@@ -201,6 +205,176 @@ static void test_off(void)
     unlink(f2);
 }
 
+static QDict *qmp_health(QTestState *qts, const char *id)
+{
+    QDict *resp = qtest_qmp(qts, "{'execute': 'nvdimm-query-health',"
+                            " 'arguments': {'id': %s}}", id);
+    QDict *ret;
+
+    g_assert(qdict_haskey(resp, "return"));
+    ret = qdict_get_qdict(resp, "return");
+    qobject_ref(ret);
+    qobject_unref(resp);
+    return ret;
+}
+
+/* Run a QMP command; return its error description or NULL. */
+static char * G_GNUC_PRINTF(2, 0)
+qmp_verror(QTestState *qts, const char *fmt, va_list ap)
+{
+    QDict *resp = qtest_vqmp(qts, fmt, ap);
+    char *desc = NULL;
+
+    if (qdict_haskey(resp, "error")) {
+        desc = g_strdup(qdict_get_str(qdict_get_qdict(resp, "error"),
+                                      "desc"));
+    } else {
+        g_assert(qdict_haskey(resp, "return"));
+    }
+    qobject_unref(resp);
+    return desc;
+}
+
+static void G_GNUC_PRINTF(2, 3)
+assert_qmp_ok(QTestState *qts, const char *fmt, ...)
+{
+    g_autofree char *err = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    err = qmp_verror(qts, fmt, ap);
+    va_end(ap);
+    g_assert_cmpstr(err, ==, NULL);
+}
+
+/* The command fails with an error description containing @substr. */
+static void G_GNUC_PRINTF(3, 4)
+assert_qmp_error(QTestState *qts, const char *substr, const char *fmt, ...)
+{
+    g_autofree char *err = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    err = qmp_verror(qts, fmt, ap);
+    va_end(ap);
+    g_assert_nonnull(err);
+    g_assert_nonnull(strstr(err, substr));
+}
+
+static void test_qmp(void)
+{
+    const Machine *m = &machines[0];
+    g_autofree char *f0 = make_backing_file(BACKEND_SIZE);
+    g_autofree char *f2 = make_backing_file(BACKEND_SIZE);
+    QTestState *qts = qtest_initf(
+        "-machine pc,nvdimm=on -m 128M,slots=4,maxmem=1G "
+        "-object memory-backend-file,id=m0,share=on,mem-path=%s,size=%d "
+        "-object memory-backend-file,id=m2,share=on,mem-path=%s,size=%d "
+        "-object memory-backend-ram,id=m3,size=128M "
+        "-device nvdimm,id=nv0,memdev=m0,slot=0,label-size=%d,nvdimm-n=on "
+        "-device nvdimm,id=nv2,memdev=m2,slot=2,label-size=%d "
+        "-device pc-dimm,id=d3,memdev=m3,slot=3",
+        f0, BACKEND_SIZE, f2, BACKEND_SIZE, LABEL_SIZE, LABEL_SIZE);
+    QDict *h;
+    DsmReply r;
+
+    h = qmp_health(qts, "nv0");
+    g_assert_cmpstr(qdict_get_str(h, "health-state"), ==, "ok");
+    g_assert_cmpint(qdict_get_int(h, "spares"), ==, 100);
+    g_assert_cmpint(qdict_get_int(h, "life-used"), ==, 0);
+    g_assert_cmpfloat(qdict_get_double(h, "media-temperature"), ==, 25);
+    g_assert_cmpfloat(qdict_get_double(h, "controller-temperature"), ==, 30);
+    g_assert_cmpint(qdict_get_int(h, "spares-threshold"), ==, 10);
+    g_assert_cmpfloat(qdict_get_double(h, "media-temperature-threshold"),
+                      ==, 85);
+    g_assert_cmpfloat(
+        qdict_get_double(h, "controller-temperature-threshold"), ==, 95);
+    g_assert_false(qdict_get_bool(h, "alarm-media-temperature"));
+    g_assert_false(qdict_get_bool(h, "shutdown-dirty"));
+    g_assert_cmpint(qdict_get_int(h, "shutdown-count"), ==, 0);
+    g_assert_true(qdict_get_bool(h, "persistent"));
+    qobject_unref(h);
+    g_assert_false(gpe_take(qts, m));
+
+    /* over the media temperature threshold: the guest gets the event */
+    assert_qmp_ok(qts, "{'execute': 'nvdimm-inject-health', 'arguments':"
+                  " {'id': 'nv0', 'media-temperature': 90.5}}");
+    h = qmp_health(qts, "nv0");
+    g_assert_cmpfloat(qdict_get_double(h, "media-temperature"), ==, 90.5);
+    g_assert_true(qdict_get_bool(h, "alarm-media-temperature"));
+    qobject_unref(h);
+    g_assert_true(gpe_take(qts, m));
+    g_assert_cmphex(events_take(qts), ==, 1u << 0);
+    /* the guest's function 1 shows it (media temperature at 16) */
+    g_assert_cmphex(dsm_call(qts, 1, 1, FN_SMART, NULL, 0, &r), ==,
+                    ST_SUCCESS);
+    g_assert_cmphex(lduw_le_p(r.data + 16), ==, TEMP(90) + 8);
+
+    /* fatal, spares, an unsafe shutdown */
+    assert_qmp_ok(qts, "{'execute': 'nvdimm-inject-health', 'arguments':"
+                  " {'id': 'nv0', 'fatal': true, 'spares': 5,"
+                  "  'unsafe-shutdown': true}}");
+    h = qmp_health(qts, "nv0");
+    g_assert_cmpstr(qdict_get_str(h, "health-state"), ==, "fatal");
+    g_assert_cmpint(qdict_get_int(h, "spares"), ==, 5);
+    g_assert_true(qdict_get_bool(h, "alarm-spares"));
+    g_assert_true(qdict_get_bool(h, "shutdown-dirty"));
+    g_assert_cmpint(qdict_get_int(h, "shutdown-count"), ==, 1);
+    qobject_unref(h);
+    g_assert_true(gpe_take(qts, m));
+    g_assert_cmphex(events_take(qts), ==, 1u << 0);
+
+    /* uninject some, then all */
+    assert_qmp_ok(qts, "{'execute': 'nvdimm-inject-health', 'arguments':"
+                  " {'id': 'nv0', 'fatal': false}}");
+    assert_qmp_ok(qts, "{'execute': 'nvdimm-inject-health', 'arguments':"
+                  " {'id': 'nv0', 'uninject': true, 'spares': 0}}");
+    h = qmp_health(qts, "nv0");
+    g_assert_cmpstr(qdict_get_str(h, "health-state"), ==, "ok");
+    g_assert_cmpint(qdict_get_int(h, "spares"), ==, 100);
+    g_assert_cmpfloat(qdict_get_double(h, "media-temperature"), ==, 90.5);
+    qobject_unref(h);
+    assert_qmp_ok(qts, "{'execute': 'nvdimm-inject-health', 'arguments':"
+                  " {'id': 'nv0', 'uninject': true}}");
+    h = qmp_health(qts, "nv0");
+    g_assert_cmpfloat(qdict_get_double(h, "media-temperature"), ==, 25);
+    g_assert_false(qdict_get_bool(h, "shutdown-dirty"));
+    g_assert_cmpint(qdict_get_int(h, "shutdown-count"), ==, 1);
+    qobject_unref(h);
+    gpe_take(qts, m);
+    events_take(qts);
+
+    /* out of range: an error, nothing changed, no event */
+    assert_qmp_error(qts, "spares 101",
+                     "{'execute': 'nvdimm-inject-health', 'arguments':"
+                     " {'id': 'nv0', 'spares': 101, 'fatal': true}}");
+    assert_qmp_error(qts, "media-temperature",
+                     "{'execute': 'nvdimm-inject-health', 'arguments':"
+                     " {'id': 'nv0', 'media-temperature': 5000}}");
+    h = qmp_health(qts, "nv0");
+    g_assert_cmpstr(qdict_get_str(h, "health-state"), ==, "ok");
+    g_assert_cmpint(qdict_get_int(h, "spares"), ==, 100);
+    qobject_unref(h);
+    g_assert_false(gpe_take(qts, m));
+
+    /* not an NVDIMM-N, not an nvdimm, no such device */
+    assert_qmp_error(qts, "is not an NVDIMM-N",
+                     "{'execute': 'nvdimm-query-health', 'arguments':"
+                     " {'id': 'nv2'}}");
+    assert_qmp_error(qts, "is not an NVDIMM-N",
+                     "{'execute': 'nvdimm-inject-health', 'arguments':"
+                     " {'id': 'nv2', 'fatal': true}}");
+    assert_qmp_error(qts, "is not an nvdimm",
+                     "{'execute': 'nvdimm-query-health', 'arguments':"
+                     " {'id': 'd3'}}");
+    assert_qmp_error(qts, "not found",
+                     "{'execute': 'nvdimm-query-health', 'arguments':"
+                     " {'id': 'nope'}}");
+    qtest_quit(qts);
+    unlink(f0);
+    unlink(f2);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -211,5 +385,6 @@ int main(int argc, char **argv)
         qtest_add_data_func(path, &machines[i], test_events);
     }
     qtest_add_func("/nvqemu/nvdimm-n/events/off", test_off);
+    qtest_add_func("/nvqemu/nvdimm-n/qmp", test_qmp);
     return g_test_run();
 }
