@@ -22,7 +22,8 @@
 #                    as an unsafe shutdown, a SIGKILL of QEMU counted once
 #   nvdimm-events    NVDIMM-N health events: `ndctl monitor` (no polling)
 #                    logs an injected media temperature alarm and fatal
-#                    health, delivered as GPE 4 + Notify (NV00, 0x81)
+#                    health, delivered as GPE 4 + Notify (NV00, 0x81), and
+#                    a spares injection made over QMP
 # TAP on stdout (see tests/run.sh), diagnostics on stderr, serial logs in
 # build/test-logs/guest/.  Exits non-zero on any failure.
 #
@@ -235,15 +236,21 @@ t_nvdimm_health() {
 }
 
 # nvdimm-events: one boot with an NVDIMM-N; ndctl monitor in the guest
-# must log injected events without polling.
+# must log injected events without polling, the guest's own injections
+# and then one the host makes over QMP (nvdimm-inject-health).
 t_nvdimm_events() {
     local m=$1 img=$GUEST_TMP/nvdimm-events-$1.img
     local -a nv=(-object "memory-backend-file,id=mem-nv0,mem-path=$img,size=$((256 * MiB)),share=on,align=16M"
                  -device "nvdimm,id=nv0,memdev=mem-nv0,label-size=131072,nvdimm-n=on")
     rm -f "$img"
     truncate -s 256M "$img"
-    guest_boot "nvdimm-events-$m" "$m,nvdimm=on" "$sc/nvdimm-events.sh" \
-        "" "${MEM[@]}" "${nv[@]}" || return 1
+    guest_start "nvdimm-events-$m" "$m,nvdimm=on" "$sc/nvdimm-events.sh" \
+        "" "${MEM[@]}" "${nv[@]}"
+    if ! guest_wait_marker NVQ-READY 180 ||
+       ! guest_qmp nvdimm-inject-health '{"id":"nv0","spares":5}'; then
+        guest_kill; return 1
+    fi
+    guest_finish || return 1
     rm -f "$img"
 }
 

@@ -5,7 +5,9 @@
 # nmem0/nfit/flags, i.e. a Notify (NV00, 0x81)) runs in the background;
 # inject-smart of a media temperature above the alarm threshold, then of
 # fatal health, must each make it log the event, and the NVDIMM GPE
-# (gpe04) must have fired for each.
+# (gpe04) must have fired for each.  Then the guest prints NVQ-READY and
+# the host injects low spares over QMP (nvdimm-inject-health): the monitor
+# must log dimm-spares-remaining like for a guest-side injection.
 # shellcheck source=SCRIPTDIR/../guest-lib.sh
 . /lib/nvq.sh
 
@@ -60,6 +62,17 @@ g2=$(gpe_count)
 say "gpe04 $g1 -> $g2"
 run ndctl list -DH -d "$dimm"
 expect '"health_state":"fatal"' "$dimm fatal"
+
+# the host injects spares 5 (threshold 10) over QMP
+g3=$(gpe_count)
+ready
+wait_for 120 "monitor logged dimm-spares-remaining (QMP injection)" \
+    logged '"dimm-spares-remaining":true'
+run cat "$log"
+g4=$(gpe_count)
+[ "$g4" -gt "$g3" ] || fail "gpe04 did not fire for the QMP injection ($g3 -> $g4)"
+run ndctl list -DH -d "$dimm"
+expect '"spares_percentage":5' "$dimm spares injected over QMP"
 
 kill "$mon"
 wait "$mon" 2>/dev/null
