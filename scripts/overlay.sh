@@ -32,4 +32,5 @@ OVERLAY_DIRS=(
 # Single files linked into the prepared tree, as "repo-file:tree-file".
 OVERLAY_FILES=(
     "meson.build:nvqemu/meson.build"
+    "qapi/nvqemu-nvdimm.json:qapi/nvqemu-nvdimm.json"
 )

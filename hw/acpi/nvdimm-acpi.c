@@ -20,6 +20,7 @@
 #include "hw/acpi/acpi_dev_interface.h"
 #include "hw/acpi/aml-build.h"
 #include "hw/acpi/bios-linker-loader.h"
+#include "hw/boards.h"
 #include "hw/mem/nvdimm.h"
 #include "hw/nvram/fw_cfg.h"
 #include "qemu/nvdimm-utils.h"
@@ -93,6 +94,7 @@ void nvdimm_init_acpi_state(NVDIMMState *state, MemoryRegion *io,
                     state->dsm_mem->len);
 
     nvdimm_fit_rebuild(state);
+    nvdimm_events_init(state);
 }
 
 static void nvdimm_build_nfit(GArray *table_offsets, GArray *table_data,
@@ -128,7 +130,8 @@ void nvdimm_build_acpi(GArray *table_offsets, GArray *table_data,
     }
     /* SSDT first, then the NFIT: the table order guests have always seen */
     nvdimm_ssdt_build(table_offsets, table_data, linker, &state->dsm_io,
-                      state->dsm_mem, ram_slots, oem_id, oem_table_id);
+                      state->dsm_mem, ram_slots,
+                      nvdimm_acpi_health_events(), oem_id, oem_table_id);
 
     /*
      * Without NVDIMMs there is no NFIT; the root device is still there for
@@ -160,6 +163,12 @@ void nvdimm_plug(NVDIMMState *state)
 
 void nvdimm_acpi_plug_cb(HotplugHandler *hotplug_dev, DeviceState *dev)
 {
+    MachineState *ms = MACHINE(qdev_get_machine());
+
+    /* every plug (cold ones too) names the device that raises the GPE */
+    if (ms->nvdimms_state) {
+        nvdimm_events_set_acpi_dev(ms->nvdimms_state, DEVICE(hotplug_dev));
+    }
     if (dev->hotplugged) {
         trace_nvdimm_hotplug_event(nvdimm_handle(NVDIMM(dev)));
         acpi_send_event(DEVICE(hotplug_dev), ACPI_NVDIMM_HOTPLUG_STATUS);

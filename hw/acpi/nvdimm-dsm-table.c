@@ -7,10 +7,10 @@
  * adding a function is one line in this table plus its handler.
  *
  * Functions 4-6 follow the Intel NVDIMM DSM interface revision 1; Read FIT
- * is QEMU's (docs/specs/nvdimm-acpi.md).  The root device (handle 0)
- * implements the ARS and error-injection functions of ACPI 6.5 9.20.7 only
- * when an NVDIMM-N is plugged; otherwise, as in stock QEMU, none (bitmap
- * 0).  The SMART and health
+ * and Health Events are QEMU's (docs/specs/nvdimm-acpi.md).  The root device
+ * (handle 0) implements the ARS and error-injection functions of ACPI 6.5
+ * 9.20.7 only when an NVDIMM-N is plugged; otherwise, as in stock QEMU,
+ * none (bitmap 0).  The SMART and health
  * functions (1, 2, 10, 17, 18) exist only on an NVDIMM-N (nvdimm-n=on) and
  * answer at revisions 1 and 2 (Linux asks 17 and 18 at revision 2).
  */
@@ -92,6 +92,14 @@ static const NvdimmDsmFunc nvdimm_dsm_funcs[] = {
         .in_len = sizeof(NvdimmDsmInjectSmartIn),
         .requires = NVDIMM_DSM_CAP_NVDIMM_N,
         .revisions = NVDIMM_DSM_REVS_HEALTH,
+    }, {
+        /* only while an NVDIMM-N module is plugged: stock has no such fn */
+        .target = NVDIMM_DSM_TARGET_QEMU_ROOT,
+        .function = NVDIMM_DSM_FN_HEALTH_EVENTS,
+        .name = "health-events",
+        .op = NVDIMM_DSM_OP_HEALTH_EVENTS,
+        .in_len = 0,
+        .requires = NVDIMM_DSM_CAP_NVDIMM_N,
     },
     /* root functions (ACPI 6.5 9.20.7), NVDIMM-N only: nvdimm-ars.c */
     {
@@ -170,6 +178,7 @@ QEMU_BUILD_BUG_ON(NVDIMM_DSM_FN_SET_LABEL_DATA >= NVDIMM_DSM_FN_LIMIT);
 QEMU_BUILD_BUG_ON(NVDIMM_DSM_FN_READ_FIT >= NVDIMM_DSM_FN_LIMIT);
 QEMU_BUILD_BUG_ON(NVDIMM_ROOT_FN_INJECT_STATUS >= NVDIMM_DSM_FN_LIMIT);
 QEMU_BUILD_BUG_ON(NVDIMM_DSM_FN_INJECT_SMART >= NVDIMM_DSM_FN_LIMIT);
+QEMU_BUILD_BUG_ON(NVDIMM_DSM_FN_HEALTH_EVENTS >= NVDIMM_DSM_FN_LIMIT);
 
 /* Revision bits are one unsigned: revisions 0..31. */
 #define NVDIMM_DSM_REV_LIMIT 32

@@ -207,6 +207,7 @@ static NvdimmDsmHandler *const nvdimm_dsm_handlers[NVDIMM_DSM_OP__MAX] = {
     [NVDIMM_DSM_OP_ARS_INJECT] = nvdimm_ars_dsm_inject,
     [NVDIMM_DSM_OP_ARS_INJECT_CLEAR] = nvdimm_ars_dsm_inject_clear,
     [NVDIMM_DSM_OP_ARS_INJECT_STATUS] = nvdimm_ars_dsm_inject_status,
+    [NVDIMM_DSM_OP_HEALTH_EVENTS] = nvdimm_dsm_health_events,
 };
 
 static void nvdimm_dsm_dispatch(NVDIMMState *s, NvdimmDsmCall *call,
@@ -221,6 +222,8 @@ static void nvdimm_dsm_dispatch(NVDIMMState *s, NvdimmDsmCall *call,
         break;
     case NVDIMM_HANDLE_QEMU_ROOT:
         call->target = NVDIMM_DSM_TARGET_QEMU_ROOT;
+        /* health events exist while any NVDIMM-N module is plugged */
+        caps |= nvdimm_acpi_health_events() ? NVDIMM_DSM_CAP_NVDIMM_N : 0;
         break;
     default:
         /* NULL for an empty slot: function 0 then lists no function */

@@ -7,6 +7,7 @@
  *   nvdimm-dsm.c        the DSM doorbell: page copy, validation, functions
  *   nvdimm-dsm-health.c Intel SMART/health functions (nvdimm-n=on)
  *   nvdimm-ars.c        root functions: ARS, clear and inject poison
+ *   nvdimm-events.c     health events: GPE, pending DIMMs (nvdimm-n=on)
  *   nvdimm-ssdt.c       the NVDIMM SSDT (AML)
  *   nvdimm-acpi.c       the API the rest of QEMU calls (hw/mem/nvdimm.h)
  */
@@ -123,6 +124,7 @@ typedef enum NvdimmDsmOp {
     NVDIMM_DSM_OP_ARS_INJECT,
     NVDIMM_DSM_OP_ARS_INJECT_CLEAR,
     NVDIMM_DSM_OP_ARS_INJECT_STATUS,
+    NVDIMM_DSM_OP_HEALTH_EVENTS,
     NVDIMM_DSM_OP__MAX,
 } NvdimmDsmOp;
 
@@ -221,6 +223,16 @@ NvdimmDsmHandler nvdimm_dsm_inject_smart;
 NvdimmDsmHandler nvdimm_dsm_latch_shutdown;
 
 /* ------------------------------------------------------------------------ */
+/* Health events (nvdimm-events.c)                                           */
+
+/* Start listening to every module's state changes (machine init). */
+void nvdimm_events_init(struct NVDIMMState *s);
+/* The ACPI device that raises the GPE (every plug passes it). */
+void nvdimm_events_set_acpi_dev(struct NVDIMMState *s, DeviceState *acpi_dev);
+/* QEMU root function 2: the slots with a pending event; clears them. */
+NvdimmDsmHandler nvdimm_dsm_health_events;
+
+/* ------------------------------------------------------------------------ */
 /* DSM doorbell (nvdimm-dsm.c) and SSDT (nvdimm-ssdt.c)                      */
 
 struct AcpiGenericAddress;
@@ -234,11 +246,14 @@ extern const struct MemoryRegionOps nvdimm_dsm_ops;
  * Append the NVDIMM SSDT to @table_data: the root device, one child per
  * RAM slot, and the DSM page pointer, which the bios-linker patches to the
  * page it allocates from NVDIMM_DSM_MEM_FILE (@dsm_mem, the template).
+ * @health_events adds the NVDIMM_ACPI_HEALTH_EVENT_METHOD method, which the
+ * DSDT's NVDIMM GPE handler then calls.
  */
 void nvdimm_ssdt_build(GArray *table_offsets, GArray *table_data,
                        struct BIOSLinker *linker,
                        const struct AcpiGenericAddress *dsm_io,
                        GArray *dsm_mem, uint32_t ram_slots,
+                       bool health_events,
                        const char *oem_id, const char *oem_table_id);
 
 /* ------------------------------------------------------------------------ */

@@ -18,6 +18,7 @@
  *       Method (RFIT)  one Read FIT chunk
  *       Method (_DSM), Method (_FIT)
  *       Method (LSIH, LSRH, LSWH)   _LSI/_LSR/_LSW helpers (ACPI 6.5 6.5.10)
+ *       Method (NEVT)  health events (only with an NVDIMM-N module)
  *       Device (NVxx) { _ADR = handle; _DSM; _LSI; _LSR; _LSW }  per slot
  *     }
  *   }
@@ -341,6 +342,44 @@ static Aml *nvdimm_aml_dsm_method(const char *dsmc, const char *uuid,
     return method;
 }
 
+/*
+ * NEVT: called by the DSDT's NVDIMM GPE handler (_E04).  Asks QEMU which
+ * DIMMs have a pending health event (QEMU root function 2; the answer
+ * clears them) and sends each Notify (NVxx, 0x81).  Notify needs a named
+ * target, hence one test per slot.
+ */
+static Aml *nvdimm_aml_health_events_method(uint32_t ram_slots)
+{
+    Aml *method = aml_method("NEVT", 0, AML_SERIALIZED);
+    Aml *reply = aml_local(0);
+    const size_t slots = offsetof(NvdimmDsmHealthEventsOut, slots);
+    Aml *ifbad;
+
+    aml_append(method, aml_store(aml_call4("DCAL",
+        aml_int(NVDIMM_HANDLE_QEMU_ROOT), aml_int(NVDIMM_DSM_REVISION),
+        aml_int(NVDIMM_DSM_FN_HEALTH_EVENTS), aml_buffer(1, NULL)), reply));
+    ifbad = aml_if(aml_lor(
+        aml_lnot(aml_equal(aml_call1("STAT", reply),
+                           aml_int(NVDIMM_DSM_STATUS_SUCCESS))),
+        aml_lless(aml_sizeof(reply),
+                  aml_int(sizeof(NvdimmDsmHealthEventsOut)))));
+    aml_append(ifbad, aml_return(aml_int(0)));
+    aml_append(method, ifbad);
+
+    for (uint32_t slot = 0; slot < ram_slots; slot++) {
+        Aml *ifset = aml_if(aml_and(
+            aml_derefof(aml_index(reply,
+                                  aml_int(slots + slot / BITS_PER_BYTE))),
+            aml_int(1u << (slot % BITS_PER_BYTE)), NULL));
+
+        aml_append(ifset, aml_notify(aml_name("NV%02" PRIX32, slot),
+                                     aml_int(NVDIMM_NOTIFY_HEALTH)));
+        aml_append(method, ifset);
+    }
+    aml_append(method, aml_return(aml_int(0)));
+    return method;
+}
+
 static Aml *nvdimm_aml_dimm_device(uint32_t slot)
 {
     uint32_t handle = nvdimm_slot_to_handle(slot);
@@ -369,7 +408,7 @@ static Aml *nvdimm_aml_dimm_device(uint32_t slot)
 }
 
 static Aml *nvdimm_aml_root_device(const struct AcpiGenericAddress *dsm_io,
-                                   uint32_t ram_slots)
+                                   uint32_t ram_slots, bool health_events)
 {
     Aml *dev = aml_device("NVDR");
     Aml *field;
@@ -417,6 +456,9 @@ static Aml *nvdimm_aml_root_device(const struct AcpiGenericAddress *dsm_io,
     aml_append(dev, nvdimm_aml_dsm_method("DSMC", NVDIMM_DSM_UUID_ROOT,
                                           NVDIMM_HANDLE_ROOT));
     aml_append(dev, nvdimm_aml_fit_method());
+    if (health_events) {
+        aml_append(dev, nvdimm_aml_health_events_method(ram_slots));
+    }
 
     for (uint32_t slot = 0; slot < ram_slots; slot++) {
         aml_append(dev, nvdimm_aml_dimm_device(slot));
@@ -447,6 +489,7 @@ void nvdimm_ssdt_build(GArray *table_offsets, GArray *table_data,
                        BIOSLinker *linker,
                        const struct AcpiGenericAddress *dsm_io,
                        GArray *dsm_mem, uint32_t ram_slots,
+                       bool health_events,
                        const char *oem_id, const char *oem_table_id)
 {
     AcpiTable table = {
@@ -462,7 +505,8 @@ void nvdimm_ssdt_build(GArray *table_offsets, GArray *table_data,
 
     ssdt = init_aml_allocator();
     sb = aml_scope("\\_SB");
-    aml_append(sb, nvdimm_aml_root_device(dsm_io, ram_slots));
+    aml_append(sb, nvdimm_aml_root_device(dsm_io, ram_slots,
+                                                health_events));
     aml_append(ssdt, sb);
     g_array_append_vals(table_data, ssdt->buf->data, ssdt->buf->len);
     free_aml_allocator();

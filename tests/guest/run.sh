@@ -30,11 +30,15 @@
 #   nvdimm-ars       NVDIMM-N media errors: inject-error, scrub, badblocks,
 #                    failing reads, clear-errors and clearing writes; the
 #                    poison is still there after a new QEMU
+#   nvdimm-events    NVDIMM-N health events: `ndctl monitor` (no polling)
+#                    logs an injected media temperature alarm and fatal
+#                    health, delivered as GPE 4 + Notify (NV00, 0x81), and
+#                    a spares injection made over QMP
 # TAP on stdout (see tests/run.sh), diagnostics on stderr, serial logs in
 # build/test-logs/guest/.  Exits non-zero on any failure.
 #
 # Environment: NVQEMU_QEMU (binary), NVQEMU_GUEST_MACHINES (default
-# "pc q35"), NVQEMU_GUEST_SCENARIOS (default all eleven), NVQEMU_QEMU_WAIT
+# "pc q35"), NVQEMU_GUEST_SCENARIOS (default all twelve), NVQEMU_QEMU_WAIT
 # (seconds to wait for a binary being rebuilt, default 0).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -43,7 +47,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 sc=$here/scenarios
 
 machines=${NVQEMU_GUEST_MACHINES:-pc q35}
-scenarios=${NVQEMU_GUEST_SCENARIOS:-nvdimm-coldplug nvdimm-hotplug nvdimm-hotplug-place dimm-hotplug nvme nvdimm-multi nvme-cli nvme-iothread nvdimm-health nvdimm-ars nvdimm-flush}
+scenarios=${NVQEMU_GUEST_SCENARIOS:-nvdimm-coldplug nvdimm-hotplug nvdimm-hotplug-place dimm-hotplug nvme nvdimm-multi nvme-cli nvme-iothread nvdimm-health nvdimm-events nvdimm-ars nvdimm-flush}
 MEM=(-m "1G,slots=4,maxmem=8G")
 MiB=1048576
 
@@ -330,6 +334,25 @@ t_nvdimm_health() {
     rm -f "${GUEST_INITRD:-}" "${GUEST_QMP:-}"
     guest_boot "nvdimm-health-$m-3" "$m,nvdimm=on" "$sc/nvdimm-health.sh" \
         "nvq.phase=3" "${MEM[@]}" "${nv[@]}" || return 1
+    rm -f "$img"
+}
+
+# nvdimm-events: one boot with an NVDIMM-N; ndctl monitor in the guest
+# must log injected events without polling, the guest's own injections
+# and then one the host makes over QMP (nvdimm-inject-health).
+t_nvdimm_events() {
+    local m=$1 img=$GUEST_TMP/nvdimm-events-$1.img
+    local -a nv=(-object "memory-backend-file,id=mem-nv0,mem-path=$img,size=$((256 * MiB)),share=on,align=16M"
+                 -device "nvdimm,id=nv0,memdev=mem-nv0,label-size=131072,nvdimm-n=on")
+    rm -f "$img"
+    truncate -s 256M "$img"
+    guest_start "nvdimm-events-$m" "$m,nvdimm=on" "$sc/nvdimm-events.sh" \
+        "" "${MEM[@]}" "${nv[@]}"
+    if ! guest_wait_marker NVQ-READY 180 ||
+       ! guest_qmp nvdimm-inject-health '{"id":"nv0","spares":5}'; then
+        guest_kill; return 1
+    fi
+    guest_finish || return 1
     rm -f "$img"
 }
 

@@ -231,6 +231,7 @@ typedef enum NvdimmDsmDimmFn {
 /* QEMU root functions (handle NVDIMM_HANDLE_QEMU_ROOT). */
 typedef enum NvdimmDsmQemuFn {
     NVDIMM_DSM_FN_READ_FIT = 1,
+    NVDIMM_DSM_FN_HEALTH_EVENTS = 2,    /* nvqemu: DIMMs with a health event */
 } NvdimmDsmQemuFn;
 
 /*
@@ -247,6 +248,14 @@ typedef enum NvdimmDsmStatus {
     NVDIMM_DSM_STATUS_UNKNOWN = 6,
     NVDIMM_DSM_STATUS_FIT_CHANGED = 0x100,
 } NvdimmDsmStatus;
+
+/*
+ * Notification values (ACPI 6.5 section 5.6.6, Device Object
+ * Notifications): on the root device 0x80 is "NFIT Update", on an NVDIMM
+ * device 0x81 is "NVDIMM Health Event".
+ */
+#define NVDIMM_NOTIFY_FIT_UPDATE 0x80
+#define NVDIMM_NOTIFY_HEALTH 0x81
 
 /* ------------------------------------------------------------------------ */
 /* The DSM page (docs/specs/nvdimm-acpi.md)                                  */
@@ -306,6 +315,18 @@ typedef struct QEMU_PACKED NvdimmDsmLabelDataOut {
     /* followed by the label data */
 } NvdimmDsmLabelDataOut;
 QEMU_BUILD_BUG_ON(sizeof(NvdimmDsmLabelDataOut) != 4);
+
+/*
+ * Health events output (QEMU root function 2, nvqemu): bit s of @slots is
+ * set when the DIMM in slot s has a health event the guest was not told
+ * about yet; reading clears them.
+ */
+#define NVDIMM_EVENT_SLOTS 256
+typedef struct QEMU_PACKED NvdimmDsmHealthEventsOut {
+    uint32_t status;
+    uint8_t slots[NVDIMM_EVENT_SLOTS / 8];
+} NvdimmDsmHealthEventsOut;
+QEMU_BUILD_BUG_ON(sizeof(NvdimmDsmHealthEventsOut) != 36);
 
 /* Read FIT input (QEMU root function 1). */
 typedef struct QEMU_PACKED NvdimmDsmReadFitIn {

@@ -70,6 +70,8 @@ struct NVDIMMDevice {
 
     /* nvdimm-n=on: flush hint page and durability (nvdimm-flush-hint.c) */
     NvdimmFlushHint flush_hint;
+    /* a health event the guest has not fetched yet (nvdimm-events.c) */
+    bool health_event_pending;
 };
 
 /*
@@ -117,6 +119,9 @@ typedef struct NVDIMMState {
 
     /* the root's address range scrub, hw/acpi/nvdimm-ars.c; NULL before */
     struct NvdimmArs *ars;
+    /* health events of NVDIMM-N modules (hw/acpi/nvdimm-events.c) */
+    Notifier health_notifier;   /* every module's state changes */
+    DeviceState *acpi_dev;      /* raises the NVDIMM GPE */
 } NVDIMMState;
 
 /*
@@ -138,6 +143,15 @@ void nvdimm_acpi_plug_cb(HotplugHandler *hotplug_dev, DeviceState *dev);
 
 /* SRAT (acpi-build.c): a non-volatile memory affinity entry per NVDIMM. */
 void nvdimm_build_srat(GArray *table_data);
+
+/*
+ * Health events (nvdimm-n=on): the SSDT method the DSDT's NVDIMM GPE
+ * handler (_E04) calls after Notify (\_SB.NVDR, 0x80) when
+ * nvdimm_acpi_health_events() says the tables being built have it.  It
+ * sends Notify (NVxx, 0x81) to each DIMM with a pending health event.
+ */
+#define NVDIMM_ACPI_HEALTH_EVENT_METHOD "\\_SB.NVDR.NEVT"
+bool nvdimm_acpi_health_events(void);
 
 /*
  * Tables (acpi-build.c): the NFIT when NVDIMMs are plugged, and the SSDT
