@@ -45,7 +45,6 @@ enum {
 
 /* Identity strings and OUIs stock QEMU reports (docs/nvme.md) */
 #define NVME_ADMIN_MODEL    "QEMU NVMe Ctrl"
-#define NVME_ADMIN_NQN_FMT  "nqn.2019-08.org.qemu:%s"
 
 /* IEEE OUI, least significant byte first: Red Hat's, or Intel's */
 static const uint8_t nvme_admin_ieee_oui[NVME_IEEE_OUI_LEN] = {
@@ -193,8 +192,6 @@ static uint16_t nvme_admin_delete_cq(NvmeCtrl *n, NvmeRequest *req)
 static void nvme_admin_id_ctrl(NvmeCtrl *n, NvmeIdCtrl *id)
 {
     PCIDevice *pci = nvme_pci(n);
-    g_autofree char *nqn = g_strdup_printf(NVME_ADMIN_NQN_FMT,
-                                           n->params.serial);
     uint16_t oncs = NVME_ONCS_COMPARE | NVME_ONCS_DSM |
                     NVME_ONCS_WRITE_ZEROES | NVME_ONCS_SAVE_FEATURES |
                     NVME_ONCS_TIMESTAMP | NVME_ONCS_VERIFY;
@@ -210,11 +207,13 @@ static void nvme_admin_id_ctrl(NvmeCtrl *n, NvmeIdCtrl *id)
     memcpy(id->ieee, n->params.use_intel_id ? nvme_admin_ieee_oui_intel
                                             : nvme_admin_ieee_oui,
            sizeof(id->ieee));
+    id->cmic = n->subsys->multi_ctrl ? NVME_CMIC_MULTI_CTRL : 0;
     id->mdts = n->params.mdts;
+    id->cntlid = cpu_to_le16(n->cntlid);
     id->ver = cpu_to_le32(n->vs);
     id->oaes = cpu_to_le32(NVME_OAES_NS_ATTR);
     id->cntrltype = NVME_CNTRLTYPE_IO;
-    id->oacs = cpu_to_le16(NVME_OACS_FORMAT |
+    id->oacs = cpu_to_le16(NVME_OACS_FORMAT | NVME_OACS_NMS |
                            (n->params.dbcs ? NVME_OACS_DBBUF : 0));
     id->acl = NVME_ACL;
     id->aerl = n->params.aerl;
@@ -231,13 +230,18 @@ static void nvme_admin_id_ctrl(NvmeCtrl *n, NvmeIdCtrl *id)
     id->oncs = cpu_to_le16(oncs);
     id->vwc = NVME_VWC_PRESENT | NVME_VWC_NSID_FFFFFFFF;
     id->sgls = cpu_to_le32(NVME_SGLS_SUPPORTED_NO_ALIGN);
-    pstrcpy(id->subnqn, sizeof(id->subnqn), nqn);
+    pstrcpy(id->subnqn, sizeof(id->subnqn), n->subsys->subnqn);
     id->psd[0].mp = cpu_to_le16(NVME_PS0_MP_CW);
     id->psd[0].enlat = cpu_to_le32(NVME_PS0_ENLAT_US);
     id->psd[0].exlat = cpu_to_le32(NVME_PS0_EXLAT_US);
 }
 
-static uint16_t nvme_admin_id_ns_list(NvmeCtrl *n, NvmeRequest *req)
+/*
+ * Namespace list (CNS 02h/07h of @table n->ns, the attached namespaces;
+ * CNS 10h/1Ah of the subsystem's allocated ones): NSIDs after CDW1
+ */
+static uint16_t nvme_admin_id_ns_list(NvmeCtrl *n, NvmeRequest *req,
+                                      NvmeNs *const *table)
 {
     uint32_t list[NVME_NS_LIST_MAX] = { 0 };
     uint32_t start = le32_to_cpu(req->cmd.nsid);
@@ -249,11 +253,82 @@ static uint16_t nvme_admin_id_ns_list(NvmeCtrl *n, NvmeRequest *req)
     }
     for (uint32_t nsid = start + 1;
          nsid <= NVME_MAX_NAMESPACES && count < NVME_NS_LIST_MAX; nsid++) {
-        if (n->ns[nsid]) {
+        if (table[nsid]) {
             list[count++] = cpu_to_le32(nsid);
         }
     }
     return nvme_dma_to_guest(req, list, sizeof(list));
+}
+
+/*
+ * Controller List (Base Figure 134) of the subsystem's controllers with
+ * an id of @cntid or more: all of them (CNS 13h), or those @ns is
+ * attached to (CNS 12h)
+ */
+static uint16_t nvme_admin_id_ctrl_list(NvmeCtrl *n, NvmeRequest *req,
+                                        NvmeNs *ns, uint16_t cntid)
+{
+    g_autofree NvmeCtrlList *list = g_new0(NvmeCtrlList, 1);
+    unsigned count = 0;
+
+    for (unsigned id = cntid; id < NVME_SUBSYS_MAX_CTRLS; id++) {
+        NvmeCtrl *c = nvme_subsys_ctrl(n->subsys, id);
+
+        if (c && (!ns || nvme_subsys_ns_attached(ns, c))) {
+            list->ids[count++] = cpu_to_le16(id);
+        }
+    }
+    list->numids = cpu_to_le16(count);
+    return nvme_dma_to_guest(req, list, sizeof(*list));
+}
+
+/* I/O Command Set Independent Identify Namespace (CNS 08h, 1Fh) */
+static void nvme_admin_id_ns_ind(NvmeNs *ns, NvmeIdNsInd *ind)
+{
+    g_autofree NvmeIdNs *id = g_new(NvmeIdNs, 1);
+
+    nvme_ns_identify(ns, id);
+    ind->nsfeat = id->nsfeat;
+    ind->nmic = id->nmic;
+    ind->endgid = id->endgid;
+    ind->nstat = ns->format_req ? 0 : NVME_NSTAT_NRDY;
+}
+
+/*
+ * I/O Command Set data structure (CNS 1Ch): one combination, the NVM
+ * command set alone, selected (index 0) on every controller
+ */
+static void nvme_admin_id_iocs(NvmeIdIocs *iocs)
+{
+    iocs->vector[0] = cpu_to_le64(BIT_ULL(NVME_CSI_NVM));
+}
+
+/* The Identify data of namespace @nsid (@ns, NULL when not in @table) */
+static uint16_t nvme_admin_id_ns(NvmeCtrl *n, NvmeRequest *req, uint8_t cns,
+                                 uint32_t nsid, NvmeNs *ns, void *buf)
+{
+    if (!nsid || nsid > NVME_MAX_NAMESPACES) {
+        return nvme_err_guest(n, req, NVME_INVALID_NSID,
+                              "identify CNS 0x%x of namespace 0x%x",
+                              cns, nsid);
+    }
+    /* an inactive or unallocated nsid reads as zeroes (Base 5.17.2) */
+    if (ns) {
+        switch (cns) {
+        case NVME_CNS_NS:
+        case NVME_CNS_ALLOC_NS:
+            nvme_ns_identify(ns, buf);
+            break;
+        case NVME_CNS_IND_NS:
+        case NVME_CNS_IND_ALLOC_NS:
+            nvme_admin_id_ns_ind(ns, buf);
+            break;
+        default:
+            /* NVM command set specific (05h, 1Bh): nothing to report */
+            break;
+        }
+    }
+    return nvme_dma_to_guest(req, buf, NVME_IDENTIFY_DATA_SIZE);
 }
 
 /*
@@ -314,6 +389,7 @@ static uint16_t nvme_admin_identify(NvmeCtrl *n, NvmeRequest *req)
     uint8_t cns = c.cns, csi = c.csi;
     uint32_t nsid = c.nsid;
     NvmeNs *ns = nvme_ns_lookup(n, nsid);
+    NvmeNs *alloc = nvme_subsys_ns(n->subsys, nsid);
     g_autofree void *buf = g_malloc0(NVME_IDENTIFY_DATA_SIZE);
 
     trace_nvme_dev_identify(cns, csi, nsid);
@@ -327,26 +403,43 @@ static uint16_t nvme_admin_identify(NvmeCtrl *n, NvmeRequest *req)
         }
         nvme_admin_id_ctrl_nvm(n, buf);
         return nvme_dma_to_guest(req, buf, sizeof(NvmeIdCtrlNvm));
-    case NVME_CNS_NS:
     case NVME_CNS_CSI_NS:
-        if (cns == NVME_CNS_CSI_NS && csi != NVME_CSI_NVM) {
+    case NVME_CNS_CSI_ALLOC_NS:
+        if (csi != NVME_CSI_NVM) {
             break;
         }
-        if (!nsid || (nsid > NVME_MAX_NAMESPACES)) {
-            return nvme_err_guest(n, req, NVME_INVALID_NSID,
-                                  "identify namespace 0x%x", nsid);
-        }
-        /* an inactive nsid reads as zeroes (Base 5.17.2.1) */
-        if (ns && cns == NVME_CNS_NS) {
-            nvme_ns_identify(ns, buf);
-        }
-        return nvme_dma_to_guest(req, buf, sizeof(NvmeIdNs));
+        /* fall through */
+    case NVME_CNS_NS:
+    case NVME_CNS_IND_NS:
+        return nvme_admin_id_ns(n, req, cns, nsid,
+                                cns == NVME_CNS_CSI_ALLOC_NS ? alloc : ns,
+                                buf);
+    case NVME_CNS_ALLOC_NS:
+    case NVME_CNS_IND_ALLOC_NS:
+        return nvme_admin_id_ns(n, req, cns, nsid, alloc, buf);
     case NVME_CNS_ACTIVE_NS_LIST:
     case NVME_CNS_CSI_ACTIVE_NS_LIST:
         if (cns == NVME_CNS_CSI_ACTIVE_NS_LIST && csi != NVME_CSI_NVM) {
             break;
         }
-        return nvme_admin_id_ns_list(n, req);
+        return nvme_admin_id_ns_list(n, req, n->ns);
+    case NVME_CNS_ALLOC_NS_LIST:
+    case NVME_CNS_CSI_ALLOC_NS_LIST:
+        if (cns == NVME_CNS_CSI_ALLOC_NS_LIST && csi != NVME_CSI_NVM) {
+            break;
+        }
+        return nvme_admin_id_ns_list(n, req, n->subsys->ns);
+    case NVME_CNS_NS_CTRL_LIST:
+        if (!alloc) {
+            return nvme_err_guest(n, req, NVME_INVALID_NSID,
+                                  "controllers of namespace 0x%x", nsid);
+        }
+        return nvme_admin_id_ctrl_list(n, req, alloc, c.cntid);
+    case NVME_CNS_CTRL_LIST:
+        return nvme_admin_id_ctrl_list(n, req, NULL, c.cntid);
+    case NVME_CNS_IOCS:
+        nvme_admin_id_iocs(buf);
+        return nvme_dma_to_guest(req, buf, sizeof(NvmeIdIocs));
     case NVME_CNS_NS_DESC_LIST:
         if (!ns) {
             return nvme_err_guest(n, req, NVME_INVALID_NSID,
@@ -909,6 +1002,9 @@ static const NvmeAdminCmd nvme_admin_cmds[NVME_ADM_OPCODE_MAX + 1] = {
         "GET_FEATURES", nvme_admin_get_features, NVME_EFF_CSUPP },
     [NVME_ADM_ASYNC_EVENT] = {
         "ASYNC_EVENT", nvme_admin_aer, NVME_EFF_CSUPP },
+    [NVME_ADM_NS_ATTACHMENT] = {
+        "NS_ATTACHMENT", nvme_subsys_attach_cmd,
+        NVME_EFF_CSUPP | NVME_EFF_NIC },
     [NVME_ADM_KEEP_ALIVE] = {
         "KEEP_ALIVE", nvme_admin_keep_alive, NVME_EFF_CSUPP },
     [NVME_ADM_DBBUF_CONFIG] = {

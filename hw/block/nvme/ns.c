@@ -216,7 +216,7 @@ void nvme_ns_identify(NvmeNs *ns, NvmeIdNs *id)
     id->nsfeat = NVME_NSFEAT_OPTPERF;
     id->nlbaf = ns->nlbaf - 1;
     id->flbas = FIELD_DP32(0, NVME_FLBAS, LBAFL, ns->lbaf);
-    /* no subsystem yet: "shared" only sets NMIC, as stock reports it */
+    /* shared (attachable to several controllers), as stock reports it */
     id->nmic = ns->params.shared ? NVME_NMIC_SHRNS : 0;
     id->endgid = cpu_to_le16(ns->endgid);
     /* deallocation is done with zeroes that may unmap (see io.c) */
@@ -292,29 +292,34 @@ static void nvme_ns_set_boot_suffix(NvmeNsDevice *d)
     add_boot_device_path(d->ns.blkconf.bootindex, DEVICE(d), d->boot_suffix);
 }
 
+static NvmeBus *nvme_ns_bus(DeviceState *dev)
+{
+    BusState *bus = qdev_get_parent_bus(dev);
+
+    return bus && bus->parent ? container_of(bus, NvmeBus, parent_obj)
+                              : NULL;
+}
+
+/*
+ * The bus's owner (a controller, or an nvme-subsys) sets the namespace up
+ * and allocates it in its subsystem.
+ */
 static void nvme_ns_realize(DeviceState *dev, Error **errp)
 {
     NvmeNsDevice *d = NVME_NS(dev);
-    BusState *bus = qdev_get_parent_bus(dev);
-    NvmeBus *nbus;
-    NvmeCtrl *n;
+    NvmeBus *nbus = nvme_ns_bus(dev);
 
-    if (!bus || !bus->parent) {
+    if (!nbus) {
         error_setg(errp, "nvme-ns must sit on an nvme controller's bus "
                    "(bus=<controller id>)");
         return;
     }
-    nbus = container_of(bus, NvmeBus, parent_obj);
-    n = NVME(bus->parent);
     /*
      * Stock QEMU puts every nvme-ns (not the drive= shorthand) in
      * endurance group 1 of its implicit subsystem and reports it.
      */
     d->ns.endgid = NVME_NS_ENDGID_NVME_NS;
-    if (!nvme_ns_setup(&d->ns, n, errp)) {
-        return;
-    }
-    if (nbus->attach(n, &d->ns, errp)) {
+    if (nbus->attach(nbus, dev, &d->ns, errp)) {
         nvme_ns_set_boot_suffix(d);
     }
 }
@@ -322,11 +327,10 @@ static void nvme_ns_realize(DeviceState *dev, Error **errp)
 static void nvme_ns_unrealize(DeviceState *dev)
 {
     NvmeNsDevice *d = NVME_NS(dev);
-    NvmeCtrl *n = d->ns.ctrl;
+    NvmeBus *nbus = nvme_ns_bus(dev);
 
-    if (n && n->ns[d->ns.params.nsid] == &d->ns) {
-        nvme_ns_drain(&d->ns);
-        n->ns[d->ns.params.nsid] = NULL;
+    if (nbus) {
+        nbus->detach(nbus, &d->ns);
     }
 }
 
@@ -403,6 +407,7 @@ static const PropertyInfo nvme_ns_prop_nguid = {
 static const Property nvme_ns_props[] = {
     DEFINE_BLOCK_PROPERTIES(NvmeNsDevice, ns.blkconf),
     DEFINE_PROP_BOOL("shared", NvmeNsDevice, ns.params.shared, true),
+    DEFINE_PROP_BOOL("detached", NvmeNsDevice, ns.params.detached, false),
     DEFINE_PROP_UINT32("nsid", NvmeNsDevice, ns.params.nsid, 0),
     DEFINE_PROP_UUID_NODEFAULT("uuid", NvmeNsDevice, ns.params.uuid),
     DEFINE_PROP("nguid", NvmeNsDevice, ns.params.nguid, nvme_ns_prop_nguid,

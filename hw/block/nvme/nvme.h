@@ -10,6 +10,10 @@
  *                         attaching namespaces (through the nvme-bus)
  *   regs.c   nvme_regs_   BAR0 registers, CC/CSTS handshake, doorbells
  *   admin.c  nvme_admin_  admin command set
+ *   subsys.c nvme_subsys_ NVM subsystems: the nvme-subsys device, its
+ *                         controllers and allocated namespaces, which
+ *                         controller a namespace is attached to,
+ *                         Namespace Attachment
  *   log.c    nvme_log_    log pages, SMART counters, async events
  *   io.c     nvme_io_     NVM I/O command set
  *   engine.c nvme_engine_ the service engine: when SQs are served, command
@@ -49,14 +53,17 @@
 #define TYPE_NVME       "nvme"
 #define TYPE_NVME_NS    "nvme-ns"
 #define TYPE_NVME_BUS   "nvme-bus"
+#define TYPE_NVME_SUBSYS "nvme-subsys"
 
 OBJECT_DECLARE_SIMPLE_TYPE(NvmeCtrl, NVME)
 OBJECT_DECLARE_SIMPLE_TYPE(NvmeNsDevice, NVME_NS)
+OBJECT_DECLARE_SIMPLE_TYPE(NvmeSubsysDevice, NVME_SUBSYS)
 
 typedef struct NvmeSQueue NvmeSQueue;
 typedef struct NvmeCQueue NvmeCQueue;
 typedef struct NvmeRequest NvmeRequest;
 typedef struct NvmeNs NvmeNs;
+typedef struct NvmeSubsys NvmeSubsys;
 
 enum {
     NVME_MAX_NAMESPACES = 256,
@@ -70,6 +77,8 @@ enum {
     NVME_MAX_TICK_BUDGET = 65536,
     NVME_FETCH_MAX      = 64,       /* SQEs read from guest memory at once */
     NVME_POST_MAX       = 64,       /* CQEs written to guest memory at once */
+    NVME_SUBSYS_MAX_CTRLS = 256,    /* controllers in one subsystem */
+    NVME_NQN_SIZE       = 256,      /* Identify Controller SUBNQN */
     NVME_DIRECT_SEGS    = 2,        /* PRP1 + PRP2 data pages */
 };
 
@@ -215,13 +224,15 @@ typedef struct NvmeNsParams {
     NvmeNguid nguid;            /* all zero: none */
     uint64_t eui64;             /* 0: none */
     bool eui64_default;         /* stock: generate an EUI-64 if none given */
-    bool shared;                /* stock: NMIC.SHRNS (see docs/nvme.md) */
+    bool shared;                /* stock: NMIC.SHRNS, attach to all */
+    bool detached;              /* stock: allocated, attached to none */
 } NvmeNsParams;
 
 struct NvmeNs {
     BlockConf blkconf;
     NvmeNsParams params;
-    NvmeCtrl *ctrl;
+    NvmeCtrl *ctrl;             /* the controller it was created on */
+    NvmeSubsys *subsys;         /* its owner once allocated (subsys.c) */
     uint8_t lbaf;               /* current LBA format index */
     uint8_t lbads;              /* log2 of the LBA size */
     uint8_t nlbaf;              /* LBA format slots in use (1's based) */
@@ -321,14 +332,43 @@ typedef struct NvmeCmdSet {
 } NvmeCmdSet;
 
 /*
- * The controller's bus for nvme-ns devices: a namespace device attaches
- * itself through the controller's @attach, so that ns.c needs nothing of
- * ctrl.c.
+ * The bus for nvme-ns devices of a controller or of an nvme-subsys: a
+ * namespace device hands itself to its bus's owner through @attach when
+ * realized and @detach when unrealized, so that ns.c needs nothing of
+ * ctrl.c or subsys.c.  @attach may move @dev to another bus (a namespace
+ * of an nvme-subsys lives on the subsystem's bus, so that it outlives the
+ * controller it was given on).
  */
-typedef struct NvmeBus {
+typedef struct NvmeBus NvmeBus;
+struct NvmeBus {
     BusState parent_obj;
-    bool (*attach)(NvmeCtrl *n, NvmeNs *ns, Error **errp);
-} NvmeBus;
+    bool (*attach)(NvmeBus *bus, DeviceState *dev, NvmeNs *ns,
+                   Error **errp);
+    void (*detach)(NvmeBus *bus, NvmeNs *ns);
+};
+
+/*
+ * An NVM subsystem (Base 1.5.50, 2.4): its controllers, by controller id,
+ * and the namespaces allocated in it, by NSID.  A namespace is owned by
+ * the subsystem; a controller's NvmeCtrl.ns[] holds those attached to it.
+ * Every controller has one: the nvme-subsys device it is linked to
+ * (subsys=), or else an implicit one of its own, as stock has.
+ */
+struct NvmeSubsys {
+    char subnqn[NVME_NQN_SIZE];
+    bool multi_ctrl;            /* an nvme-subsys device: CMIC bit 1 */
+    NvmeBus *bus;               /* its namespaces' bus; implicit: NULL */
+    NvmeCtrl *ctrls[NVME_SUBSYS_MAX_CTRLS];
+    NvmeNs *ns[NVME_MAX_NAMESPACES + 1];
+};
+
+/* The nvme-subsys device */
+struct NvmeSubsysDevice {
+    DeviceState parent_obj;
+    NvmeBus bus;
+    char *nqn;
+    NvmeSubsys subsys;
+};
 
 struct NvmeCtrl {
     PCIDevice parent_obj;
@@ -336,6 +376,9 @@ struct NvmeCtrl {
     MemoryRegion regs;          /* registers and doorbells */
     NvmeBus bus;
     NvmeParams params;
+    NvmeSubsysDevice *subsys_dev;       /* subsys= link, or NULL */
+    NvmeSubsys *subsys;         /* that one's, or the implicit one */
+    uint16_t cntlid;            /* its index in subsys->ctrls[] */
     NvmeNs ns0;          /* drive= shorthand, nsid 1 */
     NvmeNs *ns[NVME_MAX_NAMESPACES + 1];
 
@@ -419,6 +462,21 @@ extern const NvmeCmdSet nvme_admin_cmdset;
 void nvme_admin_features_reset(NvmeCtrl *n);
 void nvme_admin_init(NvmeCtrl *n);
 void nvme_admin_fini(NvmeCtrl *n);
+
+/* subsys.c */
+NvmeSubsys *nvme_subsys_new_implicit(const char *serial);
+bool nvme_subsys_ctrl_register(NvmeSubsys *s, NvmeCtrl *n, Error **errp);
+void nvme_subsys_ctrl_unregister(NvmeSubsys *s, NvmeCtrl *n);
+void nvme_subsys_free_implicit(NvmeSubsys *s);
+NvmeCtrl *nvme_subsys_ctrl(NvmeSubsys *s, uint32_t cntlid);
+NvmeNs *nvme_subsys_ns(NvmeSubsys *s, uint32_t nsid);
+uint32_t nvme_subsys_free_nsid(NvmeSubsys *s);
+bool nvme_subsys_ns_add(NvmeSubsys *s, NvmeNs *ns, Error **errp);
+void nvme_subsys_ns_remove(NvmeSubsys *s, NvmeNs *ns);
+bool nvme_subsys_ns_attached(NvmeNs *ns, NvmeCtrl *n);
+uint16_t nvme_subsys_ns_attach(NvmeSubsys *s, NvmeNs *ns, NvmeCtrl *n);
+uint16_t nvme_subsys_ns_detach(NvmeSubsys *s, NvmeNs *ns, NvmeCtrl *n);
+uint16_t nvme_subsys_attach_cmd(NvmeCtrl *n, NvmeRequest *req);
 
 /* log.c */
 uint16_t nvme_log_get(NvmeCtrl *n, NvmeRequest *req);

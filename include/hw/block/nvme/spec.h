@@ -220,6 +220,11 @@ enum NvmeStatus {
     NVME_FEAT_NOT_SAVEABLE          = NVME_SC(NVME_SCT_CMD, 0x0d),
     NVME_FEAT_NOT_CHANGEABLE        = NVME_SC(NVME_SCT_CMD, 0x0e),
     NVME_FEAT_NOT_NS_SPECIFIC       = NVME_SC(NVME_SCT_CMD, 0x0f),
+    /* Namespace Attachment, Base 5.19 Figure 309 */
+    NVME_NS_ALREADY_ATTACHED        = NVME_SC(NVME_SCT_CMD, 0x18),
+    NVME_NS_IS_PRIVATE              = NVME_SC(NVME_SCT_CMD, 0x19),
+    NVME_NS_NOT_ATTACHED            = NVME_SC(NVME_SCT_CMD, 0x1a),
+    NVME_CTRL_LIST_INVALID          = NVME_SC(NVME_SCT_CMD, 0x1c),
 
     NVME_WRITE_FAULT                = NVME_SC(NVME_SCT_MEDIA, 0x80),
     NVME_UNRECOVERED_READ           = NVME_SC(NVME_SCT_MEDIA, 0x81),
@@ -239,6 +244,7 @@ enum NvmeAdminOpcode {
     NVME_ADM_SET_FEATURES   = 0x09,
     NVME_ADM_GET_FEATURES   = 0x0a,
     NVME_ADM_ASYNC_EVENT    = 0x0c,
+    NVME_ADM_NS_ATTACHMENT  = 0x15,
     NVME_ADM_KEEP_ALIVE     = 0x18,
     NVME_ADM_DBBUF_CONFIG   = 0x7c,
     NVME_ADM_FORMAT_NVM     = 0x80,
@@ -314,6 +320,64 @@ enum NvmeCns {
     NVME_CNS_CSI_CTRL       = 0x06,
     NVME_CNS_CSI_ACTIVE_NS_LIST = 0x07,
     NVME_CNS_IND_NS         = 0x08,
+    NVME_CNS_ALLOC_NS_LIST  = 0x10,
+    NVME_CNS_ALLOC_NS       = 0x11,
+    NVME_CNS_NS_CTRL_LIST   = 0x12,
+    NVME_CNS_CTRL_LIST      = 0x13,
+    NVME_CNS_CSI_ALLOC_NS_LIST = 0x1a,
+    NVME_CNS_CSI_ALLOC_NS   = 0x1b,
+    NVME_CNS_IOCS           = 0x1c,
+    NVME_CNS_IND_ALLOC_NS   = 0x1f,     /* Base 2.1 */
+};
+
+/* Base 5.19, Figures 306-307: Namespace Attachment */
+FIELD(NVME_NS_ATTACH_DW10, SEL, 0, 4)
+enum NvmeNsAttachSel {
+    NVME_NS_ATTACH_SEL_ATTACH = 0x0,
+    NVME_NS_ATTACH_SEL_DETACH = 0x1,
+};
+
+/* Base 4.6.1, Figure 134: Controller List (Identify 12h/13h, attach) */
+#define NVME_CTRL_LIST_MAX 2047
+typedef struct QEMU_PACKED NvmeCtrlList {
+    uint16_t numids;
+    uint16_t ids[NVME_CTRL_LIST_MAX];
+} NvmeCtrlList;
+QEMU_BUILD_BUG_ON(sizeof(NvmeCtrlList) != 4096);
+
+/*
+ * Base 5.17.2.20, Figure 296: I/O Command Set data structure (CNS 1Ch),
+ * 512 command set combinations; bit n of a vector is CSI n
+ */
+#define NVME_IOCS_VECTORS 512
+typedef struct QEMU_PACKED NvmeIdIocs {
+    uint64_t vector[NVME_IOCS_VECTORS];
+} NvmeIdIocs;
+QEMU_BUILD_BUG_ON(sizeof(NvmeIdIocs) != 4096);
+
+/*
+ * Base 5.17.2.9, Figure 284: I/O Command Set Independent Identify
+ * Namespace data structure (CNS 08h, and 1Fh for an allocated NSID)
+ */
+typedef struct QEMU_PACKED NvmeIdNsInd {
+    uint8_t nsfeat;
+    uint8_t nmic;
+    uint8_t rescap;
+    uint8_t fpi;
+    uint32_t anagrpid;
+    uint8_t nsattr;
+    uint8_t rsvd9;
+    uint16_t nvmsetid;
+    uint16_t endgid;
+    uint8_t nstat;
+    uint8_t rsvd15[4081];
+} NvmeIdNsInd;
+QEMU_BUILD_BUG_ON(sizeof(NvmeIdNsInd) != 4096);
+QEMU_BUILD_BUG_ON(offsetof(NvmeIdNsInd, endgid) != 12);
+
+/* NSTAT: the namespace is ready (Base Figure 284) */
+enum {
+    NVME_NSTAT_NRDY         = 1 << 0,
 };
 
 /* Base Figure 312: Command Set Identifiers */
@@ -643,11 +707,16 @@ QEMU_BUILD_BUG_ON(offsetof(NvmeIdCtrl, subnqn) != 768);
 QEMU_BUILD_BUG_ON(offsetof(NvmeIdCtrl, psd) != 2048);
 
 /* Identify Controller bit fields */
+enum NvmeIdCtrlCmic {
+    NVME_CMIC_MULTI_PORT    = 1 << 0,
+    NVME_CMIC_MULTI_CTRL    = 1 << 1,   /* two or more controllers */
+};
 enum NvmeIdCtrlOaes {
     NVME_OAES_NS_ATTR       = 1 << 8,
 };
 enum NvmeIdCtrlOacs {
     NVME_OACS_FORMAT        = 1 << 1,
+    NVME_OACS_NMS           = 1 << 3,   /* NS Management and Attachment */
     NVME_OACS_DBBUF         = 1 << 8,   /* Doorbell Buffer Config */
 };
 enum NvmeIdCtrlLpa {
