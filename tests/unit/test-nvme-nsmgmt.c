@@ -18,6 +18,7 @@ static NvmeNstblEntry entry(uint32_t nsid, uint64_t start, uint64_t nsze,
 {
     NvmeNstblEntry e = {
         .nsid = nsid, .start = start, .nsze = nsze, .lbads = lbads,
+        .bytes = nsze << lbads,
         .lbaf = lbads == 12 ? 4 : 0, .nmic = 1,
     };
 

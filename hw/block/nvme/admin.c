@@ -231,6 +231,7 @@ static void nvme_admin_id_ctrl(NvmeCtrl *n, NvmeIdCtrl *id)
     id->vwc = NVME_VWC_PRESENT | NVME_VWC_NSID_FFFFFFFF;
     id->sgls = cpu_to_le32(NVME_SGLS_SUPPORTED_NO_ALIGN);
     pstrcpy(id->subnqn, sizeof(id->subnqn), n->subsys->subnqn);
+    nvme_nsmgmt_id_ctrl(n, id);
     id->psd[0].mp = cpu_to_le16(NVME_PS0_MP_CW);
     id->psd[0].enlat = cpu_to_le32(NVME_PS0_ENLAT_US);
     id->psd[0].exlat = cpu_to_le32(NVME_PS0_EXLAT_US);
@@ -307,6 +308,11 @@ static void nvme_admin_id_iocs(NvmeIdIocs *iocs)
 static uint16_t nvme_admin_id_ns(NvmeCtrl *n, NvmeRequest *req, uint8_t cns,
                                  uint32_t nsid, NvmeNs *ns, void *buf)
 {
+    /* FFFFFFFFh: what namespaces have in common (nsmgmt.c) */
+    if (nsid == NVME_NSID_BROADCAST && cns == NVME_CNS_NS &&
+        nvme_nsmgmt_id_ns_common(n, buf)) {
+        return nvme_dma_to_guest(req, buf, sizeof(NvmeIdNs));
+    }
     if (!nsid || nsid > NVME_MAX_NAMESPACES) {
         return nvme_err_guest(n, req, NVME_INVALID_NSID,
                               "identify CNS 0x%x of namespace 0x%x",
@@ -835,6 +841,8 @@ static uint16_t nvme_admin_keep_alive(NvmeCtrl *n, NvmeRequest *req)
  */
 static void nvme_admin_format_done(NvmeCtrl *n, NvmeRequest *req, int ret)
 {
+    int saved = 0;
+
     for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
         NvmeNs *ns = n->ns[i];
 
@@ -844,12 +852,19 @@ static void nvme_admin_format_done(NvmeCtrl *n, NvmeRequest *req, int ret)
         ns->format_req = NULL;
         if (!ret && !nvme_ns_format(ns, ns->format_lbaf)) {
             nvme_log_ns_changed(n, ns->params.nsid);
+            /* a created namespace keeps its format (nsmgmt.c) */
+            saved = saved ?: nvme_nsmgmt_format_changed(n, ns);
         }
     }
     if (ret) {
         req->status = nvme_err_guest(n, req, NVME_INTERNAL_ERROR,
                                      "format: user data erase failed: "
                                      "%s", strerror(-ret));
+    } else if (saved) {
+        req->status = nvme_err_guest(n, req, NVME_INTERNAL_ERROR,
+                                     "format: cannot record the format in "
+                                     "the namespace pool: %s",
+                                     strerror(-saved));
     }
 }
 
@@ -1002,6 +1017,9 @@ static const NvmeAdminCmd nvme_admin_cmds[NVME_ADM_OPCODE_MAX + 1] = {
         "GET_FEATURES", nvme_admin_get_features, NVME_EFF_CSUPP },
     [NVME_ADM_ASYNC_EVENT] = {
         "ASYNC_EVENT", nvme_admin_aer, NVME_EFF_CSUPP },
+    [NVME_ADM_NS_MGMT] = {
+        "NS_MGMT", nvme_nsmgmt_cmd,
+        NVME_EFF_CSUPP | NVME_EFF_NIC | NVME_EFF_NCC },
     [NVME_ADM_NS_ATTACHMENT] = {
         "NS_ATTACHMENT", nvme_subsys_attach_cmd,
         NVME_EFF_CSUPP | NVME_EFF_NIC },
@@ -1032,6 +1050,9 @@ static uint32_t nvme_admin_effects(NvmeCtrl *n, uint8_t opcode)
 {
     if (opcode == NVME_ADM_DBBUF_CONFIG && !n->params.dbcs) {
         return 0;   /* not offered (OACS bit 8 clear) */
+    }
+    if (opcode == NVME_ADM_NS_MGMT && !nvme_nsmgmt_offered(n)) {
+        return 0;   /* no namespace pool (docs/nvme.md) */
     }
     return nvme_admin_cmds[opcode].effects;
 }

@@ -73,6 +73,23 @@ bool nvme_ns_lbaf_valid(NvmeNs *ns, uint8_t lbaf)
     return lbaf < ns->nlbaf && ns->lbaf_lbads[lbaf];
 }
 
+/*
+ * LBADS of LBA format @lbaf for a namespace created with Namespace
+ * Management (nsmgmt.c): the standard formats every namespace offers;
+ * 0 for an index that is not one.
+ */
+uint8_t nvme_ns_new_lbads(uint8_t lbaf)
+{
+    switch (lbaf) {
+    case NVME_NS_LBAF_512:
+        return NVME_NS_LBADS_512;
+    case NVME_NS_LBAF_4K:
+        return NVME_NS_LBADS_4K;
+    default:
+        return 0;
+    }
+}
+
 /* Fill the LBA format list for a logical block size of 2^@lbads */
 static void nvme_ns_init_lbafs(NvmeNs *ns, uint8_t lbads)
 {
@@ -228,6 +245,8 @@ void nvme_ns_identify(NvmeNs *ns, NvmeIdNs *id)
      */
     id->npdg = cpu_to_le16(MAX(ns->discard_granule >> ns->lbads, 1u) - 1);
     id->npda = id->npdg;
+    /* a created namespace's extent in the pool (nsmgmt.c); else 0 */
+    stq_le_p(id->nvmcap, ns->nvmcap);
     memcpy(id->nguid, ns->nguid, sizeof(id->nguid));
     memcpy(id->eui64, ns->eui64, sizeof(id->eui64));
     for (int i = 0; i < ns->nlbaf; i++) {

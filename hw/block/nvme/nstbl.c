@@ -43,7 +43,8 @@ typedef struct QEMU_PACKED NvmeNstblDisk {
     uint8_t eui64[8];
     uint8_t uuid[16];
     uint16_t ctrl[NVME_NSTBL_MAX_CTRLS];
-    uint8_t rsvd312[200];
+    uint64_t bytes;
+    uint8_t rsvd320[192];
 } NvmeNstblDisk;
 QEMU_BUILD_BUG_ON(sizeof(NvmeNstblDisk) != NVME_NSTBL_ENTRY_BYTES);
 QEMU_BUILD_BUG_ON(NVME_NSTBL_HDR_BYTES +
@@ -54,7 +55,7 @@ QEMU_BUILD_BUG_ON(NVME_NSTBL_COPIES * NVME_NSTBL_SLOT_BYTES >
 
 uint64_t nvme_nstbl_extent_bytes(const NvmeNstblEntry *e)
 {
-    return ROUND_UP(e->nsze << e->lbads, NVME_NSTBL_EXTENT_ALIGN);
+    return ROUND_UP(e->bytes, NVME_NSTBL_EXTENT_ALIGN);
 }
 
 bool nvme_nstbl_init(NvmeNstbl *t, uint64_t image_bytes)
@@ -113,6 +114,7 @@ size_t nvme_nstbl_encode(const NvmeNstbl *t, uint8_t *buf)
             .nsid = cpu_to_le32(e->nsid),
             .start = cpu_to_le64(e->start),
             .nsze = cpu_to_le64(e->nsze),
+            .bytes = cpu_to_le64(e->bytes),
             .lbaf = e->lbaf,
             .lbads = e->lbads,
             .nmic = e->nmic,
@@ -144,7 +146,8 @@ static const char *nvme_nstbl_check_entry(const NvmeNstbl *t,
     if (e->lbads < NVME_NSTBL_LBADS_MIN || e->lbads > NVME_NSTBL_LBADS_MAX) {
         return "entry with an invalid block size";
     }
-    if (!e->nsze || e->nsze > (t->data_end >> e->lbads)) {
+    if (!e->bytes || e->bytes > t->data_end || !e->nsze ||
+        e->nsze > e->bytes >> e->lbads) {
         return "entry with an invalid size";
     }
     if (e->nctrl > NVME_NSTBL_MAX_CTRLS) {
@@ -209,6 +212,7 @@ bool nvme_nstbl_decode(const uint8_t *buf, size_t len, NvmeNstbl *t,
         e->nsid = le32_to_cpu(d.nsid);
         e->start = le64_to_cpu(d.start);
         e->nsze = le64_to_cpu(d.nsze);
+        e->bytes = le64_to_cpu(d.bytes);
         e->lbaf = d.lbaf;
         e->lbads = d.lbads;
         e->nmic = d.nmic;

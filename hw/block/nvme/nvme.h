@@ -14,6 +14,9 @@
  *                         controllers and allocated namespaces, which
  *                         controller a namespace is attached to,
  *                         Namespace Attachment
+ *   nsmgmt.c nvme_nsmgmt_ Namespace Management: namespaces created in
+ *                         a subsystem's namespace pool (ns-pool=); it
+ *                         calls back into subsys.c's namespace registry
  *   log.c    nvme_log_    log pages, SMART counters, async events
  *   io.c     nvme_io_     NVM I/O command set
  *   engine.c nvme_engine_ the service engine: when SQs are served, command
@@ -21,6 +24,7 @@
  *   queue.c  nvme_q_      SQ/CQ rings, entries, completion slots
  *   irq.c    nvme_irq_    INTx, MSI-X, interrupt coalescing
  *   ns.c     nvme_ns_     namespaces and the nvme-ns device
+ *   nstbl.c  nvme_nstbl_  the pool's namespace table (pure, unit tested)
  *   dma.c    nvme_dma_    guest memory: mapping a command's data
  *   arb.c    nvme_arb_    arbitration (pure, unit tested)
  *   dptr.c   nvme_dptr_   PRP and SGL walkers (pure, unit tested)
@@ -64,6 +68,7 @@ typedef struct NvmeCQueue NvmeCQueue;
 typedef struct NvmeRequest NvmeRequest;
 typedef struct NvmeNs NvmeNs;
 typedef struct NvmeSubsys NvmeSubsys;
+typedef struct NvmeNsPool NvmeNsPool;
 
 enum {
     NVME_MAX_NAMESPACES = 256,
@@ -245,6 +250,8 @@ struct NvmeNs {
     QemuUUID uuid;
     NvmeRequest *format_req;    /* Format NVM in progress */
     uint8_t format_lbaf;        /* the LBA format it will apply */
+    uint64_t nvmcap;            /* bytes of a created namespace's extent
+                                 * (nsmgmt.c); 0: not created */
 };
 
 /* The nvme-ns device: one namespace on an nvme controller's bus */
@@ -360,6 +367,7 @@ struct NvmeSubsys {
     NvmeBus *bus;               /* its namespaces' bus; implicit: NULL */
     NvmeCtrl *ctrls[NVME_SUBSYS_MAX_CTRLS];
     NvmeNs *ns[NVME_MAX_NAMESPACES + 1];
+    NvmeNsPool *pool;           /* ns-pool= (nsmgmt.c), or NULL */
 };
 
 /* The nvme-subsys device */
@@ -367,6 +375,7 @@ struct NvmeSubsysDevice {
     DeviceState parent_obj;
     NvmeBus bus;
     char *nqn;
+    BlockBackend *ns_pool;      /* ns-pool= (nsmgmt.c) */
     NvmeSubsys subsys;
 };
 
@@ -489,6 +498,18 @@ void nvme_log_init(NvmeCtrl *n);
 void nvme_log_fini(NvmeCtrl *n);
 void nvme_log_ns_changed(NvmeCtrl *n, uint32_t nsid);
 
+/* nsmgmt.c */
+bool nvme_nsmgmt_realize(NvmeSubsys *s, BlockBackend *blk, Error **errp);
+bool nvme_nsmgmt_attached_at_start(NvmeSubsys *s, NvmeNs *ns, NvmeCtrl *n);
+uint16_t nvme_nsmgmt_attach_changed(NvmeSubsys *s, NvmeNs *ns,
+                                    NvmeCtrl **ctrls, unsigned count,
+                                    bool attach);
+bool nvme_nsmgmt_offered(NvmeCtrl *n);
+int nvme_nsmgmt_format_changed(NvmeCtrl *n, NvmeNs *ns);
+void nvme_nsmgmt_id_ctrl(NvmeCtrl *n, NvmeIdCtrl *id);
+bool nvme_nsmgmt_id_ns_common(NvmeCtrl *n, NvmeIdNs *id);
+uint16_t nvme_nsmgmt_cmd(NvmeCtrl *n, NvmeRequest *req);
+
 /* io.c */
 extern const NvmeCmdSet nvme_io_cmdset;
 uint64_t nvme_io_verify_limit(NvmeCtrl *n);
@@ -545,6 +566,7 @@ NvmeNs *nvme_ns_lookup(NvmeCtrl *n, uint32_t nsid);
 bool nvme_ns_setup(NvmeNs *ns, NvmeCtrl *n, Error **errp);
 void nvme_ns_derive_ids(NvmeNs *ns, const char *serial);
 bool nvme_ns_lbaf_valid(NvmeNs *ns, uint8_t lbaf);
+uint8_t nvme_ns_new_lbads(uint8_t lbaf);
 void nvme_ns_set_write_cache(NvmeNs *ns, bool enable);
 bool nvme_ns_write_cache(NvmeNs *ns);
 void nvme_ns_identify(NvmeNs *ns, NvmeIdNs *id);

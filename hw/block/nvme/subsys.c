@@ -24,6 +24,7 @@
 #include "qemu/module.h"
 #include "qemu/cutils.h"
 #include "hw/qdev-properties.h"
+#include "hw/qdev-properties-system.h"
 #include "system/block-backend.h"
 #include "nvme.h"
 #include "trace.h"
@@ -243,8 +244,10 @@ bool nvme_subsys_ctrl_register(NvmeSubsys *s, NvmeCtrl *n, Error **errp)
     n->subsys = s;
     trace_nvme_dev_subsys_ctrl(s->subnqn, id, true);
     for (uint32_t nsid = 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
-        if (s->ns[nsid] && s->ns[nsid]->params.shared &&
-            !s->ns[nsid]->params.detached) {
+        if (s->ns[nsid] && ((s->ns[nsid]->params.shared &&
+                             !s->ns[nsid]->params.detached) ||
+                            nvme_nsmgmt_attached_at_start(s, s->ns[nsid],
+                                                          n))) {
             nvme_subsys_link(s->ns[nsid], n, false);
         }
     }
@@ -377,6 +380,13 @@ uint16_t nvme_subsys_attach_cmd(NvmeCtrl *n, NvmeRequest *req)
                                   attach ? "to" : "from", ctrls[i]->cntlid);
         }
     }
+    /* a created namespace records its controllers (nsmgmt.c) */
+    status = nvme_nsmgmt_attach_changed(s, ns, ctrls, count, attach);
+    if (status) {
+        return nvme_err_guest(n, req, status, "namespace attachment: "
+                              "nsid %u: refused by the namespace pool's "
+                              "record", nsid);
+    }
     for (unsigned i = 0; i < count; i++) {
         if (attach) {
             nvme_subsys_link(ns, ctrls[i], true);
@@ -415,10 +425,13 @@ static void nvme_subsys_realize(DeviceState *dev, Error **errp)
     qbus_init(&d->bus, sizeof(d->bus), TYPE_NVME_BUS, dev, dev->id);
     d->bus.attach = nvme_subsys_bus_attach;
     d->bus.detach = nvme_subsys_bus_detach;
+    /* ns-pool=: Namespace Management's capacity (nsmgmt.c) */
+    nvme_nsmgmt_realize(&d->subsys, d->ns_pool, errp);
 }
 
 static const Property nvme_subsys_props[] = {
     DEFINE_PROP_STRING("nqn", NvmeSubsysDevice, nqn),
+    DEFINE_PROP_DRIVE("ns-pool", NvmeSubsysDevice, ns_pool),  /* nsmgmt.c */
 };
 
 static void nvme_subsys_class_init(ObjectClass *oc, void *data)

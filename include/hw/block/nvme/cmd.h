@@ -216,6 +216,20 @@ static inline NvmeCmdFormat nvme_cmd_format(const NvmeSqe *sqe)
     };
 }
 
+/* Namespace Management: Base 2.0c, Namespace Management command */
+typedef struct NvmeCmdNsMgmt {
+    uint8_t sel;                /* NvmeNsMgmtSel */
+    uint8_t csi;                /* create: the command set */
+} NvmeCmdNsMgmt;
+
+static inline NvmeCmdNsMgmt nvme_cmd_ns_mgmt(const NvmeSqe *sqe)
+{
+    return (NvmeCmdNsMgmt) {
+        .sel = FIELD_EX32(nvme_sqe_dw(sqe, 10), NVME_NSMGMT_DW10, SEL),
+        .csi = FIELD_EX32(nvme_sqe_dw(sqe, 11), NVME_NSMGMT_DW11, CSI),
+    };
+}
+
 /* Dataset Management: NVM Figures 39, 40 */
 typedef struct NvmeCmdDsm {
     uint32_t nr;                /* ranges, 1's based */

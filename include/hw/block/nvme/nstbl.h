@@ -47,7 +47,8 @@ enum {
 typedef struct NvmeNstblEntry {
     uint32_t nsid;
     uint64_t start;             /* byte offset in the pool image */
-    uint64_t nsze;              /* size in logical blocks */
+    uint64_t bytes;             /* its window there, fixed at create */
+    uint64_t nsze;              /* size in logical blocks (bytes >> lbads) */
     uint8_t lbaf;               /* LBA format index (FLBAS) */
     uint8_t lbads;              /* log2 of its logical block size */
     uint8_t nmic;               /* Identify NS NMIC */

@@ -220,6 +220,10 @@ enum NvmeStatus {
     NVME_FEAT_NOT_SAVEABLE          = NVME_SC(NVME_SCT_CMD, 0x0d),
     NVME_FEAT_NOT_CHANGEABLE        = NVME_SC(NVME_SCT_CMD, 0x0e),
     NVME_FEAT_NOT_NS_SPECIFIC       = NVME_SC(NVME_SCT_CMD, 0x0f),
+    /* Namespace Management specific statuses (Base 2.0c) */
+    NVME_NS_INSUFFICIENT_CAPACITY   = NVME_SC(NVME_SCT_CMD, 0x15),
+    NVME_NS_ID_UNAVAILABLE          = NVME_SC(NVME_SCT_CMD, 0x16),
+    NVME_THIN_PROV_NOT_SUPPORTED    = NVME_SC(NVME_SCT_CMD, 0x1b),
     /* Namespace Attachment, Base 5.19 Figure 309 */
     NVME_NS_ALREADY_ATTACHED        = NVME_SC(NVME_SCT_CMD, 0x18),
     NVME_NS_IS_PRIVATE              = NVME_SC(NVME_SCT_CMD, 0x19),
@@ -244,6 +248,7 @@ enum NvmeAdminOpcode {
     NVME_ADM_SET_FEATURES   = 0x09,
     NVME_ADM_GET_FEATURES   = 0x0a,
     NVME_ADM_ASYNC_EVENT    = 0x0c,
+    NVME_ADM_NS_MGMT        = 0x0d,
     NVME_ADM_NS_ATTACHMENT  = 0x15,
     NVME_ADM_KEEP_ALIVE     = 0x18,
     NVME_ADM_DBBUF_CONFIG   = 0x7c,
@@ -525,6 +530,14 @@ FIELD(NVME_FORMAT_DW10, PI, 5, 3)
 FIELD(NVME_FORMAT_DW10, PIL, 8, 1)
 FIELD(NVME_FORMAT_DW10, SES, 9, 3)
 FIELD(NVME_FORMAT_DW10, LBAFU, 12, 2)
+
+/* Namespace Management CDW10/CDW11 (Base 2.0c, Namespace Management) */
+FIELD(NVME_NSMGMT_DW10, SEL, 0, 4)
+FIELD(NVME_NSMGMT_DW11, CSI, 24, 8)
+enum NvmeNsMgmtSel {
+    NVME_NSMGMT_CREATE      = 0,
+    NVME_NSMGMT_DELETE      = 1,
+};
 
 /* Base 5.14, Figure 186: Secure Erase Settings */
 enum NvmeFormatSes {
