@@ -17,11 +17,15 @@
 #                    logs, every feature, set-feature, format to 4 KiB,
 #                    reset, fio verify, blkdiscard, data kept across a new QEMU
 #   nvme-iothread    nvme-cli with iothread=io0,ioeventfd=on
+#   nvme-nsmgmt      nvme-subsys with a namespace pool (ns-pool=): create-ns,
+#                    attach-ns, fio verify, namespaces, attachments and data
+#                    kept across a new QEMU, detach-ns, delete-ns, TNVMCAP/
+#                    UNVMCAP
 # TAP on stdout (see tests/run.sh), diagnostics on stderr, serial logs in
 # build/test-logs/guest/.  Exits non-zero on any failure.
 #
 # Environment: NVQEMU_QEMU (binary), NVQEMU_GUEST_MACHINES (default
-# "pc q35"), NVQEMU_GUEST_SCENARIOS (default all seven), NVQEMU_QEMU_WAIT
+# "pc q35"), NVQEMU_GUEST_SCENARIOS (default all eight), NVQEMU_QEMU_WAIT
 # (seconds to wait for a binary being rebuilt, default 0).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,7 +34,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 sc=$here/scenarios
 
 machines=${NVQEMU_GUEST_MACHINES:-pc q35}
-scenarios=${NVQEMU_GUEST_SCENARIOS:-nvdimm-coldplug nvdimm-hotplug dimm-hotplug nvme nvdimm-multi nvme-cli nvme-iothread}
+scenarios=${NVQEMU_GUEST_SCENARIOS:-nvdimm-coldplug nvdimm-hotplug dimm-hotplug nvme nvdimm-multi nvme-cli nvme-iothread nvme-nsmgmt}
 MEM=(-m "1G,slots=4,maxmem=8G")
 MiB=1048576
 
@@ -192,6 +196,27 @@ t_nvme_cli() {
 t_nvme_iothread() {
     local -a NVQ_EXTRA=(-object iothread,id=io0)
     NVQ_CTRL_OPTS=",iothread=io0,ioeventfd=on" t_nvme_cli "$1"
+}
+
+# nvme-nsmgmt: an nvme-subsys whose namespace pool is a 256 MiB qcow2 image,
+# one controller and no namespace; the guest creates, attaches, uses,
+# detaches and deletes namespaces with nvme-cli; a new QEMU on the same
+# pool finds them (and the data) again.
+t_nvme_nsmgmt() {
+    local m=$1 pool=$GUEST_TMP/nvme-nsmgmt-$1.qcow2 sum size=$((256 * MiB))
+    local -a nvme=(-drive "file=$pool,if=none,id=pool,format=qcow2"
+                   -device "nvme-subsys,id=s0,nqn=nvq-nsmgmt-$m,ns-pool=pool"
+                   -device "nvme,id=c0,serial=NVQNSM${1^^},subsys=s0")
+    rm -f "$pool"
+    "$(dirname "$NVQEMU_QEMU")/qemu-img" create -q -f qcow2 "$pool" "$size" ||
+        { glog "qemu-img create $pool"; return 1; }
+    guest_boot "nvme-nsmgmt-$m-1" "$m" "$sc/nvme-nsmgmt.sh" "nvq.phase=1 nvq.pool=$size" \
+        "${MEM[@]}" "${nvme[@]}" || return 1
+    sum=$(marker_of "$GUEST_LOG" NVQ-SUM)
+    [ -n "$sum" ] || { glog "no NVQ-SUM in $GUEST_LOG"; return 1; }
+    guest_boot "nvme-nsmgmt-$m-2" "$m" "$sc/nvme-nsmgmt.sh" "nvq.phase=2 nvq.pool=$size nvq.sum=$sum" \
+        "${MEM[@]}" "${nvme[@]}" || return 1
+    rm -f "$pool"
 }
 
 fail=0
