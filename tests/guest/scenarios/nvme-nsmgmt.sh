@@ -8,11 +8,12 @@
 #                a create beyond the capacity refused; attach-ns both;
 #                ns-rescan, the block devices appear with their block
 #                sizes and id-ns NVMCAP; fio --verify=crc32c on the first;
-#                a pattern at 32 MiB of it ("NVQ-SUM:"); detach-ns the
-#                second.
+#                a pattern at 32 MiB of it ("NVQ-SUM:"); format the second
+#                to 512 B blocks and detach-ns it.
 #   nvq.phase=2  (same pool image, new QEMU) namespace 1 is back attached
 #                with the pattern (nvq.sum), namespace 2 allocated but not
-#                attached; detach-ns and delete-ns both; UNVMCAP back to
+#                attached (attach-ns: 512 B blocks, as formatted);
+#                detach-ns and delete-ns both; UNVMCAP back to
 #                TNVMCAP; a new namespace reads zeroes where the old one
 #                had data.
 # shellcheck source=SCRIPTDIR/../guest-lib.sh
@@ -82,6 +83,10 @@ if [ "${NVQ_PHASE:-1}" = 1 ]; then
         --ioengine=libaio --rw=write --bs=64k --iodepth=8 --size=16M \
         --verify=crc32c --verify_fatal=1
     expect 'err= *0' "fio (4 KiB namespace)"
+    # a format of a created namespace is kept too
+    run nvme format /dev/nvme0n2 --lbaf=0 --force
+    rescan
+    wait_for 20 "nvme0n2 in 512 B blocks" sh -c '[ "$(cat /sys/block/nvme0n2/queue/logical_block_size)" = 512 ]'
     run dd if=/dev/urandom of=/tmp/pattern bs=1M count=4
     run dd if=/tmp/pattern of=/dev/nvme0n1 bs=1M seek=32 conv=fsync
     sum=$(md5sum /tmp/pattern | cut -d' ' -f1)
@@ -102,6 +107,12 @@ sum=$(md5sum < /tmp/back | cut -d' ' -f1)
 echo "NVQ-SUM: $sum"
 [ "$sum" = "${NVQ_SUM:?nvq.sum}" ] || fail "namespace 1 at 32 MiB: md5 $sum, expected $NVQ_SUM"
 
+# namespace 2 comes back in the format it was given
+run nvme attach-ns /dev/nvme0 --namespace-id=2 --controllers=$CNTLID
+rescan
+wait_for 20 "/dev/nvme0n2" test -b /dev/nvme0n2
+[ "$(lbs nvme0n2)" = 512 ] || fail "nvme0n2: $(lbs nvme0n2)-byte blocks after a restart (formatted to 512)"
+run nvme detach-ns /dev/nvme0 --namespace-id=2 --controllers=$CNTLID
 run nvme detach-ns /dev/nvme0 --namespace-id=1 --controllers=$CNTLID
 rescan
 wait_for 20 "nvme0n1 gone" sh -c '! test -b /dev/nvme0n1'
