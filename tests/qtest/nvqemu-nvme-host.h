@@ -70,6 +70,14 @@ void nvme_msix_enable(Nvme *n);
  * enabled; @ctrl_opts are more nvme properties, @extra more command line.
  */
 Nvme *nvme_boot(const char *ctrl_opts, const char *extra);
+/*
+ * A pc machine with drive d0 on a 16 MiB raw image and the devices of
+ * @devices (the first controller nvme0 at DEVFN): several controllers
+ */
+Nvme *nvme_boot_devices(const char *devices);
+/* Another controller of @n's machine, at @devfn; free it before @n */
+Nvme *nvme_peer(Nvme *n, unsigned devfn);
+void nvme_peer_free(Nvme *p);
 void nvme_free(Nvme *n);
 /* An integer QOM property of nvme0 (qom-get) */
 int64_t nvme_qom_get_int(Nvme *n, const char *prop);

@@ -399,14 +399,16 @@ uint16_t nvme_subsys_attach_cmd(NvmeCtrl *n, NvmeRequest *req)
 
 /* ---- the nvme-subsys device ---------------------------------------------- */
 
-/* An nvme-ns given on the subsystem's own bus (bus=<nvme-subsys id>) */
+/*
+ * The subsystem's bus only takes namespaces moved from a controller of
+ * the subsystem (nvme_ctrl_add_ns), never one realized on it
+ */
 static bool nvme_subsys_bus_attach(NvmeBus *bus, DeviceState *dev,
                                    NvmeNs *ns, Error **errp)
 {
-    NvmeSubsysDevice *d = NVME_SUBSYS(bus->parent_obj.parent);
-
-    return nvme_ns_setup(ns, NULL, errp) &&
-           nvme_subsys_ns_add(&d->subsys, ns, errp);
+    error_setg(errp, "nvme-ns must sit on an nvme controller's bus "
+               "(bus=<controller id>)");
+    return false;
 }
 
 static void nvme_subsys_bus_detach(NvmeBus *bus, NvmeNs *ns)
