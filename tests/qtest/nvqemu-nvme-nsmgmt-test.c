@@ -40,44 +40,29 @@ static char *pool_new(uint64_t bytes)
 }
 
 /* The subsystem first, then controller nvme0 (and @more) */
-#define POOL_ARGS \
-    "-nodefaults -drive id=pool,if=none,format=raw,file=%s " \
+#define POOL_DEVICES \
+    "-drive id=pool,if=none,format=raw,file=%s " \
     "-device nvme-subsys,id=s0,nqn=nvqtest-pool,ns-pool=pool " \
     "-device nvme,id=nvme0,addr=04.0,serial=nvqtest,subsys=s0 %s"
 
 static Nvme *pool_boot(const char *img, const char *more)
 {
-    Nvme *n = g_new0(Nvme, 1);
     const char *env_args = g_getenv(NVME_ENV_ARGS);
     g_autofree char *args = g_strdup_printf("%s %s", more ? more : "",
                                             env_args ? env_args : "");
+    g_autofree char *devices = g_strdup_printf(POOL_DEVICES, img, args);
+    Nvme *n = nvme_boot_devices(devices);
 
-    n->qs = qtest_pc_boot(POOL_ARGS, img, args);
-    n->qts = n->qs->qts;
-    n->dev = qpci_device_find(n->qs->pcibus, DEVFN);
-    g_assert(n->dev);
-    qpci_device_enable(n->dev);
-    nvme_msix_enable(n);
-    msix_setup(n);
-    n->buf = nvme_alloc(n, 64 * 1024);
-    n->step_ns = 10000;
     ctrl_enable(n, NVME_CC_AMS_RR);
     return n;
-}
-
-static void pool_shutdown(Nvme *n)
-{
-    qpci_msix_disable(n->dev);
-    g_free(n->dev);
-    qtest_pc_shutdown(n->qs);
-    g_free(n);
 }
 
 /* Start QEMU with @args (a pool command line) and quit; its stderr */
 static bool pool_starts(const char *img, const char *more, char **err)
 {
     const char *bin = getenv("QTEST_QEMU_BINARY");
-    g_autofree char *args = g_strdup_printf(POOL_ARGS, img, more);
+    g_autofree char *args = g_strdup_printf("-nodefaults " POOL_DEVICES,
+                                            img, more);
     g_autofree char *qemu = g_shell_quote(bin ? bin : "qemu-system-x86_64");
     g_autofree char *cmd = g_strdup_printf(
         "printf '%%s\\n' '{\"execute\":\"qmp_capabilities\"}' "
@@ -293,7 +278,7 @@ static void test_capacity_fields(void)
     g_assert_cmpuint(ldq_le_p(id->nvmcap + 8), ==, 0);
     g_assert_cmpuint(id->nmic, ==, 0);
     g_assert_cmpuint(id->flbas, ==, FLBAS_512);
-    pool_shutdown(n);
+    nvme_free(n);
 
     /* the table is on the image, at its start */
     f = fopen(img, "rb");
@@ -392,7 +377,7 @@ static void test_lifecycle(void)
     g_assert_cmphex(ns_delete(n, NVME_NSID_BROADCAST), ==, NVME_SUCCESS);
     g_assert_cmpuint(unallocated(n), ==, POOL_CAP);
     g_assert_cmphex(ns_delete(n, c), ==, NVME_INVALID_NSID);
-    pool_shutdown(n);
+    nvme_free(n);
     unlink(img);
 }
 
@@ -471,7 +456,7 @@ static void test_errors(void)
     g_assert_cmpuint(unallocated(n), ==, POOL_CAP);
     /* the command-line namespace is still there */
     g_assert_cmphex(ns_delete(n, 7), ==, NVME_INVALID_FIELD);
-    pool_shutdown(n);
+    nvme_free(n);
     unlink(img);
     unlink(d1);
 }
@@ -495,7 +480,7 @@ static void test_nsid_unavailable(void)
     g_assert_cmphex(ns_delete(n, 100), ==, NVME_SUCCESS);
     g_assert_cmphex(ns_create(n, 1, FLBAS_512, 0, &nsid), ==, NVME_SUCCESS);
     g_assert_cmpuint(nsid, ==, 100);
-    pool_shutdown(n);
+    nvme_free(n);
     unlink(img);
 }
 
@@ -517,7 +502,7 @@ static void test_persistence(void)
     fill(n, data, 4096, 9);
     g_assert_cmphex(rw(n, NVME_IO_WRITE, a, 100, 8, data, 4096), ==,
                     NVME_SUCCESS);
-    pool_shutdown(n);
+    nvme_free(n);
 
     n = pool_boot(img, NULL);
     io_queues(n, 1);
@@ -543,7 +528,7 @@ static void test_persistence(void)
     g_assert_cmphex(format(n, b, FLBAS_512), ==, NVME_SUCCESS);
     id_ns(n, b, id);
     g_assert_cmpuint(le64_to_cpu(id->nsze), ==, 4096);
-    pool_shutdown(n);
+    nvme_free(n);
 
     n = pool_boot(img, NULL);
     id_ns(n, a, id);
@@ -553,12 +538,12 @@ static void test_persistence(void)
     g_assert_cmpuint(id->flbas, ==, FLBAS_512);
     g_assert_cmpuint(ldq_le_p(id->nvmcap), ==, 2 * MiB);
     g_assert_cmphex(ns_delete(n, a), ==, NVME_SUCCESS);
-    pool_shutdown(n);
+    nvme_free(n);
 
     n = pool_boot(img, NULL);
     g_assert_cmpuint(unallocated(n), ==, POOL_CAP - 2 * MiB);
     g_assert_cmphex(ns_delete(n, a), ==, NVME_INVALID_NSID);
-    pool_shutdown(n);
+    nvme_free(n);
     unlink(img);
 }
 
@@ -584,25 +569,25 @@ static void test_two_controllers(void)
     g_assert_cmphex(ns_attach(n, b, true, 0), ==, NVME_NS_IS_PRIVATE);
     g_assert_cmphex(attached_to(n, a), ==, 3);
     g_assert_cmphex(attached_to(n, b), ==, 2);
-    pool_shutdown(n);
+    nvme_free(n);
 
     n = pool_boot(img, ctrl1);
     g_assert_cmphex(attached_to(n, a), ==, 3);
     g_assert_cmphex(attached_to(n, b), ==, 2);
     /* without the second controller, its attachments wait for it */
-    pool_shutdown(n);
+    nvme_free(n);
     n = pool_boot(img, NULL);
     g_assert_cmphex(attached_to(n, a), ==, 1);
     g_assert_cmphex(attached_to(n, b), ==, 0);
     /* private: still attached to the absent controller 1 */
     g_assert_cmphex(ns_attach(n, b, true, 0), ==, NVME_NS_IS_PRIVATE);
     g_assert_cmphex(ns_delete(n, b), ==, NVME_SUCCESS);
-    pool_shutdown(n);
+    nvme_free(n);
     n = pool_boot(img, ctrl1);
     g_assert_cmphex(attached_to(n, a), ==, 3);
     g_assert_cmphex(ns_delete(n, a), ==, NVME_SUCCESS);
     g_assert_cmpuint(unallocated(n), ==, POOL_CAP);
-    pool_shutdown(n);
+    nvme_free(n);
     unlink(img);
 }
 
@@ -630,7 +615,7 @@ static void test_torn_table(void)
                     NVME_SUCCESS);          /* generation 1: slot 1 */
     g_assert_cmphex(ns_create(n, 4096, FLBAS_512, 0, &b), ==,
                     NVME_SUCCESS);          /* generation 2: slot 0 */
-    pool_shutdown(n);
+    nvme_free(n);
 
     /* generation 2's entries torn: generation 1 (a only) remains */
     corrupt(img, nvme_nstbl_slot_offset(2) + NVME_NSTBL_HDR_BYTES + 16, 64);
@@ -640,13 +625,13 @@ static void test_torn_table(void)
     /* the next generation (2) overwrites the torn copy */
     g_assert_cmphex(ns_create(n, 8192, FLBAS_512, 0, &b), ==, NVME_SUCCESS);
     g_assert_cmpuint(b, ==, 2);
-    pool_shutdown(n);
+    nvme_free(n);
 
     /* generation 1 torn now: generation 2 is the newer, valid one */
     corrupt(img, nvme_nstbl_slot_offset(1), 8);
     n = pool_boot(img, NULL);
     g_assert_cmpuint(unallocated(n), ==, POOL_CAP - 5 * MiB);
-    pool_shutdown(n);
+    nvme_free(n);
 
     /* both torn: refused, never overwritten */
     corrupt(img, nvme_nstbl_slot_offset(2) + 40, 8);
