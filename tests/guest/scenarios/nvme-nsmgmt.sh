@@ -15,7 +15,8 @@
 #                attached (attach-ns: 512 B blocks, as formatted);
 #                detach-ns and delete-ns both; UNVMCAP back to
 #                TNVMCAP; a new namespace reads zeroes where the old one
-#                had data.
+#                had data; create-ns --block-size=4096 (Identify NS
+#                FFFFFFFFh).
 # shellcheck source=SCRIPTDIR/../guest-lib.sh
 . /lib/nvq.sh
 
@@ -130,4 +131,11 @@ wait_for 20 "/dev/nvme0n1" test -b /dev/nvme0n1
 run dd if=/dev/nvme0n1 of=/tmp/back bs=1M skip=32 count=4 iflag=direct
 dd if=/dev/zero of=/tmp/z bs=1M count=4 2>/dev/null
 cmp /tmp/z /tmp/back || fail "a new namespace shows a deleted one's data"
+# --block-size: nvme-cli picks the format from Identify NS FFFFFFFFh
+run nvme create-ns /dev/nvme0 --nsze=1024 --ncap=1024 --block-size=4096
+expect 'created nsid: *2' "create-ns --block-size=4096"
+run nvme attach-ns /dev/nvme0 --namespace-id=2 --controllers=$CNTLID
+rescan
+wait_for 20 "/dev/nvme0n2" test -b /dev/nvme0n2
+[ "$(lbs nvme0n2)" = 4096 ] || fail "create-ns --block-size=4096: $(lbs nvme0n2)-byte blocks"
 say "namespace management: ok"
