@@ -4,7 +4,7 @@
  * Namespace Attachment command with each of its error statuses, the
  * Namespace Attribute Changed event and Changed Namespace List on the
  * controllers a change concerns, the Identify CNS values of subsystems
- * (08h, 10h-13h, 1Ch, 1Fh), I/O through both controllers, the unplug of
+ * (08h, 10h-13h, 19h, 1Ch, 1Fh), I/O through both controllers, the unplug of
  * one controller, and a controller's implicit subsystem.
  *
  * Copyright (c) 2026 nvqemu authors
@@ -44,7 +44,7 @@ static const char subsys_devices[] =
     "-device nvme,id=nvme0,addr=04.0,serial=ss-a,subsys=ss0 "
     "-device nvme-ns,bus=nvme0,drive=d0,nsid=1 "
     "-device nvme-ns,bus=nvme0,drive=d1,nsid=2,shared=off "
-    "-device nvme,id=nvme1,addr=05.0,serial=ss-b,subsys=ss0 "
+    "-device nvme,id=nvme1,addr=05.0,serial=ss-a,subsys=ss0 "
     "-device nvme-ns,bus=nvme1,drive=d2,nsid=3,detached=on "
     "-device nvme-ns,bus=nvme1,drive=d3,nsid=4,shared=off,detached=on";
 
@@ -256,7 +256,7 @@ static void test_identity(void)
     pair_free(&p);
 }
 
-/* CNS 08h, 12h, 13h, 1Ch, 1Fh */
+/* CNS 03h, 08h, 12h, 13h, 19h, 1Ch, 1Fh */
 static void test_identify_cns(void)
 {
     Pair p = pair_boot();
@@ -270,7 +270,7 @@ static void test_identify_cns(void)
     assert_ctrl_list(p.b, NVME_CNS_NS_CTRL_LIST, 2, 0, "0,");
     assert_ctrl_list(p.a, NVME_CNS_NS_CTRL_LIST, 3, 0, "");
     g_assert_cmphex(identify_cntid(p.a, NVME_CNS_NS_CTRL_LIST, 9, 0), ==,
-                    NVME_INVALID_NSID);
+                    NVME_INVALID_FIELD);
 
     identify_read(p.a, NVME_CNS_IND_NS, 1, &ind, sizeof(ind));
     g_assert_cmphex(ind.nmic, ==, NVME_NMIC_SHRNS);
@@ -285,6 +285,24 @@ static void test_identify_cns(void)
     identify_read(p.a, NVME_CNS_IND_ALLOC_NS, 4, &ind, sizeof(ind));
     g_assert_cmphex(ind.nmic, ==, 0);
 
+    /* endurance group 1, as stock lists it; none from 2 on */
+    assert_ctrl_list(p.a, NVME_CNS_ENDGRP_LIST, 0, 0, "1,");
+    {
+        NvmeSqe c = sqe_new(p.a, NVME_ADM_IDENTIFY, 0);
+        uint16_t numids;
+
+        c.dptr[0] = cpu_to_le64(p.a->buf);
+        c.cdw10 = cpu_to_le32(NVME_CNS_ENDGRP_LIST);
+        c.cdw11 = cpu_to_le32(2);
+        g_assert_cmphex(admin(p.a, &c, NULL), ==, NVME_SUCCESS);
+        numids = qtest_readw(p.a->qts, p.a->buf);
+        g_assert_cmpuint(numids, ==, 0);
+    }
+    /* descriptors of an allocated, unattached NSID: stock's status */
+    g_assert_cmphex(identify(p.a, NVME_CNS_NS_DESC_LIST, 3, p.a->buf), ==,
+                    NVME_INVALID_FIELD);
+
+    /* NVM alone (stock also lists ZNS, which we do not have) */
     identify_read(p.a, NVME_CNS_IOCS, 0, vec, sizeof(vec));
     g_assert_cmphex(le64_to_cpu(vec[0]), ==, 1ull << NVME_CSI_NVM);
     g_assert_cmphex(le64_to_cpu(vec[1]), ==, 0);
@@ -329,17 +347,23 @@ static void test_attach(void)
                     ==, NVME_CTRL_LIST_INVALID);
     g_assert_cmphex(ns_attach(p.a, 3, NVME_NS_ATTACH_SEL_ATTACH, NULL, 0),
                     ==, NVME_CTRL_LIST_INVALID);
-    g_assert_cmphex(ns_attach(p.a, 4, NVME_NS_ATTACH_SEL_ATTACH, twice, 2),
+    g_assert_cmphex(ns_attach(p.a, 3, NVME_NS_ATTACH_SEL_ATTACH, twice, 2),
                     ==, NVME_CTRL_LIST_INVALID);
+    /* a private namespace for two controllers: that, before the list */
+    g_assert_cmphex(ns_attach(p.a, 4, NVME_NS_ATTACH_SEL_ATTACH, twice, 2),
+                    ==, NVME_NS_IS_PRIVATE);
     g_assert_cmphex(ns_attach(p.a, 3, 2, c0, 1), ==, NVME_INVALID_FIELD);
     g_assert_cmphex(ns_attach(p.a, NVME_NSID_BROADCAST,
                               NVME_NS_ATTACH_SEL_ATTACH, c0, 1), ==,
                     NVME_INVALID_FIELD);
     g_assert_cmphex(ns_attach(p.a, 0, NVME_NS_ATTACH_SEL_ATTACH, c0, 1), ==,
-                    NVME_INVALID_FIELD);
-    g_assert_cmphex(ns_attach(p.a, 9, NVME_NS_ATTACH_SEL_ATTACH, c0, 1), ==,
                     NVME_INVALID_NSID);
-    /* a failed list changes nothing, not even its valid part */
+    g_assert_cmphex(ns_attach(p.a, 9, NVME_NS_ATTACH_SEL_ATTACH, c0, 1), ==,
+                    NVME_INVALID_FIELD);
+    /*
+     * a failed list changes nothing, not even its valid part (stock acts
+     * on the controllers before the failing one)
+     */
     g_assert_cmphex(ns_attach(p.a, 3, NVME_NS_ATTACH_SEL_DETACH, both, 2),
                     ==, NVME_NS_NOT_ATTACHED);
     assert_ctrl_list(p.a, NVME_CNS_NS_CTRL_LIST, 3, 0, "1,");
@@ -522,15 +546,18 @@ static const StartCase start_cases[] = {
       "iothread cannot be used with subsys" },
     { "-device nvme-subsys,id=ss0 "
       "-device nvme,id=c0,serial=a,subsys=ss0 "
-      "-device nvme,id=c1,serial=b,subsys=ss0 "
+      "-device nvme,id=c1,serial=a,subsys=ss0 "
       "-device nvme-ns,bus=c0,drive=d0,nsid=1 "
       "-device nvme-ns,bus=c1,drive=d1,nsid=1",
       "namespace id '1' already allocated" },
-    /* drive= of two controllers of one subsystem: both nsid 1 */
+    /* stock: one serial number in a subsystem */
     { "-device nvme-subsys,id=ss0 "
-      "-device nvme,serial=a,subsys=ss0,drive=d0 "
-      "-device nvme,serial=b,subsys=ss0,drive=d1",
-      "namespace id '1' already allocated" },
+      "-device nvme,id=c0,serial=a,subsys=ss0 "
+      "-device nvme,id=c1,serial=b,subsys=ss0",
+      "invalid controller serial" },
+    /* stock: no drive= with subsys= */
+    { "-device nvme-subsys,id=ss0 -device nvme,serial=a,subsys=ss0,drive=d0",
+      "subsystem support is unavailable with legacy namespace" },
     { "-device nvme-subsys,id=ss0 -device nvme-subsys,id=ss1,nqn=x "
       "-device nvme,serial=a,subsys=ss0 -device nvme,serial=b,subsys=ss1",
       NULL },

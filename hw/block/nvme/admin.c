@@ -283,6 +283,23 @@ static uint16_t nvme_admin_id_ctrl_list(NvmeCtrl *n, NvmeRequest *req,
     return nvme_dma_to_guest(req, list, sizeof(*list));
 }
 
+/*
+ * Endurance Group List (CNS 19h, Base 5.17.2.18): the ids from @from on.
+ * A subsystem has one endurance group, 1 (every nvme-ns reports it), as
+ * stock lists it.
+ */
+static uint16_t nvme_admin_id_endgrp_list(NvmeCtrl *n, NvmeRequest *req,
+                                          uint16_t from)
+{
+    g_autofree NvmeCtrlList *list = g_new0(NvmeCtrlList, 1);
+
+    if (from <= NVME_ENDGID_NVME_NS) {
+        list->numids = cpu_to_le16(1);
+        list->ids[0] = cpu_to_le16(NVME_ENDGID_NVME_NS);
+    }
+    return nvme_dma_to_guest(req, list, sizeof(*list));
+}
+
 /* I/O Command Set Independent Identify Namespace (CNS 08h, 1Fh) */
 static void nvme_admin_id_ns_ind(NvmeNs *ns, NvmeIdNsInd *ind)
 {
@@ -437,18 +454,22 @@ static uint16_t nvme_admin_identify(NvmeCtrl *n, NvmeRequest *req)
         return nvme_admin_id_ns_list(n, req, n->subsys->ns);
     case NVME_CNS_NS_CTRL_LIST:
         if (!alloc) {
-            return nvme_err_guest(n, req, NVME_INVALID_NSID,
+            /* Invalid Field, as stock answers an unallocated NSID */
+            return nvme_err_guest(n, req, NVME_INVALID_FIELD,
                                   "controllers of namespace 0x%x", nsid);
         }
         return nvme_admin_id_ctrl_list(n, req, alloc, c.cntid);
     case NVME_CNS_CTRL_LIST:
         return nvme_admin_id_ctrl_list(n, req, NULL, c.cntid);
+    case NVME_CNS_ENDGRP_LIST:
+        return nvme_admin_id_endgrp_list(n, req, c.cnssid);
     case NVME_CNS_IOCS:
         nvme_admin_id_iocs(buf);
         return nvme_dma_to_guest(req, buf, sizeof(NvmeIdIocs));
     case NVME_CNS_NS_DESC_LIST:
         if (!ns) {
-            return nvme_err_guest(n, req, NVME_INVALID_NSID,
+            /* Invalid Field for an inactive NSID, as stock answers */
+            return nvme_err_guest(n, req, NVME_INVALID_FIELD,
                                   "descriptors of namespace 0x%x", nsid);
         }
         return nvme_admin_id_ns_descs(n, req, ns);

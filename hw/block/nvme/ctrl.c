@@ -110,6 +110,12 @@ static bool nvme_ctrl_join_subsys(NvmeCtrl *n, Error **errp)
     NvmeSubsys *s;
 
     if (n->subsys_dev) {
+        if (n->ns0.blkconf.blk) {
+            /* stock's refusal */
+            error_setg(errp, "subsystem support is unavailable with legacy "
+                       "namespace ('drive' property)");
+            return false;
+        }
         /*
          * Controllers of one subsystem change each other's attached
          * namespaces from their engines: those must share one context

@@ -47,9 +47,6 @@ enum {
 /* stock's default discard granule, in bytes */
 #define NVME_NS_DISCARD_MIN (4 * KiB)
 
-/* the endurance group stock reports for every nvme-ns device */
-#define NVME_NS_ENDGID_NVME_NS 1
-
 /* stock's automatic EUI-64s: this base plus a per-process count */
 #define NVME_NS_EUI64_DEFAULT_BASE 0x5254000000000000ull
 
@@ -337,7 +334,7 @@ static void nvme_ns_realize(DeviceState *dev, Error **errp)
      * Stock QEMU puts every nvme-ns (not the drive= shorthand) in
      * endurance group 1 of its implicit subsystem and reports it.
      */
-    d->ns.endgid = NVME_NS_ENDGID_NVME_NS;
+    d->ns.endgid = NVME_ENDGID_NVME_NS;
     if (nbus->attach(nbus, dev, &d->ns, errp)) {
         nvme_ns_set_boot_suffix(d);
     }

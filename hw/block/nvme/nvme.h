@@ -84,6 +84,7 @@ enum {
     NVME_POST_MAX       = 64,       /* CQEs written to guest memory at once */
     NVME_SUBSYS_MAX_CTRLS = 256,    /* controllers in one subsystem */
     NVME_NQN_SIZE       = 256,      /* Identify Controller SUBNQN */
+    NVME_ENDGID_NVME_NS = 1,        /* stock: every nvme-ns's endurance group */
     NVME_DIRECT_SEGS    = 2,        /* PRP1 + PRP2 data pages */
 };
 
@@ -363,6 +364,7 @@ struct NvmeBus {
  */
 struct NvmeSubsys {
     char subnqn[NVME_NQN_SIZE];
+    char *serial;               /* its controllers' (stock: all the same) */
     bool multi_ctrl;            /* an nvme-subsys device: CMIC bit 1 */
     NvmeBus *bus;               /* its namespaces' bus; implicit: NULL */
     NvmeCtrl *ctrls[NVME_SUBSYS_MAX_CTRLS];

@@ -50,6 +50,7 @@ NvmeSubsys *nvme_subsys_new_implicit(const char *serial)
 
 void nvme_subsys_free_implicit(NvmeSubsys *s)
 {
+    g_free(s->serial);
     g_free(s);
 }
 
@@ -231,6 +232,11 @@ bool nvme_subsys_ctrl_register(NvmeSubsys *s, NvmeCtrl *n, Error **errp)
 {
     unsigned id;
 
+    /* stock: the controllers of a subsystem have one serial number */
+    if (s->serial && strcmp(s->serial, n->params.serial)) {
+        error_setg(errp, "invalid controller serial");
+        return false;
+    }
     for (id = 0; id < NVME_SUBSYS_MAX_CTRLS && s->ctrls[id]; id++) {
         /* lowest free controller id */
     }
@@ -238,6 +244,9 @@ bool nvme_subsys_ctrl_register(NvmeSubsys *s, NvmeCtrl *n, Error **errp)
         error_setg(errp, "subsys: subsystem %s has %u controllers already",
                    s->subnqn, NVME_SUBSYS_MAX_CTRLS);
         return false;
+    }
+    if (!s->serial) {
+        s->serial = g_strdup(n->params.serial);
     }
     s->ctrls[id] = n;
     n->cntlid = id;
@@ -352,19 +361,27 @@ uint16_t nvme_subsys_attach_cmd(NvmeCtrl *n, NvmeRequest *req)
         return nvme_err_guest(n, req, NVME_INVALID_FIELD,
                               "namespace attachment: SEL %u", sel);
     }
-    if (nsid == 0 || nsid == NVME_NSID_BROADCAST) {
-        return nvme_err_guest(n, req, NVME_INVALID_FIELD,
-                              "namespace attachment: nsid 0x%x", nsid);
+    /* the statuses stock gives for these NSIDs */
+    if (nsid == 0) {
+        return nvme_err_guest(n, req, NVME_INVALID_NSID,
+                              "namespace attachment: nsid 0");
     }
     ns = nvme_subsys_ns(s, nsid);
     if (!ns) {
-        return nvme_err_guest(n, req, NVME_INVALID_NSID,
+        return nvme_err_guest(n, req, NVME_INVALID_FIELD,
                               "namespace attachment: nsid 0x%x is not "
                               "allocated", nsid);
     }
     status = nvme_dma_from_guest(req, list, sizeof(*list));
     if (status) {
         return status;
+    }
+    /* several controllers for a private namespace: stock checks first */
+    if (attach && !ns->params.shared && le16_to_cpu(list->numids) > 1) {
+        return nvme_err_guest(n, req, NVME_NS_IS_PRIVATE,
+                              "namespace attachment: private nsid %u to "
+                              "%u controllers", nsid,
+                              le16_to_cpu(list->numids));
     }
     status = nvme_subsys_parse_ctrl_list(n, req, list, ctrls, &count);
     if (status) {

@@ -123,6 +123,7 @@ static inline NvmeCmdGetLog nvme_cmd_get_log(const NvmeSqe *sqe)
 typedef struct NvmeCmdIdentify {
     uint8_t cns;
     uint16_t cntid;
+    uint16_t cnssid;
     uint8_t csi;
     uint32_t nsid;
 } NvmeCmdIdentify;
@@ -134,6 +135,7 @@ static inline NvmeCmdIdentify nvme_cmd_identify(const NvmeSqe *sqe)
     return (NvmeCmdIdentify) {
         .cns = FIELD_EX32(dw10, NVME_IDENTIFY_DW10, CNS),
         .cntid = FIELD_EX32(dw10, NVME_IDENTIFY_DW10, CNTID),
+        .cnssid = FIELD_EX32(dw11, NVME_IDENTIFY_DW11, CNSSID),
         .csi = FIELD_EX32(dw11, NVME_IDENTIFY_DW11, CSI),
         .nsid = nvme_sqe_dw(sqe, 1),
     };

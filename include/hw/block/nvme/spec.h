@@ -330,6 +330,7 @@ enum NvmeCns {
     NVME_CNS_NS_CTRL_LIST   = 0x12,
     NVME_CNS_CTRL_LIST      = 0x13,
     NVME_CNS_CSI_ALLOC_NS_LIST = 0x1a,
+    NVME_CNS_ENDGRP_LIST    = 0x19,
     NVME_CNS_CSI_ALLOC_NS   = 0x1b,
     NVME_CNS_IOCS           = 0x1c,
     NVME_CNS_IND_ALLOC_NS   = 0x1f,     /* Base 2.1 */
@@ -342,7 +343,10 @@ enum NvmeNsAttachSel {
     NVME_NS_ATTACH_SEL_DETACH = 0x1,
 };
 
-/* Base 4.6.1, Figure 134: Controller List (Identify 12h/13h, attach) */
+/*
+ * Base 4.6.1, Figure 134: Controller List (Identify 12h/13h, Namespace
+ * Attachment); the Endurance Group List (Identify 19h) has its layout
+ */
 #define NVME_CTRL_LIST_MAX 2047
 typedef struct QEMU_PACKED NvmeCtrlList {
     uint16_t numids;
