@@ -554,7 +554,7 @@ static void test_persistence(void)
 static void test_two_controllers(void)
 {
     g_autofree char *img = pool_new(POOL_BYTES);
-    const char *ctrl1 = "-device nvme,id=nvme1,addr=05.0,serial=nvqtest1,"
+    const char *ctrl1 = "-device nvme,id=nvme1,addr=05.0,serial=nvqtest,"
                         "subsys=s0";
     Nvme *n = pool_boot(img, ctrl1);
     uint32_t a, b;
