@@ -17,6 +17,10 @@
 #                    logs, every feature, set-feature, format to 4 KiB,
 #                    reset, fio verify, blkdiscard, data kept across a new QEMU
 #   nvme-iothread    nvme-cli with iothread=io0,ioeventfd=on
+#   nvme-multipath   an nvme-subsys with two controllers sharing a
+#                    namespace: list-subsys, one multipath head, attach-ns/
+#                    detach-ns of a detached namespace, fio verify, one
+#                    path's PCI function removed under fio
 #   nvme-nsmgmt      nvme-subsys with a namespace pool (ns-pool=): create-ns,
 #                    attach-ns, fio verify, namespaces, attachments and data
 #                    kept across a new QEMU, detach-ns, delete-ns, TNVMCAP/
@@ -25,7 +29,7 @@
 # build/test-logs/guest/.  Exits non-zero on any failure.
 #
 # Environment: NVQEMU_QEMU (binary), NVQEMU_GUEST_MACHINES (default
-# "pc q35"), NVQEMU_GUEST_SCENARIOS (default all eight), NVQEMU_QEMU_WAIT
+# "pc q35"), NVQEMU_GUEST_SCENARIOS (default all nine), NVQEMU_QEMU_WAIT
 # (seconds to wait for a binary being rebuilt, default 0).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -34,7 +38,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 sc=$here/scenarios
 
 machines=${NVQEMU_GUEST_MACHINES:-pc q35}
-scenarios=${NVQEMU_GUEST_SCENARIOS:-nvdimm-coldplug nvdimm-hotplug dimm-hotplug nvme nvdimm-multi nvme-cli nvme-iothread nvme-nsmgmt}
+scenarios=${NVQEMU_GUEST_SCENARIOS:-nvdimm-coldplug nvdimm-hotplug dimm-hotplug nvme nvdimm-multi nvme-cli nvme-iothread nvme-multipath nvme-nsmgmt}
 MEM=(-m "1G,slots=4,maxmem=8G")
 MiB=1048576
 
@@ -196,6 +200,24 @@ t_nvme_cli() {
 t_nvme_iothread() {
     local -a NVQ_EXTRA=(-object iothread,id=io0)
     NVQ_CTRL_OPTS=",iothread=io0,ioeventfd=on" t_nvme_cli "$1"
+}
+
+# nvme-multipath: nvme-subsys ss0 with controllers c0 and c1 (stock's
+# command line: one serial), namespace 1 shared by both, namespace 2
+# shared but created detached (attached by the guest with nvme-cli).
+t_nvme_multipath() {
+    local m=$1 d1=$GUEST_TMP/nvme-mp-$1-1.img d2=$GUEST_TMP/nvme-mp-$1-2.img
+    local -a nvme=(-drive "file=$d1,if=none,id=d1,format=raw"
+                   -drive "file=$d2,if=none,id=d2,format=raw"
+                   -device nvme-subsys,id=ss0,nqn=nvq-mp
+                   -device nvme,id=c0,serial=NVQMP,subsys=ss0
+                   -device nvme,id=c1,serial=NVQMP,subsys=ss0
+                   -device nvme-ns,drive=d1,nsid=1,bus=c0
+                   -device nvme-ns,drive=d2,nsid=2,bus=c0,detached=on)
+    truncate -s 128M "$d1" "$d2"
+    guest_boot "nvme-multipath-$m" "$m" "$sc/nvme-multipath.sh" \
+        "nvq.nqn=nqn.2019-08.org.qemu:nvq-mp" "${MEM[@]}" "${nvme[@]}" || return 1
+    rm -f "$d1" "$d2"
 }
 
 # nvme-nsmgmt: an nvme-subsys whose namespace pool is a 256 MiB qcow2 image,

@@ -112,7 +112,7 @@ typedef struct CompatMask {
 
 static const CompatMask compat_masks[] = {
     { "idctrl", 96, 4, "CTRATT (ELBAS)" },
-    { "idctrl", 256, 2, "OACS (NMS, Directives)" },
+    { "idctrl", 256, 2, "OACS (Directives)" },
     { "idctrl", 261, 1, "LPA (per-namespace SMART)" },
     { "idctrl", 262, 1, "ELPE" },
     { "idctrl", 320, 2, "KAS" },

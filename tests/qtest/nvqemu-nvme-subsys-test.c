@@ -427,6 +427,29 @@ static void test_shared_io(void)
 }
 
 /*
+ * Format NVM of the shared namespace through nvme0: both controllers are
+ * told (the other path must see the new block size too)
+ */
+static void test_format_shared(void)
+{
+    Pair p = pair_boot();
+    NvmeSqe aer_a = aer_arm(p.a), aer_b = aer_arm(p.b);
+    NvmeSqe c = sqe_new(p.a, NVME_ADM_FORMAT_NVM, 1);
+    NvmeIdNs id;
+
+    c.cdw10 = cpu_to_le32(4);      /* LBA format 4: 4 KiB */
+    g_assert_cmphex(admin(p.a, &c, NULL), ==, NVME_SUCCESS);
+    aer_expect_ns_changed(p.a, &aer_a);
+    aer_expect_ns_changed(p.b, &aer_b);
+    changed_ns_expect(p.a, 1);
+    changed_ns_expect(p.b, 1);
+    identify_read(p.b, NVME_CNS_NS, 1, &id, sizeof(id));
+    g_assert_cmpuint(FIELD_EX32(id.flbas, NVME_FLBAS, LBAFL), ==, 4);
+    g_assert_cmpuint(le64_to_cpu(id.nsze), ==, IMG_SIZE / 4096);
+    pair_free(&p);
+}
+
+/*
  * Whether device @id is still in /machine/peripheral.  (A controller with
  * no nvme-ns device of its own is unrealized by the unplug but never
  * finalized, so DEVICE_DELETED does not come: a leak older than
@@ -595,6 +618,7 @@ int main(int argc, char **argv)
     qtest_add_func("/nvqemu/nvme-subsys/identify-cns", test_identify_cns);
     qtest_add_func("/nvqemu/nvme-subsys/attach", test_attach);
     qtest_add_func("/nvqemu/nvme-subsys/shared-io", test_shared_io);
+    qtest_add_func("/nvqemu/nvme-subsys/format-shared", test_format_shared);
     qtest_add_func("/nvqemu/nvme-subsys/unplug", test_unplug);
     qtest_add_func("/nvqemu/nvme-subsys/implicit", test_implicit);
     for (unsigned i = 0; i < ARRAY_SIZE(start_cases); i++) {

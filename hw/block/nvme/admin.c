@@ -864,15 +864,19 @@ static void nvme_admin_format_done(NvmeCtrl *n, NvmeRequest *req, int ret)
 {
     int saved = 0;
 
+    /*
+     * The subsystem's namespaces: one detached meanwhile still ends its
+     * format; each controller it is attached to is told of the change
+     */
     for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
-        NvmeNs *ns = n->ns[i];
+        NvmeNs *ns = nvme_subsys_ns(n->subsys, i);
 
         if (!ns || ns->format_req != req) {
             continue;
         }
         ns->format_req = NULL;
         if (!ret && !nvme_ns_format(ns, ns->format_lbaf)) {
-            nvme_log_ns_changed(n, ns->params.nsid);
+            nvme_subsys_ns_changed(n->subsys, ns);
             /* a created namespace keeps its format (nsmgmt.c) */
             saved = saved ?: nvme_nsmgmt_format_changed(n, ns);
         }

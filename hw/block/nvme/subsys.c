@@ -109,6 +109,19 @@ static void nvme_subsys_unlink(NvmeNs *ns, NvmeCtrl *n, bool notify)
     }
 }
 
+/*
+ * @ns changed (Format NVM): every controller it is attached to gets the
+ * NSID in its Changed Namespace List and the event
+ */
+void nvme_subsys_ns_changed(NvmeSubsys *s, NvmeNs *ns)
+{
+    for (unsigned i = 0; i < NVME_SUBSYS_MAX_CTRLS; i++) {
+        if (s->ctrls[i] && nvme_subsys_ns_attached(ns, s->ctrls[i])) {
+            nvme_log_ns_changed(s->ctrls[i], ns->params.nsid);
+        }
+    }
+}
+
 /* The controller other than @n a private namespace is attached to */
 static NvmeCtrl *nvme_subsys_other_attached(NvmeSubsys *s, NvmeNs *ns,
                                             NvmeCtrl *n)
