@@ -100,10 +100,11 @@ static void test_identify_features(void)
 
     set_dw(&sqe, 1, 0xffffffff);
     set_dw(&sqe, 10, (0x12u << 16) | NVME_CNS_NS_DESC_LIST);
-    set_dw(&sqe, 11, 0x2u << 24);
+    set_dw(&sqe, 11, (0x2u << 24) | 0xbeef);
     id = nvme_cmd_identify(&sqe);
     g_assert_cmpuint(id.cns, ==, NVME_CNS_NS_DESC_LIST);
     g_assert_cmpuint(id.cntid, ==, 0x12);
+    g_assert_cmphex(id.cnssid, ==, 0xbeef);
     g_assert_cmpuint(id.csi, ==, 2);
     g_assert_cmphex(id.nsid, ==, 0xffffffff);
 

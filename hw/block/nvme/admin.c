@@ -210,6 +210,10 @@ static void nvme_admin_id_ctrl(NvmeCtrl *n, NvmeIdCtrl *id)
     id->cmic = n->subsys->multi_ctrl ? NVME_CMIC_MULTI_CTRL : 0;
     id->mdts = n->params.mdts;
     id->cntlid = cpu_to_le16(n->cntlid);
+    /* stock: an nvme-subsys reports its one endurance group, 1 */
+    if (n->subsys->multi_ctrl) {
+        id->endgidmax = cpu_to_le16(NVME_ENDGID_NVME_NS);
+    }
     id->ver = cpu_to_le32(n->vs);
     id->oaes = cpu_to_le32(NVME_OAES_NS_ATTR);
     id->cntrltype = NVME_CNTRLTYPE_IO;

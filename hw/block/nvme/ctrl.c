@@ -83,7 +83,7 @@ static bool nvme_ctrl_add_ns(NvmeCtrl *n, DeviceState *dev, NvmeNs *ns,
     }
     if (dev && s->bus &&
         !qdev_set_parent_bus(dev, &s->bus->parent_obj, errp)) {
-        nvme_subsys_ns_remove(s, ns);
+        nvme_subsys_ns_unplug(s, ns);
         return false;
     }
     return true;
@@ -100,7 +100,7 @@ static bool nvme_ctrl_attach_ns(NvmeBus *bus, DeviceState *dev, NvmeNs *ns,
 static void nvme_ctrl_detach_ns(NvmeBus *bus, NvmeNs *ns)
 {
     if (ns->subsys) {
-        nvme_subsys_ns_remove(ns->subsys, ns);
+        nvme_subsys_ns_unplug(ns->subsys, ns);
     }
 }
 
@@ -146,7 +146,7 @@ static void nvme_ctrl_leave_subsys(NvmeCtrl *n)
     }
     /* the drive= namespace lives in the controller: it goes too */
     if (n->ns0.subsys) {
-        nvme_subsys_ns_remove(s, &n->ns0);
+        nvme_subsys_ns_unplug(s, &n->ns0);
     }
     nvme_subsys_ctrl_unregister(s, n);
     if (!n->subsys_dev) {

@@ -484,6 +484,7 @@ NvmeNs *nvme_subsys_ns(NvmeSubsys *s, uint32_t nsid);
 uint32_t nvme_subsys_free_nsid(NvmeSubsys *s);
 bool nvme_subsys_ns_add(NvmeSubsys *s, NvmeNs *ns, Error **errp);
 void nvme_subsys_ns_remove(NvmeSubsys *s, NvmeNs *ns);
+void nvme_subsys_ns_unplug(NvmeSubsys *s, NvmeNs *ns);
 bool nvme_subsys_ns_attached(NvmeNs *ns, NvmeCtrl *n);
 void nvme_subsys_ns_changed(NvmeSubsys *s, NvmeNs *ns);
 uint16_t nvme_subsys_ns_attach(NvmeSubsys *s, NvmeNs *ns, NvmeCtrl *n);

@@ -213,11 +213,7 @@ bool nvme_subsys_ns_add(NvmeSubsys *s, NvmeNs *ns, Error **errp)
     return true;
 }
 
-/*
- * Free @ns from @s: it is detached from every controller (each told, if
- * running) and its NSID becomes free.  Requests in flight finish first.
- */
-void nvme_subsys_ns_remove(NvmeSubsys *s, NvmeNs *ns)
+static void nvme_subsys_ns_free(NvmeSubsys *s, NvmeNs *ns, bool notify)
 {
     uint32_t nsid = ns->params.nsid;
 
@@ -229,11 +225,32 @@ void nvme_subsys_ns_remove(NvmeSubsys *s, NvmeNs *ns)
         NvmeCtrl *n = s->ctrls[i];
 
         if (n && nvme_subsys_ns_attached(ns, n)) {
-            nvme_subsys_unlink(ns, n, n->state == NVME_CTRL_ENABLED);
+            nvme_subsys_unlink(ns, n,
+                               notify && n->state == NVME_CTRL_ENABLED);
         }
     }
     s->ns[nsid] = NULL;
     ns->subsys = NULL;
+}
+
+/*
+ * Free @ns from @s (Namespace Management delete): it is detached from
+ * every controller, each told if running, and its NSID becomes free.
+ * Requests in flight finish first.  Runs in the engine's context of the
+ * controller asking.
+ */
+void nvme_subsys_ns_remove(NvmeSubsys *s, NvmeNs *ns)
+{
+    nvme_subsys_ns_free(s, ns, true);
+}
+
+/*
+ * The same when its device goes (unrealize, in the main loop): no event,
+ * as the main loop must not post to an engine that lives in an iothread
+ */
+void nvme_subsys_ns_unplug(NvmeSubsys *s, NvmeNs *ns)
+{
+    nvme_subsys_ns_free(s, ns, false);
 }
 
 /*
@@ -444,7 +461,7 @@ static bool nvme_subsys_bus_attach(NvmeBus *bus, DeviceState *dev,
 static void nvme_subsys_bus_detach(NvmeBus *bus, NvmeNs *ns)
 {
     if (ns->subsys) {
-        nvme_subsys_ns_remove(ns->subsys, ns);
+        nvme_subsys_ns_unplug(ns->subsys, ns);
     }
 }
 
