@@ -450,10 +450,9 @@ static void test_format_shared(void)
 }
 
 /*
- * Whether device @id is still in /machine/peripheral.  (A controller with
- * no nvme-ns device of its own is unrealized by the unplug but never
- * finalized, so DEVICE_DELETED does not come: a leak older than
- * subsystems, see docs/nvme.md.)
+ * Whether device @id is still in /machine/peripheral.  (An unplugged
+ * controller is unrealized but never finalized, so its DEVICE_DELETED
+ * does not come: a leak older than subsystems, see docs/nvme.md.)
  */
 static bool peripheral_has(Nvme *n, const char *id)
 {
