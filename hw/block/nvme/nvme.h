@@ -20,6 +20,8 @@
  *   dma.c    nvme_dma_    guest memory: mapping a command's data
  *   arb.c    nvme_arb_    arbitration (pure, unit tested)
  *   dptr.c   nvme_dptr_   PRP and SGL walkers (pure, unit tested)
+ *   pi.c     nvme_pi_     end-to-end protection: guard CRCs, PI tuple
+ *                         generate/check (pure, unit tested)
  *   err.c    nvme_err_    guest error reporting
  *
  * Copyright (c) 2026 nvqemu authors
@@ -44,6 +46,7 @@
 #include "hw/block/nvme/spec.h"
 #include "hw/block/nvme/arb.h"
 #include "hw/block/nvme/dptr.h"
+#include "hw/block/nvme/pi.h"
 #include "hw/block/nvme/cmd.h"
 
 #define TYPE_NVME       "nvme"
