@@ -361,13 +361,23 @@ static void test_type1_mptr(void)
     set_tags(&c, 10, 0x5678, 0xffff);
     g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
     g_assert_cmphex(qtest_readb(n->qts, rmeta), ==, 0xee);
-    /* Compare: same data passes, other data fails */
+    /* Compare and Verify take no PRACT (stock: Invalid PI) */
     c = pi_cmd(n, NVME_IO_COMPARE, 10, 4, PRACT | PRCHK_ALL, data,
                sizeof(d));
     set_tags(&c, 10, 0x5678, 0xffff);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_INVALID_PROT_INFO);
+    c = pi_cmd(n, NVME_IO_VERIFY, 10, 4, PRACT, 0, 0);
+    set_tags(&c, 10, 0x5678, 0xffff);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_INVALID_PROT_INFO);
+    /* Compare: same data and metadata pass, other data fails */
+    qtest_memwrite(n->qts, meta, m, sizeof(m));
+    c = pi_cmd(n, NVME_IO_COMPARE, 10, 4, PRCHK_ALL, data, sizeof(d));
+    c.mptr = cpu_to_le64(meta);
+    set_tags(&c, 10, 0x5678, 0xffff);
     g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
-    c = pi_cmd(n, NVME_IO_COMPARE, 10, 4, PRACT, n->buf + 32 * 1024,
+    c = pi_cmd(n, NVME_IO_COMPARE, 10, 4, 0, n->buf + 32 * 1024,
                sizeof(d));
+    c.mptr = cpu_to_le64(meta);
     g_assert_cmphex(io(n, 1, &c), ==, NVME_COMPARE_FAILURE);
 
     /* never-written blocks escape the checks (their PI reads as FFh) */
@@ -722,22 +732,42 @@ static void test_format_pi(void)
     pi_free(p);
 }
 
+/* Set/Get Features Error Recovery on @nsid */
+static uint16_t err_rec(Nvme *n, uint32_t nsid, bool set, uint32_t dw11,
+                        uint32_t *dw0)
+{
+    NvmeSqe c = sqe_new(n, set ? NVME_ADM_SET_FEATURES
+                               : NVME_ADM_GET_FEATURES, nsid);
+
+    c.cdw10 = cpu_to_le32(NVME_FEAT_ERROR_RECOVERY);
+    c.cdw11 = cpu_to_le32(dw11);
+    return admin(n, &c, dw0);
+}
+
 static void test_dulbe(void)
 {
     PiNs *p = pi_boot("", 0);
     Nvme *n = p->n;
+    uint32_t dulbe = R_NVME_FEAT_ERR_REC_DULBE_MASK;
     uint32_t dw0;
     NvmeSqe c;
 
     /* off: unwritten blocks read as zeroes */
     c = pi_cmd(n, NVME_IO_READ, 50, 2, 0, n->buf, 2 * LBS);
     g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
-    g_assert_cmphex(set_feature(n, NVME_FEAT_ERROR_RECOVERY,
-                                R_NVME_FEAT_ERR_REC_DULBE_MASK, NULL), ==,
+    /* namespace specific, with stock's NSID rules */
+    g_assert_cmphex(err_rec(n, 0, true, dulbe, NULL), ==,
+                    NVME_INVALID_NSID);
+    g_assert_cmphex(err_rec(n, 9, true, dulbe, NULL), ==,
+                    NVME_INVALID_FIELD);
+    g_assert_cmphex(err_rec(n, NVME_NSID_BROADCAST, false, 0, &dw0), ==,
+                    NVME_INVALID_NSID);
+    g_assert_cmphex(err_rec(n, NSID, true, dulbe | 5, NULL), ==,
                     NVME_SUCCESS);
-    g_assert_cmphex(get_feature(n, NVME_FEAT_ERROR_RECOVERY, 0, &dw0), ==,
-                    NVME_SUCCESS);
-    g_assert_cmphex(dw0, ==, R_NVME_FEAT_ERR_REC_DULBE_MASK);
+    g_assert_cmphex(err_rec(n, NSID, false, 0, &dw0), ==, NVME_SUCCESS);
+    g_assert_cmphex(dw0, ==, dulbe | 5);
+    g_assert_cmphex(err_rec(n, 1, false, 0, &dw0), ==, NVME_SUCCESS);
+    g_assert_cmphex(dw0, ==, 0);
     c = pi_cmd(n, NVME_IO_READ, 50, 2, 0, n->buf, 2 * LBS);
     g_assert_cmphex(io(n, 1, &c), ==, NVME_DULB);
     c = pi_cmd(n, NVME_IO_VERIFY, 50, 2, 0, 0, 0);
@@ -755,8 +785,8 @@ static void test_dulbe(void)
     g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
     c = pi_cmd(n, NVME_IO_READ, 0, 8192 / LBS, 0, n->buf + 16384, 8192);
     g_assert_cmphex(io(n, 1, &c), ==, NVME_DULB);
-    /* off again */
-    g_assert_cmphex(set_feature(n, NVME_FEAT_ERROR_RECOVERY, 0, NULL), ==,
+    /* off again, for every namespace */
+    g_assert_cmphex(err_rec(n, NVME_NSID_BROADCAST, true, 0, NULL), ==,
                     NVME_SUCCESS);
     g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
     pi_free(p);

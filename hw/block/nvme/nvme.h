@@ -251,6 +251,7 @@ struct NvmeNs {
      */
     BlockBackend *md_blk;
     uint64_t md_offset;
+    uint32_t err_rec;           /* Error Recovery feature (TLER, DULBE) */
     uint64_t nsze;              /* in logical blocks */
     uint8_t nguid[16];
     uint8_t eui64[8];
@@ -299,7 +300,6 @@ typedef struct NvmeFeatures {
     uint32_t power_mgmt;
     uint16_t temp_over;
     uint16_t temp_under;
-    uint32_t err_recovery;
     uint32_t num_queues;        /* granted NSQA/NCQA, 0's based */
     uint32_t irq_coalescing;
     uint32_t async_event_conf;
