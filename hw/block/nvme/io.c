@@ -653,79 +653,6 @@ static uint16_t nvme_io_md_xfer(NvmeRequest *req, const NvmeIoMd *md,
     return status;
 }
 
-/* Byte offset of block @lba's metadata in ns->md_blk */
-static int64_t nvme_io_md_offset(NvmeNs *ns, uint64_t lba)
-{
-    return ns->md_offset + lba * ns->ms;
-}
-
-static int coroutine_fn nvme_io_md_co_read(NvmeNs *ns, uint64_t slba,
-                                           uint32_t nlb, uint8_t *data,
-                                           uint8_t *meta)
-{
-    int ret = blk_co_pread(ns->blkconf.blk, slba << ns->lbads,
-                           (int64_t)nlb << ns->lbads, data, 0);
-
-    if (!ret && ns->ms) {
-        ret = blk_co_pread(ns->md_blk, nvme_io_md_offset(ns, slba),
-                           (int64_t)nlb * ns->ms, meta, 0);
-    }
-    return ret;
-}
-
-static int coroutine_fn nvme_io_md_co_write(NvmeNs *ns, uint64_t slba,
-                                            uint32_t nlb, const uint8_t *data,
-                                            const uint8_t *meta,
-                                            BdrvRequestFlags flags)
-{
-    int ret = blk_co_pwrite(ns->blkconf.blk, slba << ns->lbads,
-                            (int64_t)nlb << ns->lbads, data, flags);
-
-    if (!ret && ns->ms) {
-        ret = blk_co_pwrite(ns->md_blk, nvme_io_md_offset(ns, slba),
-                            (int64_t)nlb * ns->ms, meta, flags);
-    }
-    return ret;
-}
-
-/*
- * Deallocated or unwritten blocks in [@slba, @slba + @nlb), from the
- * block layer's block status (a hole, a zero cluster, or no data): the
- * whole blocks among them are marked in @dealloc (one bool per block).
- * Returns how many, or a negative errno.
- */
-static int64_t coroutine_fn nvme_io_co_dealloc(NvmeNs *ns, uint64_t slba,
-                                               uint32_t nlb, bool *dealloc)
-{
-    int64_t off = slba << ns->lbads;
-    int64_t end = off + ((int64_t)nlb << ns->lbads);
-    int64_t count = 0;
-
-    while (off < end) {
-        int64_t pnum = 0;
-        int ret = blk_co_block_status_above(ns->blkconf.blk, NULL, off,
-                                            end - off, &pnum, NULL, NULL);
-
-        if (ret < 0) {
-            return ret;
-        }
-        if (pnum <= 0) {
-            break;
-        }
-        if (ret & BDRV_BLOCK_ZERO || !(ret & BDRV_BLOCK_DATA)) {
-            uint64_t first = DIV_ROUND_UP(off, 1ull << ns->lbads);
-            uint64_t last = (uint64_t)(off + pnum) >> ns->lbads;
-
-            for (uint64_t b = first; b < last; b++) {
-                dealloc[b - slba] = true;
-                count++;
-            }
-        }
-        off += pnum;
-    }
-    return count;
-}
-
 /*
  * The stored blocks of a read-type command: DULBE, then the metadata of
  * deallocated blocks reads as all ones, so that their PI escapes the
@@ -747,7 +674,7 @@ static uint16_t coroutine_fn nvme_io_md_co_load(NvmeCtrl *n,
     uint16_t status;
 
     if (nvme_io_dulbe(ns) || nvme_pi_enabled(&md->l)) {
-        ndealloc = nvme_io_co_dealloc(ns, slba, nlb, dealloc);
+        ndealloc = nvme_ns_co_dealloc(ns, slba, nlb, dealloc);
         if (ndealloc < 0) {
             *ret = ndealloc;
             return NVME_SUCCESS;
@@ -762,7 +689,7 @@ static uint16_t coroutine_fn nvme_io_md_co_load(NvmeCtrl *n,
                               "%s: LBA %" PRIu64 " is deallocated (DULBE)",
                               nvme_io_name(req->opcode), slba + bad);
     }
-    *ret = nvme_io_md_co_read(ns, slba, nlb, data, meta);
+    *ret = nvme_ns_co_read(ns, slba, nlb, data, meta);
     if (*ret || !nvme_pi_enabled(&md->l)) {
         return NVME_SUCCESS;
     }
@@ -848,7 +775,7 @@ static void coroutine_fn nvme_io_md_write_co(void *opaque)
         }
     }
     if (!status) {
-        ret = nvme_io_md_co_write(req->ns, md.r.slba, md.r.nlb, req->bounce,
+        ret = nvme_ns_co_write(req->ns, md.r.slba, md.r.nlb, req->bounce,
                                   req->bounce2, req->flags);
     }
     nvme_io_md_done(req, ret, status, md.dlen);
@@ -925,7 +852,7 @@ static void coroutine_fn nvme_io_md_zeroes_co(void *opaque)
     }
     if (!status && !ret && !(md.t.prinfo & NVME_PRINFO_PRACT)) {
         ret = blk_co_pwrite_zeroes(ns->md_blk,
-                                   nvme_io_md_offset(ns, md.r.slba),
+                                   nvme_ns_md_offset(ns, md.r.slba),
                                    md.mlen, req->flags & ~BDRV_REQ_MAY_UNMAP);
     }
     for (uint64_t done = 0; !status && !ret &&
@@ -938,7 +865,7 @@ static void coroutine_fn nvme_io_md_zeroes_co(void *opaque)
         t.reftag += md.l.type == NVME_PI_TYPE3 ? 0 : done;
         nvme_pi_generate(&md.l, req->bounce, req->bounce2, nlb, &t);
         ret = blk_co_pwrite(ns->md_blk,
-                            nvme_io_md_offset(ns, md.r.slba + done),
+                            nvme_ns_md_offset(ns, md.r.slba + done),
                             (int64_t)nlb * ns->ms, req->bounce2, 0);
     }
     nvme_io_md_done(req, ret, status, 0);

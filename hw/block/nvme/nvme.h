@@ -521,6 +521,15 @@ void nvme_ns_identify(NvmeNs *ns, NvmeIdNs *id);
 uint16_t nvme_ns_format(NvmeNs *ns, uint8_t lbaf, bool mset, uint8_t pi,
                        bool pil);
 void nvme_ns_identify_nvm(NvmeNs *ns, NvmeIdNsNvm *id);
+/* Blocks [slba, slba + nlb): data, then metadata (nlb * ms bytes) */
+int64_t nvme_ns_md_offset(NvmeNs *ns, uint64_t lba);
+int coroutine_fn nvme_ns_co_read(NvmeNs *ns, uint64_t slba, uint32_t nlb,
+                                uint8_t *data, uint8_t *meta);
+int coroutine_fn nvme_ns_co_write(NvmeNs *ns, uint64_t slba, uint32_t nlb,
+                                 const uint8_t *data, const uint8_t *meta,
+                                 BdrvRequestFlags flags);
+int64_t coroutine_fn nvme_ns_co_dealloc(NvmeNs *ns, uint64_t slba,
+                                        uint32_t nlb, bool *dealloc);
 void nvme_ns_drain(NvmeNs *ns);
 void nvme_ns_drain_all(NvmeCtrl *n);
 void nvme_ns_flush_sync(NvmeNs *ns);
