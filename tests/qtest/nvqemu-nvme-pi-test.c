@@ -623,6 +623,16 @@ static void test_meta_drive(void)
     c = pi_cmd(n, NVME_IO_READ, 1000, 2, PRACT | PRCHK_ALL, data, sizeof(d));
     set_tags(&c, 1000, 0x7777, 0xffff);
     g_assert_cmphex(io(n, 1, &c), ==, NVME_E2E_APP_ERROR);
+    /* Format NVM with user data erase erases the meta-drive too */
+    c = sqe_new(n, NVME_ADM_FORMAT_NVM, NSID);
+    c.cdw10 = cpu_to_le32(1 | 1 << 5 | NVME_FORMAT_SES_USER_DATA << 9);
+    g_assert_cmphex(admin(n, &c, NULL), ==, NVME_SUCCESS);
+    read_file(p->mimg, 1000 * 8, t, sizeof(t));
+    g_assert_cmpmem(t, sizeof(t), z, sizeof(z));
+    /* a format whose metadata the meta-drive cannot hold: refused */
+    c = sqe_new(n, NVME_ADM_FORMAT_NVM, NSID);
+    c.cdw10 = cpu_to_le32(3 | 1 << 5);      /* 512 B + 64 B */
+    g_assert_cmphex(admin(n, &c, NULL), ==, NVME_INVALID_FORMAT);
     pi_free(p);
 }
 

@@ -848,6 +848,13 @@ static void nvme_admin_format_one(NvmeRequest *req, NvmeNs *ns,
                               blk_getlength(ns->blkconf.blk),
                               BDRV_REQ_MAY_UNMAP, nvme_admin_format_cb, req);
     }
+    /* the metadata goes with the user data (Base 5.14, SES 1) */
+    if (ses && ns->params.meta_blk) {
+        req->aio_pending++;
+        blk_aio_pwrite_zeroes(ns->params.meta_blk, 0,
+                              blk_getlength(ns->params.meta_blk),
+                              BDRV_REQ_MAY_UNMAP, nvme_admin_format_cb, req);
+    }
 }
 
 /* Whether Format NVM for @nsid (or all) applies to namespace @i */

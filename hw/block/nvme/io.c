@@ -907,6 +907,9 @@ static uint16_t nvme_io_md_start(NvmeCtrl *n, NvmeRequest *req,
     if (status) {
         return status;
     }
+    trace_nvme_dev_io_md(req->sq->sqid, req->cid, md.r.slba, md.r.nlb,
+                         md.t.prinfo, md.t.reftag, md.t.apptag,
+                         md.t.appmask);
     block_acct_start(blk_get_stats(ns->blkconf.blk), &req->acct, md.dlen,
                      req->opcode == NVME_IO_WRITE ||
                      req->opcode == NVME_IO_WRITE_ZEROES ?
