@@ -81,8 +81,12 @@ static char *tmp_image(uint64_t size)
     return path;
 }
 
-/* Controller nvme0 with namespace NSID on a fresh image, props @ns_opts */
-static PiNs *pi_boot(const char *ns_opts, uint64_t meta_size)
+/*
+ * Controller nvme0 (more properties @ctrl_opts) with namespace NSID on a
+ * fresh image, props @ns_opts, and a meta-drive of @meta_size if not 0
+ */
+static PiNs *pi_boot_ctrl(const char *ctrl_opts, const char *ns_opts,
+                          uint64_t meta_size)
 {
     PiNs *p = g_new0(PiNs, 1);
     g_autofree char *extra = NULL;
@@ -100,10 +104,15 @@ static PiNs *pi_boot(const char *ns_opts, uint64_t meta_size)
                             p->img, mdrive ? mdrive : "", NSID,
                             meta_size ? ",meta-drive=m1" : "",
                             *ns_opts ? "," : "", ns_opts);
-    p->n = nvme_boot("", extra);
+    p->n = nvme_boot(ctrl_opts, extra);
     ctrl_enable(p->n, NVME_CC_AMS_RR);
     io_queues(p->n, 1);
     return p;
+}
+
+static PiNs *pi_boot(const char *ns_opts, uint64_t meta_size)
+{
+    return pi_boot_ctrl("", ns_opts, meta_size);
 }
 
 static void pi_free(PiNs *p)
@@ -486,6 +495,28 @@ static void test_extended(void)
     pi_free(p);
 }
 
+/*
+ * MDTS counts the metadata interleaved in the data pointer (Base MDTS;
+ * as stock): with mdts=1 (8 KiB), 16 blocks of 512 + 8 bytes are too
+ * many, unless PRACT leaves the data alone in the transfer
+ */
+static void test_mdts_extended(void)
+{
+    PiNs *p = pi_boot_ctrl("mdts=1", "ms=8,mset=1,pi=1", 0);
+    Nvme *n = p->n;
+    NvmeSqe c;
+
+    c = pi_cmd(n, NVME_IO_WRITE, 0, 15, 0, n->buf, 15 * (LBS + 8));
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+    c = pi_cmd(n, NVME_IO_WRITE, 0, 16, 0, n->buf, 16 * (LBS + 8));
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_INVALID_FIELD);
+    c = pi_cmd(n, NVME_IO_WRITE, 0, 16, PRACT, n->buf, 16 * LBS);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+    c = pi_cmd(n, NVME_IO_READ, 0, 17, PRACT, n->buf, 17 * LBS);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_INVALID_FIELD);
+    pi_free(p);
+}
+
 /* 64b guard, Type 1: CRC-64 guard and 48-bit reference tags */
 static void test_pif64(void)
 {
@@ -811,6 +842,7 @@ int main(int argc, char **argv)
     g_test_add_func("/nvqemu/nvme-pi/type1-mptr", test_type1_mptr);
     g_test_add_func("/nvqemu/nvme-pi/mptr-sgl", test_mptr_sgl);
     g_test_add_func("/nvqemu/nvme-pi/extended", test_extended);
+    g_test_add_func("/nvqemu/nvme-pi/mdts-extended", test_mdts_extended);
     g_test_add_func("/nvqemu/nvme-pi/pif64", test_pif64);
     g_test_add_func("/nvqemu/nvme-pi/layout-image", test_layout_image);
     g_test_add_func("/nvqemu/nvme-pi/meta-drive", test_meta_drive);
