@@ -129,22 +129,16 @@ typedef struct CompatMask {
 } CompatMask;
 
 static const CompatMask compat_masks[] = {
-    { "idctrl", 96, 4, "CTRATT (ELBAS)" },
     { "idctrl", 256, 2, "OACS (Directives)" },
     { "idctrl", 261, 1, "LPA (per-namespace SMART)" },
     { "idctrl", 262, 1, "ELPE" },
     { "idctrl", 320, 2, "KAS" },
     { "idctrl", 520, 2, "ONCS (Verify; Copy, NVMCSA, NVMAFC)" },
     { "idctrl", 534, 2, "OCFS (Copy formats)" },
-    { "idctrl", 536, 4, "SGLS (MPTR as SGL)" },
     { "idns", 24, 1, "NSFEAT (DAE, OPTPERF bit 3)" },
-    { "idns", 27, 1, "MC (metadata)" },
-    { "idns", 28, 1, "DPC (protection information)" },
     { "idns", 74, 2, "MSSRL (Copy)" },
     { "idns", 76, 4, "MCL (Copy)" },
     { "idns", 80, 1, "MSRC (Copy)" },
-    { "idns", 132, 12, "LBAF1-3 (metadata formats)" },
-    { "idns", 148, 12, "LBAF5-7 (metadata formats)" },
 };
 
 /* ---- a minimal admin-only host: enable, Identify by polling ------------ */

@@ -216,6 +216,8 @@ static void nvme_admin_id_ctrl(NvmeCtrl *n, NvmeIdCtrl *id)
     }
     id->ver = cpu_to_le32(n->vs);
     id->oaes = cpu_to_le32(NVME_OAES_NS_ATTR);
+    /* extended LBA formats: ELBAF (PIF) in Identify CNS 05h */
+    id->ctratt = cpu_to_le32(NVME_CTRATT_ELBAS);
     id->cntrltype = NVME_CNTRLTYPE_IO;
     id->oacs = cpu_to_le16(NVME_OACS_FORMAT | NVME_OACS_NMS |
                            (n->params.dbcs ? NVME_OACS_DBBUF : 0));
@@ -233,7 +235,7 @@ static void nvme_admin_id_ctrl(NvmeCtrl *n, NvmeIdCtrl *id)
     id->nn = cpu_to_le32(NVME_MAX_NAMESPACES);
     id->oncs = cpu_to_le16(oncs);
     id->vwc = NVME_VWC_PRESENT | NVME_VWC_NSID_FFFFFFFF;
-    id->sgls = cpu_to_le32(NVME_SGLS_SUPPORTED_NO_ALIGN);
+    id->sgls = cpu_to_le32(NVME_SGLS_SUPPORTED_NO_ALIGN | NVME_SGLS_MPTR_SGL);
     pstrcpy(id->subnqn, sizeof(id->subnqn), n->subsys->subnqn);
     nvme_nsmgmt_id_ctrl(n, id);
     id->psd[0].mp = cpu_to_le16(NVME_PS0_MP_CW);
@@ -351,7 +353,8 @@ static uint16_t nvme_admin_id_ns(NvmeCtrl *n, NvmeRequest *req, uint8_t cns,
             nvme_admin_id_ns_ind(ns, buf);
             break;
         default:
-            /* NVM command set specific (05h, 1Bh): nothing to report */
+            /* NVM command set specific (05h, 1Bh) */
+            nvme_ns_identify_nvm(ns, buf);
             break;
         }
     }
@@ -505,6 +508,11 @@ void nvme_admin_features_reset(NvmeCtrl *n)
     f->temp_over = NVME_TEMP_OVER_DEFAULT_K;
     f->num_queues = nvme_admin_nq(nq, nq);
     nvme_arb_configure(&n->arb, NVME_ARB_AB_NO_LIMIT, 0, 0, 0);
+    for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
+        if (n->ns[i]) {
+            n->ns[i]->err_rec = 0;
+        }
+    }
     n->temp_warned = false;
     if (n->kato_timer) {
         timer_del(n->kato_timer);
@@ -571,6 +579,35 @@ static uint64_t nvme_admin_timestamp_now(NvmeCtrl *n, uint8_t *attr)
     return n->feat.timestamp_base_ms + (now - n->feat.timestamp_set_at);
 }
 
+/*
+ * Error Recovery (Base 5.27.1.4) is namespace specific, TLER and DULBE
+ * alike (as stock keeps them): the namespace the command names, or every
+ * namespace for a Set with FFFFFFFFh.  The NSID rules are stock's: 0 is an
+ * Invalid Namespace (also FFFFFFFFh for Get), an inactive one an Invalid
+ * Field.  *@ns is the namespace, or NULL for all.
+ */
+static uint16_t nvme_admin_err_rec_ns(NvmeCtrl *n, NvmeRequest *req,
+                                      bool set, NvmeNs **ns)
+{
+    uint32_t nsid = le32_to_cpu(req->cmd.nsid);
+
+    *ns = NULL;
+    if (set && nsid == NVME_NSID_BROADCAST) {
+        return NVME_SUCCESS;
+    }
+    if (!nsid || nsid > NVME_MAX_NAMESPACES) {
+        return nvme_err_guest(n, req, NVME_INVALID_NSID,
+                              "error recovery: namespace 0x%x", nsid);
+    }
+    *ns = nvme_ns_lookup(n, nsid);
+    if (!*ns) {
+        return nvme_err_guest(n, req, NVME_INVALID_FIELD,
+                              "error recovery: namespace %u is not active",
+                              nsid);
+    }
+    return NVME_SUCCESS;
+}
+
 /* The current (or default) value of a feature, in CQE DW0 layout */
 static uint16_t nvme_admin_feat_value(NvmeCtrl *n, NvmeRequest *req,
                                       uint8_t fid, bool dflt, uint32_t *val)
@@ -597,7 +634,8 @@ static uint16_t nvme_admin_feat_value(NvmeCtrl *n, NvmeRequest *req,
         }
         return NVME_SUCCESS;
     case NVME_FEAT_ERROR_RECOVERY:
-        *val = dflt ? 0 : n->feat.err_recovery;
+        ns = nvme_ns_lookup(n, le32_to_cpu(req->cmd.nsid));
+        *val = dflt || !ns ? 0 : ns->err_rec;
         return NVME_SUCCESS;
     case NVME_FEAT_VOLATILE_WC:
         ns = nvme_admin_first_ns(n);
@@ -643,6 +681,14 @@ static uint16_t nvme_admin_get_features(NvmeCtrl *n, NvmeRequest *req)
     uint16_t status;
 
     trace_nvme_dev_get_features(fid, sel);
+    if (fid == NVME_FEAT_ERROR_RECOVERY) {
+        NvmeNs *ns;
+
+        status = nvme_admin_err_rec_ns(n, req, false, &ns);
+        if (status) {
+            return status;
+        }
+    }
     status = nvme_admin_feat_value(n, req, fid, sel != NVME_FEAT_SEL_CURRENT,
                                    &val);
     if (status) {
@@ -742,13 +788,22 @@ static uint16_t nvme_admin_set_features(NvmeCtrl *n, NvmeRequest *req)
         }
         nvme_log_check_temperature(n);
         break;
-    case NVME_FEAT_ERROR_RECOVERY:
-        if (FIELD_EX32(dw11, NVME_FEAT_ERR_REC, DULBE)) {
-            return nvme_err_guest(n, req, NVME_INVALID_FIELD,
-                                  "DULBE is not supported");
+    case NVME_FEAT_ERROR_RECOVERY: {
+        /* DULBE: every namespace reports NSFEAT.DAE (see io.c) */
+        NvmeNs *ns;
+
+        status = nvme_admin_err_rec_ns(n, req, true, &ns);
+        if (status) {
+            return status;
         }
-        n->feat.err_recovery = dw11;
+        for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
+            if (n->ns[i] && (!ns || ns == n->ns[i])) {
+                n->ns[i]->err_rec = dw11 & (R_NVME_FEAT_ERR_REC_TLER_MASK |
+                                            R_NVME_FEAT_ERR_REC_DULBE_MASK);
+            }
+        }
         break;
+    }
     case NVME_FEAT_VOLATILE_WC:
         for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
             if (n->ns[i]) {
@@ -879,7 +934,8 @@ static void nvme_admin_format_done(NvmeCtrl *n, NvmeRequest *req, int ret)
             continue;
         }
         ns->format_req = NULL;
-        if (!ret && !nvme_ns_format(ns, ns->format_lbaf)) {
+        if (!ret && !nvme_ns_format(ns, ns->format_lbaf, ns->format_mset,
+                                    ns->format_pi, ns->format_pil)) {
             nvme_subsys_ns_changed(n->subsys, ns);
             /* a created namespace keeps its format (nsmgmt.c) */
             saved = saved ?: nvme_nsmgmt_format_changed(n, ns);
@@ -912,15 +968,27 @@ static void nvme_admin_format_cb(void *opaque, int ret)
 }
 
 static void nvme_admin_format_one(NvmeRequest *req, NvmeNs *ns,
-                                  uint8_t lbaf, uint8_t ses)
+                                  const NvmeCmdFormat *c)
 {
+    uint8_t ses = c->ses;
+
     nvme_engine_drain(req->sq->ctrl);
     ns->format_req = req;
-    ns->format_lbaf = lbaf;
+    ns->format_lbaf = c->lbaf;
+    ns->format_mset = c->mset;
+    ns->format_pi = c->pi;
+    ns->format_pil = c->pil;
     if (ses) {
         req->aio_pending++;
         blk_aio_pwrite_zeroes(ns->blkconf.blk, 0,
                               blk_getlength(ns->blkconf.blk),
+                              BDRV_REQ_MAY_UNMAP, nvme_admin_format_cb, req);
+    }
+    /* the metadata goes with the user data (Base 5.14, SES 1) */
+    if (ses && ns->params.meta_blk) {
+        req->aio_pending++;
+        blk_aio_pwrite_zeroes(ns->params.meta_blk, 0,
+                              blk_getlength(ns->params.meta_blk),
                               BDRV_REQ_MAY_UNMAP, nvme_admin_format_cb, req);
     }
 }
@@ -938,17 +1006,22 @@ static uint16_t nvme_admin_format(NvmeCtrl *n, NvmeRequest *req)
     uint8_t lbaf = c.lbaf, ses = c.ses;
 
     for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
-        if (nvme_admin_format_targets(n, nsid, i) &&
-            !nvme_ns_lbaf_valid(n->ns[i], lbaf)) {
-            return nvme_err_guest(n, req, NVME_INVALID_FORMAT,
-                                  "format: LBA format %u", lbaf);
+        uint16_t status;
+
+        if (!nvme_admin_format_targets(n, nsid, i)) {
+            continue;
+        }
+        status = nvme_ns_format_check(n->ns[i], lbaf, c.mset, c.pi, c.pil);
+        if (status) {
+            return nvme_err_guest(n, req, status,
+                                  "format: LBA format %u with pi %u "
+                                  "(namespace %u)", lbaf, c.pi, i);
         }
     }
-    if (c.pi || c.mset || c.pil || ses > NVME_FORMAT_SES_USER_DATA) {
+    if (ses > NVME_FORMAT_SES_USER_DATA) {
         return nvme_err_guest(n, req, NVME_INVALID_FIELD,
-                              "format: PI, metadata or crypto erase "
-                              "requested (pi %u mset %u ses %u)",
-                              c.pi, c.mset, ses);
+                              "format: crypto erase requested (ses %u)",
+                              ses);
     }
     if (nsid != NVME_NSID_BROADCAST && !nvme_ns_lookup(n, nsid)) {
         return nvme_err_guest(n, req, NVME_INVALID_NSID,
@@ -974,7 +1047,7 @@ static uint16_t nvme_admin_format(NvmeCtrl *n, NvmeRequest *req)
     req->aio_pending = 1;
     for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
         if (nvme_admin_format_targets(n, nsid, i)) {
-            nvme_admin_format_one(req, n->ns[i], lbaf, ses);
+            nvme_admin_format_one(req, n->ns[i], &c);
         }
     }
     nvme_admin_format_cb(req, 0);

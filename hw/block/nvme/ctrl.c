@@ -69,7 +69,9 @@ static bool nvme_ctrl_add_ns(NvmeCtrl *n, DeviceState *dev, NvmeNs *ns,
      * implicit subsystem has iothread=, so one controller uses it)
      */
     if (nvme_in_iothread(n) &&
-        blk_set_aio_context(ns->blkconf.blk, n->ctx, errp) < 0) {
+        (blk_set_aio_context(ns->blkconf.blk, n->ctx, errp) < 0 ||
+         (ns->params.meta_blk &&
+          blk_set_aio_context(ns->params.meta_blk, n->ctx, errp) < 0))) {
         return false;
     }
     if (!ns->params.nsid) {
@@ -465,6 +467,10 @@ static void nvme_ctrl_exit(PCIDevice *pci)
         if (ns && nvme_in_iothread(n)) {
             blk_set_aio_context(ns->blkconf.blk, qemu_get_aio_context(),
                                 &error_abort);
+            if (n->ns[i]->params.meta_blk) {
+                blk_set_aio_context(n->ns[i]->params.meta_blk,
+                                    qemu_get_aio_context(), &error_abort);
+            }
         }
     }
     nvme_ctrl_teardown(n);

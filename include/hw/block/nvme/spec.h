@@ -229,10 +229,15 @@ enum NvmeStatus {
     NVME_NS_IS_PRIVATE              = NVME_SC(NVME_SCT_CMD, 0x19),
     NVME_NS_NOT_ATTACHED            = NVME_SC(NVME_SCT_CMD, 0x1a),
     NVME_CTRL_LIST_INVALID          = NVME_SC(NVME_SCT_CMD, 0x1c),
+    NVME_INVALID_PROT_INFO          = NVME_SC(NVME_SCT_CMD, 0x81),
 
     NVME_WRITE_FAULT                = NVME_SC(NVME_SCT_MEDIA, 0x80),
     NVME_UNRECOVERED_READ           = NVME_SC(NVME_SCT_MEDIA, 0x81),
+    NVME_E2E_GUARD_ERROR            = NVME_SC(NVME_SCT_MEDIA, 0x82),
+    NVME_E2E_APP_ERROR              = NVME_SC(NVME_SCT_MEDIA, 0x83),
+    NVME_E2E_REF_ERROR              = NVME_SC(NVME_SCT_MEDIA, 0x84),
     NVME_COMPARE_FAILURE            = NVME_SC(NVME_SCT_MEDIA, 0x85),
+    NVME_DULB                       = NVME_SC(NVME_SCT_MEDIA, 0x87),
 };
 #define NVME_STATUS_DNR (1u << R_NVME_STATUS_DNR_SHIFT)
 
@@ -559,6 +564,12 @@ FIELD(NVME_RW_DW12, PRINFO, 26, 4)
 FIELD(NVME_RW_DW12, FUA, 30, 1)
 FIELD(NVME_RW_DW12, LR, 31, 1)
 
+/* NVM 3.2.4, Figure 45: Read/Write CDW15 (and CDW14: ILBRT low 32 bits) */
+FIELD(NVME_RW_DW15, LBAT, 0, 16)
+FIELD(NVME_RW_DW15, LBATM, 16, 16)
+/* NVM 3.2.4, Figure 42: CDW3 holds EILBRT bits 47:32 for the 64b guard */
+FIELD(NVME_RW_DW3, EILBRT_HI, 0, 16)
+
 /* NVM 3.2.3, Figure 39/40: Dataset Management */
 FIELD(NVME_DSM_DW10, NR, 0, 8)
 FIELD(NVME_DSM_DW11, IDR, 0, 1)
@@ -605,6 +616,7 @@ enum NvmeSglSubtype {
 /* Identify Controller SGLS field, Base Figure 275 bytes 539:536 */
 enum NvmeIdCtrlSgls {
     NVME_SGLS_SUPPORTED_NO_ALIGN    = 1 << 0,
+    NVME_SGLS_MPTR_SGL              = 1 << 19,  /* MPTR holds an SGL */
 };
 
 /* Base 5.17.2.1, Figure 275: Power State Descriptor */
@@ -730,6 +742,9 @@ enum NvmeIdCtrlCmic {
 };
 enum NvmeIdCtrlOaes {
     NVME_OAES_NS_ATTR       = 1 << 8,
+};
+enum NvmeIdCtrlCtratt {
+    NVME_CTRATT_ELBAS       = 1 << 15,  /* extended LBA formats */
 };
 enum NvmeIdCtrlOacs {
     NVME_OACS_FORMAT        = 1 << 1,
@@ -864,6 +879,7 @@ FIELD(NVME_FLBAS, EXTENDED, 4, 1)
 FIELD(NVME_FLBAS, LBAFU, 5, 2)
 enum NvmeIdNsNsfeat {
     NVME_NSFEAT_THINP       = 1 << 0,
+    NVME_NSFEAT_DAE         = 1 << 2,   /* DULBE supported */
     NVME_NSFEAT_OPTPERF     = 1 << 4,
 };
 /* DLFEAT: deallocated blocks read as zeroes, Write Zeroes may deallocate */
@@ -871,6 +887,41 @@ enum NvmeIdNsDlfeat {
     NVME_DLFEAT_READ_ZEROES = 1,
     NVME_DLFEAT_WZ_DEAC     = 1 << 3,
 };
+
+/* NVM Figure 97 MC: metadata capabilities */
+enum NvmeIdNsMc {
+    NVME_MC_EXTENDED        = 1 << 0,
+    NVME_MC_SEPARATE        = 1 << 1,
+};
+/* NVM Figure 97 DPC: end-to-end data protection capabilities */
+enum NvmeIdNsDpc {
+    NVME_DPC_TYPE1          = 1 << 0,
+    NVME_DPC_TYPE2          = 1 << 1,
+    NVME_DPC_TYPE3          = 1 << 2,
+    NVME_DPC_FIRST          = 1 << 3,
+    NVME_DPC_LAST           = 1 << 4,
+};
+/* NVM Figure 97 DPS: end-to-end data protection type settings */
+FIELD(NVME_DPS, PIT, 0, 3)
+FIELD(NVME_DPS, PIP, 3, 1)      /* PI in the first bytes of metadata */
+
+/*
+ * NVM 4.1.5.2, Figure 117: I/O Command Set specific Identify Namespace
+ * for the NVM command set (CNS 05h, CSI 00h)
+ */
+typedef struct QEMU_PACKED NvmeIdNsNvm {
+    uint64_t lbstm;
+    uint8_t pic;
+    uint8_t rsvd9[3];
+    uint32_t elbaf[64];
+    uint8_t rsvd268[3828];
+} NvmeIdNsNvm;
+QEMU_BUILD_BUG_ON(sizeof(NvmeIdNsNvm) != 4096);
+QEMU_BUILD_BUG_ON(offsetof(NvmeIdNsNvm, elbaf) != 12);
+
+/* NVM Figure 118: Extended LBA Format */
+FIELD(NVME_ELBAF, STS, 0, 7)
+FIELD(NVME_ELBAF, PIF, 7, 2)
 
 /* Base 5.17.2.3, Figure 278: Namespace Identification Descriptor */
 typedef struct QEMU_PACKED NvmeNsDescHdr {
