@@ -210,14 +210,15 @@ static void nvme_admin_id_ctrl(NvmeCtrl *n, NvmeIdCtrl *id)
     id->cmic = n->subsys->multi_ctrl ? NVME_CMIC_MULTI_CTRL : 0;
     id->mdts = n->params.mdts;
     id->cntlid = cpu_to_le16(n->cntlid);
-    /* stock: an nvme-subsys reports its one endurance group, 1 */
-    if (n->subsys->multi_ctrl) {
-        id->endgidmax = cpu_to_le16(NVME_ENDGID_NVME_NS);
-    }
     id->ver = cpu_to_le32(n->vs);
     id->oaes = cpu_to_le32(NVME_OAES_NS_ATTR);
     /* extended LBA formats: ELBAF (PIF) in Identify CNS 05h */
     id->ctratt = cpu_to_le32(NVME_CTRATT_ELBAS);
+    /* stock: an nvme-subsys reports its one endurance group, 1 */
+    if (n->subsys->multi_ctrl) {
+        id->endgidmax = cpu_to_le16(NVME_ENDGID_NVME_NS);
+        id->ctratt |= cpu_to_le32(NVME_CTRATT_ENDGRPS);
+    }
     id->cntrltype = NVME_CNTRLTYPE_IO;
     id->oacs = cpu_to_le16(NVME_OACS_FORMAT | NVME_OACS_NMS |
                            (n->params.dbcs ? NVME_OACS_DBBUF : 0));

@@ -744,6 +744,7 @@ enum NvmeIdCtrlOaes {
     NVME_OAES_NS_ATTR       = 1 << 8,
 };
 enum NvmeIdCtrlCtratt {
+    NVME_CTRATT_ENDGRPS     = 1 << 4,   /* endurance groups */
     NVME_CTRATT_ELBAS       = 1 << 15,  /* extended LBA formats */
 };
 enum NvmeIdCtrlOacs {
