@@ -197,7 +197,8 @@ static void nvme_admin_id_ctrl(NvmeCtrl *n, NvmeIdCtrl *id)
                                            n->params.serial);
     uint16_t oncs = NVME_ONCS_COMPARE | NVME_ONCS_DSM |
                     NVME_ONCS_WRITE_ZEROES | NVME_ONCS_SAVE_FEATURES |
-                    NVME_ONCS_TIMESTAMP | NVME_ONCS_VERIFY;
+                    NVME_ONCS_TIMESTAMP | NVME_ONCS_VERIFY |
+                    NVME_ONCS_COPY | NVME_ONCS_NVMCSA | NVME_ONCS_NVMAFC;
 
     memset(id, 0, sizeof(*id));
     id->vid = cpu_to_le16(pci_get_word(pci->config + PCI_VENDOR_ID));
@@ -213,6 +214,9 @@ static void nvme_admin_id_ctrl(NvmeCtrl *n, NvmeIdCtrl *id)
     id->mdts = n->params.mdts;
     id->ver = cpu_to_le32(n->vs);
     id->oaes = cpu_to_le32(NVME_OAES_NS_ATTR);
+    if (n->params.ctratt_mem) {
+        id->ctratt |= cpu_to_le32(NVME_CTRATT_MEM);
+    }
     id->cntrltype = NVME_CNTRLTYPE_IO;
     id->oacs = cpu_to_le16(NVME_OACS_FORMAT |
                            (n->params.dbcs ? NVME_OACS_DBBUF : 0));
@@ -230,6 +234,9 @@ static void nvme_admin_id_ctrl(NvmeCtrl *n, NvmeIdCtrl *id)
     id->nn = cpu_to_le32(NVME_MAX_NAMESPACES);
     id->oncs = cpu_to_le16(oncs);
     id->vwc = NVME_VWC_PRESENT | NVME_VWC_NSID_FFFFFFFF;
+    id->awun = cpu_to_le16(n->params.atomic_awun);
+    id->awupf = cpu_to_le16(n->params.atomic_awupf);
+    id->ocfs = cpu_to_le16(nvme_copy_ocfs(n));
     id->sgls = cpu_to_le32(NVME_SGLS_SUPPORTED_NO_ALIGN);
     pstrcpy(id->subnqn, sizeof(id->subnqn), nqn);
     id->psd[0].mp = cpu_to_le16(NVME_PS0_MP_CW);
@@ -380,6 +387,7 @@ void nvme_admin_features_reset(NvmeCtrl *n)
     f->arbitration = FIELD_DP32(0, NVME_FEAT_ARB, AB, NVME_ARB_AB_NO_LIMIT);
     f->temp_over = NVME_TEMP_OVER_DEFAULT_K;
     f->num_queues = nvme_admin_nq(nq, nq);
+    f->atomic_dn = n->params.atomic_dn;
     nvme_arb_configure(&n->arb, NVME_ARB_AB_NO_LIMIT, 0, 0, 0);
     n->temp_warned = false;
     if (n->kato_timer) {
@@ -496,6 +504,10 @@ static uint16_t nvme_admin_feat_value(NvmeCtrl *n, NvmeRequest *req,
         *val = FIELD_DP32(*val, NVME_FEAT_IVC, CD, dflt ? 0 : n->vec[iv].cd);
         return NVME_SUCCESS;
     }
+    case NVME_FEAT_WRITE_ATOMICITY:
+        *val = FIELD_DP32(0, NVME_FEAT_WAN, DN,
+                          dflt ? n->params.atomic_dn : n->feat.atomic_dn);
+        return NVME_SUCCESS;
     case NVME_FEAT_ASYNC_EVENT_CONF:
         *val = dflt ? 0 : n->feat.async_event_conf;
         return NVME_SUCCESS;
@@ -642,6 +654,9 @@ static uint16_t nvme_admin_set_features(NvmeCtrl *n, NvmeRequest *req)
     case NVME_FEAT_IRQ_CONFIG:
         n->vec[FIELD_EX32(dw11, NVME_FEAT_IVC, IV)].cd =
             FIELD_EX32(dw11, NVME_FEAT_IVC, CD);
+        break;
+    case NVME_FEAT_WRITE_ATOMICITY:
+        n->feat.atomic_dn = FIELD_EX32(dw11, NVME_FEAT_WAN, DN);
         break;
     case NVME_FEAT_ASYNC_EVENT_CONF:
         n->feat.async_event_conf = dw11;

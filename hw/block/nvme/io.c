@@ -1,7 +1,7 @@
 /*
  * NVM command set I/O commands (NVM Command Set Specification 1.0c
  * chapter 3): Read, Write, Flush, Write Zeroes, Dataset Management,
- * Compare and Verify, on the QEMU block layer.
+ * Compare and Verify, on the QEMU block layer; Copy is in copy.c.
  *
  * Read and Write move data between the backend and guest memory without a
  * copy (dma_blk_io maps the guest pages); Compare and Verify use a bounce
@@ -189,6 +189,9 @@ static uint16_t nvme_io_rw(NvmeCtrl *n, NvmeRequest *req)
         return status;
     }
     req->flags = write && r.fua ? BDRV_REQ_FUA : 0;
+    if (write) {
+        req->flags |= nvme_atomic_write_flags(n, r.nlb);
+    }
     if (nvme_dma_map_direct(req, len, !write)) {
         /* guest pages mapped directly: no scatter list, no bounce */
         block_acct_start(blk_get_stats(ns->blkconf.blk), &req->acct, len,
@@ -269,6 +272,7 @@ static uint16_t nvme_io_write_zeroes(NvmeCtrl *n, NvmeRequest *req)
     if (r.fua) {
         flags |= BDRV_REQ_FUA;
     }
+    flags |= nvme_atomic_write_flags(n, r.nlb);
     block_acct_start(blk_get_stats(ns->blkconf.blk), &req->acct, 0,
                      BLOCK_ACCT_WRITE);
     blk_aio_pwrite_zeroes(ns->blkconf.blk, r.slba << ns->lbads,
@@ -477,6 +481,9 @@ static const NvmeIoCmd nvme_io_cmds[NVME_IO_OPCODE_MAX + 1] = {
         NVME_EFF_CSUPP | NVME_EFF_LBCC },
     [NVME_IO_VERIFY] = {
         "VERIFY", nvme_io_verify, NVME_IO_NEEDS_NS, NVME_EFF_CSUPP },
+    [NVME_IO_COPY] = {
+        "COPY", nvme_copy_exec, NVME_IO_NEEDS_NS | NVME_IO_WRITES,
+        NVME_EFF_CSUPP | NVME_EFF_LBCC },
 };
 
 static uint32_t nvme_io_effects(NvmeCtrl *n, uint8_t opcode)

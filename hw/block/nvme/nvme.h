@@ -12,6 +12,9 @@
  *   admin.c  nvme_admin_  admin command set
  *   log.c    nvme_log_    log pages, SMART counters, async events
  *   io.c     nvme_io_     NVM I/O command set
+ *   copy.c   nvme_copy_   the Copy command (io.c dispatches to it)
+ *   atomic.c nvme_atomic_ write atomicity (AWUN/AWUPF, Write Atomicity
+ *                         Normal)
  *   engine.c nvme_engine_ the service engine: when SQs are served, command
  *                         dispatch, completion batching, fatal stop
  *   queue.c  nvme_q_      SQ/CQ rings, entries, completion slots
@@ -216,6 +219,10 @@ typedef struct NvmeNsParams {
     uint64_t eui64;             /* 0: none */
     bool eui64_default;         /* stock: generate an EUI-64 if none given */
     bool shared;                /* stock: NMIC.SHRNS (see docs/nvme.md) */
+    /* Copy limits (NVM 4.1.5.1), stock's nvme-ns properties */
+    uint16_t mssrl;             /* blocks in one source range */
+    uint32_t mcl;               /* blocks in one Copy */
+    uint8_t msrc;               /* source ranges, 0's based */
 } NvmeNsParams;
 
 struct NvmeNs {
@@ -265,6 +272,12 @@ typedef struct NvmeParams {
     bool dbcs;                  /* Doorbell Buffer Config (OACS bit 8) */
     bool ioeventfd;             /* shadowed doorbells through an eventfd */
     IOThread *iothread;         /* the engine's AioContext (nvqemu) */
+    /* write atomicity (stock's atomic.*), in logical blocks, 0's based */
+    bool atomic_dn;             /* Write Atomicity Normal DN at reset */
+    uint16_t atomic_awun;
+    uint16_t atomic_awupf;
+    bool ctratt_mem;            /* CTRATT.MEM (stock's ctratt.mem) */
+    bool ocp;                   /* OCP datacenter log C0h (stock's ocp) */
 } NvmeParams;
 
 /* Current feature values (host order) */
@@ -282,6 +295,7 @@ typedef struct NvmeFeatures {
     int64_t timestamp_set_at;   /* QEMU_CLOCK_VIRTUAL ms when set */
     bool timestamp_set;
     NvmeHostBehavior host_behavior;
+    bool atomic_dn;             /* Write Atomicity Normal (FID 0Ah) DN */
 } NvmeFeatures;
 
 /* SMART/health counters (Base Figure 207), host order */
@@ -434,6 +448,14 @@ void nvme_log_ns_changed(NvmeCtrl *n, uint32_t nsid);
 /* io.c */
 extern const NvmeCmdSet nvme_io_cmdset;
 uint64_t nvme_io_verify_limit(NvmeCtrl *n);
+
+/* copy.c */
+uint16_t nvme_copy_exec(NvmeCtrl *n, NvmeRequest *req);
+uint16_t nvme_copy_ocfs(NvmeCtrl *n);
+
+/* atomic.c */
+uint32_t nvme_atomic_unit(NvmeCtrl *n);
+BdrvRequestFlags nvme_atomic_write_flags(NvmeCtrl *n, uint64_t nlb);
 
 /* engine.c */
 void nvme_engine_init(NvmeCtrl *n);
