@@ -34,7 +34,8 @@
 #define OCP_LOG_SIZE    512
 
 /* Host Behavior Support (feature 16h) CDFE bits: formats 2h and 3h */
-#define CDFE_23         ((1u << NVME_COPY_FORMAT_2) | (1u << NVME_COPY_FORMAT_3))
+#define CDFE_23         ((1u << NVME_COPY_FORMAT_2) | \
+                         (1u << NVME_COPY_FORMAT_3))
 
 typedef struct Env {
     Nvme *n;
@@ -102,7 +103,8 @@ static Env *env_boot(const char *ctrl_opts, const char *ns_a_opts,
         }
         g_string_append_printf(extra, "-device nvme-ns,bus=nvme0,nsid=%u,"
                                "drive=ns%u%s%s ", i, i,
-                               i == NS_4K ? ",logical_block_size=4096,physical_block_size=4096" : "",
+                               i == NS_4K ? ",logical_block_size=4096,"
+                               "physical_block_size=4096" : "",
                                i == NS_A && ns_a_opts ? ns_a_opts : "");
     }
     e->n = nvme_boot(ctrl_opts, extra->str);
@@ -267,6 +269,11 @@ static void test_identify(void)
     check_val(le16_to_cpu(ns->nawun), 0, "NAWUN");
     check_val(le16_to_cpu(ns->nawupf), 0, "NAWUPF");
     check_val(le16_to_cpu(ns->nabo), 0, "NABO");
+    /* the drive= namespace: stock reports no limits (0) */
+    identify_read(e->n, NVME_CNS_NS, 1, ns, sizeof(*ns));
+    check_val(le16_to_cpu(ns->mssrl), 0, "MSSRL drive=");
+    check_val(le32_to_cpu(ns->mcl), 0, "MCL drive=");
+    check_val(ns->msrc, 0, "MSRC drive=");
 
     /* the effects log lists Copy: it changes logical block content */
     g_assert_cmphex(get_log(e->n, NVME_LOG_CMD_EFFECTS, sizeof(*eff),
@@ -277,9 +284,13 @@ static void test_identify(void)
     env_free(e);
 }
 
-/* ---- data ------------------------------------------------------------------ */
+/* ---- data --------------------------------------------------------------- */
 
-/* Formats 0h and 1h within NS_A; 2h and 3h from NS_B (and NS_A) to NS_A */
+/*
+ * Formats 0h and 1h within NS_A; 2h and 3h from NS_B (and NS_A) to NS_A.
+ * Stock refuses 1h and 3h on a namespace without protection information
+ * (Invalid Format); NVM 3.3.1 ties them to 32b/64b guard PI only.
+ */
 static void test_formats(void)
 {
     Env *e = env_boot("", NULL, NULL);
@@ -371,10 +382,17 @@ static void test_errors(void)
         { "source namespace with 4 KiB blocks", NS_A, NVME_COPY_FORMAT_2,
           dst, { { NS_A, 0, 4 }, { NS_4K, 0, 1 } }, 2,
           NVME_INCOMPATIBLE_NS_OR_FORMAT },
-        { "inactive source namespace", NS_A, NVME_COPY_FORMAT_3, dst,
-          { { NS_A, 0, 4 }, { 9, 0, 1 } }, 2, NVME_INVALID_NSID },
+        { "inactive source namespace", NS_A, NVME_COPY_FORMAT_2, dst,
+          { { NS_A, 0, 4 }, { 9, 0, 1 } }, 2, NVME_INVALID_FIELD },
         { "source namespace 0", NS_A, NVME_COPY_FORMAT_2, dst,
           { { 0, 0, 4 } }, 1, NVME_INVALID_NSID },
+        { "source namespace 300", NS_A, NVME_COPY_FORMAT_2, dst,
+          { { 300, 0, 4 } }, 1, NVME_INVALID_NSID },
+        { "source namespace FFFFFFFFh", NS_A, NVME_COPY_FORMAT_2, dst,
+          { { NVME_NSID_BROADCAST, 0, 4 } }, 1, NVME_INVALID_NSID },
+        { "format 2h source overlaps the destination", NS_A,
+          NVME_COPY_FORMAT_2, dst, { { NS_B, 0, 4 }, { NS_A, dst - 2, 4 } },
+          2, NVME_OVERLAPPING_IO_RANGE },
     };
     g_autofree uint8_t *before = NULL;
 
@@ -386,9 +404,12 @@ static void test_errors(void)
     for (unsigned i = 0; i < ARRAY_SIZE(cases); i++) {
         const ErrCase *c = &cases[i];
         g_autofree uint8_t *after = NULL;
+        uint32_t dw0 = 0xdead;
 
         check_sc(copy_cmd(e, c->nsid, c->fmt, c->sdlba, c->src, c->nr,
-                          NULL), c->status, c->what);
+                          &dw0), c->status, c->what);
+        /* nothing written: DW0 0 (NVM 3.3.1; stock names the range) */
+        check_val(dw0, 0, "DW0 of a refused Copy");
         after = ns_read(e, NS_A, dst, 32);
         g_assert_true(probing() || !memcmp(before, after, 32 * LBS));
     }
@@ -467,6 +488,31 @@ static void test_error_midway(void)
     env_free(e);
 }
 
+/*
+ * The drive= namespace reports MSSRL and MCL 0, which NVM Figure 42 reads
+ * as no limit, and MSRC 0 (one range): a Copy of one long range works
+ * (stock refuses every Copy there with Command Size Limit Exceeded).
+ */
+static void test_drive_ns(void)
+{
+    Env *e = env_boot("", NULL, NULL);
+    Src src[] = { { 0, 0, 1000 } };
+    Src two[] = { { 0, 0, 1 }, { 0, 1, 1 } };
+    g_autofree uint8_t *want = NULL;
+    g_autofree uint8_t *got = NULL;
+
+    ns_fill(e, 1, 0, 100, 0x3c);
+    ns_fill(e, 1, 100, 100, 0x4d);
+    want = ns_read(e, 1, 0, 100);
+    check_sc(copy_cmd(e, 1, NVME_COPY_FORMAT_0, 5000, src, 1, NULL),
+             NVME_SUCCESS, "1000 blocks on the drive= namespace");
+    got = ns_read(e, 1, 5000, 100);
+    g_assert_true(probing() || !memcmp(got, want, 100 * LBS));
+    check_sc(copy_cmd(e, 1, NVME_COPY_FORMAT_0, 5000, two, 2, NULL),
+             NVME_CMD_SIZE_LIMIT_EXCEEDED, "2 ranges, MSRC 0");
+    env_free(e);
+}
+
 /* SMART: a Copy counts its blocks as read and written */
 static void test_smart(void)
 {
@@ -492,12 +538,12 @@ static void test_smart(void)
               ldq_le_p(s0.data_units_written), 2, "data units written");
     check_val(ldq_le_p(s1.host_writes) - ldq_le_p(s0.host_writes), 20,
               "host write commands");
-    check_val(ldq_le_p(s1.host_reads) - ldq_le_p(s0.host_reads), 0,
+    check_val(ldq_le_p(s1.host_reads) - ldq_le_p(s0.host_reads), 20,
               "host read commands");
     env_free(e);
 }
 
-/* ---- atomic write parameters ---------------------------------------------- */
+/* ---- atomic write parameters -------------------------------------------- */
 
 static void test_atomic(void)
 {
@@ -530,7 +576,8 @@ static void test_atomic(void)
         c.cdw10 = cpu_to_le32(NVME_FEAT_WRITE_ATOMICITY |
                               NVME_FEAT_SEL_DEFAULT << 8);
         check_sc(admin(e->n, &c, &dw0), NVME_SUCCESS, "get 0Ah default");
-        check_val(dw0, 1, "0Ah DN default");
+        /* stock's default is 0 whatever atomic.dn says */
+        check_val(dw0, 0, "0Ah DN default");
     }
 
     /* writes within and beyond the unit (AWUN 15: 16 blocks) */
@@ -545,6 +592,13 @@ static void test_atomic(void)
              "write of AWUPF+2 blocks");
     check_sc(ns_rw(e, NVME_IO_WRITE, NS_A, 3, 8, e->wbuf), NVME_SUCCESS,
              "write of AWUPF+1 blocks");
+    env_free(e);
+
+    /* an AWUPF above AWUN is reported as 0, as stock does */
+    e = env_boot("atomic.awun=3,atomic.awupf=7", NULL, NULL);
+    identify_read(e->n, NVME_CNS_CTRL, 0, ctrl, sizeof(*ctrl));
+    check_val(le16_to_cpu(ctrl->awun), 3, "AWUN");
+    check_val(le16_to_cpu(ctrl->awupf), 0, "AWUPF above AWUN");
     env_free(e);
 }
 
@@ -619,18 +673,37 @@ static void dump_log(Env *e, uint8_t lid, unsigned len)
 
 static void test_ocp(void)
 {
+
+    static const uint8_t guid[] = NVME_OCP_SMART_GUID;
+    uint8_t want[OCP_LOG_SIZE] = { 0 }, got[OCP_LOG_SIZE];
     Env *e = env_boot("", NULL, NULL);
 
+    /* stock's status without ocp=on */
     check_sc(get_log(e->n, OCP_LOG_ID, OCP_LOG_SIZE, e->n->buf),
-             NVME_INVALID_LOG_PAGE, "log C0h with ocp=off");
+             NVME_INVALID_FIELD, "log C0h with ocp=off");
     env_free(e);
 
+    /*
+     * What stock returns after 64 blocks written and 16 read: the bytes
+     * written and read (physical media units), version 5, the GUID.
+     */
     e = env_boot("ocp=on", NULL, NULL);
     ns_fill(e, NS_A, 0, 64, 1);
+    g_free(ns_read(e, NS_A, 0, 16));
     check_sc(get_log(e->n, OCP_LOG_ID, OCP_LOG_SIZE, e->n->buf),
              NVME_SUCCESS, "log C0h with ocp=on");
     if (probing()) {
         dump_log(e, OCP_LOG_ID, OCP_LOG_SIZE);
+    } else {
+        stq_le_p(want + offsetof(NvmeOcpSmartLog,
+                                 physical_media_units_written), 64 * LBS);
+        stq_le_p(want + offsetof(NvmeOcpSmartLog,
+                                 physical_media_units_read), 16 * LBS);
+        stw_le_p(want + offsetof(NvmeOcpSmartLog, log_page_version), 5);
+        memcpy(want + offsetof(NvmeOcpSmartLog, log_page_guid), guid,
+               sizeof(guid));
+        qtest_memread(e->n->qts, e->n->buf, got, sizeof(got));
+        g_assert_true(!memcmp(want, got, sizeof(got)));
     }
     env_free(e);
 }
@@ -644,6 +717,7 @@ int main(int argc, char **argv)
     qtest_add_func("/nvqemu/nvme-copy/errors", test_errors);
     qtest_add_func("/nvqemu/nvme-copy/cdfe", test_cdfe);
     qtest_add_func("/nvqemu/nvme-copy/error-midway", test_error_midway);
+    qtest_add_func("/nvqemu/nvme-copy/drive-ns", test_drive_ns);
     qtest_add_func("/nvqemu/nvme-copy/smart", test_smart);
     qtest_add_func("/nvqemu/nvme-copy/atomic", test_atomic);
     qtest_add_func("/nvqemu/nvme-copy/atomic-overlap", test_atomic_overlap);

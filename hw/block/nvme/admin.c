@@ -235,7 +235,7 @@ static void nvme_admin_id_ctrl(NvmeCtrl *n, NvmeIdCtrl *id)
     id->oncs = cpu_to_le16(oncs);
     id->vwc = NVME_VWC_PRESENT | NVME_VWC_NSID_FFFFFFFF;
     id->awun = cpu_to_le16(n->params.atomic_awun);
-    id->awupf = cpu_to_le16(n->params.atomic_awupf);
+    id->awupf = cpu_to_le16(nvme_atomic_awupf(n));
     id->ocfs = cpu_to_le16(nvme_copy_ocfs(n));
     id->sgls = cpu_to_le32(NVME_SGLS_SUPPORTED_NO_ALIGN);
     pstrcpy(id->subnqn, sizeof(id->subnqn), nqn);
@@ -505,8 +505,8 @@ static uint16_t nvme_admin_feat_value(NvmeCtrl *n, NvmeRequest *req,
         return NVME_SUCCESS;
     }
     case NVME_FEAT_WRITE_ATOMICITY:
-        *val = FIELD_DP32(0, NVME_FEAT_WAN, DN,
-                          dflt ? n->params.atomic_dn : n->feat.atomic_dn);
+        /* stock's default is DN 0 whatever atomic.dn sets at reset */
+        *val = FIELD_DP32(0, NVME_FEAT_WAN, DN, dflt ? 0 : n->feat.atomic_dn);
         return NVME_SUCCESS;
     case NVME_FEAT_ASYNC_EVENT_CONF:
         *val = dflt ? 0 : n->feat.async_event_conf;

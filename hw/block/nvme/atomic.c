@@ -16,6 +16,10 @@
  * default) nothing is serialised, as stock reports no atomicity beyond
  * one logical block.
  *
+ * Like stock, the unit is not a limit: a longer write is carried out, just
+ * without the guarantee.  Get Features 0Ah with SEL=default reports DN 0
+ * whatever atomic.dn says, as stock does.
+ *
  * Copyright (c) 2026 nvqemu authors
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -24,10 +28,20 @@
 #include "qemu/osdep.h"
 #include "nvme.h"
 
+/*
+ * AWUPF as Identify reports it: at most AWUN (Base 5.17.2.1); like stock,
+ * an atomic.awupf above atomic.awun is reported (and used) as 0.
+ */
+uint16_t nvme_atomic_awupf(NvmeCtrl *n)
+{
+    return n->params.atomic_awupf <= n->params.atomic_awun ?
+           n->params.atomic_awupf : 0;
+}
+
 /* The atomic write unit in logical blocks (1's based) */
 uint32_t nvme_atomic_unit(NvmeCtrl *n)
 {
-    return (n->feat.atomic_dn ? n->params.atomic_awupf
+    return (n->feat.atomic_dn ? nvme_atomic_awupf(n)
                               : n->params.atomic_awun) + 1u;
 }
 

@@ -77,6 +77,17 @@ static bool nvme_copy_formats_match(NvmeNs *src, NvmeNs *dst)
 }
 
 /*
+ * Whether descriptor format @format suits the destination's protection
+ * information format (NVM 3.3.1): 16b guard PI takes 0h/2h, 32b and 64b
+ * guard PI 1h/3h, otherwise Invalid Namespace or Format.  A namespace
+ * without PI takes any (stock refuses 1h/3h there with Invalid Format).
+ */
+static bool nvme_copy_format_fits(NvmeNs *dst, uint8_t format)
+{
+    return true;
+}
+
+/*
  * Protection information of a Copy: PRINFOR for the sources, each range's
  * EILBRT/ELBAT/ELBATM, PRINFOW with ILBRT/LBAT/LBATM for the destination.
  * The namespaces carry no metadata yet, so there is nothing to check and
@@ -102,14 +113,67 @@ static uint16_t nvme_copy_errno_status(NvmeCtrl *n, int ret, bool write)
     return write ? NVME_WRITE_FAULT : NVME_UNRECOVERED_READ;
 }
 
-/* SMART counters (Base Figure 207): the blocks read and written */
+/*
+ * SMART counters (Base Figure 207): a Copy is one host read and one host
+ * write command, as stock counts it, and its blocks count as data units
+ * read and written (stock leaves those alone).
+ */
 static void nvme_copy_account(NvmeCtrl *n, uint64_t bytes)
 {
     uint64_t units = DIV_ROUND_UP(bytes, BDRV_SECTOR_SIZE);
 
+    n->smart.host_reads++;
     n->smart.host_writes++;
     n->smart.units_read += units;
     n->smart.units_written += units;
+}
+
+/*
+ * The source namespace of a format 2h/3h range (NVM 3.3.1.1): an NSID
+ * that cannot name a namespace (0, FFFFFFFFh, beyond NN) is Invalid
+ * Namespace or Format, one that names no attached namespace Invalid
+ * Field in Command.
+ */
+static uint16_t nvme_copy_source_ns(NvmeCtrl *n, NvmeRequest *req,
+                                    unsigned i, uint32_t snsid, NvmeNs **src)
+{
+    if (snsid == 0 || snsid > NVME_MAX_NAMESPACES) {
+        return nvme_err_guest(n, req, NVME_INVALID_NSID,
+                              "copy range %u: source namespace 0x%x is "
+                              "not a valid NSID", i, snsid);
+    }
+    *src = nvme_ns_lookup(n, snsid);
+    if (!*src) {
+        return nvme_err_guest(n, req, NVME_INVALID_FIELD,
+                              "copy range %u: source namespace %u is not "
+                              "active", i, snsid);
+    }
+    if ((*src)->format_req) {
+        return nvme_err_guest(n, req, NVME_FORMAT_IN_PROGRESS,
+                              "copy range %u: source namespace %u is being "
+                              "formatted", i, snsid);
+    }
+    return NVME_SUCCESS;
+}
+
+/*
+ * Whether source ranges of the destination namespace overlap the
+ * destination: formats 2h and 3h forbid it (Overlapping I/O Range), for
+ * formats 0h and 1h the spec leaves the result open and we read every
+ * source before writing (see the top of this file).
+ */
+static bool nvme_copy_overlaps(const NvmeCopyJob *job, NvmeNs *dst,
+                               uint64_t sdlba, uint64_t total)
+{
+    for (unsigned i = 0; i < job->nr; i++) {
+        const NvmeCopySource *s = &job->src[i];
+
+        if (s->ns == dst && s->slba < sdlba + total &&
+            sdlba < s->slba + s->nlb) {
+            return true;
+        }
+    }
+    return false;
 }
 
 /*
@@ -129,16 +193,10 @@ static uint16_t nvme_copy_check_ranges(NvmeCtrl *n, NvmeRequest *req,
         NvmeNs *src = dst;
 
         if (nvme_copy_format_has_snsid(c->format)) {
-            src = nvme_ns_lookup(n, r.snsid);
-            if (!src) {
-                return nvme_err_guest(n, req, NVME_INVALID_NSID,
-                                      "copy range %u: source namespace "
-                                      "0x%x is not active", i, r.snsid);
-            }
-            if (src->format_req) {
-                return nvme_err_guest(n, req, NVME_FORMAT_IN_PROGRESS,
-                                      "copy range %u: source namespace "
-                                      "%u is being formatted", i, r.snsid);
+            uint16_t status = nvme_copy_source_ns(n, req, i, r.snsid, &src);
+
+            if (status) {
+                return status;
             }
             if (!nvme_copy_formats_match(src, dst)) {
                 return nvme_err_guest(n, req, NVME_INCOMPATIBLE_NS_OR_FORMAT,
@@ -148,7 +206,8 @@ static uint16_t nvme_copy_check_ranges(NvmeCtrl *n, NvmeRequest *req,
                                       dst->params.nsid, 1u << dst->lbads);
             }
         }
-        if (r.nlb > dst->params.mssrl) {
+        /* MSSRL and MCL of 0: no limit (NVM Figure 42, status 83h) */
+        if (dst->params.mssrl && r.nlb > dst->params.mssrl) {
             return nvme_err_guest(n, req, NVME_CMD_SIZE_LIMIT_EXCEEDED,
                                   "copy range %u: %u blocks exceed MSSRL "
                                   "%u", i, r.nlb, dst->params.mssrl);
@@ -162,7 +221,7 @@ static uint16_t nvme_copy_check_ranges(NvmeCtrl *n, NvmeRequest *req,
                                   src->params.nsid, src->nsze);
         }
         total += r.nlb;
-        if (total > dst->params.mcl) {
+        if (dst->params.mcl && total > dst->params.mcl) {
             return nvme_err_guest(n, req, NVME_CMD_SIZE_LIMIT_EXCEEDED,
                                   "copy: %" PRIu64 " blocks exceed MCL %u",
                                   total, dst->params.mcl);
@@ -177,6 +236,13 @@ static uint16_t nvme_copy_check_ranges(NvmeCtrl *n, NvmeRequest *req,
                               "copy: destination LBA %" PRIu64 "+%" PRIu64
                               " beyond namespace %u of %" PRIu64 " blocks",
                               c->sdlba, total, dst->params.nsid, dst->nsze);
+    }
+    if (nvme_copy_format_has_snsid(c->format) &&
+        nvme_copy_overlaps(job, dst, c->sdlba, total)) {
+        return nvme_err_guest(n, req, NVME_OVERLAPPING_IO_RANGE,
+                              "copy: a source range overlaps the "
+                              "destination %" PRIu64 "+%" PRIu64,
+                              c->sdlba, total);
     }
     job->total = total;
     return NVME_SUCCESS;
@@ -274,6 +340,12 @@ uint16_t nvme_copy_exec(NvmeCtrl *n, NvmeRequest *req)
         return nvme_err_guest(n, req, NVME_CMD_SIZE_LIMIT_EXCEEDED,
                               "copy: %u ranges exceed MSRC %u (0's based)",
                               c.nr, dst->params.msrc);
+    }
+    if (!nvme_copy_format_fits(dst, c.format)) {
+        return nvme_err_guest(n, req, NVME_INVALID_NSID,
+                              "copy: descriptor format %u does not suit "
+                              "namespace %u's protection information",
+                              c.format, dst->params.nsid);
     }
     status = nvme_copy_pi_check(n, req, &c);
     if (status) {

@@ -258,7 +258,8 @@ uint16_t nvme_log_get(NvmeCtrl *n, NvmeRequest *req)
         break;
     case NVME_LOG_OCP_SMART_EXT:
         if (!n->params.ocp) {
-            return nvme_err_guest(n, req, NVME_INVALID_LOG_PAGE,
+            /* stock's status for it */
+            return nvme_err_guest(n, req, NVME_INVALID_FIELD,
                                   "OCP log page 0x%x with ocp=off", lid);
         }
         size = sizeof(NvmeOcpSmartLog);

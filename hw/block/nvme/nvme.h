@@ -454,6 +454,7 @@ uint16_t nvme_copy_exec(NvmeCtrl *n, NvmeRequest *req);
 uint16_t nvme_copy_ocfs(NvmeCtrl *n);
 
 /* atomic.c */
+uint16_t nvme_atomic_awupf(NvmeCtrl *n);
 uint32_t nvme_atomic_unit(NvmeCtrl *n);
 BdrvRequestFlags nvme_atomic_write_flags(NvmeCtrl *n, uint64_t nlb);
 
