@@ -11,10 +11,12 @@
  *     (MSSRL) and bounds, the total (MCL), the destination's bounds.  A
  *     command that fails a check writes nothing.
  *  2. The source ranges are read in list order into a buffer of up to
- *     NVME_COPY_STEP_BYTES, then the buffer is written to the destination
+ *     8 MiB (or the atomic write unit if larger, see
+ *     nvme_copy_step_blocks()), then the buffer is written to the destination
  *     with one write that the block layer serialises against every
  *     overlapping request (BDRV_REQ_SERIALISING).  A Copy that fits one
- *     step (any Copy with stock's default limits) therefore reads all its
+ *     step (with stock's default limits, any Copy on blocks of up to
+ *     64 KiB) therefore reads all its
  *     sources before it writes: a source range that overlaps the
  *     destination is read as it was before the command, and the
  *     destination write is one atomic operation (ONCS NVMCSA).
@@ -37,8 +39,13 @@
 #include "nvme.h"
 #include "trace.h"
 
-/* The largest buffer a Copy reads into before it writes */
+/*
+ * The buffer a Copy reads into before it writes: 8 MiB, or the atomic
+ * write unit (atomic.awun) when that is larger, up to 64 MiB, so that a
+ * step is never smaller than what must be written atomically.
+ */
 #define NVME_COPY_STEP_BYTES (8 * MiB)
+#define NVME_COPY_STEP_MAX_BYTES (64 * MiB)
 
 /* Descriptor formats we support: OCFS bits (Identify Controller) */
 #define NVME_COPY_OCFS (BIT(NVME_COPY_FORMAT_0) | BIT(NVME_COPY_FORMAT_1) | \
@@ -98,6 +105,15 @@ static uint16_t nvme_copy_pi_check(NvmeCtrl *n, NvmeRequest *req,
                                    const NvmeCmdCopy *c)
 {
     return NVME_SUCCESS;
+}
+
+/* Blocks of @dst a Copy moves per step */
+static uint64_t nvme_copy_step_blocks(NvmeCtrl *n, NvmeNs *dst)
+{
+    uint64_t unit = MIN((uint64_t)nvme_atomic_unit(n),
+                        NVME_COPY_STEP_MAX_BYTES >> dst->lbads);
+
+    return MAX(MAX(NVME_COPY_STEP_BYTES >> dst->lbads, unit), 1);
 }
 
 /* Status for a backend error @ret (not the guest's fault: no DNR) */
@@ -259,7 +275,7 @@ static void coroutine_fn nvme_copy_co(void *opaque)
     NvmeCopyJob *job = req->bounce2;
     NvmeNs *dst = req->ns;
     unsigned lbads = dst->lbads;
-    uint64_t step = NVME_COPY_STEP_BYTES >> lbads ?: 1;
+    uint64_t step = nvme_copy_step_blocks(n, dst);
     uint64_t dlba = job->sdlba;
     uint8_t *buf = req->bounce;
     unsigned idx = 0;           /* range being read */
@@ -364,8 +380,7 @@ uint16_t nvme_copy_exec(NvmeCtrl *n, NvmeRequest *req)
     if (status) {
         return status;
     }
-    bytes = MIN(job->total << dst->lbads, (uint64_t)NVME_COPY_STEP_BYTES);
-    bytes = MAX(bytes, 1ull << dst->lbads);
+    bytes = MIN(job->total, nvme_copy_step_blocks(n, dst)) << dst->lbads;
     req->bounce = g_try_malloc(bytes);
     if (!req->bounce) {
         return nvme_err_guest(n, req, NVME_INTERNAL_ERROR,
