@@ -17,6 +17,10 @@
 #                    logs, every feature, set-feature, format to 4 KiB,
 #                    reset, fio verify, blkdiscard, data kept across a new QEMU
 #   nvme-iothread    nvme-cli with iothread=io0,ioeventfd=on
+#   nvme-pi          PI Type 1 namespaces (ms=8,pi=1; one with meta-drive=):
+#                    integrity/format T10-DIF-TYPE1-CRC, fio verify, the PI
+#                    tuples the guest wrote found in the meta-drive, data
+#                    altered in the image fails the read (guard error)
 #   nvme-copy        nvme copy (formats 0h, 1h) and io-passthru Copy format
 #                    2h across namespaces, read back and compared; a Copy
 #                    beyond MSSRL refused
@@ -24,7 +28,7 @@
 # build/test-logs/guest/.  Exits non-zero on any failure.
 #
 # Environment: NVQEMU_QEMU (binary), NVQEMU_GUEST_MACHINES (default
-# "pc q35"), NVQEMU_GUEST_SCENARIOS (default all eight), NVQEMU_QEMU_WAIT
+# "pc q35"), NVQEMU_GUEST_SCENARIOS (default all nine), NVQEMU_QEMU_WAIT
 # (seconds to wait for a binary being rebuilt, default 0).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -33,7 +37,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 sc=$here/scenarios
 
 machines=${NVQEMU_GUEST_MACHINES:-pc q35}
-scenarios=${NVQEMU_GUEST_SCENARIOS:-nvdimm-coldplug nvdimm-hotplug dimm-hotplug nvme nvdimm-multi nvme-cli nvme-iothread nvme-copy}
+scenarios=${NVQEMU_GUEST_SCENARIOS:-nvdimm-coldplug nvdimm-hotplug dimm-hotplug nvme nvdimm-multi nvme-cli nvme-iothread nvme-pi nvme-copy}
 MEM=(-m "1G,slots=4,maxmem=8G")
 MiB=1048576
 
@@ -197,6 +201,68 @@ t_nvme_iothread() {
     NVQ_CTRL_OPTS=",iothread=io0,ioeventfd=on" t_nvme_cli "$1"
 }
 
+# nvme-pi: two PI Type 1 namespaces, nsid 1 with its metadata after the
+# data in its image (stock's layout), nsid 2 with a meta-drive.  Between
+# the boots the host checks the tuples of the pattern the guest wrote at
+# LBA 2048 of nsid 2 in the meta-drive (CRC-16 guard of each block, ref
+# tag = LBA), and flips a byte of nsid 1's data there: the guest's read
+# must then fail with a guard check error.
+t_nvme_pi() {
+    local m=$1 d1=$GUEST_TMP/nvme-pi-$1-1.img d2=$GUEST_TMP/nvme-pi-$1-2.img
+    local md=$GUEST_TMP/nvme-pi-$1-2.meta serial=NVQPI${1^^} sum
+    local -a nvme=(-drive "file=$d1,if=none,id=d1,format=raw"
+                   -drive "file=$d2,if=none,id=d2,format=raw"
+                   -drive "file=$md,if=none,id=m2,format=raw"
+                   -device "nvme,id=c0,serial=$serial"
+                   -device "nvme-ns,drive=d1,nsid=1,bus=c0,ms=8,pi=1"
+                   -device "nvme-ns,drive=d2,nsid=2,bus=c0,ms=8,pi=1,meta-drive=m2")
+    rm -f "$d1" "$d2" "$md"
+    truncate -s 32M "$d1" "$d2"
+    truncate -s $((32 * MiB / 512 * 8)) "$md"
+    guest_boot "nvme-pi-$m-1" "$m" "$sc/nvme-pi.sh" "nvq.phase=1" \
+        "${MEM[@]}" "${nvme[@]}" || return 1
+    sum=$(marker_of "$GUEST_LOG" NVQ-SUM)
+    [ -n "$sum" ] || { glog "no NVQ-SUM in $GUEST_LOG"; return 1; }
+    python3 - "$d1" "$d2" "$md" <<'EOF' || { glog "nvme-pi: host-side check of the images failed"; return 1; }
+import sys
+
+
+def crc16(data):
+    crc = 0
+    for b in data:
+        crc ^= b << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x8BB7) if crc & 0x8000 else crc << 1
+            crc &= 0xFFFF
+    return crc
+
+
+d1, d2, md = sys.argv[1:]
+lba = 2048
+with open(d2, 'rb') as f:
+    f.seek(lba * 512)
+    data = f.read(8 * 512)
+with open(md, 'rb') as f:
+    f.seek(lba * 8)
+    meta = f.read(8 * 8)
+for i in range(8):
+    t = meta[8 * i:8 * i + 8]
+    guard = int.from_bytes(t[0:2], 'big')
+    ref = int.from_bytes(t[4:8], 'big')
+    want = crc16(data[512 * i:512 * (i + 1)])
+    if guard != want or ref != lba + i:
+        sys.exit('meta-drive: LBA %d tuple %s: guard %04x (want %04x), '
+                 'ref %d' % (lba + i, t.hex(), guard, want, ref))
+# nsid 1: flip a byte of LBA 2048's data behind the guest's back
+with open(d1, 'r+b') as f:
+    f.seek(lba * 512 + 100)
+    b = f.read(1)
+    f.seek(lba * 512 + 100)
+    f.write(bytes([b[0] ^ 0xA5]))
+EOF
+    guest_boot "nvme-pi-$m-2" "$m" "$sc/nvme-pi.sh" "nvq.phase=2 nvq.sum=$sum" \
+        "${MEM[@]}" "${nvme[@]}" || return 1
+    rm -f "$d1" "$d2" "$md"
 # nvme-copy: one controller, namespaces 1 and 2 of 64 MiB (nvme-ns, stock's
 # default Copy limits); the guest copies with nvme-cli and compares.
 t_nvme_copy() {

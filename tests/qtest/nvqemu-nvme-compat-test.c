@@ -111,18 +111,12 @@ typedef struct CompatMask {
 } CompatMask;
 
 static const CompatMask compat_masks[] = {
-    { "idctrl", 96, 4, "CTRATT (ELBAS)" },
     { "idctrl", 256, 2, "OACS (NMS, Directives)" },
     { "idctrl", 261, 1, "LPA (per-namespace SMART)" },
     { "idctrl", 262, 1, "ELPE" },
     { "idctrl", 320, 2, "KAS" },
     { "idctrl", 520, 2, "ONCS (Verify)" },
-    { "idctrl", 536, 4, "SGLS (MPTR as SGL)" },
     { "idns", 24, 1, "NSFEAT (DAE, OPTPERF bit 3)" },
-    { "idns", 27, 1, "MC (metadata)" },
-    { "idns", 28, 1, "DPC (protection information)" },
-    { "idns", 132, 12, "LBAF1-3 (metadata formats)" },
-    { "idns", 148, 12, "LBAF5-7 (metadata formats)" },
 };
 
 /* ---- a minimal admin-only host: enable, Identify by polling ------------ */

@@ -126,7 +126,8 @@ static void test_identify(void)
     g_assert_cmphex(ns->dlfeat, ==, NVME_DLFEAT_READ_ZEROES |
                     NVME_DLFEAT_WZ_DEAC);
     g_assert_cmpuint(ns->lbaf[0].lbads, ==, 9);
-    g_assert_cmpuint(ns->lbaf[1].lbads, ==, 0);
+    g_assert_cmpuint(ns->lbaf[1].lbads, ==, 9);   /* 512 B + 8 metadata */
+    g_assert_cmpuint(le16_to_cpu(ns->lbaf[1].ms), ==, 8);
     g_assert_cmpuint(ns->lbaf[4].lbads, ==, 12);
     /* the drive= namespace is not shared; no ids unless given */
     g_assert_cmpuint(ns->nmic, ==, 0);
@@ -1281,7 +1282,8 @@ static void test_commands(void)
     c.dptr[0] = cpu_to_le64(rbuf);
     g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
     c = sqe_new(n, NVME_ADM_FORMAT_NVM, 1);
-    c.cdw10 = cpu_to_le32(2);              /* 512 B + 16 B metadata */
+    /* PI type 1 on 512 B without metadata */
+    c.cdw10 = cpu_to_le32(FIELD_DP32(0, NVME_FORMAT_DW10, PI, 1));
     g_assert_cmphex(admin(n, &c, NULL), ==, NVME_INVALID_FORMAT);
     c = sqe_new(n, NVME_ADM_FORMAT_NVM, 1);
     c.cdw10 = cpu_to_le32(8);              /* past NLBAF */

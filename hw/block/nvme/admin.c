@@ -214,9 +214,9 @@ static void nvme_admin_id_ctrl(NvmeCtrl *n, NvmeIdCtrl *id)
     id->mdts = n->params.mdts;
     id->ver = cpu_to_le32(n->vs);
     id->oaes = cpu_to_le32(NVME_OAES_NS_ATTR);
-    if (n->params.ctratt_mem) {
-        id->ctratt |= cpu_to_le32(NVME_CTRATT_MEM);
-    }
+    /* extended LBA formats: ELBAF (PIF) in Identify CNS 05h */
+    id->ctratt = cpu_to_le32(NVME_CTRATT_ELBAS |
+                             (n->params.ctratt_mem ? NVME_CTRATT_MEM : 0));
     id->cntrltype = NVME_CNTRLTYPE_IO;
     id->oacs = cpu_to_le16(NVME_OACS_FORMAT |
                            (n->params.dbcs ? NVME_OACS_DBBUF : 0));
@@ -237,7 +237,7 @@ static void nvme_admin_id_ctrl(NvmeCtrl *n, NvmeIdCtrl *id)
     id->awun = cpu_to_le16(n->params.atomic_awun);
     id->awupf = cpu_to_le16(nvme_atomic_awupf(n));
     id->ocfs = cpu_to_le16(nvme_copy_ocfs(n));
-    id->sgls = cpu_to_le32(NVME_SGLS_SUPPORTED_NO_ALIGN);
+    id->sgls = cpu_to_le32(NVME_SGLS_SUPPORTED_NO_ALIGN | NVME_SGLS_MPTR_SGL);
     pstrcpy(id->subnqn, sizeof(id->subnqn), nqn);
     id->psd[0].mp = cpu_to_le16(NVME_PS0_MP_CW);
     id->psd[0].enlat = cpu_to_le32(NVME_PS0_ENLAT_US);
@@ -346,6 +346,8 @@ static uint16_t nvme_admin_identify(NvmeCtrl *n, NvmeRequest *req)
         /* an inactive nsid reads as zeroes (Base 5.17.2.1) */
         if (ns && cns == NVME_CNS_NS) {
             nvme_ns_identify(ns, buf);
+        } else if (ns) {
+            nvme_ns_identify_nvm(ns, buf);
         }
         return nvme_dma_to_guest(req, buf, sizeof(NvmeIdNs));
     case NVME_CNS_ACTIVE_NS_LIST:
@@ -631,11 +633,9 @@ static uint16_t nvme_admin_set_features(NvmeCtrl *n, NvmeRequest *req)
         nvme_log_check_temperature(n);
         break;
     case NVME_FEAT_ERROR_RECOVERY:
-        if (FIELD_EX32(dw11, NVME_FEAT_ERR_REC, DULBE)) {
-            return nvme_err_guest(n, req, NVME_INVALID_FIELD,
-                                  "DULBE is not supported");
-        }
-        n->feat.err_recovery = dw11;
+        /* DULBE: every namespace reports NSFEAT.DAE (see io.c) */
+        n->feat.err_recovery = dw11 & (R_NVME_FEAT_ERR_REC_TLER_MASK |
+                                       R_NVME_FEAT_ERR_REC_DULBE_MASK);
         break;
     case NVME_FEAT_VOLATILE_WC:
         for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
@@ -764,7 +764,8 @@ static void nvme_admin_format_done(NvmeCtrl *n, NvmeRequest *req, int ret)
             continue;
         }
         ns->format_req = NULL;
-        if (!ret && !nvme_ns_format(ns, ns->format_lbaf)) {
+        if (!ret && !nvme_ns_format(ns, ns->format_lbaf, ns->format_mset,
+                                    ns->format_pi, ns->format_pil)) {
             nvme_log_ns_changed(n, ns->params.nsid);
         }
     }
@@ -790,11 +791,16 @@ static void nvme_admin_format_cb(void *opaque, int ret)
 }
 
 static void nvme_admin_format_one(NvmeRequest *req, NvmeNs *ns,
-                                  uint8_t lbaf, uint8_t ses)
+                                  const NvmeCmdFormat *c)
 {
+    uint8_t ses = c->ses;
+
     nvme_engine_drain(req->sq->ctrl);
     ns->format_req = req;
-    ns->format_lbaf = lbaf;
+    ns->format_lbaf = c->lbaf;
+    ns->format_mset = c->mset;
+    ns->format_pi = c->pi;
+    ns->format_pil = c->pil;
     if (ses) {
         req->aio_pending++;
         blk_aio_pwrite_zeroes(ns->blkconf.blk, 0,
@@ -816,17 +822,22 @@ static uint16_t nvme_admin_format(NvmeCtrl *n, NvmeRequest *req)
     uint8_t lbaf = c.lbaf, ses = c.ses;
 
     for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
-        if (nvme_admin_format_targets(n, nsid, i) &&
-            !nvme_ns_lbaf_valid(n->ns[i], lbaf)) {
-            return nvme_err_guest(n, req, NVME_INVALID_FORMAT,
-                                  "format: LBA format %u", lbaf);
+        uint16_t status;
+
+        if (!nvme_admin_format_targets(n, nsid, i)) {
+            continue;
+        }
+        status = nvme_ns_format_check(n->ns[i], lbaf, c.mset, c.pi, c.pil);
+        if (status) {
+            return nvme_err_guest(n, req, status,
+                                  "format: LBA format %u with pi %u "
+                                  "(namespace %u)", lbaf, c.pi, i);
         }
     }
-    if (c.pi || c.mset || c.pil || ses > NVME_FORMAT_SES_USER_DATA) {
+    if (ses > NVME_FORMAT_SES_USER_DATA) {
         return nvme_err_guest(n, req, NVME_INVALID_FIELD,
-                              "format: PI, metadata or crypto erase "
-                              "requested (pi %u mset %u ses %u)",
-                              c.pi, c.mset, ses);
+                              "format: crypto erase requested (ses %u)",
+                              ses);
     }
     if (nsid != NVME_NSID_BROADCAST && !nvme_ns_lookup(n, nsid)) {
         return nvme_err_guest(n, req, NVME_INVALID_NSID,
@@ -852,7 +863,7 @@ static uint16_t nvme_admin_format(NvmeCtrl *n, NvmeRequest *req)
     req->aio_pending = 1;
     for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
         if (nvme_admin_format_targets(n, nsid, i)) {
-            nvme_admin_format_one(req, n->ns[i], lbaf, ses);
+            nvme_admin_format_one(req, n->ns[i], &c);
         }
     }
     nvme_admin_format_cb(req, 0);

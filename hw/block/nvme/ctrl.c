@@ -75,7 +75,9 @@ static bool nvme_ctrl_attach_ns(NvmeCtrl *n, NvmeNs *ns, Error **errp)
     }
     /* its block requests complete in the engine's AioContext */
     if (nvme_in_iothread(n) &&
-        blk_set_aio_context(ns->blkconf.blk, n->ctx, errp) < 0) {
+        (blk_set_aio_context(ns->blkconf.blk, n->ctx, errp) < 0 ||
+         (ns->params.meta_blk &&
+          blk_set_aio_context(ns->params.meta_blk, n->ctx, errp) < 0))) {
         return false;
     }
     ns->params.nsid = nsid;
@@ -384,6 +386,10 @@ static void nvme_ctrl_exit(PCIDevice *pci)
         if (n->ns[i] && nvme_in_iothread(n)) {
             blk_set_aio_context(n->ns[i]->blkconf.blk, qemu_get_aio_context(),
                                 &error_abort);
+            if (n->ns[i]->params.meta_blk) {
+                blk_set_aio_context(n->ns[i]->params.meta_blk,
+                                    qemu_get_aio_context(), &error_abort);
+            }
         }
     }
     nvme_admin_fini(n);

@@ -4,11 +4,12 @@
  * 3.2.1, NVM Command Set Specification 1.0c section 4.1.5).
  *
  * A namespace is a QEMU block backend read and written in logical blocks
- * of 512 B to 2 MiB (any size QEMU's logical_block_size takes), without
- * metadata.  The LBA format list has stock
- * QEMU's indices: 512 B is format 0, 4 KiB format 4, any other
- * logical_block_size is added as format 8.  Stock's formats with metadata
- * (1-3, 5-7) are listed as not supported (LBADS 0) until metadata lands.
+ * of 512 B to 2 MiB (any size QEMU's logical_block_size takes), each with
+ * ms bytes of metadata (NVM 5.2.1).  The LBA format list has stock
+ * QEMU's indices: 512 B with 0/8/16/64 bytes of metadata are formats 0-3,
+ * 4 KiB formats 4-7, any other logical_block_size/ms pair is added as
+ * format 8.  The metadata of block n is at nsze * lbasize + n * ms of the
+ * data image (stock's layout), or at n * ms of the meta-drive.
  *
  * Copyright (c) 2026 nvqemu authors
  *
@@ -33,15 +34,28 @@
 
 /* LBA format slots, by index, as stock QEMU numbers them */
 enum {
-    NVME_NS_LBAF_512    = 0,
-    NVME_NS_LBAF_4K     = 4,
-    NVME_NS_LBAF_STOCK  = 8,        /* stock's formats 0-7 (some with MS) */
+    NVME_NS_LBAF_STOCK  = 8,        /* stock's formats 0-7 */
 };
 
 /* LBADS (log2 of the logical block size) of those formats */
 enum {
     NVME_NS_LBADS_512   = 9,
     NVME_NS_LBADS_4K    = 12,
+};
+
+/*
+ * Stock's LBA formats 0-7: 512 B and 4 KiB blocks, each with 0, 8, 16
+ * and 64 bytes of metadata.  A logical_block_size/ms pair not among them
+ * is added as format 8.
+ */
+static const struct {
+    uint8_t lbads;
+    uint16_t ms;
+} nvme_ns_lbafs[NVME_NS_LBAF_STOCK] = {
+    { NVME_NS_LBADS_512, 0 }, { NVME_NS_LBADS_512, 8 },
+    { NVME_NS_LBADS_512, 16 }, { NVME_NS_LBADS_512, 64 },
+    { NVME_NS_LBADS_4K, 0 }, { NVME_NS_LBADS_4K, 8 },
+    { NVME_NS_LBADS_4K, 16 }, { NVME_NS_LBADS_4K, 64 },
 };
 
 /* stock's default discard granule, in bytes */
@@ -80,21 +94,25 @@ bool nvme_ns_lbaf_valid(NvmeNs *ns, uint8_t lbaf)
     return lbaf < ns->nlbaf && ns->lbaf_lbads[lbaf];
 }
 
-/* Fill the LBA format list for a logical block size of 2^@lbads */
-static void nvme_ns_init_lbafs(NvmeNs *ns, uint8_t lbads)
+/* Fill the LBA format list for blocks of 2^@lbads with @ms metadata */
+static void nvme_ns_init_lbafs(NvmeNs *ns, uint8_t lbads, uint16_t ms)
 {
     memset(ns->lbaf_lbads, 0, sizeof(ns->lbaf_lbads));
-    ns->lbaf_lbads[NVME_NS_LBAF_512] = NVME_NS_LBADS_512;
-    ns->lbaf_lbads[NVME_NS_LBAF_4K] = NVME_NS_LBADS_4K;
+    memset(ns->lbaf_ms, 0, sizeof(ns->lbaf_ms));
     ns->nlbaf = NVME_NS_LBAF_STOCK;
     for (uint8_t i = 0; i < ns->nlbaf; i++) {
-        if (ns->lbaf_lbads[i] == lbads) {
+        ns->lbaf_lbads[i] = nvme_ns_lbafs[i].lbads;
+        ns->lbaf_ms[i] = nvme_ns_lbafs[i].ms;
+    }
+    for (uint8_t i = 0; i < ns->nlbaf; i++) {
+        if (ns->lbaf_lbads[i] == lbads && ns->lbaf_ms[i] == ms) {
             ns->lbaf = i;
             return;
         }
     }
     ns->lbaf = ns->nlbaf++;
     ns->lbaf_lbads[ns->lbaf] = lbads;
+    ns->lbaf_ms[ns->lbaf] = ms;
 }
 
 /*
@@ -115,14 +133,118 @@ static uint32_t nvme_ns_discard_granule(NvmeNs *ns)
     return dg;
 }
 
+/*
+ * Blocks that fit the backend(s) with metadata of @ms bytes per block of
+ * 2^@lbads: with a meta-drive the data image holds data only; otherwise
+ * the metadata of all blocks follows the data, as stock lays it out.
+ */
+static uint64_t nvme_ns_blocks(NvmeNs *ns, uint8_t lbads, uint16_t ms)
+{
+    int64_t len = blk_getlength(ns->blkconf.blk);
+    uint64_t nsze;
+
+    if (len <= 0) {
+        return 0;
+    }
+    if (ns->params.meta_blk) {
+        int64_t mlen = blk_getlength(ns->params.meta_blk);
+
+        nsze = (uint64_t)len >> lbads;
+        if (ms && (mlen < 0 || nsze > (uint64_t)mlen / ms)) {
+            return 0;
+        }
+        return nsze;
+    }
+    return (uint64_t)len / ((1ull << lbads) + ms);
+}
+
 /* Recompute the size in logical blocks for the current format */
 static void nvme_ns_resize(NvmeNs *ns)
 {
-    int64_t len = blk_getlength(ns->blkconf.blk);
-
     ns->lbads = ns->lbaf_lbads[ns->lbaf];
-    ns->nsze = len > 0 ? (uint64_t)len >> ns->lbads : 0;
+    ns->ms = ns->lbaf_ms[ns->lbaf];
+    ns->nsze = nvme_ns_blocks(ns, ns->lbads, ns->ms);
     ns->discard_granule = nvme_ns_discard_granule(ns);
+    if (ns->params.meta_blk) {
+        ns->md_blk = ns->params.meta_blk;
+        ns->md_offset = 0;
+    } else {
+        ns->md_blk = ns->blkconf.blk;
+        ns->md_offset = ns->nsze << ns->lbads;
+    }
+}
+
+/*
+ * The metadata properties: stock's ranges and, where stock refuses a
+ * combination, stock's message.
+ */
+static bool nvme_ns_check_md_params(NvmeNs *ns, Error **errp)
+{
+    NvmeNsParams *p = &ns->params;
+    unsigned tuple = nvme_pi_tuple_size(p->pif);
+
+    if (p->mset > 1) {
+        error_setg(errp, "mset must be 0 (separate metadata buffer) or 1 "
+                   "(extended LBA), not %u", p->mset);
+        return false;
+    }
+    if (p->pi > NVME_PI_TYPE3) {
+        error_setg(errp, "pi must be 0 (none) or a protection information "
+                   "type 1..3, not %u", p->pi);
+        return false;
+    }
+    if (p->pil > 1) {
+        error_setg(errp, "pil must be 0 (PI in the last bytes of metadata) "
+                   "or 1 (first bytes), not %u", p->pil);
+        return false;
+    }
+    if (p->pif > NVME_PIF_64B || (p->pi && !tuple)) {
+        error_setg(errp, "pif must be 0 (16b guard) or 2 (64b guard), "
+                   "not %u", p->pif);
+        return false;
+    }
+    if (p->pi && p->ms < tuple) {
+        error_setg(errp, "at least %u bytes of metadata required to enable "
+                   "protection information", tuple);
+        return false;
+    }
+    if (p->meta_blk && !p->ms) {
+        error_setg(errp, "meta-drive needs metadata (ms > 0)");
+        return false;
+    }
+    return true;
+}
+
+/* The meta-drive: written by the namespace, its size checked */
+static bool nvme_ns_setup_meta_drive(NvmeNs *ns, bool read_only,
+                                     Error **errp)
+{
+    BlockBackend *mb = ns->params.meta_blk;
+    uint64_t perm = BLK_PERM_CONSISTENT_READ | (read_only ? 0 :
+                                                 BLK_PERM_WRITE);
+    int64_t mlen;
+    uint64_t need;
+
+    if (!mb) {
+        return true;
+    }
+    if (blk_set_perm(mb, perm, BLK_PERM_ALL, errp) < 0) {
+        return false;
+    }
+    mlen = blk_getlength(mb);
+    if (mlen < 0) {
+        error_setg_errno(errp, -mlen, "meta-drive: could not get its size");
+        return false;
+    }
+    need = ((uint64_t)blk_getlength(ns->blkconf.blk) >>
+            ctz32(ns->blkconf.logical_block_size)) * ns->params.ms;
+    if ((uint64_t)mlen < need) {
+        error_setg(errp, "meta-drive is %" PRId64 " bytes: %" PRIu64
+                   " needed (%u bytes of metadata per block)", mlen, need,
+                   ns->params.ms);
+        return false;
+    }
+    return true;
 }
 
 bool nvme_ns_setup(NvmeNs *ns, NvmeCtrl *n, Error **errp)
@@ -156,7 +278,15 @@ bool nvme_ns_setup(NvmeNs *ns, NvmeCtrl *n, Error **errp)
     if (conf->discard_granularity == (uint32_t)-1) {
         conf->discard_granularity = MAX(lbs, NVME_NS_DISCARD_MIN);
     }
-    nvme_ns_init_lbafs(ns, ctz32(lbs));
+    if (!nvme_ns_check_md_params(ns, errp) ||
+        !nvme_ns_setup_meta_drive(ns, read_only, errp)) {
+        return false;
+    }
+    nvme_ns_init_lbafs(ns, ctz32(lbs), ns->params.ms);
+    ns->mset = ns->params.mset;
+    ns->pi_type = ns->params.pi;
+    ns->pif = ns->params.pif;
+    ns->pil = ns->params.pil;
     nvme_ns_resize(ns);
     if (!ns->nsze) {
         error_setg(errp, "drive is smaller than one %u-byte block",
@@ -220,9 +350,17 @@ void nvme_ns_identify(NvmeNs *ns, NvmeIdNs *id)
     id->nsze = cpu_to_le64(ns->nsze);
     id->ncap = cpu_to_le64(ns->nsze);
     id->nuse = cpu_to_le64(ns->nsze);
-    id->nsfeat = NVME_NSFEAT_OPTPERF;
+    /* DULBE: deallocated blocks are found through the block layer */
+    id->nsfeat = NVME_NSFEAT_OPTPERF | NVME_NSFEAT_DAE;
     id->nlbaf = ns->nlbaf - 1;
     id->flbas = FIELD_DP32(0, NVME_FLBAS, LBAFL, ns->lbaf);
+    id->flbas = FIELD_DP32(id->flbas, NVME_FLBAS, EXTENDED, ns->mset);
+    /* any format may be extended or separate, with any PI type/place */
+    id->mc = NVME_MC_EXTENDED | NVME_MC_SEPARATE;
+    id->dpc = NVME_DPC_TYPE1 | NVME_DPC_TYPE2 | NVME_DPC_TYPE3 |
+              NVME_DPC_FIRST | NVME_DPC_LAST;
+    id->dps = FIELD_DP32(0, NVME_DPS, PIT, ns->pi_type);
+    id->dps = FIELD_DP32(id->dps, NVME_DPS, PIP, ns->pil);
     /* no subsystem yet: "shared" only sets NMIC, as stock reports it */
     id->nmic = ns->params.shared ? NVME_NMIC_SHRNS : 0;
     id->endgid = cpu_to_le16(ns->endgid);
@@ -242,15 +380,58 @@ void nvme_ns_identify(NvmeNs *ns, NvmeIdNs *id)
     memcpy(id->eui64, ns->eui64, sizeof(id->eui64));
     for (int i = 0; i < ns->nlbaf; i++) {
         id->lbaf[i].lbads = ns->lbaf_lbads[i];
+        id->lbaf[i].ms = cpu_to_le16(ns->lbaf_ms[i]);
     }
 }
 
-uint16_t nvme_ns_format(NvmeNs *ns, uint8_t lbaf)
+/*
+ * I/O Command Set specific Identify Namespace (CNS 05h, CSI 00h): no
+ * storage tags (LBSTM, PIC, STS 0); every format has the namespace's
+ * protection information format.
+ */
+void nvme_ns_identify_nvm(NvmeNs *ns, NvmeIdNsNvm *id)
+{
+    memset(id, 0, sizeof(*id));
+    for (int i = 0; i < ns->nlbaf; i++) {
+        id->elbaf[i] = cpu_to_le32(FIELD_DP32(0, NVME_ELBAF, PIF, ns->pif));
+    }
+}
+
+/*
+ * Whether Format NVM may give @ns format @lbaf with this PI setting:
+ * the PI tuple must fit the format's metadata, and a meta-drive must
+ * hold the metadata of every block.
+ */
+uint16_t nvme_ns_format_check(NvmeNs *ns, uint8_t lbaf, bool mset,
+                              uint8_t pi, bool pil)
 {
     if (!nvme_ns_lbaf_valid(ns, lbaf)) {
         return NVME_INVALID_FORMAT;
     }
+    if (pi > NVME_PI_TYPE3) {
+        return NVME_INVALID_FIELD;
+    }
+    if (pi && ns->lbaf_ms[lbaf] < nvme_pi_tuple_size(ns->pif)) {
+        return NVME_INVALID_FORMAT;
+    }
+    if (!nvme_ns_blocks(ns, ns->lbaf_lbads[lbaf], ns->lbaf_ms[lbaf])) {
+        return NVME_INVALID_FORMAT;
+    }
+    return NVME_SUCCESS;
+}
+
+uint16_t nvme_ns_format(NvmeNs *ns, uint8_t lbaf, bool mset, uint8_t pi,
+                       bool pil)
+{
+    uint16_t status = nvme_ns_format_check(ns, lbaf, mset, pi, pil);
+
+    if (status) {
+        return status;
+    }
     ns->lbaf = lbaf;
+    ns->mset = mset;
+    ns->pi_type = pi;
+    ns->pil = pil;
     nvme_ns_resize(ns);
     trace_nvme_dev_ns_format(ns->params.nsid, lbaf, ns->nsze);
     return NVME_SUCCESS;
@@ -259,12 +440,18 @@ uint16_t nvme_ns_format(NvmeNs *ns, uint8_t lbaf)
 void nvme_ns_drain(NvmeNs *ns)
 {
     blk_drain(ns->blkconf.blk);
+    if (ns->params.meta_blk) {
+        blk_drain(ns->params.meta_blk);
+    }
 }
 
 void nvme_ns_flush_sync(NvmeNs *ns)
 {
     if (blk_is_available(ns->blkconf.blk)) {
         blk_flush(ns->blkconf.blk);
+    }
+    if (ns->params.meta_blk && blk_is_available(ns->params.meta_blk)) {
+        blk_flush(ns->params.meta_blk);
     }
 }
 
@@ -426,6 +613,13 @@ static const Property nvme_ns_props[] = {
                        NVME_NS_MCL_DEFAULT),
     DEFINE_PROP_UINT8("msrc", NvmeNsDevice, ns.params.msrc,
                       NVME_NS_MSRC_DEFAULT),
+    DEFINE_PROP_UINT16("ms", NvmeNsDevice, ns.params.ms, 0),
+    DEFINE_PROP_UINT8("mset", NvmeNsDevice, ns.params.mset, 0),
+    DEFINE_PROP_UINT8("pi", NvmeNsDevice, ns.params.pi, 0),
+    DEFINE_PROP_UINT8("pil", NvmeNsDevice, ns.params.pil, 0),
+    DEFINE_PROP_UINT8("pif", NvmeNsDevice, ns.params.pif, 0),
+    /* nvqemu: the metadata in an image of its own */
+    DEFINE_PROP_DRIVE("meta-drive", NvmeNsDevice, ns.params.meta_blk),
 };
 
 static void nvme_ns_class_init(ObjectClass *oc, void *data)

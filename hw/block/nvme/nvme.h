@@ -23,6 +23,8 @@
  *   dma.c    nvme_dma_    guest memory: mapping a command's data
  *   arb.c    nvme_arb_    arbitration (pure, unit tested)
  *   dptr.c   nvme_dptr_   PRP and SGL walkers (pure, unit tested)
+ *   pi.c     nvme_pi_     end-to-end protection: guard CRCs, PI tuple
+ *                         generate/check (pure, unit tested)
  *   err.c    nvme_err_    guest error reporting
  *
  * Copyright (c) 2026 nvqemu authors
@@ -47,6 +49,7 @@
 #include "hw/block/nvme/spec.h"
 #include "hw/block/nvme/arb.h"
 #include "hw/block/nvme/dptr.h"
+#include "hw/block/nvme/pi.h"
 #include "hw/block/nvme/cmd.h"
 
 #define TYPE_NVME       "nvme"
@@ -223,6 +226,13 @@ typedef struct NvmeNsParams {
     uint16_t mssrl;             /* blocks in one source range */
     uint32_t mcl;               /* blocks in one Copy */
     uint8_t msrc;               /* source ranges, 0's based */
+    /* metadata and protection information (stock's names, docs/nvme.md) */
+    uint16_t ms;                /* metadata bytes per block */
+    uint8_t mset;               /* 1: extended LBA, 0: separate buffer */
+    uint8_t pi;                 /* NvmePiType */
+    uint8_t pil;                /* 1: PI in the first metadata bytes */
+    uint8_t pif;                /* NvmePiFormat */
+    BlockBackend *meta_blk;     /* nvqemu: meta-drive, metadata image */
 } NvmeNsParams;
 
 struct NvmeNs {
@@ -235,12 +245,28 @@ struct NvmeNs {
     uint16_t endgid;            /* Identify NS ENDGID, see ns.c */
     uint32_t discard_granule;   /* bytes, for NPDG/NPDA */
     uint8_t lbaf_lbads[NVME_NUM_LBAF];  /* per format; 0: not offered */
+    uint16_t lbaf_ms[NVME_NUM_LBAF];    /* metadata bytes per format */
+    /* the current format's metadata (Format NVM changes them) */
+    uint16_t ms;                /* metadata bytes per block, 0: none */
+    bool mset;                  /* extended LBA (FLBAS bit 4) */
+    uint8_t pi_type;            /* NvmePiType (DPS bits 2:0) */
+    uint8_t pif;                /* NvmePiFormat of every format */
+    bool pil;                   /* DPS bit 3: PI in the first bytes */
+    /*
+     * Where block n's metadata is: at md_offset + n * ms of md_blk, the
+     * meta-drive or (as stock) the data image after the last block
+     */
+    BlockBackend *md_blk;
+    uint64_t md_offset;
     uint64_t nsze;              /* in logical blocks */
     uint8_t nguid[16];
     uint8_t eui64[8];
     QemuUUID uuid;
     NvmeRequest *format_req;    /* Format NVM in progress */
     uint8_t format_lbaf;        /* the LBA format it will apply */
+    bool format_mset;           /* and its MSET, PI and PIL */
+    uint8_t format_pi;
+    bool format_pil;
 };
 
 /* The nvme-ns device: one namespace on an nvme controller's bus */
@@ -507,13 +533,17 @@ void nvme_irq_reset(NvmeCtrl *n);
 
 /* ns.c */
 NvmeNs *nvme_ns_lookup(NvmeCtrl *n, uint32_t nsid);
+uint16_t nvme_ns_format_check(NvmeNs *ns, uint8_t lbaf, bool mset,
+                              uint8_t pi, bool pil);
 bool nvme_ns_setup(NvmeNs *ns, NvmeCtrl *n, Error **errp);
 void nvme_ns_derive_ids(NvmeNs *ns, const char *serial);
 bool nvme_ns_lbaf_valid(NvmeNs *ns, uint8_t lbaf);
 void nvme_ns_set_write_cache(NvmeNs *ns, bool enable);
 bool nvme_ns_write_cache(NvmeNs *ns);
 void nvme_ns_identify(NvmeNs *ns, NvmeIdNs *id);
-uint16_t nvme_ns_format(NvmeNs *ns, uint8_t lbaf);
+uint16_t nvme_ns_format(NvmeNs *ns, uint8_t lbaf, bool mset, uint8_t pi,
+                       bool pil);
+void nvme_ns_identify_nvm(NvmeNs *ns, NvmeIdNsNvm *id);
 void nvme_ns_drain(NvmeNs *ns);
 void nvme_ns_drain_all(NvmeCtrl *n);
 void nvme_ns_flush_sync(NvmeNs *ns);
@@ -526,6 +556,9 @@ bool nvme_dma_map_direct(NvmeRequest *req, uint64_t len, bool to_guest);
 void nvme_dma_unmap_direct(NvmeRequest *req);
 uint16_t nvme_dma_to_guest(NvmeRequest *req, const void *buf, uint64_t len);
 uint16_t nvme_dma_from_guest(NvmeRequest *req, void *buf, uint64_t len);
+uint16_t nvme_dma_md_to_guest(NvmeRequest *req, const void *buf,
+                              uint64_t len);
+uint16_t nvme_dma_md_from_guest(NvmeRequest *req, void *buf, uint64_t len);
 
 /* err.c */
 void nvme_err_record(NvmeCtrl *n, NvmeRequest *req);
@@ -556,6 +589,15 @@ static inline bool nvme_ring_within(uint32_t size, uint32_t from, uint32_t to,
                                     uint32_t val)
 {
     return (val + size - from) % size <= (to + size - from) % size;
+}
+
+/* How @ns's blocks carry protection information (for pi.c) */
+static inline NvmePiLayout nvme_ns_pi_layout(const NvmeNs *ns)
+{
+    return (NvmePiLayout) {
+        .lbasize = 1u << ns->lbads, .ms = ns->ms, .type = ns->pi_type,
+        .pif = ns->pif, .first = ns->pil,
+    };
 }
 
 static inline NvmeCQueue *nvme_sq_cq(NvmeSQueue *sq)

@@ -43,6 +43,32 @@ static inline NvmeCmdRange nvme_cmd_range(const NvmeSqe *sqe)
     };
 }
 
+/*
+ * End-to-end protection fields of Read, Write, Compare, Verify and Write
+ * Zeroes: PRINFO (CDW12), EILBRT (CDW14, with bits 47:32 in CDW3 for
+ * the 64b guard format), LBAT and LBATM (CDW15); NVM Figures 42-45
+ */
+typedef struct NvmeCmdPi {
+    uint8_t prinfo;
+    uint64_t eilbrt;            /* 48 bits; callers mask to the format */
+    uint16_t lbat;
+    uint16_t lbatm;
+} NvmeCmdPi;
+
+static inline NvmeCmdPi nvme_cmd_pi(const NvmeSqe *sqe)
+{
+    uint32_t dw15 = nvme_sqe_dw(sqe, 15);
+
+    return (NvmeCmdPi) {
+        .prinfo = FIELD_EX32(nvme_sqe_dw(sqe, 12), NVME_RW_DW12, PRINFO),
+        .eilbrt = (uint64_t)FIELD_EX32(nvme_sqe_dw(sqe, 3), NVME_RW_DW3,
+                                       EILBRT_HI) << 32 |
+                  nvme_sqe_dw(sqe, 14),
+        .lbat = FIELD_EX32(dw15, NVME_RW_DW15, LBAT),
+        .lbatm = FIELD_EX32(dw15, NVME_RW_DW15, LBATM),
+    };
+}
+
 /* Create I/O Completion Queue: Base Figures 149-151 */
 typedef struct NvmeCmdCreateCq {
     uint16_t qid;

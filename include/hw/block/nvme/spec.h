@@ -220,6 +220,7 @@ enum NvmeStatus {
     NVME_FEAT_NOT_SAVEABLE          = NVME_SC(NVME_SCT_CMD, 0x0d),
     NVME_FEAT_NOT_CHANGEABLE        = NVME_SC(NVME_SCT_CMD, 0x0e),
     NVME_FEAT_NOT_NS_SPECIFIC       = NVME_SC(NVME_SCT_CMD, 0x0f),
+    NVME_INVALID_PROT_INFO          = NVME_SC(NVME_SCT_CMD, 0x81),
     /* NVM Figure 66 (NVM CS 1.0c) and TP4130: Copy */
     NVME_CMD_SIZE_LIMIT_EXCEEDED    = NVME_SC(NVME_SCT_CMD, 0x83),
     NVME_INCOMPATIBLE_NS_OR_FORMAT  = NVME_SC(NVME_SCT_CMD, 0x85),
@@ -228,7 +229,11 @@ enum NvmeStatus {
 
     NVME_WRITE_FAULT                = NVME_SC(NVME_SCT_MEDIA, 0x80),
     NVME_UNRECOVERED_READ           = NVME_SC(NVME_SCT_MEDIA, 0x81),
+    NVME_E2E_GUARD_ERROR            = NVME_SC(NVME_SCT_MEDIA, 0x82),
+    NVME_E2E_APP_ERROR              = NVME_SC(NVME_SCT_MEDIA, 0x83),
+    NVME_E2E_REF_ERROR              = NVME_SC(NVME_SCT_MEDIA, 0x84),
     NVME_COMPARE_FAILURE            = NVME_SC(NVME_SCT_MEDIA, 0x85),
+    NVME_DULB                       = NVME_SC(NVME_SCT_MEDIA, 0x87),
 };
 #define NVME_STATUS_DNR (1u << R_NVME_STATUS_DNR_SHIFT)
 
@@ -491,6 +496,12 @@ FIELD(NVME_RW_DW12, PRINFO, 26, 4)
 FIELD(NVME_RW_DW12, FUA, 30, 1)
 FIELD(NVME_RW_DW12, LR, 31, 1)
 
+/* NVM 3.2.4, Figure 45: Read/Write CDW15 (and CDW14: ILBRT low 32 bits) */
+FIELD(NVME_RW_DW15, LBAT, 0, 16)
+FIELD(NVME_RW_DW15, LBATM, 16, 16)
+/* NVM 3.2.4, Figure 42: CDW3 holds EILBRT bits 47:32 for the 64b guard */
+FIELD(NVME_RW_DW3, EILBRT_HI, 0, 16)
+
 /* NVM 3.2.3, Figure 39/40: Dataset Management */
 FIELD(NVME_DSM_DW10, NR, 0, 8)
 FIELD(NVME_DSM_DW11, IDR, 0, 1)
@@ -606,6 +617,7 @@ enum NvmeSglSubtype {
 /* Identify Controller SGLS field, Base Figure 275 bytes 539:536 */
 enum NvmeIdCtrlSgls {
     NVME_SGLS_SUPPORTED_NO_ALIGN    = 1 << 0,
+    NVME_SGLS_MPTR_SGL              = 1 << 19,  /* MPTR holds an SGL */
 };
 
 /* Base 5.17.2.1, Figure 275: Power State Descriptor */
@@ -728,6 +740,11 @@ QEMU_BUILD_BUG_ON(offsetof(NvmeIdCtrl, psd) != 2048);
 enum NvmeIdCtrlOaes {
     NVME_OAES_NS_ATTR       = 1 << 8,
 };
+enum NvmeIdCtrlCtratt {
+    NVME_CTRATT_ELBAS       = 1 << 15,  /* extended LBA formats */
+    NVME_CTRATT_MEM         = 1 << 16,  /* MDTS and size limits exclude
+                                           metadata (Base 2.1) */
+};
 enum NvmeIdCtrlOacs {
     NVME_OACS_FORMAT        = 1 << 1,
     NVME_OACS_DBBUF         = 1 << 8,   /* Doorbell Buffer Config */
@@ -752,12 +769,6 @@ enum NvmeIdCtrlOncs {
     NVME_ONCS_COPY          = 1 << 8,
     NVME_ONCS_NVMCSA        = 1 << 9,   /* Copy Single Atomicity (TP4130) */
     NVME_ONCS_NVMAFC        = 1 << 10,  /* All Fast Copy (TP4130) */
-};
-/* CTRATT, Base Figure 275 bytes 99:96 */
-enum NvmeIdCtrlCtratt {
-    NVME_CTRATT_ELBAS       = 1 << 15,  /* Extended LBA Formats Supported */
-    NVME_CTRATT_MEM         = 1 << 16,  /* MDTS and size limits exclude
-                                           metadata (Base 2.1) */
 };
 enum NvmeIdCtrlFna {
     NVME_FNA_FORMAT_ALL     = 1 << 0,
@@ -869,6 +880,7 @@ FIELD(NVME_FLBAS, EXTENDED, 4, 1)
 FIELD(NVME_FLBAS, LBAFU, 5, 2)
 enum NvmeIdNsNsfeat {
     NVME_NSFEAT_THINP       = 1 << 0,
+    NVME_NSFEAT_DAE         = 1 << 2,   /* DULBE supported */
     NVME_NSFEAT_OPTPERF     = 1 << 4,
 };
 /* DLFEAT: deallocated blocks read as zeroes, Write Zeroes may deallocate */
@@ -876,6 +888,41 @@ enum NvmeIdNsDlfeat {
     NVME_DLFEAT_READ_ZEROES = 1,
     NVME_DLFEAT_WZ_DEAC     = 1 << 3,
 };
+
+/* NVM Figure 97 MC: metadata capabilities */
+enum NvmeIdNsMc {
+    NVME_MC_EXTENDED        = 1 << 0,
+    NVME_MC_SEPARATE        = 1 << 1,
+};
+/* NVM Figure 97 DPC: end-to-end data protection capabilities */
+enum NvmeIdNsDpc {
+    NVME_DPC_TYPE1          = 1 << 0,
+    NVME_DPC_TYPE2          = 1 << 1,
+    NVME_DPC_TYPE3          = 1 << 2,
+    NVME_DPC_FIRST          = 1 << 3,
+    NVME_DPC_LAST           = 1 << 4,
+};
+/* NVM Figure 97 DPS: end-to-end data protection type settings */
+FIELD(NVME_DPS, PIT, 0, 3)
+FIELD(NVME_DPS, PIP, 3, 1)      /* PI in the first bytes of metadata */
+
+/*
+ * NVM 4.1.5.2, Figure 117: I/O Command Set specific Identify Namespace
+ * for the NVM command set (CNS 05h, CSI 00h)
+ */
+typedef struct QEMU_PACKED NvmeIdNsNvm {
+    uint64_t lbstm;
+    uint8_t pic;
+    uint8_t rsvd9[3];
+    uint32_t elbaf[64];
+    uint8_t rsvd268[3828];
+} NvmeIdNsNvm;
+QEMU_BUILD_BUG_ON(sizeof(NvmeIdNsNvm) != 4096);
+QEMU_BUILD_BUG_ON(offsetof(NvmeIdNsNvm, elbaf) != 12);
+
+/* NVM Figure 118: Extended LBA Format */
+FIELD(NVME_ELBAF, STS, 0, 7)
+FIELD(NVME_ELBAF, PIF, 7, 2)
 
 /* Base 5.17.2.3, Figure 278: Namespace Identification Descriptor */
 typedef struct QEMU_PACKED NvmeNsDescHdr {
