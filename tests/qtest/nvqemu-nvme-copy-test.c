@@ -85,8 +85,8 @@ static char *img_new(void)
  * NS_4K (4 KiB blocks) as nvme-ns; @ns_a_opts are more properties of
  * NS_A, @ns_a_drive replaces its -drive options (blkdebug).
  */
-static Env *env_boot(const char *ctrl_opts, const char *ns_a_opts,
-                     const char *ns_a_drive)
+static Env *env_boot_ns(const char *ctrl_opts, const char *ns_a_opts,
+                        const char *ns_b_opts, const char *ns_a_drive)
 {
     Env *e = g_new0(Env, 1);
     g_autoptr(GString) extra = g_string_new("");
@@ -102,10 +102,11 @@ static Env *env_boot(const char *ctrl_opts, const char *ns_a_opts,
                                    "format=raw,file=%s ", i, e->img[i]);
         }
         g_string_append_printf(extra, "-device nvme-ns,bus=nvme0,nsid=%u,"
-                               "drive=ns%u%s%s ", i, i,
+                               "drive=ns%u%s%s%s ", i, i,
                                i == NS_4K ? ",logical_block_size=4096,"
                                "physical_block_size=4096" : "",
-                               i == NS_A && ns_a_opts ? ns_a_opts : "");
+                               i == NS_A && ns_a_opts ? ns_a_opts : "",
+                               i == NS_B && ns_b_opts ? ns_b_opts : "");
     }
     e->n = nvme_boot(ctrl_opts, extra->str);
     ctrl_enable(e->n, NVME_CC_AMS_RR);
@@ -114,6 +115,12 @@ static Env *env_boot(const char *ctrl_opts, const char *ns_a_opts,
     e->wbuf = nvme_alloc(e->n, 64 * 1024);
     e->rbuf = nvme_alloc(e->n, 64 * 1024);
     return e;
+}
+
+static Env *env_boot(const char *ctrl_opts, const char *ns_a_opts,
+                     const char *ns_a_drive)
+{
+    return env_boot_ns(ctrl_opts, ns_a_opts, NULL, ns_a_drive);
 }
 
 static void env_free(Env *e)
@@ -646,6 +653,197 @@ static void test_atomic_overlap(void)
     env_free(e);
 }
 
+/* ---- protection information on both sides ------------------------------- */
+
+/* PRINFO bits (NVM Figure 11) */
+enum {
+    PR_REF = 1 << 0,
+    PR_APP = 1 << 1,
+    PR_GUARD = 1 << 2,
+    PR_PRACT = 1 << 3,
+};
+
+/* Write or read @nlb blocks of @nsid with PRINFO @prinfo and ILBRT @ilbrt */
+static uint16_t pi_rw(Env *e, uint8_t opc, uint32_t nsid, uint64_t slba,
+                      uint32_t nlb, uint8_t prinfo, uint64_t ilbrt)
+{
+    NvmeSqe c = rw_cmd(e->n, opc, slba, nlb);
+
+    c.nsid = cpu_to_le32(nsid);
+    set_prps(e->n, &c, opc == NVME_IO_WRITE ? e->wbuf : e->rbuf, nlb * LBS,
+             nvme_alloc(e->n, PAGE));
+    c.cdw12 |= cpu_to_le32((uint32_t)prinfo << 26);
+    c.cdw14 = cpu_to_le32(ilbrt);
+    c.cdw3 = cpu_to_le32(ilbrt >> 32);
+    return io(e->n, 1, &c);
+}
+
+/*
+ * A one-range Copy on @nsid with PRINFOR/PRINFOW, ILBRT and the range's
+ * EILBRT (@be: formats 1h/3h's tag most significant byte first, as
+ * nvme-cli writes it and stock reads it)
+ */
+static uint16_t pi_copy(Env *e, uint32_t nsid, uint8_t fmt, uint32_t snsid,
+                        uint64_t sdlba, uint64_t slba, uint32_t nlb,
+                        uint8_t prinfor, uint8_t prinfow, uint64_t ilbrt,
+                        uint64_t eilbrt, bool be, uint32_t *dw0)
+{
+    NvmeSqe c = sqe_new(e->n, NVME_IO_COPY, nsid);
+    uint8_t ent[sizeof(NvmeCopySrc40)] = { 0 };
+    NvmeCqe cqe;
+
+    stl_le_p(ent + offsetof(NvmeCopySrc32, snsid), snsid);
+    stq_le_p(ent + offsetof(NvmeCopySrc32, slba), slba);
+    stw_le_p(ent + offsetof(NvmeCopySrc32, nlb), nlb - 1);
+    if (nvme_copy_entry_size(fmt) == sizeof(NvmeCopySrc32)) {
+        stl_le_p(ent + offsetof(NvmeCopySrc32, eilbrt), eilbrt);
+    } else if (be) {
+        stq_be_p(ent + offsetof(NvmeCopySrc40, elbst_eilbrt) + 2, eilbrt);
+    } else {
+        stq_le_p(ent + offsetof(NvmeCopySrc40, elbst_eilbrt), eilbrt);
+    }
+    qtest_memwrite(e->n->qts, e->list, ent, sizeof(ent));
+    c.dptr[0] = cpu_to_le64(e->list);
+    c.cdw10 = cpu_to_le32(sdlba);
+    c.cdw11 = cpu_to_le32(sdlba >> 32);
+    c.cdw12 = cpu_to_le32(FIELD_DP32(0, NVME_COPY_DW12, DESFMT, fmt) |
+                          FIELD_DP32(0, NVME_COPY_DW12, PRINFOR, prinfor) |
+                          FIELD_DP32(0, NVME_COPY_DW12, PRINFOW, prinfow));
+    c.cdw14 = cpu_to_le32(ilbrt);
+    c.cdw3 = cpu_to_le32(ilbrt >> 32);
+    cqe = submit_wait(e->n, 1, &c);
+    if (dw0) {
+        *dw0 = le32_to_cpu(cqe.dw0);
+    }
+    return cqe_sc(&cqe);
+}
+
+/* Type 1, 16b guard (ms=8): PRACT, pass-through, checks, corruption */
+static void test_pi_16b(void)
+{
+    Env *e = env_boot("", ",ms=8,pi=1", NULL);
+    const uint8_t rd = PR_PRACT | PR_REF, both = PR_PRACT | PR_REF;
+    uint32_t dw0;
+    g_autofree uint8_t *before = NULL;
+    g_autofree uint8_t *after = NULL;
+    uint8_t junk[16];
+    int fd;
+
+    fill(e->n, e->wbuf, 8 * LBS, 7);
+    g_assert_cmphex(pi_rw(e, NVME_IO_WRITE, NS_A, 100, 8, PR_PRACT, 100), ==,
+                    NVME_SUCCESS);
+    /* PRACT on both sides: checked on the way in, new PI from ILBRT */
+    check_sc(pi_copy(e, NS_A, NVME_COPY_FORMAT_0, 0, 1000, 100, 8, rd,
+                     PR_PRACT, 1000, 100, false, NULL), NVME_SUCCESS,
+             "copy, PRACT both sides");
+    check_sc(pi_rw(e, NVME_IO_READ, NS_A, 1000, 8, both, 1000), NVME_SUCCESS,
+             "read back with ref check");
+    g_assert_true(probing() || same(e->n, e->wbuf, e->rbuf, 8 * LBS));
+    /* the stock statuses */
+    check_sc(pi_copy(e, NS_A, NVME_COPY_FORMAT_0, 0, 1000, 100, 8, rd,
+                     PR_PRACT, 1000, 7, false, NULL), NVME_INVALID_PROT_INFO,
+             "EILBRT is not SLBA");
+    check_sc(pi_copy(e, NS_A, NVME_COPY_FORMAT_0, 0, 1000, 100, 8, rd, 0,
+                     1000, 100, false, NULL), NVME_INVALID_FIELD,
+             "PRACT differs");
+    /* pass-through: the PI keeps its reference tags 100.. */
+    check_sc(pi_copy(e, NS_A, NVME_COPY_FORMAT_0, 0, 2000, 100, 8, PR_REF, 0,
+                     2000, 100, false, NULL), NVME_SUCCESS, "pass-through");
+    check_sc(pi_rw(e, NVME_IO_READ, NS_A, 2000, 8, both, 2000),
+             NVME_E2E_REF_ERROR, "read back pass-through PI");
+    /* ... and checked per PRINFOW: nothing written */
+    before = ns_read(e, NS_A, 3000, 8);
+    check_sc(pi_copy(e, NS_A, NVME_COPY_FORMAT_0, 0, 3000, 100, 8, 0, PR_REF,
+                     3000, 100, false, &dw0), NVME_E2E_REF_ERROR,
+             "pass-through checked per PRINFOW");
+    check_val(dw0, 0, "DW0");
+    after = ns_read(e, NS_A, 3000, 8);
+    g_assert_true(probing() || !memcmp(before, after, 8 * LBS));
+    /* format 1h does not suit 16b guard PI (stock: Invalid Format) */
+    check_sc(pi_copy(e, NS_A, NVME_COPY_FORMAT_1, 0, 1000, 100, 8, 0, 0,
+                     1000, 100, false, NULL),
+             probing() ? NVME_INVALID_FORMAT : NVME_INVALID_NSID,
+             "format 1h on 16b guard PI");
+
+    /* data altered behind the guest's back: the guard check catches it */
+    memset(junk, 0xa5, sizeof(junk));
+    fd = open(e->img[NS_A], O_WRONLY);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(pwrite(fd, junk, sizeof(junk), 103 * LBS + 40), ==,
+                    sizeof(junk));
+    close(fd);
+    g_free(before);
+    g_free(after);
+    before = ns_read(e, NS_A, 4000, 8);
+    check_sc(pi_copy(e, NS_A, NVME_COPY_FORMAT_0, 0, 4000, 100, 8,
+                     PR_PRACT | PR_GUARD, PR_PRACT, 4000, 100, false, &dw0),
+             NVME_E2E_GUARD_ERROR, "guard error on the source");
+    check_val(dw0, 0, "DW0");
+    after = ns_read(e, NS_A, 4000, 8);
+    g_assert_true(probing() || !memcmp(before, after, 8 * LBS));
+    env_free(e);
+}
+
+/* Type 1, 64b guard (ms=16): format 1h's 80-bit tag, MSB first */
+static void test_pi_64b(void)
+{
+    Env *e = env_boot("", ",ms=16,pi=1,pif=2", NULL);
+    const uint8_t rd = PR_PRACT | PR_REF | PR_GUARD;
+
+    fill(e->n, e->wbuf, 8 * LBS, 9);
+    g_assert_cmphex(pi_rw(e, NVME_IO_WRITE, NS_A, 100, 8, PR_PRACT, 100), ==,
+                    NVME_SUCCESS);
+    check_sc(pi_copy(e, NS_A, NVME_COPY_FORMAT_1, 0, 1000, 100, 8, rd,
+                     PR_PRACT, 1000, 100, true, NULL), NVME_SUCCESS,
+             "format 1h, EILBRT MSB first");
+    check_sc(pi_copy(e, NS_A, NVME_COPY_FORMAT_1, 0, 1000, 100, 8, rd,
+                     PR_PRACT, 1000, 100, false, NULL), NVME_INVALID_PROT_INFO,
+             "format 1h, EILBRT LSB first");
+    check_sc(pi_rw(e, NVME_IO_READ, NS_A, 1000, 8, rd, 1000), NVME_SUCCESS,
+             "read back with guard and ref check");
+    g_assert_true(probing() || same(e->n, e->wbuf, e->rbuf, 8 * LBS));
+    check_sc(pi_copy(e, NS_A, NVME_COPY_FORMAT_0, 0, 1000, 100, 8, 0, 0,
+                     1000, 100, false, NULL),
+             probing() ? NVME_INVALID_FORMAT : NVME_INVALID_NSID,
+             "format 0h on 64b guard PI");
+    env_free(e);
+}
+
+/* Across namespaces: PI inserted (PRINFOW.PRACT) and stripped (PRINFOR) */
+static void test_pi_cross(void)
+{
+    Env *e = env_boot("", ",ms=8,pi=1", NULL);
+    const uint8_t both = PR_PRACT | PR_REF | PR_GUARD;
+    g_autofree uint8_t *want = NULL;
+    g_autofree uint8_t *got = NULL;
+
+    enable_cdfe(e, CDFE_23);
+    ns_fill(e, NS_B, 0, 8, 0x61);
+    want = ns_read(e, NS_B, 0, 8);
+    check_sc(pi_copy(e, NS_A, NVME_COPY_FORMAT_2, NS_B, 500, 0, 8, 0, 0, 500,
+                     0, false, NULL), NVME_INCOMPATIBLE_NS_OR_FORMAT,
+             "no PI to PI without PRACT");
+    check_sc(pi_copy(e, NS_A, NVME_COPY_FORMAT_2, NS_B, 500, 0, 8, 0,
+                     PR_PRACT, 500, 0, false, NULL), NVME_SUCCESS,
+             "PI inserted");
+    check_sc(pi_rw(e, NVME_IO_READ, NS_A, 500, 8, both, 500), NVME_SUCCESS,
+             "read back the inserted PI");
+    got = g_malloc(8 * LBS);
+    qtest_memread(e->n->qts, e->rbuf, got, 8 * LBS);
+    g_assert_true(probing() || !memcmp(got, want, 8 * LBS));
+    g_free(got);
+    /* and back, stripped: PRINFOR.PRACT; without it incompatible */
+    check_sc(pi_copy(e, NS_B, NVME_COPY_FORMAT_2, NS_A, 900, 500, 8, 0, 0,
+                     900, 500, false, NULL), NVME_INCOMPATIBLE_NS_OR_FORMAT,
+             "PI to no PI without PRACT");
+    check_sc(pi_copy(e, NS_B, NVME_COPY_FORMAT_2, NS_A, 900, 500, 8,
+                     PR_PRACT | PR_REF | PR_GUARD, 0, 900, 500, false, NULL),
+             NVME_SUCCESS, "PI stripped");
+    got = ns_read(e, NS_B, 900, 8);
+    g_assert_true(probing() || !memcmp(got, want, 8 * LBS));
+    env_free(e);
+}
+
 /* ---- ctratt.mem, ocp ---------------------------------------------------- */
 
 static void test_ctratt_mem(void)
@@ -719,6 +917,9 @@ int main(int argc, char **argv)
     qtest_add_func("/nvqemu/nvme-copy/error-midway", test_error_midway);
     qtest_add_func("/nvqemu/nvme-copy/drive-ns", test_drive_ns);
     qtest_add_func("/nvqemu/nvme-copy/smart", test_smart);
+    qtest_add_func("/nvqemu/nvme-copy/pi-16b", test_pi_16b);
+    qtest_add_func("/nvqemu/nvme-copy/pi-64b", test_pi_64b);
+    qtest_add_func("/nvqemu/nvme-copy/pi-cross", test_pi_cross);
     qtest_add_func("/nvqemu/nvme-copy/atomic", test_atomic);
     qtest_add_func("/nvqemu/nvme-copy/atomic-overlap", test_atomic_overlap);
     qtest_add_func("/nvqemu/nvme-copy/ctratt-mem", test_ctratt_mem);

@@ -7,9 +7,12 @@
  *
  * Order, for a guest to rely on (docs/nvme.md, "Copy"):
  *  1. Everything is checked before any block is read: descriptor format,
- *     range count (MSRC), each range's source namespace, format, length
- *     (MSSRL) and bounds, the total (MCL), the destination's bounds.  A
- *     command that fails a check writes nothing.
+ *     range count (MSRC), ILBRT, each range's source namespace, format,
+ *     PRACT, EILBRT, length (MSSRL) and bounds, the total (MCL), the
+ *     destination's bounds.  A command that fails a check writes nothing.
+ *     The PI of the blocks is checked as they are read (PRINFOR) and
+ *     before they are written (PRINFOW): a failure there stops the
+ *     command like a backend error (3).
  *  2. The source ranges are read in list order into a buffer of up to
  *     8 MiB (or the atomic write unit if larger, see
  *     nvme_copy_step_blocks()), then the buffer is written to the destination
@@ -56,6 +59,7 @@ typedef struct NvmeCopySource {
     NvmeNs *ns;
     uint64_t slba;
     uint32_t nlb;               /* 1's based */
+    NvmePiTags tags;            /* EILBRT/ELBAT/ELBATM with PRINFOR */
 } NvmeCopySource;
 
 /* What the coroutine needs, kept in the request's second bounce buffer */
@@ -63,6 +67,9 @@ typedef struct NvmeCopyJob {
     uint64_t sdlba;
     uint64_t total;             /* blocks */
     BdrvRequestFlags wflags;
+    NvmePiTags wtags;           /* ILBRT/LBAT/LBATM with PRINFOW */
+    uint16_t md_stride;         /* metadata bytes per block in the buffer */
+    uint8_t *meta;              /* the step's metadata (md_stride > 0) */
     unsigned nr;
     NvmeCopySource src[];
 } NvmeCopyJob;
@@ -73,38 +80,165 @@ uint16_t nvme_copy_ocfs(NvmeCtrl *n)
 }
 
 /*
- * Whether namespace @src's blocks can be copied to @dst as they are: the
- * same LBA data size (TP4130: otherwise Incompatible Namespace or
- * Format).  Metadata and protection information join this test when
- * namespaces carry them (pi.c).
+ * Protection information (NVM 3.3.2.3, 3.3.2.4): PRINFOR applies to the
+ * read of each source range with that range's EILBRT/ELBAT/ELBATM,
+ * PRINFOW to the write with ILBRT/LBAT/LBATM.  Per source range, with
+ * S the source namespace and D the destination:
+ *   S, D without PI   the same LBA format (data and metadata size): the
+ *                     metadata is copied as it is; PRINFO is ignored
+ *   S, D with PI      the same LBA format and PI settings; PRACT the same
+ *                     in PRINFOR and PRINFOW (else Invalid Field): PRACT 0
+ *                     passes the PI through (checked per PRINFOR, then per
+ *                     PRINFOW), PRACT 1 checks it per PRINFOR and writes
+ *                     new PI from ILBRT/LBAT
+ *   S without, D with PI    inserted: PRINFOW.PRACT, S has no metadata
+ *                     and D only the PI
+ *   S with, D without PI    stripped: PRINFOR.PRACT, S has only the PI
+ *                     and D no metadata
+ * Anything else is Incompatible Namespace or Format.
  */
-static bool nvme_copy_formats_match(NvmeNs *src, NvmeNs *dst)
+static bool nvme_copy_pract(uint8_t prinfo)
 {
-    return src->lbads == dst->lbads;
+    return prinfo & NVME_PRINFO_PRACT;
+}
+
+/* Whether @ns's metadata is its PI tuple and nothing else */
+static bool nvme_copy_md_is_tuple(NvmeNs *ns)
+{
+    NvmePiLayout l = nvme_ns_pi_layout(ns);
+
+    return nvme_pi_enabled(&l) && nvme_pi_md_is_tuple(&l);
+}
+
+/* Whether a range of namespace @src can be copied to @dst (see above) */
+static bool nvme_copy_formats_match(NvmeNs *src, NvmeNs *dst,
+                                    const NvmeCmdCopy *c)
+{
+    if (src->lbads != dst->lbads) {
+        return false;
+    }
+    if (!src->pi_type && !dst->pi_type) {
+        return src->ms == dst->ms;
+    }
+    if (src->pi_type && dst->pi_type) {
+        return src->ms == dst->ms && src->pi_type == dst->pi_type &&
+               src->pif == dst->pif && src->pil == dst->pil;
+    }
+    if (dst->pi_type) {
+        return nvme_copy_pract(c->prinfow) && !src->ms &&
+               nvme_copy_md_is_tuple(dst);
+    }
+    return nvme_copy_pract(c->prinfor) && !dst->ms &&
+           nvme_copy_md_is_tuple(src);
 }
 
 /*
  * Whether descriptor format @format suits the destination's protection
  * information format (NVM 3.3.1): 16b guard PI takes 0h/2h, 32b and 64b
- * guard PI 1h/3h, otherwise Invalid Namespace or Format.  A namespace
- * without PI takes any (stock refuses 1h/3h there with Invalid Format).
+ * guard PI 1h/3h, otherwise Invalid Namespace or Format (stock: Invalid
+ * Format).  A namespace without PI takes any (stock refuses 1h/3h there
+ * with Invalid Format).
  */
 static bool nvme_copy_format_fits(NvmeNs *dst, uint8_t format)
 {
-    return true;
+    bool wide = format == NVME_COPY_FORMAT_1 || format == NVME_COPY_FORMAT_3;
+
+    if (!dst->pi_type) {
+        return true;
+    }
+    return wide == (dst->pif != NVME_PIF_16B);
+}
+
+/* The reference tag bits of @ns's PI format */
+static uint64_t nvme_copy_reftag_mask(NvmeNs *ns)
+{
+    return ns->pif == NVME_PIF_64B ? NVME_PI_REFTAG_ESCAPE_64B
+                                   : NVME_PI_REFTAG_ESCAPE_16B;
 }
 
 /*
- * Protection information of a Copy: PRINFOR for the sources, each range's
- * EILBRT/ELBAT/ELBATM, PRINFOW with ILBRT/LBAT/LBATM for the destination.
- * The namespaces carry no metadata yet, so there is nothing to check and
- * PRINFO is ignored, as for Read and Write on such a namespace; pi.c's
- * checks go here once they carry it.
+ * The command-wide PI checks: PRACT alike on both sides where both carry
+ * PI, and ILBRT against SDLBA for Type 1 (Invalid Protection
+ * Information).
  */
 static uint16_t nvme_copy_pi_check(NvmeCtrl *n, NvmeRequest *req,
-                                   const NvmeCmdCopy *c)
+                                   const NvmeCmdCopy *c, NvmeCopyJob *job)
 {
+    NvmeNs *dst = req->ns;
+    NvmePiLayout l = nvme_ns_pi_layout(dst);
+    uint16_t status;
+
+    job->wtags = (NvmePiTags) {
+        .reftag = c->ilbrt & nvme_copy_reftag_mask(dst),
+        .apptag = c->lbat, .appmask = c->lbatm, .prinfo = c->prinfow,
+    };
+    if (!dst->pi_type) {
+        return NVME_SUCCESS;
+    }
+    status = nvme_pi_check_ilbrt(&l, c->sdlba, &job->wtags);
+    if (status) {
+        return nvme_err_guest(n, req, status, "copy: ILBRT 0x%" PRIx64
+                              " is not SDLBA 0x%" PRIx64 " (type 1)",
+                              job->wtags.reftag, c->sdlba);
+    }
     return NVME_SUCCESS;
+}
+
+/* The per-range PI checks of range @i from @src (EILBRT for Type 1) */
+static uint16_t nvme_copy_range_pi(NvmeCtrl *n, NvmeRequest *req,
+                                   const NvmeCmdCopy *c, unsigned i,
+                                   const NvmeCopyRange *r, NvmeNs *src,
+                                   NvmeCopySource *s)
+{
+    NvmePiLayout l = nvme_ns_pi_layout(src);
+    uint16_t status;
+
+    s->tags = (NvmePiTags) {
+        .reftag = r->eilbrt & nvme_copy_reftag_mask(src),
+        .apptag = r->elbat, .appmask = r->elbatm, .prinfo = c->prinfor,
+    };
+    if (!src->pi_type) {
+        return NVME_SUCCESS;
+    }
+    if (req->ns->pi_type &&
+        nvme_copy_pract(c->prinfor) != nvme_copy_pract(c->prinfow)) {
+        return nvme_err_guest(n, req, NVME_INVALID_FIELD,
+                              "copy range %u: PRACT differs between "
+                              "PRINFOR and PRINFOW", i);
+    }
+    status = nvme_pi_check_ilbrt(&l, r->slba, &s->tags);
+    if (status) {
+        return nvme_err_guest(n, req, status, "copy range %u: EILBRT 0x%"
+                              PRIx64 " is not SLBA 0x%" PRIx64 " (type 1)",
+                              i, s->tags.reftag, r->slba);
+    }
+    return NVME_SUCCESS;
+}
+
+/*
+ * The destination's metadata of @nlb blocks whose data is in @data and
+ * whose source metadata (if any) is in @meta, per the table above:
+ * passed through and checked per PRINFOW, or generated.  Returns an
+ * NvmeStatus; *@bad gets the failing block.
+ */
+static uint16_t nvme_copy_pi_write(NvmeNs *src, NvmeNs *dst,
+                                   const NvmePiTags *wtags, uint64_t off,
+                                   const uint8_t *data, uint8_t *meta,
+                                   uint32_t nlb, uint32_t *bad)
+{
+    NvmePiLayout l = nvme_ns_pi_layout(dst);
+    NvmePiTags t = *wtags;
+
+    if (!dst->pi_type) {
+        return NVME_SUCCESS;
+    }
+    /* the tags of a block @off blocks into the destination */
+    t.reftag += l.type == NVME_PI_TYPE3 ? 0 : off;
+    if (!src->pi_type || nvme_copy_pract(wtags->prinfo)) {
+        nvme_pi_generate(&l, data, meta, nlb, &t);
+        return NVME_SUCCESS;
+    }
+    return nvme_pi_check(&l, data, meta, nlb, &t, bad);
 }
 
 /* Blocks of @dst a Copy moves per step */
@@ -204,23 +338,32 @@ static uint16_t nvme_copy_check_ranges(NvmeCtrl *n, NvmeRequest *req,
     NvmeNs *dst = req->ns;
     uint64_t total = 0;
 
+    /* a block's metadata in the buffer: the one size every side has */
+    job->md_stride = dst->ms;
     for (unsigned i = 0; i < c->nr; i++) {
         NvmeCopyRange r = nvme_copy_range(list, c->format, i);
         NvmeNs *src = dst;
+        uint16_t status;
 
         if (nvme_copy_format_has_snsid(c->format)) {
-            uint16_t status = nvme_copy_source_ns(n, req, i, r.snsid, &src);
-
+            status = nvme_copy_source_ns(n, req, i, r.snsid, &src);
             if (status) {
                 return status;
             }
-            if (!nvme_copy_formats_match(src, dst)) {
+            if (!nvme_copy_formats_match(src, dst, c)) {
                 return nvme_err_guest(n, req, NVME_INCOMPATIBLE_NS_OR_FORMAT,
-                                      "copy range %u: namespace %u has "
-                                      "%u-byte blocks, namespace %u %u",
+                                      "copy range %u: namespace %u (%u+%u "
+                                      "bytes, PI %u) cannot go to "
+                                      "namespace %u (%u+%u bytes, PI %u)",
                                       i, src->params.nsid, 1u << src->lbads,
-                                      dst->params.nsid, 1u << dst->lbads);
+                                      src->ms, src->pi_type,
+                                      dst->params.nsid, 1u << dst->lbads,
+                                      dst->ms, dst->pi_type);
             }
+        }
+        status = nvme_copy_range_pi(n, req, c, i, &r, src, &job->src[i]);
+        if (status) {
+            return status;
         }
         /* MSSRL and MCL of 0: no limit (NVM Figure 42, status 83h) */
         if (dst->params.mssrl && r.nlb > dst->params.mssrl) {
@@ -242,9 +385,10 @@ static uint16_t nvme_copy_check_ranges(NvmeCtrl *n, NvmeRequest *req,
                                   "copy: %" PRIu64 " blocks exceed MCL %u",
                                   total, dst->params.mcl);
         }
-        job->src[i] = (NvmeCopySource) {
-            .ns = src, .slba = r.slba, .nlb = r.nlb,
-        };
+        job->src[i].ns = src;
+        job->src[i].slba = r.slba;
+        job->src[i].nlb = r.nlb;
+        job->md_stride = MAX(job->md_stride, src->ms);
     }
     req->slba = c->sdlba;
     if (c->sdlba > dst->nsze || total > dst->nsze - c->sdlba) {
@@ -265,8 +409,97 @@ static uint16_t nvme_copy_check_ranges(NvmeCtrl *n, NvmeRequest *req,
 }
 
 /*
+ * Deallocated or unwritten blocks of a PI namespace carry no PI: their
+ * metadata reads as all ones, which escapes the checks (NVM 5.2.1.4),
+ * as it does for Read.  Returns 0 or a negative errno.
+ */
+static int coroutine_fn nvme_copy_co_escape_unwritten(NvmeNs *ns,
+                                                      uint64_t slba,
+                                                      uint64_t nlb,
+                                                      uint8_t *meta)
+{
+    int64_t off = slba << ns->lbads;
+    int64_t end = off + (int64_t)(nlb << ns->lbads);
+
+    while (off < end) {
+        int64_t pnum = 0;
+        int ret = blk_co_block_status_above(ns->blkconf.blk, NULL, off,
+                                            end - off, &pnum, NULL, NULL);
+
+        if (ret < 0) {
+            return ret;
+        }
+        if (pnum <= 0) {
+            break;
+        }
+        if (ret & BDRV_BLOCK_ZERO || !(ret & BDRV_BLOCK_DATA)) {
+            uint64_t first = DIV_ROUND_UP(off, 1ull << ns->lbads);
+            uint64_t last = (uint64_t)(off + pnum) >> ns->lbads;
+
+            for (uint64_t b = first; b < last; b++) {
+                memset(meta + (b - slba) * ns->ms, 0xff, ns->ms);
+            }
+        }
+        off += pnum;
+    }
+    return 0;
+}
+
+/*
+ * Read @nlb blocks of source range @s from block @off of it into @data
+ * and @meta, check their PI per PRINFOR, and prepare the destination's
+ * metadata (the PI passed through and checked per PRINFOW, or generated)
+ * for destination block @doff.  Returns an NvmeStatus; *@ret gets a
+ * backend error, *@bad_lba the block a check failed on.
+ */
+static uint16_t coroutine_fn nvme_copy_co_piece(NvmeCopyJob *job,
+                                               NvmeNs *dst,
+                                               NvmeCopySource *s,
+                                               uint64_t off, uint64_t nlb,
+                                               uint64_t doff, uint8_t *data,
+                                               uint8_t *meta, int *ret,
+                                               uint64_t *bad_lba)
+{
+    NvmeNs *src = s->ns;
+    NvmePiLayout l = nvme_ns_pi_layout(src);
+    uint64_t slba = s->slba + off;
+    uint32_t bad = 0;
+    uint16_t status;
+
+    *ret = blk_co_pread(src->blkconf.blk, slba << src->lbads,
+                        nlb << src->lbads, data, 0);
+    if (!*ret && src->ms) {
+        *ret = blk_co_pread(src->md_blk, src->md_offset + slba * src->ms,
+                            nlb * src->ms, meta, 0);
+    }
+    if (!*ret && src->pi_type) {
+        *ret = nvme_copy_co_escape_unwritten(src, slba, nlb, meta);
+    }
+    if (*ret < 0) {
+        return NVME_SUCCESS;
+    }
+    *ret = 0;
+    if (src->pi_type) {
+        NvmePiTags t = s->tags;
+
+        t.reftag += l.type == NVME_PI_TYPE3 ? 0 : off;
+        status = nvme_pi_check(&l, data, meta, nlb, &t, &bad);
+        if (status) {
+            *bad_lba = slba + bad;
+            return status;
+        }
+    }
+    status = nvme_copy_pi_write(src, dst, &job->wtags, doff, data, meta,
+                                nlb, &bad);
+    if (status) {
+        *bad_lba = job->sdlba + doff + bad;
+    }
+    return status;
+}
+
+/*
  * The copy itself: step by step, read the next source blocks into the
- * bounce buffer, in list order, then write them to the destination.
+ * bounce buffers, in list order, then write them to the destination.
  */
 static void coroutine_fn nvme_copy_co(void *opaque)
 {
@@ -282,6 +515,7 @@ static void coroutine_fn nvme_copy_co(void *opaque)
     uint64_t off = 0;           /* its blocks read so far */
     BlockAcctStats *stats = blk_get_stats(dst->blkconf.blk);
     uint16_t status = NVME_SUCCESS;
+    uint64_t bad_lba = 0;
     int ret = 0;
 
     while (idx < job->nr) {
@@ -292,10 +526,15 @@ static void coroutine_fn nvme_copy_co(void *opaque)
             NvmeCopySource *s = &job->src[idx];
             uint64_t take = MIN(s->nlb - off, step - filled);
 
-            ret = blk_co_pread(s->ns->blkconf.blk, (s->slba + off) << lbads,
-                               take << lbads, buf + (filled << lbads), 0);
+            status = nvme_copy_co_piece(job, dst, s, off, take,
+                                        dlba - job->sdlba + filled,
+                                        buf + (filled << lbads),
+                                        job->meta + filled * job->md_stride,
+                                        &ret, &bad_lba);
             if (ret < 0) {
                 status = nvme_copy_errno_status(n, ret, false);
+            }
+            if (status) {
                 break;
             }
             filled += take;
@@ -308,12 +547,25 @@ static void coroutine_fn nvme_copy_co(void *opaque)
         if (!status) {
             ret = blk_co_pwrite(dst->blkconf.blk, dlba << lbads,
                                 filled << lbads, buf, job->wflags);
+            if (!ret && dst->ms) {
+                ret = blk_co_pwrite(dst->md_blk,
+                                    dst->md_offset + dlba * dst->ms,
+                                    filled * dst->ms, job->meta,
+                                    job->wflags);
+            }
             if (ret < 0) {
                 status = nvme_copy_errno_status(n, ret, true);
             }
         }
         if (status) {
-            trace_nvme_dev_io_error(req->sq->sqid, req->cid, ret);
+            if (ret < 0) {
+                trace_nvme_dev_io_error(req->sq->sqid, req->cid, ret);
+            } else {
+                req->slba = bad_lba;
+                status = nvme_err_guest(n, req, status,
+                                        "copy: end-to-end check failed at "
+                                        "LBA %" PRIu64, bad_lba);
+            }
             req->dw0 = first;
             break;
         }
@@ -321,6 +573,8 @@ static void coroutine_fn nvme_copy_co(void *opaque)
     }
     trace_nvme_dev_copy_done(req->sq->sqid, req->cid, dlba - job->sdlba,
                              status);
+    g_free(job->meta);
+    job->meta = NULL;
     if (status) {
         block_acct_failed(stats, &req->acct);
     } else {
@@ -338,7 +592,7 @@ uint16_t nvme_copy_exec(NvmeCtrl *n, NvmeRequest *req)
     size_t list_len = (size_t)c.nr * nvme_copy_entry_size(c.format);
     g_autofree void *list = NULL;
     NvmeCopyJob *job;
-    uint64_t bytes;
+    uint64_t bytes, step;
     uint16_t status;
 
     if (!(nvme_copy_ocfs(n) & BIT(c.format))) {
@@ -363,7 +617,11 @@ uint16_t nvme_copy_exec(NvmeCtrl *n, NvmeRequest *req)
                               "namespace %u's protection information",
                               c.format, dst->params.nsid);
     }
-    status = nvme_copy_pi_check(n, req, &c);
+    job = g_malloc0(sizeof(*job) + c.nr * sizeof(job->src[0]));
+    req->bounce2 = job;
+    job->nr = c.nr;
+    job->sdlba = c.sdlba;
+    status = nvme_copy_pi_check(n, req, &c, job);
     if (status) {
         return status;
     }
@@ -372,17 +630,17 @@ uint16_t nvme_copy_exec(NvmeCtrl *n, NvmeRequest *req)
     if (status) {
         return status;
     }
-    job = g_malloc0(sizeof(*job) + c.nr * sizeof(job->src[0]));
-    req->bounce2 = job;
-    job->nr = c.nr;
-    job->sdlba = c.sdlba;
     status = nvme_copy_check_ranges(n, req, &c, list, job);
     if (status) {
         return status;
     }
-    bytes = MIN(job->total, nvme_copy_step_blocks(n, dst)) << dst->lbads;
+    step = MIN(job->total, nvme_copy_step_blocks(n, dst));
+    bytes = step << dst->lbads;
     req->bounce = g_try_malloc(bytes);
-    if (!req->bounce) {
+    job->meta = g_try_malloc(MAX(step * job->md_stride, 1));
+    if (!req->bounce || !job->meta) {
+        g_free(job->meta);
+        job->meta = NULL;
         return nvme_err_guest(n, req, NVME_INTERNAL_ERROR,
                               "copy: no memory for a %" PRIu64
                               " byte buffer", bytes);
