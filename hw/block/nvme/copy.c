@@ -418,31 +418,15 @@ static int coroutine_fn nvme_copy_co_escape_unwritten(NvmeNs *ns,
                                                       uint64_t nlb,
                                                       uint8_t *meta)
 {
-    int64_t off = slba << ns->lbads;
-    int64_t end = off + (int64_t)(nlb << ns->lbads);
+    g_autofree bool *unwritten = g_new0(bool, nlb);
+    int64_t count = nvme_ns_co_unwritten(ns, slba, nlb, unwritten);
 
-    while (off < end) {
-        int64_t pnum = 0;
-        int ret = blk_co_block_status_above(ns->blkconf.blk, NULL, off,
-                                            end - off, &pnum, NULL, NULL);
-
-        if (ret < 0) {
-            return ret;
+    for (uint64_t b = 0; count > 0 && b < nlb; b++) {
+        if (unwritten[b]) {
+            memset(meta + b * ns->ms, 0xff, ns->ms);
         }
-        if (pnum <= 0) {
-            break;
-        }
-        if (ret & BDRV_BLOCK_ZERO || !(ret & BDRV_BLOCK_DATA)) {
-            uint64_t first = DIV_ROUND_UP(off, 1ull << ns->lbads);
-            uint64_t last = (uint64_t)(off + pnum) >> ns->lbads;
-
-            for (uint64_t b = first; b < last; b++) {
-                memset(meta + (b - slba) * ns->ms, 0xff, ns->ms);
-            }
-        }
-        off += pnum;
     }
-    return 0;
+    return count < 0 ? count : 0;
 }
 
 /*

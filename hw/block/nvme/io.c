@@ -699,44 +699,6 @@ static int coroutine_fn nvme_io_md_co_write(NvmeNs *ns, uint64_t slba,
 }
 
 /*
- * Deallocated or unwritten blocks in [@slba, @slba + @nlb), from the
- * block layer's block status (a hole, a zero cluster, or no data): the
- * whole blocks among them are marked in @dealloc (one bool per block).
- * Returns how many, or a negative errno.
- */
-static int64_t coroutine_fn nvme_io_co_dealloc(NvmeNs *ns, uint64_t slba,
-                                               uint32_t nlb, bool *dealloc)
-{
-    int64_t off = slba << ns->lbads;
-    int64_t end = off + ((int64_t)nlb << ns->lbads);
-    int64_t count = 0;
-
-    while (off < end) {
-        int64_t pnum = 0;
-        int ret = blk_co_block_status_above(ns->blkconf.blk, NULL, off,
-                                            end - off, &pnum, NULL, NULL);
-
-        if (ret < 0) {
-            return ret;
-        }
-        if (pnum <= 0) {
-            break;
-        }
-        if (ret & BDRV_BLOCK_ZERO || !(ret & BDRV_BLOCK_DATA)) {
-            uint64_t first = DIV_ROUND_UP(off, 1ull << ns->lbads);
-            uint64_t last = (uint64_t)(off + pnum) >> ns->lbads;
-
-            for (uint64_t b = first; b < last; b++) {
-                dealloc[b - slba] = true;
-                count++;
-            }
-        }
-        off += pnum;
-    }
-    return count;
-}
-
-/*
  * The stored blocks of a read-type command: DULBE, then the metadata of
  * deallocated blocks reads as all ones, so that their PI escapes the
  * checks (DLFEAT guard bit 0: no guard for deallocated blocks), then
@@ -757,7 +719,7 @@ static uint16_t coroutine_fn nvme_io_md_co_load(NvmeCtrl *n,
     uint16_t status;
 
     if (nvme_io_dulbe(n) || nvme_pi_enabled(&md->l)) {
-        ndealloc = nvme_io_co_dealloc(ns, slba, nlb, dealloc);
+        ndealloc = nvme_ns_co_unwritten(ns, slba, nlb, dealloc);
         if (ndealloc < 0) {
             *ret = ndealloc;
             return NVME_SUCCESS;

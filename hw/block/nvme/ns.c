@@ -685,6 +685,44 @@ uint32_t nvme_ns_dsm_range_limit(NvmeCtrl *n)
     return limit;
 }
 
+/*
+ * Deallocated or unwritten blocks in [@slba, @slba + @nlb), from the
+ * block layer's block status (a hole, a zero cluster, or no data): the
+ * whole blocks among them are marked in @unwritten (one bool per block).
+ * Returns how many, or a negative errno.
+ */
+int64_t coroutine_fn nvme_ns_co_unwritten(NvmeNs *ns, uint64_t slba,
+                                          uint64_t nlb, bool *unwritten)
+{
+    int64_t off = slba << ns->lbads;
+    int64_t end = off + (int64_t)(nlb << ns->lbads);
+    int64_t count = 0;
+
+    while (off < end) {
+        int64_t pnum = 0;
+        int ret = blk_co_block_status_above(ns->blkconf.blk, NULL, off,
+                                            end - off, &pnum, NULL, NULL);
+
+        if (ret < 0) {
+            return ret;
+        }
+        if (pnum <= 0) {
+            break;
+        }
+        if (ret & BDRV_BLOCK_ZERO || !(ret & BDRV_BLOCK_DATA)) {
+            uint64_t first = DIV_ROUND_UP(off, 1ull << ns->lbads);
+            uint64_t last = (uint64_t)(off + pnum) >> ns->lbads;
+
+            for (uint64_t b = first; b < last; b++) {
+                unwritten[b - slba] = true;
+                count++;
+            }
+        }
+        off += pnum;
+    }
+    return count;
+}
+
 /* Wait for every block request of every namespace to finish */
 void nvme_ns_drain_all(NvmeCtrl *n)
 {

@@ -548,6 +548,8 @@ void nvme_ns_drain(NvmeNs *ns);
 void nvme_ns_drain_all(NvmeCtrl *n);
 void nvme_ns_flush_sync(NvmeNs *ns);
 uint32_t nvme_ns_dsm_range_limit(NvmeCtrl *n);
+int64_t coroutine_fn nvme_ns_co_unwritten(NvmeNs *ns, uint64_t slba,
+                                          uint64_t nlb, bool *unwritten);
 
 /* dma.c */
 bool nvme_dma_is_ram(NvmeCtrl *n, uint64_t addr, uint64_t len);
