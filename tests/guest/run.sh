@@ -263,6 +263,8 @@ EOF
     guest_boot "nvme-pi-$m-2" "$m" "$sc/nvme-pi.sh" "nvq.phase=2 nvq.sum=$sum" \
         "${MEM[@]}" "${nvme[@]}" || return 1
     rm -f "$d1" "$d2" "$md"
+}
+
 # nvme-copy: one controller, namespaces 1 and 2 of 64 MiB (nvme-ns, stock's
 # default Copy limits); the guest copies with nvme-cli and compares.
 t_nvme_copy() {

@@ -421,6 +421,11 @@ static const Property nvme_ctrl_props[] = {
     DEFINE_PROP_BOOL("msix-exclusive-bar", NvmeCtrl,
                      params.msix_exclusive_bar, false),
     DEFINE_PROP_UINT16("mqes", NvmeCtrl, params.mqes, 0x7ff),
+    DEFINE_PROP_BOOL("atomic.dn", NvmeCtrl, params.atomic_dn, false),
+    DEFINE_PROP_UINT16("atomic.awun", NvmeCtrl, params.atomic_awun, 0),
+    DEFINE_PROP_UINT16("atomic.awupf", NvmeCtrl, params.atomic_awupf, 0),
+    DEFINE_PROP_BOOL("ctratt.mem", NvmeCtrl, params.ctratt_mem, false),
+    DEFINE_PROP_BOOL("ocp", NvmeCtrl, params.ocp, false),
     DEFINE_PROP_BOOL("derive-ns-ids", NvmeCtrl, params.derive_ns_ids, false),
     DEFINE_PROP_UINT8("dstrd", NvmeCtrl, params.dstrd, 0),
     DEFINE_PROP_UINT32("tick-ns", NvmeCtrl, params.tick_ns, 0),
@@ -430,11 +435,6 @@ static const Property nvme_ctrl_props[] = {
     DEFINE_PROP_BOOL("ioeventfd", NvmeCtrl, params.ioeventfd, false),
     DEFINE_PROP_LINK("iothread", NvmeCtrl, params.iothread, TYPE_IOTHREAD,
                      IOThread *),
-    DEFINE_PROP_BOOL("atomic.dn", NvmeCtrl, params.atomic_dn, false),
-    DEFINE_PROP_UINT16("atomic.awun", NvmeCtrl, params.atomic_awun, 0),
-    DEFINE_PROP_UINT16("atomic.awupf", NvmeCtrl, params.atomic_awupf, 0),
-    DEFINE_PROP_BOOL("ctratt.mem", NvmeCtrl, params.ctratt_mem, false),
-    DEFINE_PROP_BOOL("ocp", NvmeCtrl, params.ocp, false),
 };
 
 /*
