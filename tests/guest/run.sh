@@ -21,9 +21,9 @@
 #                    integrity/format T10-DIF-TYPE1-CRC, fio verify, the PI
 #                    tuples the guest wrote found in the meta-drive, data
 #                    altered in the image fails the read (guard error)
-#   nvme-copy        nvme copy (formats 0h, 1h) and io-passthru Copy format
-#                    2h across namespaces, read back and compared; a Copy
-#                    beyond MSSRL refused
+#   nvme-copy        nvme copy (formats 0h, 1h) and a Copy through
+#                    io-passthru, read back and compared; a Copy beyond
+#                    MSSRL refused
 # TAP on stdout (see tests/run.sh), diagnostics on stderr, serial logs in
 # build/test-logs/guest/.  Exits non-zero on any failure.
 #

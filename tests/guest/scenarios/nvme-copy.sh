@@ -3,11 +3,15 @@
 # Guest scenario: the NVMe Copy command from a Linux guest (issue 8).  One
 # controller with namespaces 1 and 2 (nvme-ns, 512-byte blocks, stock's
 # default Copy limits).  Linux 6.1 has no copy offload, so Copy goes
-# through nvme-cli: `nvme copy` (descriptor formats 0h and 1h) and
-# `nvme io-passthru` for format 2h (from namespace 2 to namespace 1, after
-# enabling it in Host Behavior Support).  Each copy is read back with
-# O_DIRECT and compared with its sources; a Copy beyond MSSRL fails with
-# Command Size Limit Exceeded and writes nothing.
+# through nvme-cli: `nvme copy` (descriptor formats 0h and 1h), each copy
+# read back with O_DIRECT and compared with its sources; a Copy beyond
+# MSSRL fails with Command Size Limit Exceeded and writes nothing.
+#
+# Not here: the cross-namespace formats 2h/3h.  They need Host Behavior
+# Support CDFE, and Linux 6.1 undoes it: with CTRATT.ELBAS set (stock and
+# ours) every passthrough Set Features makes it re-send Host Behavior
+# Support with only LBAFEE, which clears CDFE again (the qtest covers 2h
+# and 3h).
 # shellcheck source=SCRIPTDIR/../guest-lib.sh
 . /lib/nvq.sh
 
@@ -84,14 +88,14 @@ expect '[Ll]imit|183' "the status of a copy beyond MSSRL"
 get $NS1 16384 129 /tmp/after
 same /tmp/before /tmp/after "refused copy"
 
-# format 2h, from namespace 2 to namespace 1: enable it (Host Behavior
-# Support CDFE, bytes 5:4, bit 2), then one 64-block range
-{ le 0 4; le 4 1; le 0 507; } > /tmp/hbs
-run nvme set-feature /dev/nvme0 --feature-id=0x16 --data-len=512 --data=/tmp/hbs
-{ le 2 4; le 0 4; le 0 8; le 63 2; le 0 14; } > /tmp/ranges
+# the same blocks again through io-passthru (format 0h entries built here),
+# as a host without `nvme copy` would send them: 64 blocks of namespace 2's
+# pattern, first put at LBA 256 of namespace 1, to LBA 12288
+put $NS1 256 64 /tmp/src2
+{ le 0 8; le 256 8; le 63 2; le 0 14; } > /tmp/ranges
 run nvme io-passthru $NS1 --opcode=0x19 --namespace-id=1 --data-len=32 \
-    --write --input-file=/tmp/ranges --cdw10=12288 --cdw12=$((2 << 8))
+    --write --input-file=/tmp/ranges --cdw10=12288 --cdw12=0
 get $NS1 12288 64 /tmp/got
-same /tmp/src2 /tmp/got "copy from namespace 2, format 2h"
+same /tmp/src2 /tmp/got "copy through io-passthru"
 
 say "nvme-copy done"
