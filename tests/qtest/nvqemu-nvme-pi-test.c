@@ -81,8 +81,12 @@ static char *tmp_image(uint64_t size)
     return path;
 }
 
-/* Controller nvme0 with namespace NSID on a fresh image, props @ns_opts */
-static PiNs *pi_boot(const char *ns_opts, uint64_t meta_size)
+/*
+ * Controller nvme0 (more properties @ctrl_opts) with namespace NSID on a
+ * fresh image, props @ns_opts, and a meta-drive of @meta_size if not 0
+ */
+static PiNs *pi_boot_ctrl(const char *ctrl_opts, const char *ns_opts,
+                          uint64_t meta_size)
 {
     PiNs *p = g_new0(PiNs, 1);
     g_autofree char *extra = NULL;
@@ -100,10 +104,15 @@ static PiNs *pi_boot(const char *ns_opts, uint64_t meta_size)
                             p->img, mdrive ? mdrive : "", NSID,
                             meta_size ? ",meta-drive=m1" : "",
                             *ns_opts ? "," : "", ns_opts);
-    p->n = nvme_boot("", extra);
+    p->n = nvme_boot(ctrl_opts, extra);
     ctrl_enable(p->n, NVME_CC_AMS_RR);
     io_queues(p->n, 1);
     return p;
+}
+
+static PiNs *pi_boot(const char *ns_opts, uint64_t meta_size)
+{
+    return pi_boot_ctrl("", ns_opts, meta_size);
 }
 
 static void pi_free(PiNs *p)
@@ -361,13 +370,23 @@ static void test_type1_mptr(void)
     set_tags(&c, 10, 0x5678, 0xffff);
     g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
     g_assert_cmphex(qtest_readb(n->qts, rmeta), ==, 0xee);
-    /* Compare: same data passes, other data fails */
+    /* Compare and Verify take no PRACT (stock: Invalid PI) */
     c = pi_cmd(n, NVME_IO_COMPARE, 10, 4, PRACT | PRCHK_ALL, data,
                sizeof(d));
     set_tags(&c, 10, 0x5678, 0xffff);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_INVALID_PROT_INFO);
+    c = pi_cmd(n, NVME_IO_VERIFY, 10, 4, PRACT, 0, 0);
+    set_tags(&c, 10, 0x5678, 0xffff);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_INVALID_PROT_INFO);
+    /* Compare: same data and metadata pass, other data fails */
+    qtest_memwrite(n->qts, meta, m, sizeof(m));
+    c = pi_cmd(n, NVME_IO_COMPARE, 10, 4, PRCHK_ALL, data, sizeof(d));
+    c.mptr = cpu_to_le64(meta);
+    set_tags(&c, 10, 0x5678, 0xffff);
     g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
-    c = pi_cmd(n, NVME_IO_COMPARE, 10, 4, PRACT, n->buf + 32 * 1024,
+    c = pi_cmd(n, NVME_IO_COMPARE, 10, 4, 0, n->buf + 32 * 1024,
                sizeof(d));
+    c.mptr = cpu_to_le64(meta);
     g_assert_cmphex(io(n, 1, &c), ==, NVME_COMPARE_FAILURE);
 
     /* never-written blocks escape the checks (their PI reads as FFh) */
@@ -473,6 +492,28 @@ static void test_extended(void)
     g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
     qtest_memread(n->qts, rdata, r, sizeof(d));
     g_assert_cmpmem(r, sizeof(d), d, sizeof(d));
+    pi_free(p);
+}
+
+/*
+ * MDTS counts the metadata interleaved in the data pointer (Base MDTS;
+ * as stock): with mdts=1 (8 KiB), 16 blocks of 512 + 8 bytes are too
+ * many, unless PRACT leaves the data alone in the transfer
+ */
+static void test_mdts_extended(void)
+{
+    PiNs *p = pi_boot_ctrl("mdts=1", "ms=8,mset=1,pi=1", 0);
+    Nvme *n = p->n;
+    NvmeSqe c;
+
+    c = pi_cmd(n, NVME_IO_WRITE, 0, 15, 0, n->buf, 15 * (LBS + 8));
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+    c = pi_cmd(n, NVME_IO_WRITE, 0, 16, 0, n->buf, 16 * (LBS + 8));
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_INVALID_FIELD);
+    c = pi_cmd(n, NVME_IO_WRITE, 0, 16, PRACT, n->buf, 16 * LBS);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+    c = pi_cmd(n, NVME_IO_READ, 0, 17, PRACT, n->buf, 17 * LBS);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_INVALID_FIELD);
     pi_free(p);
 }
 
@@ -613,6 +654,16 @@ static void test_meta_drive(void)
     c = pi_cmd(n, NVME_IO_READ, 1000, 2, PRACT | PRCHK_ALL, data, sizeof(d));
     set_tags(&c, 1000, 0x7777, 0xffff);
     g_assert_cmphex(io(n, 1, &c), ==, NVME_E2E_APP_ERROR);
+    /* Format NVM with user data erase erases the meta-drive too */
+    c = sqe_new(n, NVME_ADM_FORMAT_NVM, NSID);
+    c.cdw10 = cpu_to_le32(1 | 1 << 5 | NVME_FORMAT_SES_USER_DATA << 9);
+    g_assert_cmphex(admin(n, &c, NULL), ==, NVME_SUCCESS);
+    read_file(p->mimg, 1000 * 8, t, sizeof(t));
+    g_assert_cmpmem(t, sizeof(t), z, sizeof(z));
+    /* a format whose metadata the meta-drive cannot hold: refused */
+    c = sqe_new(n, NVME_ADM_FORMAT_NVM, NSID);
+    c.cdw10 = cpu_to_le32(3 | 1 << 5);      /* 512 B + 64 B */
+    g_assert_cmphex(admin(n, &c, NULL), ==, NVME_INVALID_FORMAT);
     pi_free(p);
 }
 
@@ -722,22 +773,42 @@ static void test_format_pi(void)
     pi_free(p);
 }
 
+/* Set/Get Features Error Recovery on @nsid */
+static uint16_t err_rec(Nvme *n, uint32_t nsid, bool set, uint32_t dw11,
+                        uint32_t *dw0)
+{
+    NvmeSqe c = sqe_new(n, set ? NVME_ADM_SET_FEATURES
+                               : NVME_ADM_GET_FEATURES, nsid);
+
+    c.cdw10 = cpu_to_le32(NVME_FEAT_ERROR_RECOVERY);
+    c.cdw11 = cpu_to_le32(dw11);
+    return admin(n, &c, dw0);
+}
+
 static void test_dulbe(void)
 {
     PiNs *p = pi_boot("", 0);
     Nvme *n = p->n;
+    uint32_t dulbe = R_NVME_FEAT_ERR_REC_DULBE_MASK;
     uint32_t dw0;
     NvmeSqe c;
 
     /* off: unwritten blocks read as zeroes */
     c = pi_cmd(n, NVME_IO_READ, 50, 2, 0, n->buf, 2 * LBS);
     g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
-    g_assert_cmphex(set_feature(n, NVME_FEAT_ERROR_RECOVERY,
-                                R_NVME_FEAT_ERR_REC_DULBE_MASK, NULL), ==,
+    /* namespace specific, with stock's NSID rules */
+    g_assert_cmphex(err_rec(n, 0, true, dulbe, NULL), ==,
+                    NVME_INVALID_NSID);
+    g_assert_cmphex(err_rec(n, 9, true, dulbe, NULL), ==,
+                    NVME_INVALID_FIELD);
+    g_assert_cmphex(err_rec(n, NVME_NSID_BROADCAST, false, 0, &dw0), ==,
+                    NVME_INVALID_NSID);
+    g_assert_cmphex(err_rec(n, NSID, true, dulbe | 5, NULL), ==,
                     NVME_SUCCESS);
-    g_assert_cmphex(get_feature(n, NVME_FEAT_ERROR_RECOVERY, 0, &dw0), ==,
-                    NVME_SUCCESS);
-    g_assert_cmphex(dw0, ==, R_NVME_FEAT_ERR_REC_DULBE_MASK);
+    g_assert_cmphex(err_rec(n, NSID, false, 0, &dw0), ==, NVME_SUCCESS);
+    g_assert_cmphex(dw0, ==, dulbe | 5);
+    g_assert_cmphex(err_rec(n, 1, false, 0, &dw0), ==, NVME_SUCCESS);
+    g_assert_cmphex(dw0, ==, 0);
     c = pi_cmd(n, NVME_IO_READ, 50, 2, 0, n->buf, 2 * LBS);
     g_assert_cmphex(io(n, 1, &c), ==, NVME_DULB);
     c = pi_cmd(n, NVME_IO_VERIFY, 50, 2, 0, 0, 0);
@@ -755,8 +826,8 @@ static void test_dulbe(void)
     g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
     c = pi_cmd(n, NVME_IO_READ, 0, 8192 / LBS, 0, n->buf + 16384, 8192);
     g_assert_cmphex(io(n, 1, &c), ==, NVME_DULB);
-    /* off again */
-    g_assert_cmphex(set_feature(n, NVME_FEAT_ERROR_RECOVERY, 0, NULL), ==,
+    /* off again, for every namespace */
+    g_assert_cmphex(err_rec(n, NVME_NSID_BROADCAST, true, 0, NULL), ==,
                     NVME_SUCCESS);
     g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
     pi_free(p);
@@ -771,6 +842,7 @@ int main(int argc, char **argv)
     g_test_add_func("/nvqemu/nvme-pi/type1-mptr", test_type1_mptr);
     g_test_add_func("/nvqemu/nvme-pi/mptr-sgl", test_mptr_sgl);
     g_test_add_func("/nvqemu/nvme-pi/extended", test_extended);
+    g_test_add_func("/nvqemu/nvme-pi/mdts-extended", test_mdts_extended);
     g_test_add_func("/nvqemu/nvme-pi/pif64", test_pif64);
     g_test_add_func("/nvqemu/nvme-pi/layout-image", test_layout_image);
     g_test_add_func("/nvqemu/nvme-pi/meta-drive", test_meta_drive);

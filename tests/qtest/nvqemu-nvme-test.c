@@ -1226,8 +1226,12 @@ static void test_commands(void)
         };
 
         for (unsigned i = 0; i < ARRAY_SIZE(fids); i++) {
-            g_assert_cmphex(get_feature(n, fids[i], 0, NULL), ==,
-                            NVME_SUCCESS);
+            NvmeSqe g = sqe_new(n, NVME_ADM_GET_FEATURES,
+                                fids[i] == NVME_FEAT_ERROR_RECOVERY ? 1 : 0);
+
+            /* Error Recovery is namespace specific: it needs a nsid */
+            g.cdw10 = cpu_to_le32(fids[i]);
+            g_assert_cmphex(admin(n, &g, NULL), ==, NVME_SUCCESS);
         }
         g_assert_cmphex(get_feature(n, 0x7d, 0, NULL), ==,
                         NVME_INVALID_FIELD);

@@ -391,6 +391,11 @@ void nvme_admin_features_reset(NvmeCtrl *n)
     f->num_queues = nvme_admin_nq(nq, nq);
     f->atomic_dn = n->params.atomic_dn;
     nvme_arb_configure(&n->arb, NVME_ARB_AB_NO_LIMIT, 0, 0, 0);
+    for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
+        if (n->ns[i]) {
+            n->ns[i]->err_rec = 0;
+        }
+    }
     n->temp_warned = false;
     if (n->kato_timer) {
         timer_del(n->kato_timer);
@@ -457,6 +462,35 @@ static uint64_t nvme_admin_timestamp_now(NvmeCtrl *n, uint8_t *attr)
     return n->feat.timestamp_base_ms + (now - n->feat.timestamp_set_at);
 }
 
+/*
+ * Error Recovery (Base 5.27.1.4) is namespace specific, TLER and DULBE
+ * alike (as stock keeps them): the namespace the command names, or every
+ * namespace for a Set with FFFFFFFFh.  The NSID rules are stock's: 0 is an
+ * Invalid Namespace (also FFFFFFFFh for Get), an inactive one an Invalid
+ * Field.  *@ns is the namespace, or NULL for all.
+ */
+static uint16_t nvme_admin_err_rec_ns(NvmeCtrl *n, NvmeRequest *req,
+                                      bool set, NvmeNs **ns)
+{
+    uint32_t nsid = le32_to_cpu(req->cmd.nsid);
+
+    *ns = NULL;
+    if (set && nsid == NVME_NSID_BROADCAST) {
+        return NVME_SUCCESS;
+    }
+    if (!nsid || nsid > NVME_MAX_NAMESPACES) {
+        return nvme_err_guest(n, req, NVME_INVALID_NSID,
+                              "error recovery: namespace 0x%x", nsid);
+    }
+    *ns = nvme_ns_lookup(n, nsid);
+    if (!*ns) {
+        return nvme_err_guest(n, req, NVME_INVALID_FIELD,
+                              "error recovery: namespace %u is not active",
+                              nsid);
+    }
+    return NVME_SUCCESS;
+}
+
 /* The current (or default) value of a feature, in CQE DW0 layout */
 static uint16_t nvme_admin_feat_value(NvmeCtrl *n, NvmeRequest *req,
                                       uint8_t fid, bool dflt, uint32_t *val)
@@ -483,7 +517,8 @@ static uint16_t nvme_admin_feat_value(NvmeCtrl *n, NvmeRequest *req,
         }
         return NVME_SUCCESS;
     case NVME_FEAT_ERROR_RECOVERY:
-        *val = dflt ? 0 : n->feat.err_recovery;
+        ns = nvme_ns_lookup(n, le32_to_cpu(req->cmd.nsid));
+        *val = dflt || !ns ? 0 : ns->err_rec;
         return NVME_SUCCESS;
     case NVME_FEAT_VOLATILE_WC:
         ns = nvme_admin_first_ns(n);
@@ -533,6 +568,14 @@ static uint16_t nvme_admin_get_features(NvmeCtrl *n, NvmeRequest *req)
     uint16_t status;
 
     trace_nvme_dev_get_features(fid, sel);
+    if (fid == NVME_FEAT_ERROR_RECOVERY) {
+        NvmeNs *ns;
+
+        status = nvme_admin_err_rec_ns(n, req, false, &ns);
+        if (status) {
+            return status;
+        }
+    }
     status = nvme_admin_feat_value(n, req, fid, sel != NVME_FEAT_SEL_CURRENT,
                                    &val);
     if (status) {
@@ -632,11 +675,22 @@ static uint16_t nvme_admin_set_features(NvmeCtrl *n, NvmeRequest *req)
         }
         nvme_log_check_temperature(n);
         break;
-    case NVME_FEAT_ERROR_RECOVERY:
+    case NVME_FEAT_ERROR_RECOVERY: {
         /* DULBE: every namespace reports NSFEAT.DAE (see io.c) */
-        n->feat.err_recovery = dw11 & (R_NVME_FEAT_ERR_REC_TLER_MASK |
-                                       R_NVME_FEAT_ERR_REC_DULBE_MASK);
+        NvmeNs *ns;
+
+        status = nvme_admin_err_rec_ns(n, req, true, &ns);
+        if (status) {
+            return status;
+        }
+        for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
+            if (n->ns[i] && (!ns || ns == n->ns[i])) {
+                n->ns[i]->err_rec = dw11 & (R_NVME_FEAT_ERR_REC_TLER_MASK |
+                                            R_NVME_FEAT_ERR_REC_DULBE_MASK);
+            }
+        }
         break;
+    }
     case NVME_FEAT_VOLATILE_WC:
         for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
             if (n->ns[i]) {
@@ -805,6 +859,13 @@ static void nvme_admin_format_one(NvmeRequest *req, NvmeNs *ns,
         req->aio_pending++;
         blk_aio_pwrite_zeroes(ns->blkconf.blk, 0,
                               blk_getlength(ns->blkconf.blk),
+                              BDRV_REQ_MAY_UNMAP, nvme_admin_format_cb, req);
+    }
+    /* the metadata goes with the user data (Base 5.14, SES 1) */
+    if (ses && ns->params.meta_blk) {
+        req->aio_pending++;
+        blk_aio_pwrite_zeroes(ns->params.meta_blk, 0,
+                              blk_getlength(ns->params.meta_blk),
                               BDRV_REQ_MAY_UNMAP, nvme_admin_format_cb, req);
     }
 }

@@ -419,7 +419,7 @@ static int coroutine_fn nvme_copy_co_escape_unwritten(NvmeNs *ns,
                                                       uint8_t *meta)
 {
     g_autofree bool *unwritten = g_new0(bool, nlb);
-    int64_t count = nvme_ns_co_unwritten(ns, slba, nlb, unwritten);
+    int64_t count = nvme_ns_co_dealloc(ns, slba, nlb, unwritten);
 
     for (uint64_t b = 0; count > 0 && b < nlb; b++) {
         if (unwritten[b]) {
@@ -450,12 +450,7 @@ static uint16_t coroutine_fn nvme_copy_co_piece(NvmeCopyJob *job,
     uint32_t bad = 0;
     uint16_t status;
 
-    *ret = blk_co_pread(src->blkconf.blk, slba << src->lbads,
-                        nlb << src->lbads, data, 0);
-    if (!*ret && src->ms) {
-        *ret = blk_co_pread(src->md_blk, src->md_offset + slba * src->ms,
-                            nlb * src->ms, meta, 0);
-    }
+    *ret = nvme_ns_co_read(src, slba, nlb, data, meta);
     if (!*ret && src->pi_type) {
         *ret = nvme_copy_co_escape_unwritten(src, slba, nlb, meta);
     }
@@ -529,14 +524,8 @@ static void coroutine_fn nvme_copy_co(void *opaque)
             }
         }
         if (!status) {
-            ret = blk_co_pwrite(dst->blkconf.blk, dlba << lbads,
-                                filled << lbads, buf, job->wflags);
-            if (!ret && dst->ms) {
-                ret = blk_co_pwrite(dst->md_blk,
-                                    dst->md_offset + dlba * dst->ms,
-                                    filled * dst->ms, job->meta,
-                                    job->wflags);
-            }
+            ret = nvme_ns_co_write(dst, dlba, filled, buf, job->meta,
+                                   job->wflags);
             if (ret < 0) {
                 status = nvme_copy_errno_status(n, ret, true);
             }

@@ -539,16 +539,17 @@ typedef struct NvmeIoMd {
     uint64_t xfer;              /* bytes the data pointer describes */
 } NvmeIoMd;
 
-/* Whether DULBE (Error Recovery feature, Base 5.27.1.4) is on */
-static bool nvme_io_dulbe(NvmeCtrl *n)
+/* Whether DULBE (Error Recovery feature, Base 5.27.1.4) is on for @ns */
+static bool nvme_io_dulbe(NvmeNs *ns)
 {
-    return FIELD_EX32(n->feat.err_recovery, NVME_FEAT_ERR_REC, DULBE);
+    return FIELD_EX32(ns->err_rec, NVME_FEAT_ERR_REC, DULBE);
 }
 
 /* Whether @req goes through the metadata path */
 static bool nvme_io_md_path(NvmeCtrl *n, NvmeRequest *req)
 {
-    return req->ns->ms || (req->opcode != NVME_IO_WRITE && nvme_io_dulbe(n));
+    return req->ns->ms ||
+           (req->opcode != NVME_IO_WRITE && nvme_io_dulbe(req->ns));
 }
 
 /* Decode and validate the PI fields and transfer shape of @req */
@@ -572,6 +573,12 @@ static uint16_t nvme_io_md_decode(NvmeCtrl *n, NvmeRequest *req,
                               "%s: PRINFO 0x%x on a namespace without "
                               "protection information",
                               nvme_io_name(req->opcode), pi.prinfo);
+    }
+    /* Compare and Verify neither insert nor strip: PRACT is invalid */
+    if (pi.prinfo & NVME_PRINFO_PRACT && nvme_pi_enabled(&md->l) &&
+        (req->opcode == NVME_IO_COMPARE || req->opcode == NVME_IO_VERIFY)) {
+        return nvme_err_guest(n, req, NVME_INVALID_PROT_INFO,
+                              "%s: PRACT set", nvme_io_name(req->opcode));
     }
     status = nvme_pi_check_ilbrt(&md->l, md->r.slba, &md->t);
     if (status) {
@@ -602,19 +609,24 @@ static uint16_t nvme_io_md_buffers(NvmeCtrl *n, NvmeRequest *req,
     return status;
 }
 
-/* Host memory to the bounce buffers, de-interleaving extended LBAs */
-static uint16_t nvme_io_md_from_host(NvmeRequest *req, const NvmeIoMd *md,
-                                     uint8_t *data, uint8_t *meta)
+/*
+ * Between host memory and the bounce buffers (@to_host: towards the
+ * host), interleaving data and metadata for extended LBAs
+ */
+static uint16_t nvme_io_md_xfer(NvmeRequest *req, const NvmeIoMd *md,
+                                uint8_t *data, uint8_t *meta, bool to_host)
 {
     NvmeNs *ns = req->ns;
     uint32_t lbs = 1u << ns->lbads;
     g_autofree uint8_t *ext = NULL;
-    uint16_t status;
+    uint16_t status = NVME_SUCCESS;
 
     if (!ns->mset || !md->host_md) {
-        status = nvme_dma_from_guest(req, data, md->dlen);
+        status = to_host ? nvme_dma_to_guest(req, data, md->dlen)
+                         : nvme_dma_from_guest(req, data, md->dlen);
         if (!status && md->host_md) {
-            status = nvme_dma_md_from_guest(req, meta, md->mlen);
+            status = to_host ? nvme_dma_md_to_guest(req, meta, md->mlen)
+                             : nvme_dma_md_from_guest(req, meta, md->mlen);
         }
         return status;
     }
@@ -623,79 +635,26 @@ static uint16_t nvme_io_md_from_host(NvmeRequest *req, const NvmeIoMd *md,
         return nvme_err_guest(req->sq->ctrl, req, NVME_INTERNAL_ERROR,
                               "no memory for %" PRIu64 " bytes", md->xfer);
     }
-    status = nvme_dma_from_guest(req, ext, md->xfer);
+    if (!to_host) {
+        status = nvme_dma_from_guest(req, ext, md->xfer);
+    }
     for (uint32_t i = 0; !status && i < md->r.nlb; i++) {
-        const uint8_t *b = ext + (uint64_t)i * (lbs + ns->ms);
+        uint8_t *b = ext + (uint64_t)i * (lbs + ns->ms);
+        uint8_t *d = data + (uint64_t)i * lbs;
+        uint8_t *m = meta + (uint64_t)i * ns->ms;
 
-        memcpy(data + (uint64_t)i * lbs, b, lbs);
-        memcpy(meta + (uint64_t)i * ns->ms, b + lbs, ns->ms);
+        if (to_host) {
+            memcpy(b, d, lbs);
+            memcpy(b + lbs, m, ns->ms);
+        } else {
+            memcpy(d, b, lbs);
+            memcpy(m, b + lbs, ns->ms);
+        }
+    }
+    if (!status && to_host) {
+        status = nvme_dma_to_guest(req, ext, md->xfer);
     }
     return status;
-}
-
-/* The bounce buffers to host memory, interleaving extended LBAs */
-static uint16_t nvme_io_md_to_host(NvmeRequest *req, const NvmeIoMd *md,
-                                   const uint8_t *data, const uint8_t *meta)
-{
-    NvmeNs *ns = req->ns;
-    uint32_t lbs = 1u << ns->lbads;
-    g_autofree uint8_t *ext = NULL;
-    uint16_t status;
-
-    if (!ns->mset || !md->host_md) {
-        status = nvme_dma_to_guest(req, data, md->dlen);
-        if (!status && md->host_md) {
-            status = nvme_dma_md_to_guest(req, meta, md->mlen);
-        }
-        return status;
-    }
-    ext = g_try_malloc(md->xfer);
-    if (!ext) {
-        return nvme_err_guest(req->sq->ctrl, req, NVME_INTERNAL_ERROR,
-                              "no memory for %" PRIu64 " bytes", md->xfer);
-    }
-    for (uint32_t i = 0; i < md->r.nlb; i++) {
-        uint8_t *b = ext + (uint64_t)i * (lbs + ns->ms);
-
-        memcpy(b, data + (uint64_t)i * lbs, lbs);
-        memcpy(b + lbs, meta + (uint64_t)i * ns->ms, ns->ms);
-    }
-    return nvme_dma_to_guest(req, ext, md->xfer);
-}
-
-/* Byte offset of block @lba's metadata in ns->md_blk */
-static int64_t nvme_io_md_offset(NvmeNs *ns, uint64_t lba)
-{
-    return ns->md_offset + lba * ns->ms;
-}
-
-static int coroutine_fn nvme_io_md_co_read(NvmeNs *ns, uint64_t slba,
-                                           uint32_t nlb, uint8_t *data,
-                                           uint8_t *meta)
-{
-    int ret = blk_co_pread(ns->blkconf.blk, slba << ns->lbads,
-                           (int64_t)nlb << ns->lbads, data, 0);
-
-    if (!ret && ns->ms) {
-        ret = blk_co_pread(ns->md_blk, nvme_io_md_offset(ns, slba),
-                           (int64_t)nlb * ns->ms, meta, 0);
-    }
-    return ret;
-}
-
-static int coroutine_fn nvme_io_md_co_write(NvmeNs *ns, uint64_t slba,
-                                            uint32_t nlb, const uint8_t *data,
-                                            const uint8_t *meta,
-                                            BdrvRequestFlags flags)
-{
-    int ret = blk_co_pwrite(ns->blkconf.blk, slba << ns->lbads,
-                            (int64_t)nlb << ns->lbads, data, flags);
-
-    if (!ret && ns->ms) {
-        ret = blk_co_pwrite(ns->md_blk, nvme_io_md_offset(ns, slba),
-                            (int64_t)nlb * ns->ms, meta, flags);
-    }
-    return ret;
 }
 
 /*
@@ -718,14 +677,14 @@ static uint16_t coroutine_fn nvme_io_md_co_load(NvmeCtrl *n,
     int64_t ndealloc = 0;
     uint16_t status;
 
-    if (nvme_io_dulbe(n) || nvme_pi_enabled(&md->l)) {
-        ndealloc = nvme_ns_co_unwritten(ns, slba, nlb, dealloc);
+    if (nvme_io_dulbe(ns) || nvme_pi_enabled(&md->l)) {
+        ndealloc = nvme_ns_co_dealloc(ns, slba, nlb, dealloc);
         if (ndealloc < 0) {
             *ret = ndealloc;
             return NVME_SUCCESS;
         }
     }
-    if (ndealloc && nvme_io_dulbe(n)) {
+    if (ndealloc && nvme_io_dulbe(ns)) {
         for (bad = 0; !dealloc[bad]; bad++) {
             /* the first deallocated block, for the error log */
         }
@@ -734,7 +693,7 @@ static uint16_t coroutine_fn nvme_io_md_co_load(NvmeCtrl *n,
                               "%s: LBA %" PRIu64 " is deallocated (DULBE)",
                               nvme_io_name(req->opcode), slba + bad);
     }
-    *ret = nvme_io_md_co_read(ns, slba, nlb, data, meta);
+    *ret = nvme_ns_co_read(ns, slba, nlb, data, meta);
     if (*ret || !nvme_pi_enabled(&md->l)) {
         return NVME_SUCCESS;
     }
@@ -790,7 +749,7 @@ static void coroutine_fn nvme_io_md_read_co(void *opaque)
                                     req->bounce, req->bounce2, &ret);
     }
     if (!status && !ret) {
-        status = nvme_io_md_to_host(req, &md, req->bounce, req->bounce2);
+        status = nvme_io_md_xfer(req, &md, req->bounce, req->bounce2, true);
     }
     nvme_io_md_done(req, ret, status, md.dlen);
 }
@@ -805,7 +764,7 @@ static void coroutine_fn nvme_io_md_write_co(void *opaque)
     int ret = 0;
 
     if (!status) {
-        status = nvme_io_md_from_host(req, &md, req->bounce, req->bounce2);
+        status = nvme_io_md_xfer(req, &md, req->bounce, req->bounce2, false);
     }
     if (!status && md.t.prinfo & NVME_PRINFO_PRACT) {
         nvme_pi_generate(&md.l, req->bounce, req->bounce2, md.r.nlb, &md.t);
@@ -820,7 +779,7 @@ static void coroutine_fn nvme_io_md_write_co(void *opaque)
         }
     }
     if (!status) {
-        ret = nvme_io_md_co_write(req->ns, md.r.slba, md.r.nlb, req->bounce,
+        ret = nvme_ns_co_write(req->ns, md.r.slba, md.r.nlb, req->bounce,
                                   req->bounce2, req->flags);
     }
     nvme_io_md_done(req, ret, status, md.dlen);
@@ -847,7 +806,7 @@ static void coroutine_fn nvme_io_md_compare_co(void *opaque)
                                 "COMPARE: no memory for its buffers");
     }
     if (!status && !ret) {
-        status = nvme_io_md_from_host(req, &md, hdata, hmeta);
+        status = nvme_io_md_xfer(req, &md, hdata, hmeta, false);
     }
     if (!status && !ret &&
         (memcmp(hdata, req->bounce, md.dlen) ||
@@ -897,7 +856,7 @@ static void coroutine_fn nvme_io_md_zeroes_co(void *opaque)
     }
     if (!status && !ret && !(md.t.prinfo & NVME_PRINFO_PRACT)) {
         ret = blk_co_pwrite_zeroes(ns->md_blk,
-                                   nvme_io_md_offset(ns, md.r.slba),
+                                   nvme_ns_md_offset(ns, md.r.slba),
                                    md.mlen, req->flags & ~BDRV_REQ_MAY_UNMAP);
     }
     for (uint64_t done = 0; !status && !ret &&
@@ -910,7 +869,7 @@ static void coroutine_fn nvme_io_md_zeroes_co(void *opaque)
         t.reftag += md.l.type == NVME_PI_TYPE3 ? 0 : done;
         nvme_pi_generate(&md.l, req->bounce, req->bounce2, nlb, &t);
         ret = blk_co_pwrite(ns->md_blk,
-                            nvme_io_md_offset(ns, md.r.slba + done),
+                            nvme_ns_md_offset(ns, md.r.slba + done),
                             (int64_t)nlb * ns->ms, req->bounce2, 0);
     }
     nvme_io_md_done(req, ret, status, 0);
@@ -952,6 +911,9 @@ static uint16_t nvme_io_md_start(NvmeCtrl *n, NvmeRequest *req,
     if (status) {
         return status;
     }
+    trace_nvme_dev_io_md(req->sq->sqid, req->cid, md.r.slba, md.r.nlb,
+                         md.t.prinfo, md.t.reftag, md.t.apptag,
+                         md.t.appmask);
     block_acct_start(blk_get_stats(ns->blkconf.blk), &req->acct, md.dlen,
                      req->opcode == NVME_IO_WRITE ||
                      req->opcode == NVME_IO_WRITE_ZEROES ?

@@ -437,6 +437,79 @@ uint16_t nvme_ns_format(NvmeNs *ns, uint8_t lbaf, bool mset, uint8_t pi,
     return NVME_SUCCESS;
 }
 
+/* ---- blocks and their metadata (for io.c and copy.c) -------------------- */
+
+/* Byte offset of block @lba's metadata in ns->md_blk */
+int64_t nvme_ns_md_offset(NvmeNs *ns, uint64_t lba)
+{
+    return ns->md_offset + lba * ns->ms;
+}
+
+int coroutine_fn nvme_ns_co_read(NvmeNs *ns, uint64_t slba, uint32_t nlb,
+                                uint8_t *data, uint8_t *meta)
+{
+    int ret = blk_co_pread(ns->blkconf.blk, slba << ns->lbads,
+                           (int64_t)nlb << ns->lbads, data, 0);
+
+    if (!ret && ns->ms) {
+        ret = blk_co_pread(ns->md_blk, nvme_ns_md_offset(ns, slba),
+                           (int64_t)nlb * ns->ms, meta, 0);
+    }
+    return ret;
+}
+
+int coroutine_fn nvme_ns_co_write(NvmeNs *ns, uint64_t slba, uint32_t nlb,
+                                 const uint8_t *data, const uint8_t *meta,
+                                 BdrvRequestFlags flags)
+{
+    int ret = blk_co_pwrite(ns->blkconf.blk, slba << ns->lbads,
+                            (int64_t)nlb << ns->lbads, data, flags);
+
+    if (!ret && ns->ms) {
+        ret = blk_co_pwrite(ns->md_blk, nvme_ns_md_offset(ns, slba),
+                            (int64_t)nlb * ns->ms, meta, flags);
+    }
+    return ret;
+}
+
+/*
+ * Deallocated or unwritten blocks in [@slba, @slba + @nlb), from the
+ * block layer's block status (a hole, a zero cluster, or no data): the
+ * whole blocks among them are marked in @dealloc (one bool per block).
+ * Returns how many, or a negative errno.
+ */
+int64_t coroutine_fn nvme_ns_co_dealloc(NvmeNs *ns, uint64_t slba,
+                                        uint32_t nlb, bool *dealloc)
+{
+    int64_t off = slba << ns->lbads;
+    int64_t end = off + ((int64_t)nlb << ns->lbads);
+    int64_t count = 0;
+
+    while (off < end) {
+        int64_t pnum = 0;
+        int ret = blk_co_block_status_above(ns->blkconf.blk, NULL, off,
+                                            end - off, &pnum, NULL, NULL);
+
+        if (ret < 0) {
+            return ret;
+        }
+        if (pnum <= 0) {
+            break;
+        }
+        if (ret & BDRV_BLOCK_ZERO || !(ret & BDRV_BLOCK_DATA)) {
+            uint64_t first = DIV_ROUND_UP(off, 1ull << ns->lbads);
+            uint64_t last = (uint64_t)(off + pnum) >> ns->lbads;
+
+            for (uint64_t b = first; b < last; b++) {
+                dealloc[b - slba] = true;
+                count++;
+            }
+        }
+        off += pnum;
+    }
+    return count;
+}
+
 void nvme_ns_drain(NvmeNs *ns)
 {
     blk_drain(ns->blkconf.blk);
@@ -683,44 +756,6 @@ uint32_t nvme_ns_dsm_range_limit(NvmeCtrl *n)
         }
     }
     return limit;
-}
-
-/*
- * Deallocated or unwritten blocks in [@slba, @slba + @nlb), from the
- * block layer's block status (a hole, a zero cluster, or no data): the
- * whole blocks among them are marked in @unwritten (one bool per block).
- * Returns how many, or a negative errno.
- */
-int64_t coroutine_fn nvme_ns_co_unwritten(NvmeNs *ns, uint64_t slba,
-                                          uint64_t nlb, bool *unwritten)
-{
-    int64_t off = slba << ns->lbads;
-    int64_t end = off + (int64_t)(nlb << ns->lbads);
-    int64_t count = 0;
-
-    while (off < end) {
-        int64_t pnum = 0;
-        int ret = blk_co_block_status_above(ns->blkconf.blk, NULL, off,
-                                            end - off, &pnum, NULL, NULL);
-
-        if (ret < 0) {
-            return ret;
-        }
-        if (pnum <= 0) {
-            break;
-        }
-        if (ret & BDRV_BLOCK_ZERO || !(ret & BDRV_BLOCK_DATA)) {
-            uint64_t first = DIV_ROUND_UP(off, 1ull << ns->lbads);
-            uint64_t last = (uint64_t)(off + pnum) >> ns->lbads;
-
-            for (uint64_t b = first; b < last; b++) {
-                unwritten[b - slba] = true;
-                count++;
-            }
-        }
-        off += pnum;
-    }
-    return count;
 }
 
 /* Wait for every block request of every namespace to finish */

@@ -258,6 +258,7 @@ struct NvmeNs {
      */
     BlockBackend *md_blk;
     uint64_t md_offset;
+    uint32_t err_rec;           /* Error Recovery feature (TLER, DULBE) */
     uint64_t nsze;              /* in logical blocks */
     uint8_t nguid[16];
     uint8_t eui64[8];
@@ -312,7 +313,6 @@ typedef struct NvmeFeatures {
     uint32_t power_mgmt;
     uint16_t temp_over;
     uint16_t temp_under;
-    uint32_t err_recovery;
     uint32_t num_queues;        /* granted NSQA/NCQA, 0's based */
     uint32_t irq_coalescing;
     uint32_t async_event_conf;
@@ -544,12 +544,19 @@ void nvme_ns_identify(NvmeNs *ns, NvmeIdNs *id);
 uint16_t nvme_ns_format(NvmeNs *ns, uint8_t lbaf, bool mset, uint8_t pi,
                        bool pil);
 void nvme_ns_identify_nvm(NvmeNs *ns, NvmeIdNsNvm *id);
+/* Blocks [slba, slba + nlb): data, then metadata (nlb * ms bytes) */
+int64_t nvme_ns_md_offset(NvmeNs *ns, uint64_t lba);
+int coroutine_fn nvme_ns_co_read(NvmeNs *ns, uint64_t slba, uint32_t nlb,
+                                uint8_t *data, uint8_t *meta);
+int coroutine_fn nvme_ns_co_write(NvmeNs *ns, uint64_t slba, uint32_t nlb,
+                                 const uint8_t *data, const uint8_t *meta,
+                                 BdrvRequestFlags flags);
+int64_t coroutine_fn nvme_ns_co_dealloc(NvmeNs *ns, uint64_t slba,
+                                        uint32_t nlb, bool *dealloc);
 void nvme_ns_drain(NvmeNs *ns);
 void nvme_ns_drain_all(NvmeCtrl *n);
 void nvme_ns_flush_sync(NvmeNs *ns);
 uint32_t nvme_ns_dsm_range_limit(NvmeCtrl *n);
-int64_t coroutine_fn nvme_ns_co_unwritten(NvmeNs *ns, uint64_t slba,
-                                          uint64_t nlb, bool *unwritten);
 
 /* dma.c */
 bool nvme_dma_is_ram(NvmeCtrl *n, uint64_t addr, uint64_t len);
