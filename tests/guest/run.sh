@@ -29,11 +29,14 @@
 #                    integrity/format T10-DIF-TYPE1-CRC, fio verify, the PI
 #                    tuples the guest wrote found in the meta-drive, data
 #                    altered in the image fails the read (guard error)
+#   nvme-copy        nvme copy (formats 0h, 1h) and a Copy through
+#                    io-passthru, read back and compared; a Copy beyond
+#                    MSSRL refused
 # TAP on stdout (see tests/run.sh), diagnostics on stderr, serial logs in
 # build/test-logs/guest/.  Exits non-zero on any failure.
 #
 # Environment: NVQEMU_QEMU (binary), NVQEMU_GUEST_MACHINES (default
-# "pc q35"), NVQEMU_GUEST_SCENARIOS (default all ten), NVQEMU_QEMU_WAIT
+# "pc q35"), NVQEMU_GUEST_SCENARIOS (default all eleven), NVQEMU_QEMU_WAIT
 # (seconds to wait for a binary being rebuilt, default 0).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -42,7 +45,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 sc=$here/scenarios
 
 machines=${NVQEMU_GUEST_MACHINES:-pc q35}
-scenarios=${NVQEMU_GUEST_SCENARIOS:-nvdimm-coldplug nvdimm-hotplug dimm-hotplug nvme nvdimm-multi nvme-cli nvme-iothread nvme-multipath nvme-nsmgmt nvme-pi}
+scenarios=${NVQEMU_GUEST_SCENARIOS:-nvdimm-coldplug nvdimm-hotplug dimm-hotplug nvme nvdimm-multi nvme-cli nvme-iothread nvme-multipath nvme-nsmgmt nvme-pi nvme-copy}
 MEM=(-m "1G,slots=4,maxmem=8G")
 MiB=1048576
 
@@ -307,6 +310,21 @@ EOF
     guest_boot "nvme-pi-$m-2" "$m" "$sc/nvme-pi.sh" "nvq.phase=2 nvq.sum=$sum" \
         "${MEM[@]}" "${nvme[@]}" || return 1
     rm -f "$d1" "$d2" "$md"
+}
+
+# nvme-copy: one controller, namespaces 1 and 2 of 64 MiB (nvme-ns, stock's
+# default Copy limits); the guest copies with nvme-cli and compares.
+t_nvme_copy() {
+    local m=$1 d1=$GUEST_TMP/nvme-copy-$1-1.img d2=$GUEST_TMP/nvme-copy-$1-2.img
+    local -a nvme=(-drive "file=$d1,if=none,id=d1,format=raw"
+                   -drive "file=$d2,if=none,id=d2,format=raw"
+                   -device "nvme,id=c0,serial=NVQCOPY${1^^}"
+                   -device "nvme-ns,drive=d1,nsid=1,bus=c0"
+                   -device "nvme-ns,drive=d2,nsid=2,bus=c0")
+    truncate -s 64M "$d1" "$d2"
+    guest_boot "nvme-copy-$m" "$m" "$sc/nvme-copy.sh" "" \
+        "${MEM[@]}" "${nvme[@]}" || return 1
+    rm -f "$d1" "$d2"
 }
 
 fail=0

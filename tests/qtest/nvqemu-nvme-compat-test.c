@@ -133,12 +133,8 @@ static const CompatMask compat_masks[] = {
     { "idctrl", 261, 1, "LPA (per-namespace SMART)" },
     { "idctrl", 262, 1, "ELPE" },
     { "idctrl", 320, 2, "KAS" },
-    { "idctrl", 520, 2, "ONCS (Verify; Copy, NVMCSA, NVMAFC)" },
-    { "idctrl", 534, 2, "OCFS (Copy formats)" },
+    { "idctrl", 520, 2, "ONCS (Verify)" },
     { "idns", 24, 1, "NSFEAT (DAE, OPTPERF bit 3)" },
-    { "idns", 74, 2, "MSSRL (Copy)" },
-    { "idns", 76, 4, "MCL (Copy)" },
-    { "idns", 80, 1, "MSRC (Copy)" },
 };
 
 /* ---- a minimal admin-only host: enable, Identify by polling ------------ */

@@ -194,7 +194,8 @@ static void nvme_admin_id_ctrl(NvmeCtrl *n, NvmeIdCtrl *id)
     PCIDevice *pci = nvme_pci(n);
     uint16_t oncs = NVME_ONCS_COMPARE | NVME_ONCS_DSM |
                     NVME_ONCS_WRITE_ZEROES | NVME_ONCS_SAVE_FEATURES |
-                    NVME_ONCS_TIMESTAMP | NVME_ONCS_VERIFY;
+                    NVME_ONCS_TIMESTAMP | NVME_ONCS_VERIFY |
+                    NVME_ONCS_COPY | NVME_ONCS_NVMCSA | NVME_ONCS_NVMAFC;
 
     memset(id, 0, sizeof(*id));
     id->vid = cpu_to_le16(pci_get_word(pci->config + PCI_VENDOR_ID));
@@ -213,7 +214,8 @@ static void nvme_admin_id_ctrl(NvmeCtrl *n, NvmeIdCtrl *id)
     id->ver = cpu_to_le32(n->vs);
     id->oaes = cpu_to_le32(NVME_OAES_NS_ATTR);
     /* extended LBA formats: ELBAF (PIF) in Identify CNS 05h */
-    id->ctratt = cpu_to_le32(NVME_CTRATT_ELBAS);
+    id->ctratt = cpu_to_le32(NVME_CTRATT_ELBAS |
+                             (n->params.ctratt_mem ? NVME_CTRATT_MEM : 0));
     /* stock: an nvme-subsys reports its one endurance group, 1 */
     if (n->subsys->multi_ctrl) {
         id->endgidmax = cpu_to_le16(NVME_ENDGID_NVME_NS);
@@ -236,6 +238,9 @@ static void nvme_admin_id_ctrl(NvmeCtrl *n, NvmeIdCtrl *id)
     id->nn = cpu_to_le32(NVME_MAX_NAMESPACES);
     id->oncs = cpu_to_le16(oncs);
     id->vwc = NVME_VWC_PRESENT | NVME_VWC_NSID_FFFFFFFF;
+    id->awun = cpu_to_le16(n->params.atomic_awun);
+    id->awupf = cpu_to_le16(nvme_atomic_awupf(n));
+    id->ocfs = cpu_to_le16(nvme_copy_ocfs(n));
     id->sgls = cpu_to_le32(NVME_SGLS_SUPPORTED_NO_ALIGN | NVME_SGLS_MPTR_SGL);
     pstrcpy(id->subnqn, sizeof(id->subnqn), n->subsys->subnqn);
     nvme_nsmgmt_id_ctrl(n, id);
@@ -508,6 +513,7 @@ void nvme_admin_features_reset(NvmeCtrl *n)
     f->arbitration = FIELD_DP32(0, NVME_FEAT_ARB, AB, NVME_ARB_AB_NO_LIMIT);
     f->temp_over = NVME_TEMP_OVER_DEFAULT_K;
     f->num_queues = nvme_admin_nq(nq, nq);
+    f->atomic_dn = n->params.atomic_dn;
     nvme_arb_configure(&n->arb, NVME_ARB_AB_NO_LIMIT, 0, 0, 0);
     for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
         if (n->ns[i]) {
@@ -659,6 +665,10 @@ static uint16_t nvme_admin_feat_value(NvmeCtrl *n, NvmeRequest *req,
         *val = FIELD_DP32(*val, NVME_FEAT_IVC, CD, dflt ? 0 : n->vec[iv].cd);
         return NVME_SUCCESS;
     }
+    case NVME_FEAT_WRITE_ATOMICITY:
+        /* stock's default is DN 0 whatever atomic.dn sets at reset */
+        *val = FIELD_DP32(0, NVME_FEAT_WAN, DN, dflt ? 0 : n->feat.atomic_dn);
+        return NVME_SUCCESS;
     case NVME_FEAT_ASYNC_EVENT_CONF:
         *val = dflt ? 0 : n->feat.async_event_conf;
         return NVME_SUCCESS;
@@ -822,6 +832,9 @@ static uint16_t nvme_admin_set_features(NvmeCtrl *n, NvmeRequest *req)
     case NVME_FEAT_IRQ_CONFIG:
         n->vec[FIELD_EX32(dw11, NVME_FEAT_IVC, IV)].cd =
             FIELD_EX32(dw11, NVME_FEAT_IVC, CD);
+        break;
+    case NVME_FEAT_WRITE_ATOMICITY:
+        n->feat.atomic_dn = FIELD_EX32(dw11, NVME_FEAT_WAN, DN);
         break;
     case NVME_FEAT_ASYNC_EVENT_CONF:
         n->feat.async_event_conf = dw11;

@@ -1,7 +1,7 @@
 /*
  * NVM command set I/O commands (NVM Command Set Specification 1.0c
  * chapter 3): Read, Write, Flush, Write Zeroes, Dataset Management,
- * Compare and Verify, on the QEMU block layer.
+ * Compare and Verify, on the QEMU block layer; Copy is in copy.c.
  *
  * Read and Write move data between the backend and guest memory without a
  * copy (dma_blk_io maps the guest pages); Compare and Verify use a bounce
@@ -206,6 +206,9 @@ static uint16_t nvme_io_rw(NvmeCtrl *n, NvmeRequest *req)
     uint16_t status;
 
     req->flags = write && r.fua ? BDRV_REQ_FUA : 0;
+    if (write) {
+        req->flags |= nvme_atomic_write_flags(n, r.nlb);
+    }
     if (nvme_io_md_path(n, req)) {
         return nvme_io_md_start(n, req, write ? nvme_io_md_write_co
                                               : nvme_io_md_read_co, true);
@@ -306,6 +309,7 @@ static uint16_t nvme_io_write_zeroes(NvmeCtrl *n, NvmeRequest *req)
     if (r.fua) {
         flags |= BDRV_REQ_FUA;
     }
+    flags |= nvme_atomic_write_flags(n, r.nlb);
     if (ns->ms) {
         req->flags = flags;
         return nvme_io_md_start(n, req, nvme_io_md_zeroes_co, false);
@@ -940,6 +944,9 @@ static const NvmeIoCmd nvme_io_cmds[NVME_IO_OPCODE_MAX + 1] = {
         NVME_EFF_CSUPP | NVME_EFF_LBCC },
     [NVME_IO_VERIFY] = {
         "VERIFY", nvme_io_verify, NVME_IO_NEEDS_NS, NVME_EFF_CSUPP },
+    [NVME_IO_COPY] = {
+        "COPY", nvme_copy_exec, NVME_IO_NEEDS_NS | NVME_IO_WRITES,
+        NVME_EFF_CSUPP | NVME_EFF_LBCC },
 };
 
 static uint32_t nvme_io_effects(NvmeCtrl *n, uint8_t opcode)

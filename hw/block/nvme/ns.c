@@ -61,6 +61,12 @@ static const struct {
 /* stock's default discard granule, in bytes */
 #define NVME_NS_DISCARD_MIN (4 * KiB)
 
+/* stock's Copy limits of an nvme-ns: blocks per range, per Copy, ranges */
+enum {
+    NVME_NS_MSSRL_DEFAULT = 128,
+    NVME_NS_MCL_DEFAULT = 128,
+    NVME_NS_MSRC_DEFAULT = 127,     /* 0's based: 128 ranges */
+};
 /* stock's automatic EUI-64s: this base plus a per-process count */
 #define NVME_NS_EUI64_DEFAULT_BASE 0x5254000000000000ull
 
@@ -378,6 +384,9 @@ void nvme_ns_identify(NvmeNs *ns, NvmeIdNs *id)
     id->npda = id->npdg;
     /* a created namespace's extent in the pool (nsmgmt.c); else 0 */
     stq_le_p(id->nvmcap, ns->nvmcap);
+    id->mssrl = cpu_to_le16(ns->params.mssrl);
+    id->mcl = cpu_to_le32(ns->params.mcl);
+    id->msrc = ns->params.msrc;
     memcpy(id->nguid, ns->nguid, sizeof(id->nguid));
     memcpy(id->eui64, ns->eui64, sizeof(id->eui64));
     for (int i = 0; i < ns->nlbaf; i++) {
@@ -687,6 +696,12 @@ static const Property nvme_ns_props[] = {
     DEFINE_PROP_UINT64("eui64", NvmeNsDevice, ns.params.eui64, 0),
     DEFINE_PROP_BOOL("eui64-default", NvmeNsDevice, ns.params.eui64_default,
                      false),
+    DEFINE_PROP_UINT16("mssrl", NvmeNsDevice, ns.params.mssrl,
+                       NVME_NS_MSSRL_DEFAULT),
+    DEFINE_PROP_UINT32("mcl", NvmeNsDevice, ns.params.mcl,
+                       NVME_NS_MCL_DEFAULT),
+    DEFINE_PROP_UINT8("msrc", NvmeNsDevice, ns.params.msrc,
+                      NVME_NS_MSRC_DEFAULT),
     DEFINE_PROP_UINT16("ms", NvmeNsDevice, ns.params.ms, 0),
     DEFINE_PROP_UINT8("mset", NvmeNsDevice, ns.params.mset, 0),
     DEFINE_PROP_UINT8("pi", NvmeNsDevice, ns.params.pi, 0),

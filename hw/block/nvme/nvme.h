@@ -19,6 +19,9 @@
  *                         calls back into subsys.c's namespace registry
  *   log.c    nvme_log_    log pages, SMART counters, async events
  *   io.c     nvme_io_     NVM I/O command set
+ *   copy.c   nvme_copy_   the Copy command (io.c dispatches to it)
+ *   atomic.c nvme_atomic_ write atomicity (AWUN/AWUPF, Write Atomicity
+ *                         Normal)
  *   engine.c nvme_engine_ the service engine: when SQs are served, command
  *                         dispatch, completion batching, fatal stop
  *   queue.c  nvme_q_      SQ/CQ rings, entries, completion slots
@@ -235,6 +238,10 @@ typedef struct NvmeNsParams {
     bool eui64_default;         /* stock: generate an EUI-64 if none given */
     bool shared;                /* stock: NMIC.SHRNS, attach to all */
     bool detached;              /* stock: allocated, attached to none */
+    /* Copy limits (NVM 4.1.5.1), stock's nvme-ns properties */
+    uint16_t mssrl;             /* blocks in one source range */
+    uint32_t mcl;               /* blocks in one Copy */
+    uint8_t msrc;               /* source ranges, 0's based */
     /* metadata and protection information (stock's names, docs/nvme.md) */
     uint16_t ms;                /* metadata bytes per block */
     uint8_t mset;               /* 1: extended LBA, 0: separate buffer */
@@ -311,6 +318,12 @@ typedef struct NvmeParams {
     bool dbcs;                  /* Doorbell Buffer Config (OACS bit 8) */
     bool ioeventfd;             /* shadowed doorbells through an eventfd */
     IOThread *iothread;         /* the engine's AioContext (nvqemu) */
+    /* write atomicity (stock's atomic.*), in logical blocks, 0's based */
+    bool atomic_dn;             /* Write Atomicity Normal DN at reset */
+    uint16_t atomic_awun;
+    uint16_t atomic_awupf;
+    bool ctratt_mem;            /* CTRATT.MEM (stock's ctratt.mem) */
+    bool ocp;                   /* OCP datacenter log C0h (stock's ocp) */
 } NvmeParams;
 
 /* Current feature values (host order) */
@@ -327,6 +340,7 @@ typedef struct NvmeFeatures {
     int64_t timestamp_set_at;   /* QEMU_CLOCK_VIRTUAL ms when set */
     bool timestamp_set;
     NvmeHostBehavior host_behavior;
+    bool atomic_dn;             /* Write Atomicity Normal (FID 0Ah) DN */
 } NvmeFeatures;
 
 /* SMART/health counters (Base Figure 207), host order */
@@ -543,6 +557,15 @@ uint16_t nvme_nsmgmt_cmd(NvmeCtrl *n, NvmeRequest *req);
 /* io.c */
 extern const NvmeCmdSet nvme_io_cmdset;
 uint64_t nvme_io_verify_limit(NvmeCtrl *n);
+
+/* copy.c */
+uint16_t nvme_copy_exec(NvmeCtrl *n, NvmeRequest *req);
+uint16_t nvme_copy_ocfs(NvmeCtrl *n);
+
+/* atomic.c */
+uint16_t nvme_atomic_awupf(NvmeCtrl *n);
+uint32_t nvme_atomic_unit(NvmeCtrl *n);
+BdrvRequestFlags nvme_atomic_write_flags(NvmeCtrl *n, uint64_t nlb);
 
 /* engine.c */
 void nvme_engine_init(NvmeCtrl *n);

@@ -230,6 +230,11 @@ enum NvmeStatus {
     NVME_NS_NOT_ATTACHED            = NVME_SC(NVME_SCT_CMD, 0x1a),
     NVME_CTRL_LIST_INVALID          = NVME_SC(NVME_SCT_CMD, 0x1c),
     NVME_INVALID_PROT_INFO          = NVME_SC(NVME_SCT_CMD, 0x81),
+    /* NVM Figure 66 (NVM CS 1.0c) and TP4130: Copy */
+    NVME_CMD_SIZE_LIMIT_EXCEEDED    = NVME_SC(NVME_SCT_CMD, 0x83),
+    NVME_INCOMPATIBLE_NS_OR_FORMAT  = NVME_SC(NVME_SCT_CMD, 0x85),
+    NVME_FAST_COPY_NOT_POSSIBLE     = NVME_SC(NVME_SCT_CMD, 0x86),
+    NVME_OVERLAPPING_IO_RANGE       = NVME_SC(NVME_SCT_CMD, 0x87),
 
     NVME_WRITE_FAULT                = NVME_SC(NVME_SCT_MEDIA, 0x80),
     NVME_UNRECOVERED_READ           = NVME_SC(NVME_SCT_MEDIA, 0x81),
@@ -270,6 +275,7 @@ enum NvmeIoOpcode {
     NVME_IO_WRITE_ZEROES    = 0x08,
     NVME_IO_DSM             = 0x09,
     NVME_IO_VERIFY          = 0x0c,
+    NVME_IO_COPY            = 0x19,
     NVME_IO_OPCODE_MAX      = 0xff,
 };
 
@@ -429,6 +435,7 @@ enum NvmeFid {
     NVME_FEAT_NUM_QUEUES        = 0x07,
     NVME_FEAT_IRQ_COALESCING    = 0x08,
     NVME_FEAT_IRQ_CONFIG        = 0x09,
+    NVME_FEAT_WRITE_ATOMICITY   = 0x0a,
     NVME_FEAT_ASYNC_EVENT_CONF  = 0x0b,
     NVME_FEAT_TIMESTAMP         = 0x0e,
     NVME_FEAT_KEEP_ALIVE        = 0x0f,
@@ -481,6 +488,9 @@ FIELD(NVME_FEAT_AEC, SMART, 0, 8)
 FIELD(NVME_FEAT_AEC, NSAN, 8, 1)
 FIELD(NVME_FEAT_AEC, FWAN, 9, 1)
 
+/* Base 5.27.1.10: Write Atomicity Normal (Disable Normal) */
+FIELD(NVME_FEAT_WAN, DN, 0, 1)
+
 /* Base 5.27.1.13, Figure 345: Keep Alive Timer */
 FIELD(NVME_FEAT_KATO, KATO, 0, 32)
 
@@ -497,9 +507,12 @@ typedef struct QEMU_PACKED NvmeHostBehavior {
     uint8_t acre;
     uint8_t etdas;
     uint8_t lbafee;
-    uint8_t rsvd3[509];
+    uint8_t rsvd3;
+    uint16_t cdfe;              /* Copy Descriptor Formats Enable (TP4130) */
+    uint8_t rsvd6[506];
 } NvmeHostBehavior;
 QEMU_BUILD_BUG_ON(sizeof(NvmeHostBehavior) != 512);
+QEMU_BUILD_BUG_ON(offsetof(NvmeHostBehavior, cdfe) != 4);
 
 /* Base 5.2, Figure 146: Asynchronous Event Request completion DW0 */
 FIELD(NVME_AER_DW0, TYPE, 0, 3)
@@ -584,6 +597,75 @@ typedef struct QEMU_PACKED NvmeDsmRange {
     uint64_t slba;
 } NvmeDsmRange;
 QEMU_BUILD_BUG_ON(sizeof(NvmeDsmRange) != 16);
+
+/* NVM 3.3.1 (NVM CS 1.0c, TP4130): Copy CDW12, CDW13 */
+FIELD(NVME_COPY_DW12, NR, 0, 8)
+FIELD(NVME_COPY_DW12, DESFMT, 8, 4)
+FIELD(NVME_COPY_DW12, PRINFOR, 12, 4)
+FIELD(NVME_COPY_DW12, DTYPE, 20, 4)
+FIELD(NVME_COPY_DW12, STCW, 24, 1)
+FIELD(NVME_COPY_DW12, PRINFOW, 26, 4)
+FIELD(NVME_COPY_DW12, FUA, 30, 1)
+FIELD(NVME_COPY_DW12, LR, 31, 1)
+FIELD(NVME_COPY_DW13, DSPEC, 16, 16)
+#define NVME_COPY_MAX_RANGES 256        /* NR is 8 bits, 0's based */
+
+/*
+ * Source Range Entries descriptor formats (NVM 3.3.1.1 and TP4130 for
+ * 2h and 3h).  OCFS bit n (Identify Controller bytes 535:534)
+ * says format n is supported; Host Behavior Support CDFE bit n enables
+ * the cross-namespace formats 2h and 3h.
+ */
+enum NvmeCopyFormat {
+    NVME_COPY_FORMAT_0      = 0,        /* 32 bytes, 16b guard PI */
+    NVME_COPY_FORMAT_1      = 1,        /* 40 bytes, 32b/64b guard PI */
+    NVME_COPY_FORMAT_2      = 2,        /* format 0 with SNSID, SOPT */
+    NVME_COPY_FORMAT_3      = 3,        /* format 1 with SNSID, SOPT */
+};
+
+/*
+ * Source Range Entry, formats 0h and 2h (32 bytes).  SNSID and SOPT are
+ * reserved in format 0h.
+ */
+typedef struct QEMU_PACKED NvmeCopySrc32 {
+    uint32_t snsid;
+    uint8_t rsvd4[4];
+    uint64_t slba;
+    uint16_t nlb;               /* 0's based */
+    uint8_t cetype;
+    uint8_t rsvd19;
+    uint16_t cev;
+    uint16_t sopt;
+    uint32_t eilbrt;            /* Expected Initial LB Reference Tag */
+    uint16_t elbat;             /* Expected LB Application Tag */
+    uint16_t elbatm;            /* ... and its mask */
+} NvmeCopySrc32;
+QEMU_BUILD_BUG_ON(sizeof(NvmeCopySrc32) != 32);
+QEMU_BUILD_BUG_ON(offsetof(NvmeCopySrc32, eilbrt) != 24);
+
+/*
+ * Source Range Entry, formats 1h and 3h (40 bytes): an 80-bit Expected
+ * Logical Block Storage Tag and Initial Reference Tag in bytes 35:26.
+ */
+typedef struct QEMU_PACKED NvmeCopySrc40 {
+    uint32_t snsid;
+    uint8_t rsvd4[4];
+    uint64_t slba;
+    uint16_t nlb;               /* 0's based */
+    uint8_t cetype;
+    uint8_t rsvd19;
+    uint16_t cev;
+    uint16_t sopt;
+    uint8_t rsvd24[2];
+    uint8_t elbst_eilbrt[10];
+    uint16_t elbat;
+    uint16_t elbatm;
+} NvmeCopySrc40;
+QEMU_BUILD_BUG_ON(sizeof(NvmeCopySrc40) != 40);
+QEMU_BUILD_BUG_ON(offsetof(NvmeCopySrc40, elbst_eilbrt) != 26);
+
+/* SOPT, TP4130: Fast Copy Only */
+FIELD(NVME_COPY_SOPT, FCO, 15, 1)
 
 /* Base 4.3.2, Figure 113/114: SGL descriptor; byte 15 is the identifier */
 typedef struct QEMU_PACKED NvmeSglDesc {
@@ -746,6 +828,8 @@ enum NvmeIdCtrlOaes {
 enum NvmeIdCtrlCtratt {
     NVME_CTRATT_ENDGRPS     = 1 << 4,   /* endurance groups */
     NVME_CTRATT_ELBAS       = 1 << 15,  /* extended LBA formats */
+    NVME_CTRATT_MEM         = 1 << 16,  /* MDTS and size limits exclude
+                                           metadata (Base 2.1) */
 };
 enum NvmeIdCtrlOacs {
     NVME_OACS_FORMAT        = 1 << 1,
@@ -769,6 +853,9 @@ enum NvmeIdCtrlOncs {
     NVME_ONCS_SAVE_FEATURES = 1 << 4,
     NVME_ONCS_TIMESTAMP     = 1 << 6,
     NVME_ONCS_VERIFY        = 1 << 7,
+    NVME_ONCS_COPY          = 1 << 8,
+    NVME_ONCS_NVMCSA        = 1 << 9,   /* Copy Single Atomicity (TP4130) */
+    NVME_ONCS_NVMAFC        = 1 << 10,  /* All Fast Copy (TP4130) */
 };
 enum NvmeIdCtrlFna {
     NVME_FNA_FORMAT_ALL     = 1 << 0,
@@ -1034,5 +1121,59 @@ enum NvmeEffects {
 /* Command Submission and Execution field, bits 18:16 */
 #define NVME_EFF_CSE_SINGLE_NS  (1u << 16)
 #define NVME_EFF_CSE_ALL_NS     (2u << 16)
+
+/*
+ * OCP Datacenter NVMe SSD Specification 2.0, 4.8.1: SMART / Health
+ * Information Extended log (C0h), 512 bytes, vendor specific log page.
+ */
+#define NVME_LOG_OCP_SMART_EXT 0xc0
+
+typedef struct QEMU_PACKED NvmeOcpSmartLog {
+    uint8_t physical_media_units_written[16];
+    uint8_t physical_media_units_read[16];
+    uint8_t bad_user_blocks[8];         /* raw 47:0, normalized 63:48 */
+    uint8_t bad_system_blocks[8];
+    uint64_t xor_recovery_count;
+    uint64_t uncorrectable_read_errors;
+    uint64_t soft_ecc_errors;
+    uint32_t end_to_end_corrected;
+    uint32_t end_to_end_detected;
+    uint8_t system_data_used_pct;
+    uint8_t refresh_counts[7];
+    uint32_t max_user_erase_count;
+    uint32_t min_user_erase_count;
+    uint8_t thermal_throttling_events;
+    uint8_t thermal_throttling_status;
+    uint8_t errata_version;
+    uint16_t point_version;
+    uint16_t minor_version;
+    uint8_t major_version;
+    uint64_t pcie_correctable_errors;
+    uint32_t incomplete_shutdowns;
+    uint8_t rsvd116[4];
+    uint8_t free_blocks_pct;
+    uint8_t rsvd121[7];
+    uint16_t capacitor_health;
+    uint8_t nvme_errata_version;
+    uint8_t rsvd131[5];
+    uint64_t unaligned_io;
+    uint64_t security_version;
+    uint64_t nuse;
+    uint8_t plp_start_count[16];
+    uint8_t endurance_estimate[16];
+    uint64_t pcie_link_retraining;
+    uint64_t power_state_changes;
+    uint8_t rsvd208[286];
+    uint16_t log_page_version;
+    uint8_t log_page_guid[16];
+} NvmeOcpSmartLog;
+QEMU_BUILD_BUG_ON(sizeof(NvmeOcpSmartLog) != 512);
+QEMU_BUILD_BUG_ON(offsetof(NvmeOcpSmartLog, pcie_correctable_errors) != 104);
+QEMU_BUILD_BUG_ON(offsetof(NvmeOcpSmartLog, unaligned_io) != 136);
+QEMU_BUILD_BUG_ON(offsetof(NvmeOcpSmartLog, log_page_version) != 494);
+
+/* Its Log Page GUID AFD514C97C6F4F9CA4F2BFEA2810AFC5h, as the wire has it */
+#define NVME_OCP_SMART_GUID { 0xc5, 0xaf, 0x10, 0x28, 0xea, 0xbf, 0xf2, 0xa4, \
+                              0x9c, 0x4f, 0x6f, 0x7c, 0xc9, 0x14, 0xd5, 0xaf }
 
 #endif /* HW_BLOCK_NVME_SPEC_H */
