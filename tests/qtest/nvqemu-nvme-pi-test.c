@@ -498,7 +498,8 @@ static void test_extended(void)
 /*
  * MDTS counts the metadata interleaved in the data pointer (Base MDTS;
  * as stock): with mdts=1 (8 KiB), 16 blocks of 512 + 8 bytes are too
- * many, unless PRACT leaves the data alone in the transfer
+ * many, unless PRACT leaves the data alone in the transfer, or CTRATT.MEM
+ * says MDTS excludes the metadata
  */
 static void test_mdts_extended(void)
 {
@@ -513,6 +514,15 @@ static void test_mdts_extended(void)
     c = pi_cmd(n, NVME_IO_WRITE, 0, 16, PRACT, n->buf, 16 * LBS);
     g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
     c = pi_cmd(n, NVME_IO_READ, 0, 17, PRACT, n->buf, 17 * LBS);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_INVALID_FIELD);
+    pi_free(p);
+
+    /* ctratt.mem=on (CTRATT.MEM): MDTS counts the data alone, as stock */
+    p = pi_boot_ctrl("mdts=1,ctratt.mem=on", "ms=8,mset=1,pi=1", 0);
+    n = p->n;
+    c = pi_cmd(n, NVME_IO_WRITE, 0, 16, 0, n->buf, 16 * (LBS + 8));
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+    c = pi_cmd(n, NVME_IO_READ, 0, 17, 0, n->buf, 17 * (LBS + 8));
     g_assert_cmphex(io(n, 1, &c), ==, NVME_INVALID_FIELD);
     pi_free(p);
 }

@@ -891,8 +891,10 @@ static uint16_t nvme_io_md_start(NvmeCtrl *n, NvmeRequest *req,
     if (!status) {
         status = nvme_io_check_range(n, req, md.r.slba, md.r.nlb);
     }
+    /* CTRATT.MEM (ctratt.mem=on): MDTS excludes the metadata, as stock */
     if (!status && transfers) {
-        status = nvme_io_check_mdts(n, req, md.xfer);
+        status = nvme_io_check_mdts(n, req, n->params.ctratt_mem ? md.dlen
+                                                                 : md.xfer);
     }
     if (!status && !transfers) {
         /* Verify and Write Zeroes work in chunks */
