@@ -26,7 +26,11 @@
 #define IMG_SIZE        (16 * 1024 * 1024)
 #define MAXQ            8
 #define QDEPTH          64
-#define WAIT_US         (10 * G_USEC_PER_SEC)
+/*
+ * Bound on a wait for the device, in wall time: only a guard against a
+ * hang (a loaded machine must never trip it), not a speed check
+ */
+#define WAIT_US         (120 * G_USEC_PER_SEC)
 #define UNMAPPED_ADDR   0x40000000ull   /* 1 GiB: above the 128 MiB of RAM */
 
 typedef struct Queue {

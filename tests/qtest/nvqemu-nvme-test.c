@@ -853,6 +853,10 @@ static void test_reset_mid_io(void)
 {
     Nvme *n = nvme_boot("tick-ns=1000000", NULL);
     uint64_t wbuf = nvme_alloc(n, 8 * PAGE), rbuf = nvme_alloc(n, PAGE);
+    const char *opts = g_getenv(NVME_ENV_CTRL_OPTS);
+    bool iothread = opts && strstr(opts, "iothread=");
+    bool done[8] = { false };
+    uint16_t first = 0;
     unsigned posted = 0;
     NvmeCqe cqe;
 
@@ -864,6 +868,7 @@ static void test_reset_mid_io(void)
         NvmeSqe c = rw_cmd(n, NVME_IO_WRITE, 1000 + 8 * i, 8);
 
         c.dptr[0] = cpu_to_le64(wbuf + i * PAGE);
+        first = i ? first : sqe_cid(&c);
         sq_put(n, 1, &c);
     }
     sq_ring(n, 1);
@@ -873,18 +878,33 @@ static void test_reset_mid_io(void)
     g_assert_cmphex(rd32(n, NVME_REG_CSTS), ==, 0);
     /* every fetched command got its completion before the queues went */
     while (posted < 8 && cq_peek(n, 1, &cqe)) {
+        uint16_t k = le16_to_cpu(cqe.cid) - first;
+
         g_assert_cmphex(cqe_sc(&cqe), ==, NVME_SUCCESS);
+        g_assert_cmpuint(k, <, 8);
+        g_assert_false(done[k]);
+        done[k] = true;
         cq_pop(n, 1, false);
         posted++;
     }
-    g_assert_cmpuint(posted, ==, 8);
+    /*
+     * In an iothread the tick runs in the engine's thread, so the CC
+     * write can overtake it: then fewer (or no) commands were fetched,
+     * and only those have completions.  In the main loop the tick has run.
+     */
+    if (!iothread) {
+        g_assert_cmpuint(posted, ==, 8);
+    }
 
-    /* the controller comes back, and the data is there */
+    /* the controller comes back, and the completed writes are there */
     ctrl_enable(n, NVME_CC_AMS_RR);
     io_queues(n, 1);
     for (unsigned i = 0; i < 8; i++) {
         NvmeSqe c = rw_cmd(n, NVME_IO_READ, 1000 + 8 * i, 8);
 
+        if (!done[i]) {
+            continue;
+        }
         c.dptr[0] = cpu_to_le64(rbuf);
         g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
         g_assert_true(same(n, rbuf, wbuf + i * PAGE, PAGE));
