@@ -450,34 +450,29 @@ static void test_format_shared(void)
 }
 
 /*
- * Whether device @id is still in /machine/peripheral.  (An unplugged
- * controller is unrealized but never finalized, so its DEVICE_DELETED
- * does not come: a leak older than subsystems, see docs/nvme.md.)
+ * DEVICE_DELETED of device @id: it is sent when the device is finalized,
+ * so it also says nothing keeps a reference to an unplugged controller
  */
-static bool peripheral_has(Nvme *n, const char *id)
-{
-    QDict *r = qtest_qmp(n->qts, "{'execute': 'qom-list', 'arguments': "
-                         "{'path': '/machine/peripheral'}}");
-    QListEntry *e;
-    bool found = false;
-
-    g_assert_true(qdict_haskey(r, "return"));
-    QLIST_FOREACH_ENTRY(qdict_get_qlist(r, "return"), e) {
-        QDict *prop = qobject_to(QDict, qlist_entry_obj(e));
-
-        found |= !strcmp(qdict_get_str(prop, "name"), id);
-    }
-    qobject_unref(r);
-    return found;
-}
-
 static void wait_device_gone(Nvme *n, const char *id)
 {
     int64_t deadline = g_get_monotonic_time() + WAIT_US;
+    bool gone = false;
 
-    while (peripheral_has(n, id)) {
+    while (!gone) {
+        QDict *ev = qtest_qmp_event_ref(n->qts, "DEVICE_DELETED");
+
+        if (ev) {
+            QDict *data = qdict_get_qdict(ev, "data");
+
+            gone = qdict_haskey(data, "device") &&
+                   !strcmp(qdict_get_str(data, "device"), id);
+            qobject_unref(ev);
+            continue;
+        }
         g_assert_cmpint(g_get_monotonic_time(), <, deadline);
         qtest_clock_step(n->qts, n->step_ns);
+        /* events are read from the QMP socket with a command's reply */
+        qobject_unref(qtest_qmp(n->qts, "{'execute': 'query-status'}"));
         g_usleep(10 * 1000);
     }
 }

@@ -310,6 +310,12 @@ static void nvme_ctrl_fini_bars(NvmeCtrl *n)
         msix_uninit_exclusive_bar(pci);
     } else {
         msix_uninit(pci, &n->bar0, &n->bar0);
+        /*
+         * A subregion holds a reference to its owner: left in place, it
+         * kept an unplugged controller from being finalized (no
+         * DEVICE_DELETED for it).
+         */
+        memory_region_del_subregion(&n->bar0, &n->regs);
     }
 }
 
@@ -467,8 +473,9 @@ static void nvme_ctrl_exit(PCIDevice *pci)
         if (ns && nvme_in_iothread(n)) {
             blk_set_aio_context(ns->blkconf.blk, qemu_get_aio_context(),
                                 &error_abort);
-            if (n->ns[i]->params.meta_blk) {
-                blk_set_aio_context(n->ns[i]->params.meta_blk,
+            /* allocated, maybe not attached (detached=on) */
+            if (ns->params.meta_blk) {
+                blk_set_aio_context(ns->params.meta_blk,
                                     qemu_get_aio_context(), &error_abort);
             }
         }
