@@ -34,11 +34,26 @@
 #                    logs an injected media temperature alarm and fatal
 #                    health, delivered as GPE 4 + Notify (NV00, 0x81), and
 #                    a spares injection made over QMP
+#   nvme-multipath   an nvme-subsys with two controllers sharing a
+#                    namespace: list-subsys, one multipath head, attach-ns/
+#                    detach-ns of a detached namespace, fio verify, one
+#                    path's PCI function removed under fio
+#   nvme-nsmgmt      nvme-subsys with a namespace pool (ns-pool=): create-ns,
+#                    attach-ns, fio verify, namespaces, attachments and data
+#                    kept across a new QEMU, detach-ns, delete-ns, TNVMCAP/
+#                    UNVMCAP
+#   nvme-pi          PI Type 1 namespaces (ms=8,pi=1; one with meta-drive=):
+#                    integrity/format T10-DIF-TYPE1-CRC, fio verify, the PI
+#                    tuples the guest wrote found in the meta-drive, data
+#                    altered in the image fails the read (guard error)
+#   nvme-copy        nvme copy (formats 0h, 1h) and a Copy through
+#                    io-passthru, read back and compared; a Copy beyond
+#                    MSSRL refused
 # TAP on stdout (see tests/run.sh), diagnostics on stderr, serial logs in
 # build/test-logs/guest/.  Exits non-zero on any failure.
 #
 # Environment: NVQEMU_QEMU (binary), NVQEMU_GUEST_MACHINES (default
-# "pc q35"), NVQEMU_GUEST_SCENARIOS (default all twelve), NVQEMU_QEMU_WAIT
+# "pc q35"), NVQEMU_GUEST_SCENARIOS (default all sixteen), NVQEMU_QEMU_WAIT
 # (seconds to wait for a binary being rebuilt, default 0).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -47,7 +62,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 sc=$here/scenarios
 
 machines=${NVQEMU_GUEST_MACHINES:-pc q35}
-scenarios=${NVQEMU_GUEST_SCENARIOS:-nvdimm-coldplug nvdimm-hotplug nvdimm-hotplug-place dimm-hotplug nvme nvdimm-multi nvme-cli nvme-iothread nvdimm-health nvdimm-events nvdimm-ars nvdimm-flush}
+scenarios=${NVQEMU_GUEST_SCENARIOS:-nvdimm-coldplug nvdimm-hotplug nvdimm-hotplug-place dimm-hotplug nvme nvdimm-multi nvme-cli nvme-iothread nvme-multipath nvme-nsmgmt nvme-pi nvme-copy nvdimm-health nvdimm-events nvdimm-ars nvdimm-flush}
 MEM=(-m "1G,slots=4,maxmem=8G")
 MiB=1048576
 
@@ -354,6 +369,124 @@ t_nvdimm_events() {
     fi
     guest_finish || return 1
     rm -f "$img"
+}
+
+# nvme-multipath: nvme-subsys ss0 with controllers c0 and c1 (stock's
+# command line: one serial), namespace 1 shared by both, namespace 2
+# shared but created detached (attached by the guest with nvme-cli).
+t_nvme_multipath() {
+    local m=$1 d1=$GUEST_TMP/nvme-mp-$1-1.img d2=$GUEST_TMP/nvme-mp-$1-2.img
+    local -a nvme=(-drive "file=$d1,if=none,id=d1,format=raw"
+                   -drive "file=$d2,if=none,id=d2,format=raw"
+                   -device nvme-subsys,id=ss0,nqn=nvq-mp
+                   -device nvme,id=c0,serial=NVQMP,subsys=ss0
+                   -device nvme,id=c1,serial=NVQMP,subsys=ss0
+                   -device nvme-ns,drive=d1,nsid=1,bus=c0
+                   -device nvme-ns,drive=d2,nsid=2,bus=c0,detached=on)
+    truncate -s 128M "$d1" "$d2"
+    guest_boot "nvme-multipath-$m" "$m" "$sc/nvme-multipath.sh" \
+        "nvq.nqn=nqn.2019-08.org.qemu:nvq-mp" "${MEM[@]}" "${nvme[@]}" || return 1
+    rm -f "$d1" "$d2"
+}
+
+# nvme-nsmgmt: an nvme-subsys whose namespace pool is a 256 MiB qcow2 image,
+# one controller and no namespace; the guest creates, attaches, uses,
+# detaches and deletes namespaces with nvme-cli; a new QEMU on the same
+# pool finds them (and the data) again.
+t_nvme_nsmgmt() {
+    local m=$1 pool=$GUEST_TMP/nvme-nsmgmt-$1.qcow2 sum size=$((256 * MiB))
+    local -a nvme=(-drive "file=$pool,if=none,id=pool,format=qcow2"
+                   -device "nvme-subsys,id=s0,nqn=nvq-nsmgmt-$m,ns-pool=pool"
+                   -device "nvme,id=c0,serial=NVQNSM${1^^},subsys=s0")
+    rm -f "$pool"
+    "$(dirname "$NVQEMU_QEMU")/qemu-img" create -q -f qcow2 "$pool" "$size" ||
+        { glog "qemu-img create $pool"; return 1; }
+    guest_boot "nvme-nsmgmt-$m-1" "$m" "$sc/nvme-nsmgmt.sh" "nvq.phase=1 nvq.pool=$size" \
+        "${MEM[@]}" "${nvme[@]}" || return 1
+    sum=$(marker_of "$GUEST_LOG" NVQ-SUM)
+    [ -n "$sum" ] || { glog "no NVQ-SUM in $GUEST_LOG"; return 1; }
+    guest_boot "nvme-nsmgmt-$m-2" "$m" "$sc/nvme-nsmgmt.sh" "nvq.phase=2 nvq.pool=$size nvq.sum=$sum" \
+        "${MEM[@]}" "${nvme[@]}" || return 1
+    rm -f "$pool"
+}
+
+# nvme-pi: two PI Type 1 namespaces, nsid 1 with its metadata after the
+# data in its image (stock's layout), nsid 2 with a meta-drive.  Between
+# the boots the host checks the tuples of the pattern the guest wrote at
+# LBA 2048 of nsid 2 in the meta-drive (CRC-16 guard of each block, ref
+# tag = LBA), and flips a byte of nsid 1's data there: the guest's read
+# must then fail with a guard check error.
+t_nvme_pi() {
+    local m=$1 d1=$GUEST_TMP/nvme-pi-$1-1.img d2=$GUEST_TMP/nvme-pi-$1-2.img
+    local md=$GUEST_TMP/nvme-pi-$1-2.meta serial=NVQPI${1^^} sum
+    local -a nvme=(-drive "file=$d1,if=none,id=d1,format=raw"
+                   -drive "file=$d2,if=none,id=d2,format=raw"
+                   -drive "file=$md,if=none,id=m2,format=raw"
+                   -device "nvme,id=c0,serial=$serial"
+                   -device "nvme-ns,drive=d1,nsid=1,bus=c0,ms=8,pi=1"
+                   -device "nvme-ns,drive=d2,nsid=2,bus=c0,ms=8,pi=1,meta-drive=m2")
+    rm -f "$d1" "$d2" "$md"
+    truncate -s 32M "$d1" "$d2"
+    truncate -s $((32 * MiB / 512 * 8)) "$md"
+    guest_boot "nvme-pi-$m-1" "$m" "$sc/nvme-pi.sh" "nvq.phase=1" \
+        "${MEM[@]}" "${nvme[@]}" || return 1
+    sum=$(marker_of "$GUEST_LOG" NVQ-SUM)
+    [ -n "$sum" ] || { glog "no NVQ-SUM in $GUEST_LOG"; return 1; }
+    python3 - "$d1" "$d2" "$md" <<'EOF' || { glog "nvme-pi: host-side check of the images failed"; return 1; }
+import sys
+
+
+def crc16(data):
+    crc = 0
+    for b in data:
+        crc ^= b << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x8BB7) if crc & 0x8000 else crc << 1
+            crc &= 0xFFFF
+    return crc
+
+
+d1, d2, md = sys.argv[1:]
+lba = 2048
+with open(d2, 'rb') as f:
+    f.seek(lba * 512)
+    data = f.read(8 * 512)
+with open(md, 'rb') as f:
+    f.seek(lba * 8)
+    meta = f.read(8 * 8)
+for i in range(8):
+    t = meta[8 * i:8 * i + 8]
+    guard = int.from_bytes(t[0:2], 'big')
+    ref = int.from_bytes(t[4:8], 'big')
+    want = crc16(data[512 * i:512 * (i + 1)])
+    if guard != want or ref != lba + i:
+        sys.exit('meta-drive: LBA %d tuple %s: guard %04x (want %04x), '
+                 'ref %d' % (lba + i, t.hex(), guard, want, ref))
+# nsid 1: flip a byte of LBA 2048's data behind the guest's back
+with open(d1, 'r+b') as f:
+    f.seek(lba * 512 + 100)
+    b = f.read(1)
+    f.seek(lba * 512 + 100)
+    f.write(bytes([b[0] ^ 0xA5]))
+EOF
+    guest_boot "nvme-pi-$m-2" "$m" "$sc/nvme-pi.sh" "nvq.phase=2 nvq.sum=$sum" \
+        "${MEM[@]}" "${nvme[@]}" || return 1
+    rm -f "$d1" "$d2" "$md"
+}
+
+# nvme-copy: one controller, namespaces 1 and 2 of 64 MiB (nvme-ns, stock's
+# default Copy limits); the guest copies with nvme-cli and compares.
+t_nvme_copy() {
+    local m=$1 d1=$GUEST_TMP/nvme-copy-$1-1.img d2=$GUEST_TMP/nvme-copy-$1-2.img
+    local -a nvme=(-drive "file=$d1,if=none,id=d1,format=raw"
+                   -drive "file=$d2,if=none,id=d2,format=raw"
+                   -device "nvme,id=c0,serial=NVQCOPY${1^^}"
+                   -device "nvme-ns,drive=d1,nsid=1,bus=c0"
+                   -device "nvme-ns,drive=d2,nsid=2,bus=c0")
+    truncate -s 64M "$d1" "$d2"
+    guest_boot "nvme-copy-$m" "$m" "$sc/nvme-copy.sh" "" \
+        "${MEM[@]}" "${nvme[@]}" || return 1
+    rm -f "$d1" "$d2"
 }
 
 fail=0

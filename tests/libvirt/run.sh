@@ -11,6 +11,10 @@
 #   attach-device     virsh attach-device --live of an NVDIMM and a DIMM on a
 #                     running domain; the guest uses both; detach-device of
 #                     the NVDIMM fails with QEMU's reason (no NVDIMM unplug)
+#   nvme-multipath    a domain with an NVMe subsystem of two controllers
+#                     sharing a namespace (JSON -device options in
+#                     <qemu:commandline>) converts, and the converted
+#                     command line boots guest scenario nvme-multipath
 # libvirt runs embedded (qemu:///embed, the QEMU driver inside virsh) with
 # its whole state and a private qemu.conf under a temp dir: no daemon, no
 # change to the host's libvirt.  Every QEMU is stopped by PID at the end.
@@ -121,12 +125,18 @@ done
 # The firmware options the binary may need (see guest_fw_args), passed
 # through <qemu:commandline>.
 guest_fw_args
-qemuargs=
-if [ ${#GUEST_FW[@]} -gt 0 ]; then
-    qemuargs="  <qemu:commandline>"$'\n'
-    for a in "${GUEST_FW[@]}"; do qemuargs+="    <qemu:arg value='$a'/>"$'\n'; done
-    qemuargs+="  </qemu:commandline>"
-fi
+# qemu_args [ARG_LINES_FILE]: the <qemu:commandline> block with the
+# firmware options and the <qemu:arg> lines of the file
+qemu_args() {
+    local a extra=
+    [ -z "${1:-}" ] || extra=$(grep '<qemu:arg' "$1")
+    [ ${#GUEST_FW[@]} -gt 0 ] || [ -n "$extra" ] || return 0
+    echo "  <qemu:commandline>"
+    for a in "${GUEST_FW[@]}"; do echo "    <qemu:arg value='$a'/>"; done
+    [ -z "$extra" ] || echo "$extra"
+    echo "  </qemu:commandline>"
+}
+qemuargs=$(qemu_args)
 
 # subst TEMPLATE KEY=VALUE...: the template with @KEY@ replaced.
 subst() {
@@ -302,6 +312,28 @@ t_attach() {
     return $rc
 }
 
+# t_nvme_multipath MACHINE: an NVMe subsystem through <qemu:commandline>:
+# domxml-to-native keeps the devices, and the converted command line
+# boots guest scenario nvme-multipath (two paths, attach-ns, path removal).
+t_nvme_multipath() {
+    local m=$1 name=nvme-multipath-$1 rc=0
+    local img1=$d/mp-$1-1.img img2=$d/mp-$1-2.img
+    truncate -s 128M "$img1" "$img2"
+    chown "$lvuser:" "$img1" "$img2"
+    subst "$here/nvme-multipath.xml.in" IMG1="$img1" IMG2="$img2" > "$d/$name.args"
+    guest_initrd "$scen/nvme-multipath.sh" "$d/$name.initrd"
+    qemuargs=$(qemu_args "$d/$name.args") \
+        domain "$d/$name.xml" "nvq-$name" "$m" "$d/$name.initrd" \
+            "nvq.nqn=nqn.2019-08.org.qemu:nvq-mp" "$d/$name.serial" /dev/null
+    to_native "$name" "$d/$name.xml" || return 1
+    has "$d/$name.opts" -device '"driver":"nvme-subsys"' '"nqn":"nvq-mp"' &&
+    has "$d/$name.opts" -device '"driver":"nvme"' '"id":"c1"' '"subsys":"ss0"' &&
+    has "$d/$name.opts" -device '"driver":"nvme-ns"' '"detached":true' || return 1
+    run_argv "$name" || rc=1
+    rm -f "$d/$name.initrd" "$img1" "$img2"
+    return $rc
+}
+
 # <pmem/> needs the backend's pmem property, which QEMU only has when built
 # with libpmem; without it libvirt must refuse the XML.
 has_pmem=0
@@ -333,5 +365,8 @@ for m in $machines; do
     t0=$(date +%s)
     if t_attach "$m"; then ok "attach-device --live nvdimm + dimm, detach-device nvdimm refused ($m)"; else notok "attach-device --live nvdimm + dimm, detach-device nvdimm refused ($m)"; fi
     glog "attach ($m): $(( $(date +%s) - t0 )) s"
+    t0=$(date +%s)
+    if t_nvme_multipath "$m"; then ok "nvme-multipath via qemu:commandline ($m)"; else notok "nvme-multipath via qemu:commandline ($m)"; fi
+    glog "nvme-multipath ($m): $(( $(date +%s) - t0 )) s"
 done
 [ "$fail" -eq 0 ]

@@ -74,6 +74,19 @@ void nvme_msix_enable(Nvme *n)
     }
 }
 
+/* Take the controller at @devfn of n->qs's machine: MSI-X on, a buffer */
+static void nvme_attach(Nvme *n, unsigned devfn)
+{
+    n->qts = n->qs->qts;
+    n->dev = qpci_device_find(n->qs->pcibus, devfn);
+    g_assert(n->dev);
+    qpci_device_enable(n->dev);
+    nvme_msix_enable(n);
+    msix_setup(n);
+    n->buf = nvme_alloc(n, 64 * 1024);
+    n->step_ns = 10000;
+}
+
 Nvme *nvme_boot(const char *ctrl_opts, const char *extra)
 {
     Nvme *n = g_new0(Nvme, 1);
@@ -97,15 +110,43 @@ Nvme *nvme_boot(const char *ctrl_opts, const char *extra)
                           "-device nvme,id=nvme0,addr=04.0,drive=d0,%s %s %s",
                           n->img, opts->str, extra ? extra : "",
                           env_args ? env_args : "");
-    n->qts = n->qs->qts;
-    n->dev = qpci_device_find(n->qs->pcibus, DEVFN);
-    g_assert(n->dev);
-    qpci_device_enable(n->dev);
-    nvme_msix_enable(n);
-    msix_setup(n);
-    n->buf = nvme_alloc(n, 64 * 1024);
-    n->step_ns = 10000;
+    nvme_attach(n, DEVFN);
     return n;
+}
+
+/*
+ * A pc machine with drive d0 on a 16 MiB raw image and the devices of
+ * @devices, which put a controller (nvme0) at DEVFN
+ */
+Nvme *nvme_boot_devices(const char *devices)
+{
+    Nvme *n = g_new0(Nvme, 1);
+    int fd = g_file_open_tmp("nvqemu-nvme-XXXXXX.img", &n->img, NULL);
+
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(ftruncate(fd, IMG_SIZE), ==, 0);
+    close(fd);
+    n->qs = qtest_pc_boot("-nodefaults "
+                          "-drive id=d0,if=none,format=raw,file=%s %s",
+                          n->img, devices);
+    nvme_attach(n, DEVFN);
+    return n;
+}
+
+/* Another controller of @n's machine, at @devfn; nvme_peer_free() it */
+Nvme *nvme_peer(Nvme *n, unsigned devfn)
+{
+    Nvme *p = g_new0(Nvme, 1);
+
+    p->qs = n->qs;
+    nvme_attach(p, devfn);
+    return p;
+}
+
+void nvme_peer_free(Nvme *p)
+{
+    g_free(p->dev);
+    g_free(p);
 }
 
 void nvme_free(Nvme *n)

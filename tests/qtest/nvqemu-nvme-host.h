@@ -26,7 +26,11 @@
 #define IMG_SIZE        (16 * 1024 * 1024)
 #define MAXQ            8
 #define QDEPTH          64
-#define WAIT_US         (10 * G_USEC_PER_SEC)
+/*
+ * Bound on a wait for the device, in wall time: only a guard against a
+ * hang (a loaded machine must never trip it), not a speed check
+ */
+#define WAIT_US         (120 * G_USEC_PER_SEC)
 #define UNMAPPED_ADDR   0x40000000ull   /* 1 GiB: above the 128 MiB of RAM */
 
 typedef struct Queue {
@@ -70,6 +74,14 @@ void nvme_msix_enable(Nvme *n);
  * enabled; @ctrl_opts are more nvme properties, @extra more command line.
  */
 Nvme *nvme_boot(const char *ctrl_opts, const char *extra);
+/*
+ * A pc machine with drive d0 on a 16 MiB raw image and the devices of
+ * @devices (the first controller nvme0 at DEVFN): several controllers
+ */
+Nvme *nvme_boot_devices(const char *devices);
+/* Another controller of @n's machine, at @devfn; free it before @n */
+Nvme *nvme_peer(Nvme *n, unsigned devfn);
+void nvme_peer_free(Nvme *p);
 void nvme_free(Nvme *n);
 /* An integer QOM property of nvme0 (qom-get) */
 int64_t nvme_qom_get_int(Nvme *n, const char *prop);

@@ -100,10 +100,11 @@ static void test_identify_features(void)
 
     set_dw(&sqe, 1, 0xffffffff);
     set_dw(&sqe, 10, (0x12u << 16) | NVME_CNS_NS_DESC_LIST);
-    set_dw(&sqe, 11, 0x2u << 24);
+    set_dw(&sqe, 11, (0x2u << 24) | 0xbeef);
     id = nvme_cmd_identify(&sqe);
     g_assert_cmpuint(id.cns, ==, NVME_CNS_NS_DESC_LIST);
     g_assert_cmpuint(id.cntid, ==, 0x12);
+    g_assert_cmphex(id.cnssid, ==, 0xbeef);
     g_assert_cmpuint(id.csi, ==, 2);
     g_assert_cmphex(id.nsid, ==, 0xffffffff);
 
@@ -156,6 +157,75 @@ static void test_abort_format_dsm(void)
     g_assert_true(dsm.ad);
 }
 
+static void test_copy(void)
+{
+    NvmeSqe sqe = { 0 };
+    uint8_t list[2 * sizeof(NvmeCopySrc40)] = { 0 };
+    NvmeCmdCopy c;
+    NvmeCopyRange r;
+
+    set_dw(&sqe, 3, 0x0000abcd);                /* ILBRT bits 63:32 */
+    set_dw(&sqe, 10, 0x89abcdef);               /* SDLBA bits 31:0 */
+    set_dw(&sqe, 11, 0x01234567);               /* SDLBA bits 63:32 */
+    /* LR, FUA, PRINFOW 0xa, STCW, DTYPE 2, PRINFOR 5, format 3, NR 0x7f */
+    set_dw(&sqe, 12, (1u << 31) | (1u << 30) | (0xau << 26) | (1u << 24) |
+           (2u << 20) | (5u << 12) | (3u << 8) | 0x7f);
+    set_dw(&sqe, 13, 0x1234u << 16);            /* DSPEC */
+    set_dw(&sqe, 14, 0x11223344);               /* ILBRT bits 31:0 */
+    set_dw(&sqe, 15, (0xff00u << 16) | 0x00ee); /* LBATM, LBAT */
+    c = nvme_cmd_copy(&sqe);
+    g_assert_cmphex(c.sdlba, ==, 0x0123456789abcdefull);
+    g_assert_cmpuint(c.nr, ==, 0x80);           /* 0's based */
+    g_assert_cmpuint(c.format, ==, NVME_COPY_FORMAT_3);
+    g_assert_cmpuint(c.prinfor, ==, 5);
+    g_assert_cmpuint(c.prinfow, ==, 0xa);
+    g_assert_cmpuint(c.dtype, ==, 2);
+    g_assert_cmphex(c.dspec, ==, 0x1234);
+    g_assert_true(c.stcw && c.fua && c.lr);
+    g_assert_cmphex(c.ilbrt, ==, 0x0000abcd11223344ull);
+    g_assert_cmphex(c.lbat, ==, 0xee);
+    g_assert_cmphex(c.lbatm, ==, 0xff00);
+
+    /* format 2h, entry 1: SNSID 3:0, SLBA 15:8, NLB 17:16, SOPT 23:22 */
+    g_assert_cmpuint(nvme_copy_entry_size(NVME_COPY_FORMAT_2), ==, 32);
+    stl_le_p(list + 32, 7);
+    stq_le_p(list + 32 + 8, 0x1122334455667788ull);
+    stw_le_p(list + 32 + 16, 9);
+    stw_le_p(list + 32 + 22, 0x8000);
+    stl_le_p(list + 32 + 24, 0xcafef00d);       /* EILBRT */
+    stw_le_p(list + 32 + 28, 0xbeef);           /* ELBAT */
+    stw_le_p(list + 32 + 30, 0xf0f0);           /* ELBATM */
+    r = nvme_copy_range(list, NVME_COPY_FORMAT_2, 1);
+    g_assert_cmpuint(r.snsid, ==, 7);
+    g_assert_cmphex(r.slba, ==, 0x1122334455667788ull);
+    g_assert_cmpuint(r.nlb, ==, 10);
+    g_assert_cmphex(r.sopt, ==, 0x8000);
+    g_assert_cmphex(r.eilbrt, ==, 0xcafef00d);
+    g_assert_cmphex(r.elbat, ==, 0xbeef);
+    g_assert_cmphex(r.elbatm, ==, 0xf0f0);
+    /* format 0h: SNSID and SOPT are reserved */
+    r = nvme_copy_range(list, NVME_COPY_FORMAT_0, 1);
+    g_assert_cmpuint(r.snsid, ==, 0);
+    g_assert_cmpuint(r.sopt, ==, 0);
+    g_assert_cmpuint(r.nlb, ==, 10);
+
+    /* format 1h, entry 1: the 80-bit tag in bytes 35:26, MSB first */
+    memset(list, 0, sizeof(list));
+    g_assert_cmpuint(nvme_copy_entry_size(NVME_COPY_FORMAT_1), ==, 40);
+    stq_le_p(list + 40 + 8, 42);
+    stw_be_p(list + 40 + 26, 0x0102);
+    stq_be_p(list + 40 + 28, 0x030405060708090aull);
+    stw_le_p(list + 40 + 36, 0x1111);
+    stw_le_p(list + 40 + 38, 0x2222);
+    r = nvme_copy_range(list, NVME_COPY_FORMAT_1, 1);
+    g_assert_cmpuint(r.slba, ==, 42);
+    g_assert_cmpuint(r.nlb, ==, 1);
+    g_assert_cmphex(r.elbst, ==, 0x0102);
+    g_assert_cmphex(r.eilbrt, ==, 0x030405060708090aull);
+    g_assert_cmphex(r.elbat, ==, 0x1111);
+    g_assert_cmphex(r.elbatm, ==, 0x2222);
+}
+
 static void test_cdw0_and_status(void)
 {
     uint32_t cdw0 = (0x1234u << 16) | (1u << 14) | (1u << 8) | 0x02;
@@ -185,5 +255,6 @@ int main(int argc, char **argv)
     g_test_add_func("/nvme/cmd/identify-features", test_identify_features);
     g_test_add_func("/nvme/cmd/abort-format-dsm", test_abort_format_dsm);
     g_test_add_func("/nvme/cmd/cdw0-status", test_cdw0_and_status);
+    g_test_add_func("/nvme/cmd/copy", test_copy);
     return g_test_run();
 }

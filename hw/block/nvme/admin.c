@@ -45,7 +45,6 @@ enum {
 
 /* Identity strings and OUIs stock QEMU reports (docs/nvme.md) */
 #define NVME_ADMIN_MODEL    "QEMU NVMe Ctrl"
-#define NVME_ADMIN_NQN_FMT  "nqn.2019-08.org.qemu:%s"
 
 /* IEEE OUI, least significant byte first: Red Hat's, or Intel's */
 static const uint8_t nvme_admin_ieee_oui[NVME_IEEE_OUI_LEN] = {
@@ -193,11 +192,10 @@ static uint16_t nvme_admin_delete_cq(NvmeCtrl *n, NvmeRequest *req)
 static void nvme_admin_id_ctrl(NvmeCtrl *n, NvmeIdCtrl *id)
 {
     PCIDevice *pci = nvme_pci(n);
-    g_autofree char *nqn = g_strdup_printf(NVME_ADMIN_NQN_FMT,
-                                           n->params.serial);
     uint16_t oncs = NVME_ONCS_COMPARE | NVME_ONCS_DSM |
                     NVME_ONCS_WRITE_ZEROES | NVME_ONCS_SAVE_FEATURES |
-                    NVME_ONCS_TIMESTAMP | NVME_ONCS_VERIFY;
+                    NVME_ONCS_TIMESTAMP | NVME_ONCS_VERIFY |
+                    NVME_ONCS_COPY | NVME_ONCS_NVMCSA | NVME_ONCS_NVMAFC;
 
     memset(id, 0, sizeof(*id));
     id->vid = cpu_to_le16(pci_get_word(pci->config + PCI_VENDOR_ID));
@@ -210,11 +208,21 @@ static void nvme_admin_id_ctrl(NvmeCtrl *n, NvmeIdCtrl *id)
     memcpy(id->ieee, n->params.use_intel_id ? nvme_admin_ieee_oui_intel
                                             : nvme_admin_ieee_oui,
            sizeof(id->ieee));
+    id->cmic = n->subsys->multi_ctrl ? NVME_CMIC_MULTI_CTRL : 0;
     id->mdts = n->params.mdts;
+    id->cntlid = cpu_to_le16(n->cntlid);
     id->ver = cpu_to_le32(n->vs);
     id->oaes = cpu_to_le32(NVME_OAES_NS_ATTR);
+    /* extended LBA formats: ELBAF (PIF) in Identify CNS 05h */
+    id->ctratt = cpu_to_le32(NVME_CTRATT_ELBAS |
+                             (n->params.ctratt_mem ? NVME_CTRATT_MEM : 0));
+    /* stock: an nvme-subsys reports its one endurance group, 1 */
+    if (n->subsys->multi_ctrl) {
+        id->endgidmax = cpu_to_le16(NVME_ENDGID_NVME_NS);
+        id->ctratt |= cpu_to_le32(NVME_CTRATT_ENDGRPS);
+    }
     id->cntrltype = NVME_CNTRLTYPE_IO;
-    id->oacs = cpu_to_le16(NVME_OACS_FORMAT |
+    id->oacs = cpu_to_le16(NVME_OACS_FORMAT | NVME_OACS_NMS |
                            (n->params.dbcs ? NVME_OACS_DBBUF : 0));
     id->acl = NVME_ACL;
     id->aerl = n->params.aerl;
@@ -230,14 +238,23 @@ static void nvme_admin_id_ctrl(NvmeCtrl *n, NvmeIdCtrl *id)
     id->nn = cpu_to_le32(NVME_MAX_NAMESPACES);
     id->oncs = cpu_to_le16(oncs);
     id->vwc = NVME_VWC_PRESENT | NVME_VWC_NSID_FFFFFFFF;
-    id->sgls = cpu_to_le32(NVME_SGLS_SUPPORTED_NO_ALIGN);
-    pstrcpy(id->subnqn, sizeof(id->subnqn), nqn);
+    id->awun = cpu_to_le16(n->params.atomic_awun);
+    id->awupf = cpu_to_le16(nvme_atomic_awupf(n));
+    id->ocfs = cpu_to_le16(nvme_copy_ocfs(n));
+    id->sgls = cpu_to_le32(NVME_SGLS_SUPPORTED_NO_ALIGN | NVME_SGLS_MPTR_SGL);
+    pstrcpy(id->subnqn, sizeof(id->subnqn), n->subsys->subnqn);
+    nvme_nsmgmt_id_ctrl(n, id);
     id->psd[0].mp = cpu_to_le16(NVME_PS0_MP_CW);
     id->psd[0].enlat = cpu_to_le32(NVME_PS0_ENLAT_US);
     id->psd[0].exlat = cpu_to_le32(NVME_PS0_EXLAT_US);
 }
 
-static uint16_t nvme_admin_id_ns_list(NvmeCtrl *n, NvmeRequest *req)
+/*
+ * Namespace list (CNS 02h/07h of @table n->ns, the attached namespaces;
+ * CNS 10h/1Ah of the subsystem's allocated ones): NSIDs after CDW1
+ */
+static uint16_t nvme_admin_id_ns_list(NvmeCtrl *n, NvmeRequest *req,
+                                      NvmeNs *const *table)
 {
     uint32_t list[NVME_NS_LIST_MAX] = { 0 };
     uint32_t start = le32_to_cpu(req->cmd.nsid);
@@ -249,11 +266,105 @@ static uint16_t nvme_admin_id_ns_list(NvmeCtrl *n, NvmeRequest *req)
     }
     for (uint32_t nsid = start + 1;
          nsid <= NVME_MAX_NAMESPACES && count < NVME_NS_LIST_MAX; nsid++) {
-        if (n->ns[nsid]) {
+        if (table[nsid]) {
             list[count++] = cpu_to_le32(nsid);
         }
     }
     return nvme_dma_to_guest(req, list, sizeof(list));
+}
+
+/*
+ * Controller List (Base Figure 134) of the subsystem's controllers with
+ * an id of @cntid or more: all of them (CNS 13h), or those @ns is
+ * attached to (CNS 12h)
+ */
+static uint16_t nvme_admin_id_ctrl_list(NvmeCtrl *n, NvmeRequest *req,
+                                        NvmeNs *ns, uint16_t cntid)
+{
+    g_autofree NvmeCtrlList *list = g_new0(NvmeCtrlList, 1);
+    unsigned count = 0;
+
+    for (unsigned id = cntid; id < NVME_SUBSYS_MAX_CTRLS; id++) {
+        NvmeCtrl *c = nvme_subsys_ctrl(n->subsys, id);
+
+        if (c && (!ns || nvme_subsys_ns_attached(ns, c))) {
+            list->ids[count++] = cpu_to_le16(id);
+        }
+    }
+    list->numids = cpu_to_le16(count);
+    return nvme_dma_to_guest(req, list, sizeof(*list));
+}
+
+/*
+ * Endurance Group List (CNS 19h, Base 5.17.2.18): the ids from @from on.
+ * A subsystem has one endurance group, 1 (every nvme-ns reports it), as
+ * stock lists it.
+ */
+static uint16_t nvme_admin_id_endgrp_list(NvmeCtrl *n, NvmeRequest *req,
+                                          uint16_t from)
+{
+    g_autofree NvmeCtrlList *list = g_new0(NvmeCtrlList, 1);
+
+    if (from <= NVME_ENDGID_NVME_NS) {
+        list->numids = cpu_to_le16(1);
+        list->ids[0] = cpu_to_le16(NVME_ENDGID_NVME_NS);
+    }
+    return nvme_dma_to_guest(req, list, sizeof(*list));
+}
+
+/* I/O Command Set Independent Identify Namespace (CNS 08h, 1Fh) */
+static void nvme_admin_id_ns_ind(NvmeNs *ns, NvmeIdNsInd *ind)
+{
+    g_autofree NvmeIdNs *id = g_new(NvmeIdNs, 1);
+
+    nvme_ns_identify(ns, id);
+    ind->nsfeat = id->nsfeat;
+    ind->nmic = id->nmic;
+    ind->endgid = id->endgid;
+    ind->nstat = ns->format_req ? 0 : NVME_NSTAT_NRDY;
+}
+
+/*
+ * I/O Command Set data structure (CNS 1Ch): one combination, the NVM
+ * command set alone, selected (index 0) on every controller
+ */
+static void nvme_admin_id_iocs(NvmeIdIocs *iocs)
+{
+    iocs->vector[0] = cpu_to_le64(BIT_ULL(NVME_CSI_NVM));
+}
+
+/* The Identify data of namespace @nsid (@ns, NULL when not in @table) */
+static uint16_t nvme_admin_id_ns(NvmeCtrl *n, NvmeRequest *req, uint8_t cns,
+                                 uint32_t nsid, NvmeNs *ns, void *buf)
+{
+    /* FFFFFFFFh: what namespaces have in common (nsmgmt.c) */
+    if (nsid == NVME_NSID_BROADCAST && cns == NVME_CNS_NS &&
+        nvme_nsmgmt_id_ns_common(n, buf)) {
+        return nvme_dma_to_guest(req, buf, sizeof(NvmeIdNs));
+    }
+    if (!nsid || nsid > NVME_MAX_NAMESPACES) {
+        return nvme_err_guest(n, req, NVME_INVALID_NSID,
+                              "identify CNS 0x%x of namespace 0x%x",
+                              cns, nsid);
+    }
+    /* an inactive or unallocated nsid reads as zeroes (Base 5.17.2) */
+    if (ns) {
+        switch (cns) {
+        case NVME_CNS_NS:
+        case NVME_CNS_ALLOC_NS:
+            nvme_ns_identify(ns, buf);
+            break;
+        case NVME_CNS_IND_NS:
+        case NVME_CNS_IND_ALLOC_NS:
+            nvme_admin_id_ns_ind(ns, buf);
+            break;
+        default:
+            /* NVM command set specific (05h, 1Bh) */
+            nvme_ns_identify_nvm(ns, buf);
+            break;
+        }
+    }
+    return nvme_dma_to_guest(req, buf, NVME_IDENTIFY_DATA_SIZE);
 }
 
 /*
@@ -314,6 +425,7 @@ static uint16_t nvme_admin_identify(NvmeCtrl *n, NvmeRequest *req)
     uint8_t cns = c.cns, csi = c.csi;
     uint32_t nsid = c.nsid;
     NvmeNs *ns = nvme_ns_lookup(n, nsid);
+    NvmeNs *alloc = nvme_subsys_ns(n->subsys, nsid);
     g_autofree void *buf = g_malloc0(NVME_IDENTIFY_DATA_SIZE);
 
     trace_nvme_dev_identify(cns, csi, nsid);
@@ -327,29 +439,50 @@ static uint16_t nvme_admin_identify(NvmeCtrl *n, NvmeRequest *req)
         }
         nvme_admin_id_ctrl_nvm(n, buf);
         return nvme_dma_to_guest(req, buf, sizeof(NvmeIdCtrlNvm));
-    case NVME_CNS_NS:
     case NVME_CNS_CSI_NS:
-        if (cns == NVME_CNS_CSI_NS && csi != NVME_CSI_NVM) {
+    case NVME_CNS_CSI_ALLOC_NS:
+        if (csi != NVME_CSI_NVM) {
             break;
         }
-        if (!nsid || (nsid > NVME_MAX_NAMESPACES)) {
-            return nvme_err_guest(n, req, NVME_INVALID_NSID,
-                                  "identify namespace 0x%x", nsid);
-        }
-        /* an inactive nsid reads as zeroes (Base 5.17.2.1) */
-        if (ns && cns == NVME_CNS_NS) {
-            nvme_ns_identify(ns, buf);
-        }
-        return nvme_dma_to_guest(req, buf, sizeof(NvmeIdNs));
+        /* fall through */
+    case NVME_CNS_NS:
+    case NVME_CNS_IND_NS:
+        return nvme_admin_id_ns(n, req, cns, nsid,
+                                cns == NVME_CNS_CSI_ALLOC_NS ? alloc : ns,
+                                buf);
+    case NVME_CNS_ALLOC_NS:
+    case NVME_CNS_IND_ALLOC_NS:
+        return nvme_admin_id_ns(n, req, cns, nsid, alloc, buf);
     case NVME_CNS_ACTIVE_NS_LIST:
     case NVME_CNS_CSI_ACTIVE_NS_LIST:
         if (cns == NVME_CNS_CSI_ACTIVE_NS_LIST && csi != NVME_CSI_NVM) {
             break;
         }
-        return nvme_admin_id_ns_list(n, req);
+        return nvme_admin_id_ns_list(n, req, n->ns);
+    case NVME_CNS_ALLOC_NS_LIST:
+    case NVME_CNS_CSI_ALLOC_NS_LIST:
+        if (cns == NVME_CNS_CSI_ALLOC_NS_LIST && csi != NVME_CSI_NVM) {
+            break;
+        }
+        return nvme_admin_id_ns_list(n, req, n->subsys->ns);
+    case NVME_CNS_NS_CTRL_LIST:
+        if (!alloc) {
+            /* Invalid Field, as stock answers an unallocated NSID */
+            return nvme_err_guest(n, req, NVME_INVALID_FIELD,
+                                  "controllers of namespace 0x%x", nsid);
+        }
+        return nvme_admin_id_ctrl_list(n, req, alloc, c.cntid);
+    case NVME_CNS_CTRL_LIST:
+        return nvme_admin_id_ctrl_list(n, req, NULL, c.cntid);
+    case NVME_CNS_ENDGRP_LIST:
+        return nvme_admin_id_endgrp_list(n, req, c.cnssid);
+    case NVME_CNS_IOCS:
+        nvme_admin_id_iocs(buf);
+        return nvme_dma_to_guest(req, buf, sizeof(NvmeIdIocs));
     case NVME_CNS_NS_DESC_LIST:
         if (!ns) {
-            return nvme_err_guest(n, req, NVME_INVALID_NSID,
+            /* Invalid Field for an inactive NSID, as stock answers */
+            return nvme_err_guest(n, req, NVME_INVALID_FIELD,
                                   "descriptors of namespace 0x%x", nsid);
         }
         return nvme_admin_id_ns_descs(n, req, ns);
@@ -380,7 +513,13 @@ void nvme_admin_features_reset(NvmeCtrl *n)
     f->arbitration = FIELD_DP32(0, NVME_FEAT_ARB, AB, NVME_ARB_AB_NO_LIMIT);
     f->temp_over = NVME_TEMP_OVER_DEFAULT_K;
     f->num_queues = nvme_admin_nq(nq, nq);
+    f->atomic_dn = n->params.atomic_dn;
     nvme_arb_configure(&n->arb, NVME_ARB_AB_NO_LIMIT, 0, 0, 0);
+    for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
+        if (n->ns[i]) {
+            n->ns[i]->err_rec = 0;
+        }
+    }
     n->temp_warned = false;
     if (n->kato_timer) {
         timer_del(n->kato_timer);
@@ -447,6 +586,35 @@ static uint64_t nvme_admin_timestamp_now(NvmeCtrl *n, uint8_t *attr)
     return n->feat.timestamp_base_ms + (now - n->feat.timestamp_set_at);
 }
 
+/*
+ * Error Recovery (Base 5.27.1.4) is namespace specific, TLER and DULBE
+ * alike (as stock keeps them): the namespace the command names, or every
+ * namespace for a Set with FFFFFFFFh.  The NSID rules are stock's: 0 is an
+ * Invalid Namespace (also FFFFFFFFh for Get), an inactive one an Invalid
+ * Field.  *@ns is the namespace, or NULL for all.
+ */
+static uint16_t nvme_admin_err_rec_ns(NvmeCtrl *n, NvmeRequest *req,
+                                      bool set, NvmeNs **ns)
+{
+    uint32_t nsid = le32_to_cpu(req->cmd.nsid);
+
+    *ns = NULL;
+    if (set && nsid == NVME_NSID_BROADCAST) {
+        return NVME_SUCCESS;
+    }
+    if (!nsid || nsid > NVME_MAX_NAMESPACES) {
+        return nvme_err_guest(n, req, NVME_INVALID_NSID,
+                              "error recovery: namespace 0x%x", nsid);
+    }
+    *ns = nvme_ns_lookup(n, nsid);
+    if (!*ns) {
+        return nvme_err_guest(n, req, NVME_INVALID_FIELD,
+                              "error recovery: namespace %u is not active",
+                              nsid);
+    }
+    return NVME_SUCCESS;
+}
+
 /* The current (or default) value of a feature, in CQE DW0 layout */
 static uint16_t nvme_admin_feat_value(NvmeCtrl *n, NvmeRequest *req,
                                       uint8_t fid, bool dflt, uint32_t *val)
@@ -473,7 +641,8 @@ static uint16_t nvme_admin_feat_value(NvmeCtrl *n, NvmeRequest *req,
         }
         return NVME_SUCCESS;
     case NVME_FEAT_ERROR_RECOVERY:
-        *val = dflt ? 0 : n->feat.err_recovery;
+        ns = nvme_ns_lookup(n, le32_to_cpu(req->cmd.nsid));
+        *val = dflt || !ns ? 0 : ns->err_rec;
         return NVME_SUCCESS;
     case NVME_FEAT_VOLATILE_WC:
         ns = nvme_admin_first_ns(n);
@@ -496,6 +665,10 @@ static uint16_t nvme_admin_feat_value(NvmeCtrl *n, NvmeRequest *req,
         *val = FIELD_DP32(*val, NVME_FEAT_IVC, CD, dflt ? 0 : n->vec[iv].cd);
         return NVME_SUCCESS;
     }
+    case NVME_FEAT_WRITE_ATOMICITY:
+        /* stock's default is DN 0 whatever atomic.dn sets at reset */
+        *val = FIELD_DP32(0, NVME_FEAT_WAN, DN, dflt ? 0 : n->feat.atomic_dn);
+        return NVME_SUCCESS;
     case NVME_FEAT_ASYNC_EVENT_CONF:
         *val = dflt ? 0 : n->feat.async_event_conf;
         return NVME_SUCCESS;
@@ -519,6 +692,14 @@ static uint16_t nvme_admin_get_features(NvmeCtrl *n, NvmeRequest *req)
     uint16_t status;
 
     trace_nvme_dev_get_features(fid, sel);
+    if (fid == NVME_FEAT_ERROR_RECOVERY) {
+        NvmeNs *ns;
+
+        status = nvme_admin_err_rec_ns(n, req, false, &ns);
+        if (status) {
+            return status;
+        }
+    }
     status = nvme_admin_feat_value(n, req, fid, sel != NVME_FEAT_SEL_CURRENT,
                                    &val);
     if (status) {
@@ -618,13 +799,22 @@ static uint16_t nvme_admin_set_features(NvmeCtrl *n, NvmeRequest *req)
         }
         nvme_log_check_temperature(n);
         break;
-    case NVME_FEAT_ERROR_RECOVERY:
-        if (FIELD_EX32(dw11, NVME_FEAT_ERR_REC, DULBE)) {
-            return nvme_err_guest(n, req, NVME_INVALID_FIELD,
-                                  "DULBE is not supported");
+    case NVME_FEAT_ERROR_RECOVERY: {
+        /* DULBE: every namespace reports NSFEAT.DAE (see io.c) */
+        NvmeNs *ns;
+
+        status = nvme_admin_err_rec_ns(n, req, true, &ns);
+        if (status) {
+            return status;
         }
-        n->feat.err_recovery = dw11;
+        for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
+            if (n->ns[i] && (!ns || ns == n->ns[i])) {
+                n->ns[i]->err_rec = dw11 & (R_NVME_FEAT_ERR_REC_TLER_MASK |
+                                            R_NVME_FEAT_ERR_REC_DULBE_MASK);
+            }
+        }
         break;
+    }
     case NVME_FEAT_VOLATILE_WC:
         for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
             if (n->ns[i]) {
@@ -642,6 +832,9 @@ static uint16_t nvme_admin_set_features(NvmeCtrl *n, NvmeRequest *req)
     case NVME_FEAT_IRQ_CONFIG:
         n->vec[FIELD_EX32(dw11, NVME_FEAT_IVC, IV)].cd =
             FIELD_EX32(dw11, NVME_FEAT_IVC, CD);
+        break;
+    case NVME_FEAT_WRITE_ATOMICITY:
+        n->feat.atomic_dn = FIELD_EX32(dw11, NVME_FEAT_WAN, DN);
         break;
     case NVME_FEAT_ASYNC_EVENT_CONF:
         n->feat.async_event_conf = dw11;
@@ -742,21 +935,35 @@ static uint16_t nvme_admin_keep_alive(NvmeCtrl *n, NvmeRequest *req)
  */
 static void nvme_admin_format_done(NvmeCtrl *n, NvmeRequest *req, int ret)
 {
+    int saved = 0;
+
+    /*
+     * The subsystem's namespaces: one detached meanwhile still ends its
+     * format; each controller it is attached to is told of the change
+     */
     for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
-        NvmeNs *ns = n->ns[i];
+        NvmeNs *ns = nvme_subsys_ns(n->subsys, i);
 
         if (!ns || ns->format_req != req) {
             continue;
         }
         ns->format_req = NULL;
-        if (!ret && !nvme_ns_format(ns, ns->format_lbaf)) {
-            nvme_log_ns_changed(n, ns->params.nsid);
+        if (!ret && !nvme_ns_format(ns, ns->format_lbaf, ns->format_mset,
+                                    ns->format_pi, ns->format_pil)) {
+            nvme_subsys_ns_changed(n->subsys, ns);
+            /* a created namespace keeps its format (nsmgmt.c) */
+            saved = saved ?: nvme_nsmgmt_format_changed(n, ns);
         }
     }
     if (ret) {
         req->status = nvme_err_guest(n, req, NVME_INTERNAL_ERROR,
                                      "format: user data erase failed: "
                                      "%s", strerror(-ret));
+    } else if (saved) {
+        req->status = nvme_err_guest(n, req, NVME_INTERNAL_ERROR,
+                                     "format: cannot record the format in "
+                                     "the namespace pool: %s",
+                                     strerror(-saved));
     }
 }
 
@@ -775,15 +982,27 @@ static void nvme_admin_format_cb(void *opaque, int ret)
 }
 
 static void nvme_admin_format_one(NvmeRequest *req, NvmeNs *ns,
-                                  uint8_t lbaf, uint8_t ses)
+                                  const NvmeCmdFormat *c)
 {
+    uint8_t ses = c->ses;
+
     nvme_engine_drain(req->sq->ctrl);
     ns->format_req = req;
-    ns->format_lbaf = lbaf;
+    ns->format_lbaf = c->lbaf;
+    ns->format_mset = c->mset;
+    ns->format_pi = c->pi;
+    ns->format_pil = c->pil;
     if (ses) {
         req->aio_pending++;
         blk_aio_pwrite_zeroes(ns->blkconf.blk, 0,
                               blk_getlength(ns->blkconf.blk),
+                              BDRV_REQ_MAY_UNMAP, nvme_admin_format_cb, req);
+    }
+    /* the metadata goes with the user data (Base 5.14, SES 1) */
+    if (ses && ns->params.meta_blk) {
+        req->aio_pending++;
+        blk_aio_pwrite_zeroes(ns->params.meta_blk, 0,
+                              blk_getlength(ns->params.meta_blk),
                               BDRV_REQ_MAY_UNMAP, nvme_admin_format_cb, req);
     }
 }
@@ -801,17 +1020,22 @@ static uint16_t nvme_admin_format(NvmeCtrl *n, NvmeRequest *req)
     uint8_t lbaf = c.lbaf, ses = c.ses;
 
     for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
-        if (nvme_admin_format_targets(n, nsid, i) &&
-            !nvme_ns_lbaf_valid(n->ns[i], lbaf)) {
-            return nvme_err_guest(n, req, NVME_INVALID_FORMAT,
-                                  "format: LBA format %u", lbaf);
+        uint16_t status;
+
+        if (!nvme_admin_format_targets(n, nsid, i)) {
+            continue;
+        }
+        status = nvme_ns_format_check(n->ns[i], lbaf, c.mset, c.pi, c.pil);
+        if (status) {
+            return nvme_err_guest(n, req, status,
+                                  "format: LBA format %u with pi %u "
+                                  "(namespace %u)", lbaf, c.pi, i);
         }
     }
-    if (c.pi || c.mset || c.pil || ses > NVME_FORMAT_SES_USER_DATA) {
+    if (ses > NVME_FORMAT_SES_USER_DATA) {
         return nvme_err_guest(n, req, NVME_INVALID_FIELD,
-                              "format: PI, metadata or crypto erase "
-                              "requested (pi %u mset %u ses %u)",
-                              c.pi, c.mset, ses);
+                              "format: crypto erase requested (ses %u)",
+                              ses);
     }
     if (nsid != NVME_NSID_BROADCAST && !nvme_ns_lookup(n, nsid)) {
         return nvme_err_guest(n, req, NVME_INVALID_NSID,
@@ -837,7 +1061,7 @@ static uint16_t nvme_admin_format(NvmeCtrl *n, NvmeRequest *req)
     req->aio_pending = 1;
     for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
         if (nvme_admin_format_targets(n, nsid, i)) {
-            nvme_admin_format_one(req, n->ns[i], lbaf, ses);
+            nvme_admin_format_one(req, n->ns[i], &c);
         }
     }
     nvme_admin_format_cb(req, 0);
@@ -909,6 +1133,12 @@ static const NvmeAdminCmd nvme_admin_cmds[NVME_ADM_OPCODE_MAX + 1] = {
         "GET_FEATURES", nvme_admin_get_features, NVME_EFF_CSUPP },
     [NVME_ADM_ASYNC_EVENT] = {
         "ASYNC_EVENT", nvme_admin_aer, NVME_EFF_CSUPP },
+    [NVME_ADM_NS_MGMT] = {
+        "NS_MGMT", nvme_nsmgmt_cmd,
+        NVME_EFF_CSUPP | NVME_EFF_NIC | NVME_EFF_NCC },
+    [NVME_ADM_NS_ATTACHMENT] = {
+        "NS_ATTACHMENT", nvme_subsys_attach_cmd,
+        NVME_EFF_CSUPP | NVME_EFF_NIC },
     [NVME_ADM_KEEP_ALIVE] = {
         "KEEP_ALIVE", nvme_admin_keep_alive, NVME_EFF_CSUPP },
     [NVME_ADM_DBBUF_CONFIG] = {
@@ -936,6 +1166,9 @@ static uint32_t nvme_admin_effects(NvmeCtrl *n, uint8_t opcode)
 {
     if (opcode == NVME_ADM_DBBUF_CONFIG && !n->params.dbcs) {
         return 0;   /* not offered (OACS bit 8 clear) */
+    }
+    if (opcode == NVME_ADM_NS_MGMT && !nvme_nsmgmt_offered(n)) {
+        return 0;   /* no namespace pool (docs/nvme.md) */
     }
     return nvme_admin_cmds[opcode].effects;
 }

@@ -54,41 +54,107 @@ enum {
 QEMU_BUILD_BUG_ON((1u << NVME_MAX_MDTS) + 1 > IOV_MAX);
 QEMU_BUILD_BUG_ON((1u << (NVME_MAX_MDTS + 1)) + 1 <= IOV_MAX);
 
-static bool nvme_ctrl_attach_ns(NvmeCtrl *n, NvmeNs *ns, Error **errp)
+/*
+ * A namespace given on this controller (nvme-ns device @dev, or the
+ * drive= shorthand with @dev NULL) is allocated in its subsystem, which
+ * attaches it; an nvme-subsys's namespace device moves to its bus.
+ */
+static bool nvme_ctrl_add_ns(NvmeCtrl *n, DeviceState *dev, NvmeNs *ns,
+                             Error **errp)
 {
-    uint32_t nsid = ns->params.nsid;
+    NvmeSubsys *s = n->subsys;
 
-    if (nsid == 0) {
-        for (nsid = 1; nsid <= NVME_MAX_NAMESPACES && n->ns[nsid]; nsid++) {
-            /* first free namespace id */
-        }
-    }
-    if (nsid > NVME_MAX_NAMESPACES) {
-        error_setg(errp, "nsid must be in 1..%u (or 0 for the first free)",
-                   NVME_MAX_NAMESPACES);
-        return false;
-    }
-    if (n->ns[nsid]) {
-        error_setg(errp, "namespace %u is already attached to this "
-                   "controller", nsid);
-        return false;
-    }
-    /* its block requests complete in the engine's AioContext */
+    /*
+     * Its block requests complete in the engine's AioContext (only an
+     * implicit subsystem has iothread=, so one controller uses it)
+     */
     if (nvme_in_iothread(n) &&
-        blk_set_aio_context(ns->blkconf.blk, n->ctx, errp) < 0) {
+        (blk_set_aio_context(ns->blkconf.blk, n->ctx, errp) < 0 ||
+         (ns->params.meta_blk &&
+          blk_set_aio_context(ns->params.meta_blk, n->ctx, errp) < 0))) {
         return false;
     }
-    ns->params.nsid = nsid;
-    ns->ctrl = n;
+    if (!ns->params.nsid) {
+        ns->params.nsid = nvme_subsys_free_nsid(s);
+    }
     if (n->params.derive_ns_ids) {
         nvme_ns_derive_ids(ns, n->params.serial);
     }
-    n->ns[nsid] = ns;
-    trace_nvme_dev_ns_attach(nsid, ns->nsze, 1u << ns->lbads);
-    if (n->state == NVME_CTRL_ENABLED) {
-        nvme_log_ns_changed(n, nsid);
+    if (!nvme_subsys_ns_add(s, ns, errp)) {
+        return false;
+    }
+    if (dev && s->bus &&
+        !qdev_set_parent_bus(dev, &s->bus->parent_obj, errp)) {
+        nvme_subsys_ns_unplug(s, ns);
+        return false;
     }
     return true;
+}
+
+static bool nvme_ctrl_attach_ns(NvmeBus *bus, DeviceState *dev, NvmeNs *ns,
+                                Error **errp)
+{
+    NvmeCtrl *n = NVME(bus->parent_obj.parent);
+
+    return nvme_ns_setup(ns, n, errp) && nvme_ctrl_add_ns(n, dev, ns, errp);
+}
+
+static void nvme_ctrl_detach_ns(NvmeBus *bus, NvmeNs *ns)
+{
+    if (ns->subsys) {
+        nvme_subsys_ns_unplug(ns->subsys, ns);
+    }
+}
+
+/* Join the nvme-subsys of subsys=, or an implicit subsystem of our own */
+static bool nvme_ctrl_join_subsys(NvmeCtrl *n, Error **errp)
+{
+    NvmeSubsys *s;
+
+    if (n->subsys_dev) {
+        if (n->ns0.blkconf.blk) {
+            /* stock's refusal */
+            error_setg(errp, "subsystem support is unavailable with legacy "
+                       "namespace ('drive' property)");
+            return false;
+        }
+        /*
+         * Controllers of one subsystem change each other's attached
+         * namespaces from their engines: those must share one context
+         */
+        if (n->params.iothread) {
+            error_setg(errp, "iothread cannot be used with subsys");
+            return false;
+        }
+        s = &n->subsys_dev->subsys;
+    } else {
+        s = nvme_subsys_new_implicit(n->params.serial);
+    }
+    if (!nvme_subsys_ctrl_register(s, n, errp)) {
+        if (!n->subsys_dev) {
+            nvme_subsys_free_implicit(s);
+        }
+        return false;
+    }
+    return true;
+}
+
+static void nvme_ctrl_leave_subsys(NvmeCtrl *n)
+{
+    NvmeSubsys *s = n->subsys;
+
+    if (!s) {
+        return;
+    }
+    /* the drive= namespace lives in the controller: it goes too */
+    if (n->ns0.subsys) {
+        nvme_subsys_ns_unplug(s, &n->ns0);
+    }
+    nvme_subsys_ctrl_unregister(s, n);
+    if (!n->subsys_dev) {
+        nvme_subsys_free_implicit(s);
+    }
+    n->subsys = NULL;
 }
 
 static bool nvme_ctrl_check_params(NvmeCtrl *n, Error **errp)
@@ -244,6 +310,12 @@ static void nvme_ctrl_fini_bars(NvmeCtrl *n)
         msix_uninit_exclusive_bar(pci);
     } else {
         msix_uninit(pci, &n->bar0, &n->bar0);
+        /*
+         * A subregion holds a reference to its owner: left in place, it
+         * kept an unplugged controller from being finalized (no
+         * DEVICE_DELETED for it).
+         */
+        memory_region_del_subregion(&n->bar0, &n->regs);
     }
 }
 
@@ -329,6 +401,29 @@ static void nvme_ctrl_set_smart_warning(Object *obj, Visitor *v,
     }
 }
 
+/* What realize set up, undone (the engine stopped) */
+static void nvme_ctrl_teardown(NvmeCtrl *n)
+{
+    nvme_ctrl_leave_subsys(n);
+    nvme_admin_fini(n);
+    nvme_log_fini(n);
+    nvme_irq_fini(n);
+    nvme_engine_fini(n);
+    nvme_q_fini(n);
+    nvme_ctrl_fini_bars(n);
+}
+
+/* The drive= shorthand: namespace 1, private to this controller */
+static bool nvme_ctrl_init_ns0(NvmeCtrl *n, Error **errp)
+{
+    if (!n->ns0.blkconf.blk) {
+        return true;
+    }
+    n->ns0.params.nsid = 1;
+    return nvme_ns_setup(&n->ns0, n, errp) &&
+           nvme_ctrl_add_ns(n, NULL, &n->ns0, errp);
+}
+
 static void nvme_ctrl_realize(PCIDevice *pci, Error **errp)
 {
     ERRP_GUARD();
@@ -353,19 +448,10 @@ static void nvme_ctrl_realize(PCIDevice *pci, Error **errp)
     qbus_init(&n->bus, sizeof(n->bus), TYPE_NVME_BUS, DEVICE(n),
               DEVICE(n)->id);
     n->bus.attach = nvme_ctrl_attach_ns;
+    n->bus.detach = nvme_ctrl_detach_ns;
 
-    if (n->ns0.blkconf.blk) {
-        n->ns0.params.nsid = 1;
-        if (!nvme_ns_setup(&n->ns0, n, errp) ||
-            !nvme_ctrl_attach_ns(n, &n->ns0, errp)) {
-            nvme_admin_fini(n);
-            nvme_log_fini(n);
-            nvme_irq_fini(n);
-            nvme_engine_fini(n);
-            nvme_q_fini(n);
-            nvme_ctrl_fini_bars(n);
-            return;
-        }
+    if (!nvme_ctrl_join_subsys(n, errp) || !nvme_ctrl_init_ns0(n, errp)) {
+        nvme_ctrl_teardown(n);
     }
 }
 
@@ -380,18 +466,21 @@ static void nvme_ctrl_exit(PCIDevice *pci)
 
     nvme_engine_run(n, nvme_ctrl_disable_engine, n);
     nvme_engine_ioeventfd_update(n);
+    /* with iothread=, every namespace of the (implicit) subsystem */
     for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
-        if (n->ns[i] && nvme_in_iothread(n)) {
-            blk_set_aio_context(n->ns[i]->blkconf.blk, qemu_get_aio_context(),
+        NvmeNs *ns = n->subsys->ns[i];
+
+        if (ns && nvme_in_iothread(n)) {
+            blk_set_aio_context(ns->blkconf.blk, qemu_get_aio_context(),
                                 &error_abort);
+            /* allocated, maybe not attached (detached=on) */
+            if (ns->params.meta_blk) {
+                blk_set_aio_context(ns->params.meta_blk,
+                                    qemu_get_aio_context(), &error_abort);
+            }
         }
     }
-    nvme_admin_fini(n);
-    nvme_log_fini(n);
-    nvme_irq_fini(n);
-    nvme_engine_fini(n);
-    nvme_q_fini(n);
-    nvme_ctrl_fini_bars(n);
+    nvme_ctrl_teardown(n);
 }
 
 static void nvme_ctrl_reset(DeviceState *dev)
@@ -403,6 +492,8 @@ static void nvme_ctrl_reset(DeviceState *dev)
 static const Property nvme_ctrl_props[] = {
     DEFINE_BLOCK_PROPERTIES(NvmeCtrl, ns0.blkconf),
     DEFINE_PROP_STRING("serial", NvmeCtrl, params.serial),
+    DEFINE_PROP_LINK("subsys", NvmeCtrl, subsys_dev, TYPE_NVME_SUBSYS,
+                     NvmeSubsysDevice *),
     DEFINE_PROP_UINT32("num_queues", NvmeCtrl, params.num_queues, 0),
     DEFINE_PROP_UINT32("max_ioqpairs", NvmeCtrl, params.max_ioqpairs, 64),
     DEFINE_PROP_UINT16("msix_qsize", NvmeCtrl, params.msix_qsize, 65),
@@ -415,6 +506,11 @@ static const Property nvme_ctrl_props[] = {
     DEFINE_PROP_BOOL("msix-exclusive-bar", NvmeCtrl,
                      params.msix_exclusive_bar, false),
     DEFINE_PROP_UINT16("mqes", NvmeCtrl, params.mqes, 0x7ff),
+    DEFINE_PROP_BOOL("atomic.dn", NvmeCtrl, params.atomic_dn, false),
+    DEFINE_PROP_UINT16("atomic.awun", NvmeCtrl, params.atomic_awun, 0),
+    DEFINE_PROP_UINT16("atomic.awupf", NvmeCtrl, params.atomic_awupf, 0),
+    DEFINE_PROP_BOOL("ctratt.mem", NvmeCtrl, params.ctratt_mem, false),
+    DEFINE_PROP_BOOL("ocp", NvmeCtrl, params.ocp, false),
     DEFINE_PROP_BOOL("derive-ns-ids", NvmeCtrl, params.derive_ns_ids, false),
     DEFINE_PROP_UINT8("dstrd", NvmeCtrl, params.dstrd, 0),
     DEFINE_PROP_UINT32("tick-ns", NvmeCtrl, params.tick_ns, 0),

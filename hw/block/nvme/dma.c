@@ -39,6 +39,7 @@ bool nvme_dma_is_ram(NvmeCtrl *n, uint64_t addr, uint64_t len)
 typedef struct NvmeDmaWalk {
     NvmeRequest *req;
     AddressSpace *as;
+    QEMUSGList *sg;             /* the list the segments go to */
     bool bad;
 } NvmeDmaWalk;
 
@@ -59,14 +60,14 @@ static void nvme_dma_add_cb(void *opaque, uint64_t addr, uint64_t len)
         d->bad = true;
         return;
     }
-    qemu_sglist_add(&d->req->sg, addr, len);
+    qemu_sglist_add(d->sg, addr, len);
 }
 
 uint16_t nvme_dma_map(NvmeRequest *req, uint64_t len)
 {
     NvmeCtrl *n = req->sq->ctrl;
     uint32_t cdw0 = le32_to_cpu(req->cmd.cdw0);
-    NvmeDmaWalk d = { .req = req, .as = nvme_as(n) };
+    NvmeDmaWalk d = { .req = req, .as = nvme_as(n), .sg = &req->sg };
     NvmeDptrOps ops = {
         .read = nvme_dma_read_cb, .add = nvme_dma_add_cb, .opaque = &d,
     };
@@ -121,6 +122,86 @@ uint16_t nvme_dma_from_guest(NvmeRequest *req, void *buf, uint64_t len)
         return nvme_err_guest(req->sq->ctrl, req,
                               NVME_DATA_TRANSFER_ERROR,
                               "read from guest memory failed");
+    }
+    return NVME_SUCCESS;
+}
+
+/*
+ * The metadata pointer (Base 4.2, Figure 87 MPTR): with PSDT 00b or 01b
+ * the address of one contiguous buffer (dword aligned with PRPs), with
+ * 10b the address of one SGL descriptor describing the metadata.  @sg is
+ * initialised here and destroyed by the caller, on success only.
+ */
+static uint16_t nvme_dma_md_map(NvmeRequest *req, QEMUSGList *sg,
+                                uint64_t len)
+{
+    NvmeCtrl *n = req->sq->ctrl;
+    uint32_t psdt = FIELD_EX32(le32_to_cpu(req->cmd.cdw0), NVME_CDW0, PSDT);
+    uint64_t mptr = le64_to_cpu(req->cmd.mptr);
+    NvmeDmaWalk d = { .req = req, .as = nvme_as(n), .sg = sg };
+    NvmeDptrOps ops = {
+        .read = nvme_dma_read_cb, .add = nvme_dma_add_cb, .opaque = &d,
+    };
+    uint16_t status = NVME_SUCCESS;
+    NvmeSglDesc desc;
+
+    qemu_sglist_init(sg, nvme_dev(n), 1, d.as);
+    if (psdt == NVME_PSDT_SGL_MPTR_SGL) {
+        if (!nvme_dma_is_ram(n, mptr, sizeof(desc)) ||
+            !nvme_dma_read_cb(&d, mptr, &desc, sizeof(desc))) {
+            status = NVME_DATA_TRANSFER_ERROR;
+        } else {
+            status = nvme_dptr_sgl(&desc, len, &ops);
+        }
+    } else if (psdt == NVME_PSDT_PRP && mptr & NVME_PRP_ALIGN_MASK) {
+        status = NVME_INVALID_FIELD;
+    } else {
+        nvme_dma_add_cb(&d, mptr, len);
+    }
+    if (!status && d.bad) {
+        status = NVME_DATA_TRANSFER_ERROR;
+    }
+    if (status) {
+        qemu_sglist_destroy(sg);
+        return nvme_err_guest(n, req, status, "metadata pointer 0x%" PRIx64
+                              " for %" PRIu64 " bytes rejected", mptr, len);
+    }
+    return NVME_SUCCESS;
+}
+
+uint16_t nvme_dma_md_to_guest(NvmeRequest *req, const void *buf,
+                              uint64_t len)
+{
+    QEMUSGList sg;
+    MemTxResult res;
+    uint16_t status = nvme_dma_md_map(req, &sg, len);
+
+    if (status) {
+        return status;
+    }
+    res = dma_buf_read((void *)buf, len, NULL, &sg, MEMTXATTRS_UNSPECIFIED);
+    qemu_sglist_destroy(&sg);
+    if (res != MEMTX_OK) {
+        return nvme_err_guest(req->sq->ctrl, req, NVME_DATA_TRANSFER_ERROR,
+                              "metadata write to guest memory failed");
+    }
+    return NVME_SUCCESS;
+}
+
+uint16_t nvme_dma_md_from_guest(NvmeRequest *req, void *buf, uint64_t len)
+{
+    QEMUSGList sg;
+    MemTxResult res;
+    uint16_t status = nvme_dma_md_map(req, &sg, len);
+
+    if (status) {
+        return status;
+    }
+    res = dma_buf_write(buf, len, NULL, &sg, MEMTXATTRS_UNSPECIFIED);
+    qemu_sglist_destroy(&sg);
+    if (res != MEMTX_OK) {
+        return nvme_err_guest(req->sq->ctrl, req, NVME_DATA_TRANSFER_ERROR,
+                              "metadata read from guest memory failed");
     }
     return NVME_SUCCESS;
 }

@@ -1,7 +1,7 @@
 /*
  * NVM command set I/O commands (NVM Command Set Specification 1.0c
  * chapter 3): Read, Write, Flush, Write Zeroes, Dataset Management,
- * Compare and Verify, on the QEMU block layer.
+ * Compare and Verify, on the QEMU block layer; Copy is in copy.c.
  *
  * Read and Write move data between the backend and guest memory without a
  * copy (dma_blk_io maps the guest pages); Compare and Verify use a bounce
@@ -107,6 +107,30 @@ static void nvme_io_finish(NvmeRequest *req, int ret)
 
 /* ---- Read / Write (NVM 3.2.4, 3.2.6) ----------------------------------- */
 
+/* The metadata path's decoder and its helpers, used before their section */
+static uint16_t nvme_io_md_start(NvmeCtrl *n, NvmeRequest *req,
+                                 CoroutineEntry *co, bool transfers);
+static bool nvme_io_md_path(NvmeCtrl *n, NvmeRequest *req);
+static void coroutine_fn nvme_io_md_read_co(void *opaque);
+static void coroutine_fn nvme_io_md_write_co(void *opaque);
+static void coroutine_fn nvme_io_md_compare_co(void *opaque);
+static void coroutine_fn nvme_io_md_verify_co(void *opaque);
+static void coroutine_fn nvme_io_md_zeroes_co(void *opaque);
+
+/* PRINFO on a namespace without protection information: Invalid Field */
+static uint16_t nvme_io_check_prinfo(NvmeCtrl *n, NvmeRequest *req)
+{
+    uint8_t prinfo = nvme_cmd_pi(&req->cmd).prinfo;
+
+    if (prinfo && !req->ns->pi_type) {
+        return nvme_err_guest(n, req, NVME_INVALID_FIELD,
+                              "%s: PRINFO 0x%x on a namespace without "
+                              "protection information",
+                              nvme_io_name(req->opcode), prinfo);
+    }
+    return NVME_SUCCESS;
+}
+
 /* The block layer half of dma_blk_io(), for scatter-gather transfers */
 static BlockAIOCB *nvme_io_dma_rw(int64_t offset, QEMUIOVector *iov,
                                   BlockCompletionFunc *cb, void *cb_opaque,
@@ -181,14 +205,24 @@ static uint16_t nvme_io_rw(NvmeCtrl *n, NvmeRequest *req)
     uint64_t len = (uint64_t)r.nlb << ns->lbads;
     uint16_t status;
 
-    status = nvme_io_check_range(n, req, r.slba, r.nlb);
+    req->flags = write && r.fua ? BDRV_REQ_FUA : 0;
+    if (write) {
+        req->flags |= nvme_atomic_write_flags(n, r.nlb);
+    }
+    if (nvme_io_md_path(n, req)) {
+        return nvme_io_md_start(n, req, write ? nvme_io_md_write_co
+                                              : nvme_io_md_read_co, true);
+    }
+    status = nvme_io_check_prinfo(n, req);
+    if (!status) {
+        status = nvme_io_check_range(n, req, r.slba, r.nlb);
+    }
     if (!status) {
         status = nvme_io_check_mdts(n, req, len);
     }
     if (status) {
         return status;
     }
-    req->flags = write && r.fua ? BDRV_REQ_FUA : 0;
     if (nvme_dma_map_direct(req, len, !write)) {
         /* guest pages mapped directly: no scatter list, no bounce */
         block_acct_start(blk_get_stats(ns->blkconf.blk), &req->acct, len,
@@ -227,18 +261,27 @@ static void nvme_io_multi_cb(void *opaque, int ret)
     nvme_engine_complete(req);
 }
 
+/* Flush a namespace's image, and its meta-drive if it has one */
+static void nvme_io_flush_ns(NvmeRequest *req, NvmeNs *ns)
+{
+    req->aio_pending++;
+    blk_aio_flush(ns->blkconf.blk, nvme_io_multi_cb, req);
+    if (ns->params.meta_blk) {
+        req->aio_pending++;
+        blk_aio_flush(ns->params.meta_blk, nvme_io_multi_cb, req);
+    }
+}
+
 static uint16_t nvme_io_flush(NvmeCtrl *n, NvmeRequest *req)
 {
     /* one extra count so that no callback completes the command early */
     req->aio_pending = 1;
     if (req->ns) {
-        req->aio_pending++;
-        blk_aio_flush(req->ns->blkconf.blk, nvme_io_multi_cb, req);
+        nvme_io_flush_ns(req, req->ns);
     } else {
         for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
             if (n->ns[i]) {
-                req->aio_pending++;
-                blk_aio_flush(n->ns[i]->blkconf.blk, nvme_io_multi_cb, req);
+                nvme_io_flush_ns(req, n->ns[i]);
             }
         }
     }
@@ -257,17 +300,26 @@ static uint16_t nvme_io_write_zeroes(NvmeCtrl *n, NvmeRequest *req)
 {
     NvmeCmdRange r = nvme_cmd_range(&req->cmd);
     NvmeNs *ns = req->ns;
-    uint16_t status = nvme_io_check_range(n, req, r.slba, r.nlb);
+    uint16_t status;
     BdrvRequestFlags flags = 0;
 
-    if (status) {
-        return status;
-    }
     if (r.deac) {
         flags |= BDRV_REQ_MAY_UNMAP;
     }
     if (r.fua) {
         flags |= BDRV_REQ_FUA;
+    }
+    flags |= nvme_atomic_write_flags(n, r.nlb);
+    if (ns->ms) {
+        req->flags = flags;
+        return nvme_io_md_start(n, req, nvme_io_md_zeroes_co, false);
+    }
+    status = nvme_io_check_prinfo(n, req);
+    if (!status) {
+        status = nvme_io_check_range(n, req, r.slba, r.nlb);
+    }
+    if (status) {
+        return status;
     }
     block_acct_start(blk_get_stats(ns->blkconf.blk), &req->acct, 0,
                      BLOCK_ACCT_WRITE);
@@ -361,7 +413,13 @@ static uint16_t nvme_io_compare(NvmeCtrl *n, NvmeRequest *req)
     uint64_t len = (uint64_t)r.nlb << ns->lbads;
     uint16_t status;
 
-    status = nvme_io_check_range(n, req, r.slba, r.nlb);
+    if (nvme_io_md_path(n, req)) {
+        return nvme_io_md_start(n, req, nvme_io_md_compare_co, true);
+    }
+    status = nvme_io_check_prinfo(n, req);
+    if (!status) {
+        status = nvme_io_check_range(n, req, r.slba, r.nlb);
+    }
     if (!status) {
         status = nvme_io_check_mdts(n, req, len);
     }
@@ -433,7 +491,13 @@ static uint16_t nvme_io_verify(NvmeCtrl *n, NvmeRequest *req)
     uint64_t len = (uint64_t)r.nlb << ns->lbads;
     uint16_t status;
 
-    status = nvme_io_check_range(n, req, r.slba, r.nlb);
+    if (nvme_io_md_path(n, req)) {
+        return nvme_io_md_start(n, req, nvme_io_md_verify_co, false);
+    }
+    status = nvme_io_check_prinfo(n, req);
+    if (!status) {
+        status = nvme_io_check_range(n, req, r.slba, r.nlb);
+    }
     if (status) {
         return status;
     }
@@ -453,6 +517,411 @@ static uint16_t nvme_io_verify(NvmeCtrl *n, NvmeRequest *req)
     block_acct_start(blk_get_stats(ns->blkconf.blk), &req->acct, len,
                      BLOCK_ACCT_READ);
     nvme_io_verify_next(req);
+    return NVME_NO_COMPLETE;
+}
+
+/* ---- Metadata, protection information, DULBE (NVM 5.2, 5.3) ------------ */
+
+/*
+ * Commands on a namespace with metadata, and reads when DULBE is on, take
+ * this path: data and metadata go through two bounce buffers (data of
+ * nlb blocks, then metadata of nlb blocks), so that extended LBA and
+ * separate buffers, PRACT insert/strip and the PI checks work on one
+ * shape; each command runs in a coroutine of its own.
+ */
+typedef struct NvmeIoMd {
+    NvmeCmdRange r;
+    NvmePiLayout l;
+    NvmePiTags t;
+    uint64_t dlen;              /* data bytes on the backend */
+    uint64_t mlen;              /* metadata bytes on the backend */
+    bool host_md;               /* the host transfers metadata */
+    uint64_t xfer;              /* bytes the data pointer describes */
+} NvmeIoMd;
+
+/* Whether DULBE (Error Recovery feature, Base 5.27.1.4) is on for @ns */
+static bool nvme_io_dulbe(NvmeNs *ns)
+{
+    return FIELD_EX32(ns->err_rec, NVME_FEAT_ERR_REC, DULBE);
+}
+
+/* Whether @req goes through the metadata path */
+static bool nvme_io_md_path(NvmeCtrl *n, NvmeRequest *req)
+{
+    return req->ns->ms ||
+           (req->opcode != NVME_IO_WRITE && nvme_io_dulbe(req->ns));
+}
+
+/* Decode and validate the PI fields and transfer shape of @req */
+static uint16_t nvme_io_md_decode(NvmeCtrl *n, NvmeRequest *req,
+                                  NvmeIoMd *md)
+{
+    NvmeNs *ns = req->ns;
+    NvmeCmdPi pi = nvme_cmd_pi(&req->cmd);
+    uint64_t mask = ns->pif == NVME_PIF_64B ? NVME_PI_REFTAG_ESCAPE_64B
+                                            : NVME_PI_REFTAG_ESCAPE_16B;
+    uint16_t status;
+
+    md->r = nvme_cmd_range(&req->cmd);
+    md->l = nvme_ns_pi_layout(ns);
+    md->t = (NvmePiTags) {
+        .reftag = pi.eilbrt & mask, .apptag = pi.lbat, .appmask = pi.lbatm,
+        .prinfo = pi.prinfo,
+    };
+    if (pi.prinfo && !nvme_pi_enabled(&md->l)) {
+        return nvme_err_guest(n, req, NVME_INVALID_FIELD,
+                              "%s: PRINFO 0x%x on a namespace without "
+                              "protection information",
+                              nvme_io_name(req->opcode), pi.prinfo);
+    }
+    /* Compare and Verify neither insert nor strip: PRACT is invalid */
+    if (pi.prinfo & NVME_PRINFO_PRACT && nvme_pi_enabled(&md->l) &&
+        (req->opcode == NVME_IO_COMPARE || req->opcode == NVME_IO_VERIFY)) {
+        return nvme_err_guest(n, req, NVME_INVALID_PROT_INFO,
+                              "%s: PRACT set", nvme_io_name(req->opcode));
+    }
+    status = nvme_pi_check_ilbrt(&md->l, md->r.slba, &md->t);
+    if (status) {
+        return nvme_err_guest(n, req, status,
+                              "%s: ILBRT 0x%" PRIx64 " is not SLBA 0x%"
+                              PRIx64 " (type 1)", nvme_io_name(req->opcode),
+                              md->t.reftag, md->r.slba);
+    }
+    md->dlen = (uint64_t)md->r.nlb << ns->lbads;
+    md->mlen = (uint64_t)md->r.nlb * ns->ms;
+    /* PRACT with metadata that is only the PI: inserted/stripped here */
+    md->host_md = ns->ms && !(pi.prinfo & NVME_PRINFO_PRACT &&
+                              nvme_pi_md_is_tuple(&md->l));
+    /* extended LBA: metadata travels with the data (counts for MDTS) */
+    md->xfer = md->dlen + (ns->mset && md->host_md ? md->mlen : 0);
+    return NVME_SUCCESS;
+}
+
+/* The bounce buffers of @req: data in req->bounce, metadata in bounce2 */
+static uint16_t nvme_io_md_buffers(NvmeCtrl *n, NvmeRequest *req,
+                                   uint64_t dlen, uint64_t mlen)
+{
+    uint16_t status = nvme_io_bounce(n, req, &req->bounce, MAX(dlen, 1));
+
+    if (!status) {
+        status = nvme_io_bounce(n, req, &req->bounce2, MAX(mlen, 1));
+    }
+    return status;
+}
+
+/*
+ * Between host memory and the bounce buffers (@to_host: towards the
+ * host), interleaving data and metadata for extended LBAs
+ */
+static uint16_t nvme_io_md_xfer(NvmeRequest *req, const NvmeIoMd *md,
+                                uint8_t *data, uint8_t *meta, bool to_host)
+{
+    NvmeNs *ns = req->ns;
+    uint32_t lbs = 1u << ns->lbads;
+    g_autofree uint8_t *ext = NULL;
+    uint16_t status = NVME_SUCCESS;
+
+    if (!ns->mset || !md->host_md) {
+        status = to_host ? nvme_dma_to_guest(req, data, md->dlen)
+                         : nvme_dma_from_guest(req, data, md->dlen);
+        if (!status && md->host_md) {
+            status = to_host ? nvme_dma_md_to_guest(req, meta, md->mlen)
+                             : nvme_dma_md_from_guest(req, meta, md->mlen);
+        }
+        return status;
+    }
+    ext = g_try_malloc(md->xfer);
+    if (!ext) {
+        return nvme_err_guest(req->sq->ctrl, req, NVME_INTERNAL_ERROR,
+                              "no memory for %" PRIu64 " bytes", md->xfer);
+    }
+    if (!to_host) {
+        status = nvme_dma_from_guest(req, ext, md->xfer);
+    }
+    for (uint32_t i = 0; !status && i < md->r.nlb; i++) {
+        uint8_t *b = ext + (uint64_t)i * (lbs + ns->ms);
+        uint8_t *d = data + (uint64_t)i * lbs;
+        uint8_t *m = meta + (uint64_t)i * ns->ms;
+
+        if (to_host) {
+            memcpy(b, d, lbs);
+            memcpy(b + lbs, m, ns->ms);
+        } else {
+            memcpy(d, b, lbs);
+            memcpy(m, b + lbs, ns->ms);
+        }
+    }
+    if (!status && to_host) {
+        status = nvme_dma_to_guest(req, ext, md->xfer);
+    }
+    return status;
+}
+
+/*
+ * The stored blocks of a read-type command: DULBE, then the metadata of
+ * deallocated blocks reads as all ones, so that their PI escapes the
+ * checks (DLFEAT guard bit 0: no guard for deallocated blocks), then
+ * the PI checks.  Returns an NvmeStatus; *@ret gets a backend error.
+ */
+static uint16_t coroutine_fn nvme_io_md_co_load(NvmeCtrl *n,
+                                                NvmeRequest *req,
+                                                const NvmeIoMd *md,
+                                                uint64_t slba, uint32_t nlb,
+                                                uint8_t *data, uint8_t *meta,
+                                                int *ret)
+{
+    NvmeNs *ns = req->ns;
+    g_autofree bool *dealloc = g_new0(bool, nlb);
+    uint32_t bad = 0;
+    NvmePiTags t = md->t;
+    int64_t ndealloc = 0;
+    uint16_t status;
+
+    if (nvme_io_dulbe(ns) || nvme_pi_enabled(&md->l)) {
+        ndealloc = nvme_ns_co_dealloc(ns, slba, nlb, dealloc);
+        if (ndealloc < 0) {
+            *ret = ndealloc;
+            return NVME_SUCCESS;
+        }
+    }
+    if (ndealloc && nvme_io_dulbe(ns)) {
+        for (bad = 0; !dealloc[bad]; bad++) {
+            /* the first deallocated block, for the error log */
+        }
+        req->slba = slba + bad;
+        return nvme_err_guest(n, req, NVME_DULB,
+                              "%s: LBA %" PRIu64 " is deallocated (DULBE)",
+                              nvme_io_name(req->opcode), slba + bad);
+    }
+    *ret = nvme_ns_co_read(ns, slba, nlb, data, meta);
+    if (*ret || !nvme_pi_enabled(&md->l)) {
+        return NVME_SUCCESS;
+    }
+    for (uint32_t i = 0; ndealloc && i < nlb; i++) {
+        if (dealloc[i]) {
+            memset(meta + (uint64_t)i * ns->ms, 0xff, ns->ms);
+        }
+    }
+    /* the reference tags of a later chunk start further on */
+    t.reftag += md->l.type == NVME_PI_TYPE3 ? 0 : slba - md->r.slba;
+    status = nvme_pi_check(&md->l, data, meta, nlb, &t, &bad);
+    if (status) {
+        req->slba = slba + bad;
+        return nvme_err_guest(n, req, status,
+                              "%s: end-to-end check failed at LBA %"
+                              PRIu64, nvme_io_name(req->opcode), slba + bad);
+    }
+    return NVME_SUCCESS;
+}
+
+/* Complete a metadata-path command: backend error @ret, else @status */
+static void nvme_io_md_done(NvmeRequest *req, int ret, uint16_t status,
+                            uint64_t bytes)
+{
+    BlockAcctStats *stats = blk_get_stats(req->ns->blkconf.blk);
+
+    if (ret) {
+        nvme_io_finish(req, ret);
+        return;
+    }
+    if (status) {
+        block_acct_failed(stats, &req->acct);
+        req->status = status;
+    } else {
+        block_acct_done(stats, &req->acct);
+        if (bytes) {
+            nvme_io_account(req, bytes, req->opcode == NVME_IO_WRITE);
+        }
+    }
+    nvme_engine_complete(req);
+}
+
+static void coroutine_fn nvme_io_md_read_co(void *opaque)
+{
+    NvmeRequest *req = opaque;
+    NvmeCtrl *n = req->sq->ctrl;
+    NvmeIoMd md;
+    uint16_t status = nvme_io_md_decode(n, req, &md);
+    int ret = 0;
+
+    if (!status) {
+        status = nvme_io_md_co_load(n, req, &md, md.r.slba, md.r.nlb,
+                                    req->bounce, req->bounce2, &ret);
+    }
+    if (!status && !ret) {
+        status = nvme_io_md_xfer(req, &md, req->bounce, req->bounce2, true);
+    }
+    nvme_io_md_done(req, ret, status, md.dlen);
+}
+
+static void coroutine_fn nvme_io_md_write_co(void *opaque)
+{
+    NvmeRequest *req = opaque;
+    NvmeCtrl *n = req->sq->ctrl;
+    NvmeIoMd md;
+    uint16_t status = nvme_io_md_decode(n, req, &md);
+    uint32_t bad = 0;
+    int ret = 0;
+
+    if (!status) {
+        status = nvme_io_md_xfer(req, &md, req->bounce, req->bounce2, false);
+    }
+    if (!status && md.t.prinfo & NVME_PRINFO_PRACT) {
+        nvme_pi_generate(&md.l, req->bounce, req->bounce2, md.r.nlb, &md.t);
+    } else if (!status) {
+        status = nvme_pi_check(&md.l, req->bounce, req->bounce2, md.r.nlb,
+                               &md.t, &bad);
+        if (status) {
+            req->slba = md.r.slba + bad;
+            status = nvme_err_guest(n, req, status,
+                                    "WRITE: end-to-end check failed at LBA "
+                                    "%" PRIu64, md.r.slba + bad);
+        }
+    }
+    if (!status) {
+        ret = nvme_ns_co_write(req->ns, md.r.slba, md.r.nlb, req->bounce,
+                                  req->bounce2, req->flags);
+    }
+    nvme_io_md_done(req, ret, status, md.dlen);
+}
+
+static void coroutine_fn nvme_io_md_compare_co(void *opaque)
+{
+    NvmeRequest *req = opaque;
+    NvmeCtrl *n = req->sq->ctrl;
+    NvmeIoMd md;
+    uint16_t status = nvme_io_md_decode(n, req, &md);
+    g_autofree uint8_t *hdata = NULL, *hmeta = NULL;
+    int ret = 0;
+
+    if (!status) {
+        status = nvme_io_md_co_load(n, req, &md, md.r.slba, md.r.nlb,
+                                    req->bounce, req->bounce2, &ret);
+    }
+    if (!status && !ret) {
+        hdata = g_try_malloc(MAX(md.dlen, 1));
+        hmeta = g_try_malloc(MAX(md.mlen, 1));
+        status = hdata && hmeta ? NVME_SUCCESS :
+                 nvme_err_guest(n, req, NVME_INTERNAL_ERROR,
+                                "COMPARE: no memory for its buffers");
+    }
+    if (!status && !ret) {
+        status = nvme_io_md_xfer(req, &md, hdata, hmeta, false);
+    }
+    if (!status && !ret &&
+        (memcmp(hdata, req->bounce, md.dlen) ||
+         (md.host_md && memcmp(hmeta, req->bounce2, md.mlen)))) {
+        status = NVME_COMPARE_FAILURE;
+    }
+    nvme_io_md_done(req, ret, status, md.dlen);
+}
+
+static void coroutine_fn nvme_io_md_verify_co(void *opaque)
+{
+    NvmeRequest *req = opaque;
+    NvmeCtrl *n = req->sq->ctrl;
+    NvmeNs *ns = req->ns;
+    NvmeIoMd md;
+    uint16_t status = nvme_io_md_decode(n, req, &md);
+    uint32_t chunk = MAX(NVME_IO_VERIFY_CHUNK >> ns->lbads, 1);
+    int ret = 0;
+
+    for (uint64_t done = 0; !status && !ret && done < md.r.nlb;
+         done += chunk) {
+        uint32_t nlb = MIN(chunk, md.r.nlb - done);
+
+        status = nvme_io_md_co_load(n, req, &md, md.r.slba + done, nlb,
+                                    req->bounce, req->bounce2, &ret);
+    }
+    nvme_io_md_done(req, ret, status, md.dlen);
+}
+
+/*
+ * Write Zeroes: zero data; the metadata gets the PI of zeroed blocks
+ * under PRACT (NVM 3.2.8), zeroes otherwise.
+ */
+static void coroutine_fn nvme_io_md_zeroes_co(void *opaque)
+{
+    NvmeRequest *req = opaque;
+    NvmeCtrl *n = req->sq->ctrl;
+    NvmeNs *ns = req->ns;
+    NvmeIoMd md;
+    uint16_t status = nvme_io_md_decode(n, req, &md);
+    uint32_t chunk = MAX(NVME_IO_VERIFY_CHUNK >> ns->lbads, 1);
+    int ret = 0;
+
+    if (!status) {
+        ret = blk_co_pwrite_zeroes(ns->blkconf.blk, md.r.slba << ns->lbads,
+                                   md.dlen, req->flags);
+    }
+    if (!status && !ret && !(md.t.prinfo & NVME_PRINFO_PRACT)) {
+        ret = blk_co_pwrite_zeroes(ns->md_blk,
+                                   nvme_ns_md_offset(ns, md.r.slba),
+                                   md.mlen, req->flags & ~BDRV_REQ_MAY_UNMAP);
+    }
+    for (uint64_t done = 0; !status && !ret &&
+         md.t.prinfo & NVME_PRINFO_PRACT && done < md.r.nlb; done += chunk) {
+        uint32_t nlb = MIN(chunk, md.r.nlb - done);
+        NvmePiTags t = md.t;
+
+        memset(req->bounce, 0, (uint64_t)nlb << ns->lbads);
+        memset(req->bounce2, 0, (uint64_t)nlb * ns->ms);
+        t.reftag += md.l.type == NVME_PI_TYPE3 ? 0 : done;
+        nvme_pi_generate(&md.l, req->bounce, req->bounce2, nlb, &t);
+        ret = blk_co_pwrite(ns->md_blk,
+                            nvme_ns_md_offset(ns, md.r.slba + done),
+                            (int64_t)nlb * ns->ms, req->bounce2, 0);
+    }
+    nvme_io_md_done(req, ret, status, 0);
+}
+
+/*
+ * Start a metadata-path command: range, MDTS (data plus interleaved
+ * metadata, Base 5.17.2.1 MDTS) and the buffers are checked here, the
+ * rest in @co.
+ */
+static uint16_t nvme_io_md_start(NvmeCtrl *n, NvmeRequest *req,
+                                 CoroutineEntry *co, bool transfers)
+{
+    NvmeNs *ns = req->ns;
+    NvmeIoMd md;
+    uint16_t status = nvme_io_md_decode(n, req, &md);
+    uint32_t nbuf = md.r.nlb;
+
+    if (!status) {
+        status = nvme_io_check_range(n, req, md.r.slba, md.r.nlb);
+    }
+    /* CTRATT.MEM (ctratt.mem=on): MDTS excludes the metadata, as stock */
+    if (!status && transfers) {
+        status = nvme_io_check_mdts(n, req, n->params.ctratt_mem ? md.dlen
+                                                                 : md.xfer);
+    }
+    if (!status && !transfers) {
+        /* Verify and Write Zeroes work in chunks */
+        nbuf = MIN(nbuf, MAX(NVME_IO_VERIFY_CHUNK >> ns->lbads, 1));
+        if (req->opcode == NVME_IO_VERIFY &&
+            md.dlen > nvme_io_verify_limit(n)) {
+            status = nvme_err_guest(n, req, NVME_INVALID_FIELD,
+                                    "VERIFY of %" PRIu64 " bytes exceeds "
+                                    "VSL", md.dlen);
+        }
+    }
+    if (!status) {
+        status = nvme_io_md_buffers(n, req, (uint64_t)nbuf << ns->lbads,
+                                    (uint64_t)nbuf * ns->ms);
+    }
+    if (status) {
+        return status;
+    }
+    trace_nvme_dev_io_md(req->sq->sqid, req->cid, md.r.slba, md.r.nlb,
+                         md.t.prinfo, md.t.reftag, md.t.apptag,
+                         md.t.appmask);
+    block_acct_start(blk_get_stats(ns->blkconf.blk), &req->acct, md.dlen,
+                     req->opcode == NVME_IO_WRITE ||
+                     req->opcode == NVME_IO_WRITE_ZEROES ?
+                     BLOCK_ACCT_WRITE : BLOCK_ACCT_READ);
+    aio_co_enter(blk_get_aio_context(ns->blkconf.blk),
+                 qemu_coroutine_create(co, req));
     return NVME_NO_COMPLETE;
 }
 
@@ -477,6 +946,9 @@ static const NvmeIoCmd nvme_io_cmds[NVME_IO_OPCODE_MAX + 1] = {
         NVME_EFF_CSUPP | NVME_EFF_LBCC },
     [NVME_IO_VERIFY] = {
         "VERIFY", nvme_io_verify, NVME_IO_NEEDS_NS, NVME_EFF_CSUPP },
+    [NVME_IO_COPY] = {
+        "COPY", nvme_copy_exec, NVME_IO_NEEDS_NS | NVME_IO_WRITES,
+        NVME_EFF_CSUPP | NVME_EFF_LBCC },
 };
 
 static uint32_t nvme_io_effects(NvmeCtrl *n, uint8_t opcode)

@@ -2,7 +2,8 @@
  * NVMe log pages and asynchronous events (NVMe Base Specification 2.0c
  * sections 5.2 "Asynchronous Event Request" and 5.16 "Get Log Page"):
  * error information, SMART / health information, firmware slot
- * information, changed namespace list, commands supported and effects.
+ * information, changed namespace list, commands supported and effects,
+ * and with ocp=on the OCP Datacenter SSD extended SMART log (C0h).
  *
  * Copyright (c) 2026 nvqemu authors
  *
@@ -22,6 +23,8 @@ enum {
 };
 
 #define NVME_LOG_NS_PER_HOUR (3600 * NANOSECONDS_PER_SECOND)
+/* the OCP extended SMART log's version, as stock reports it */
+#define NVME_LOG_OCP_SMART_VERSION 5
 /* our logs are at most 4 KiB; a longer read is zero filled up to this */
 #define NVME_LOG_MAX_XFER (1024 * 1024)
 
@@ -94,6 +97,26 @@ static void nvme_log_fill_smart(NvmeCtrl *n, NvmeSmartLog *s)
     nvme_log_put128(s->media_errors, c->media_errors);
     nvme_log_put128(s->num_err_log_entries, n->error_count);
     s->temp_sensor[0] = cpu_to_le16(NVME_TEMPERATURE_K);
+}
+
+/*
+ * OCP SMART / Health Information Extended log (C0h, ocp=on): the media
+ * counters a virtual device has, from the SMART counters; the NAND,
+ * ECC, PCIe and capacitor fields have nothing to count and read 0.
+ */
+static void nvme_log_fill_ocp_smart(NvmeCtrl *n, NvmeOcpSmartLog *l)
+{
+    static const uint8_t guid[] = NVME_OCP_SMART_GUID;
+    NvmeSmartCounters *c = &n->smart;
+
+    QEMU_BUILD_BUG_ON(sizeof(guid) != sizeof(l->log_page_guid));
+    memset(l, 0, sizeof(*l));
+    nvme_log_put128(l->physical_media_units_written,
+                    c->units_written * BDRV_SECTOR_SIZE);
+    nvme_log_put128(l->physical_media_units_read,
+                    c->units_read * BDRV_SECTOR_SIZE);
+    l->log_page_version = cpu_to_le16(NVME_LOG_OCP_SMART_VERSION);
+    memcpy(l->log_page_guid, guid, sizeof(guid));
 }
 
 /* ---- changed namespaces, firmware, effects ------------------------------- */
@@ -232,6 +255,15 @@ uint16_t nvme_log_get(NvmeCtrl *n, NvmeRequest *req)
         }
         size = sizeof(NvmeEffectsLog);
         nvme_log_fill_effects(n, (NvmeEffectsLog *)page);
+        break;
+    case NVME_LOG_OCP_SMART_EXT:
+        if (!n->params.ocp) {
+            /* stock's status for it */
+            return nvme_err_guest(n, req, NVME_INVALID_FIELD,
+                                  "OCP log page 0x%x with ocp=off", lid);
+        }
+        size = sizeof(NvmeOcpSmartLog);
+        nvme_log_fill_ocp_smart(n, (NvmeOcpSmartLog *)page);
         break;
     default:
         return nvme_err_guest(n, req, NVME_INVALID_LOG_PAGE,

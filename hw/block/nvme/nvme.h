@@ -10,16 +10,29 @@
  *                         attaching namespaces (through the nvme-bus)
  *   regs.c   nvme_regs_   BAR0 registers, CC/CSTS handshake, doorbells
  *   admin.c  nvme_admin_  admin command set
+ *   subsys.c nvme_subsys_ NVM subsystems: the nvme-subsys device, its
+ *                         controllers and allocated namespaces, which
+ *                         controller a namespace is attached to,
+ *                         Namespace Attachment
+ *   nsmgmt.c nvme_nsmgmt_ Namespace Management: namespaces created in
+ *                         a subsystem's namespace pool (ns-pool=); it
+ *                         calls back into subsys.c's namespace registry
  *   log.c    nvme_log_    log pages, SMART counters, async events
  *   io.c     nvme_io_     NVM I/O command set
+ *   copy.c   nvme_copy_   the Copy command (io.c dispatches to it)
+ *   atomic.c nvme_atomic_ write atomicity (AWUN/AWUPF, Write Atomicity
+ *                         Normal)
  *   engine.c nvme_engine_ the service engine: when SQs are served, command
  *                         dispatch, completion batching, fatal stop
  *   queue.c  nvme_q_      SQ/CQ rings, entries, completion slots
  *   irq.c    nvme_irq_    INTx, MSI-X, interrupt coalescing
  *   ns.c     nvme_ns_     namespaces and the nvme-ns device
+ *   nstbl.c  nvme_nstbl_  the pool's namespace table (pure, unit tested)
  *   dma.c    nvme_dma_    guest memory: mapping a command's data
  *   arb.c    nvme_arb_    arbitration (pure, unit tested)
  *   dptr.c   nvme_dptr_   PRP and SGL walkers (pure, unit tested)
+ *   pi.c     nvme_pi_     end-to-end protection: guard CRCs, PI tuple
+ *                         generate/check (pure, unit tested)
  *   err.c    nvme_err_    guest error reporting
  *
  * Copyright (c) 2026 nvqemu authors
@@ -44,19 +57,24 @@
 #include "hw/block/nvme/spec.h"
 #include "hw/block/nvme/arb.h"
 #include "hw/block/nvme/dptr.h"
+#include "hw/block/nvme/pi.h"
 #include "hw/block/nvme/cmd.h"
 
 #define TYPE_NVME       "nvme"
 #define TYPE_NVME_NS    "nvme-ns"
 #define TYPE_NVME_BUS   "nvme-bus"
+#define TYPE_NVME_SUBSYS "nvme-subsys"
 
 OBJECT_DECLARE_SIMPLE_TYPE(NvmeCtrl, NVME)
 OBJECT_DECLARE_SIMPLE_TYPE(NvmeNsDevice, NVME_NS)
+OBJECT_DECLARE_SIMPLE_TYPE(NvmeSubsysDevice, NVME_SUBSYS)
 
 typedef struct NvmeSQueue NvmeSQueue;
 typedef struct NvmeCQueue NvmeCQueue;
 typedef struct NvmeRequest NvmeRequest;
 typedef struct NvmeNs NvmeNs;
+typedef struct NvmeSubsys NvmeSubsys;
+typedef struct NvmeNsPool NvmeNsPool;
 
 enum {
     NVME_MAX_NAMESPACES = 256,
@@ -70,6 +88,9 @@ enum {
     NVME_MAX_TICK_BUDGET = 65536,
     NVME_FETCH_MAX      = 64,       /* SQEs read from guest memory at once */
     NVME_POST_MAX       = 64,       /* CQEs written to guest memory at once */
+    NVME_SUBSYS_MAX_CTRLS = 256,    /* controllers in one subsystem */
+    NVME_NQN_SIZE       = 256,      /* Identify Controller SUBNQN */
+    NVME_ENDGID_NVME_NS = 1,        /* stock: every nvme-ns's endurance group */
     NVME_DIRECT_SEGS    = 2,        /* PRP1 + PRP2 data pages */
 };
 
@@ -215,25 +236,57 @@ typedef struct NvmeNsParams {
     NvmeNguid nguid;            /* all zero: none */
     uint64_t eui64;             /* 0: none */
     bool eui64_default;         /* stock: generate an EUI-64 if none given */
-    bool shared;                /* stock: NMIC.SHRNS (see docs/nvme.md) */
+    bool shared;                /* stock: NMIC.SHRNS, attach to all */
+    bool detached;              /* stock: allocated, attached to none */
+    /* Copy limits (NVM 4.1.5.1), stock's nvme-ns properties */
+    uint16_t mssrl;             /* blocks in one source range */
+    uint32_t mcl;               /* blocks in one Copy */
+    uint8_t msrc;               /* source ranges, 0's based */
+    /* metadata and protection information (stock's names, docs/nvme.md) */
+    uint16_t ms;                /* metadata bytes per block */
+    uint8_t mset;               /* 1: extended LBA, 0: separate buffer */
+    uint8_t pi;                 /* NvmePiType */
+    uint8_t pil;                /* 1: PI in the first metadata bytes */
+    uint8_t pif;                /* NvmePiFormat */
+    BlockBackend *meta_blk;     /* nvqemu: meta-drive, metadata image */
 } NvmeNsParams;
 
 struct NvmeNs {
     BlockConf blkconf;
     NvmeNsParams params;
-    NvmeCtrl *ctrl;
+    NvmeCtrl *ctrl;             /* the controller it was created on */
+    NvmeSubsys *subsys;         /* its owner once allocated (subsys.c) */
     uint8_t lbaf;               /* current LBA format index */
     uint8_t lbads;              /* log2 of the LBA size */
     uint8_t nlbaf;              /* LBA format slots in use (1's based) */
     uint16_t endgid;            /* Identify NS ENDGID, see ns.c */
     uint32_t discard_granule;   /* bytes, for NPDG/NPDA */
     uint8_t lbaf_lbads[NVME_NUM_LBAF];  /* per format; 0: not offered */
+    uint16_t lbaf_ms[NVME_NUM_LBAF];    /* metadata bytes per format */
+    /* the current format's metadata (Format NVM changes them) */
+    uint16_t ms;                /* metadata bytes per block, 0: none */
+    bool mset;                  /* extended LBA (FLBAS bit 4) */
+    uint8_t pi_type;            /* NvmePiType (DPS bits 2:0) */
+    uint8_t pif;                /* NvmePiFormat of every format */
+    bool pil;                   /* DPS bit 3: PI in the first bytes */
+    /*
+     * Where block n's metadata is: at md_offset + n * ms of md_blk, the
+     * meta-drive or (as stock) the data image after the last block
+     */
+    BlockBackend *md_blk;
+    uint64_t md_offset;
+    uint32_t err_rec;           /* Error Recovery feature (TLER, DULBE) */
     uint64_t nsze;              /* in logical blocks */
     uint8_t nguid[16];
     uint8_t eui64[8];
     QemuUUID uuid;
     NvmeRequest *format_req;    /* Format NVM in progress */
     uint8_t format_lbaf;        /* the LBA format it will apply */
+    bool format_mset;           /* and its MSET, PI and PIL */
+    uint8_t format_pi;
+    bool format_pil;
+    uint64_t nvmcap;            /* bytes of a created namespace's extent
+                                 * (nsmgmt.c); 0: not created */
 };
 
 /* The nvme-ns device: one namespace on an nvme controller's bus */
@@ -265,6 +318,12 @@ typedef struct NvmeParams {
     bool dbcs;                  /* Doorbell Buffer Config (OACS bit 8) */
     bool ioeventfd;             /* shadowed doorbells through an eventfd */
     IOThread *iothread;         /* the engine's AioContext (nvqemu) */
+    /* write atomicity (stock's atomic.*), in logical blocks, 0's based */
+    bool atomic_dn;             /* Write Atomicity Normal DN at reset */
+    uint16_t atomic_awun;
+    uint16_t atomic_awupf;
+    bool ctratt_mem;            /* CTRATT.MEM (stock's ctratt.mem) */
+    bool ocp;                   /* OCP datacenter log C0h (stock's ocp) */
 } NvmeParams;
 
 /* Current feature values (host order) */
@@ -273,7 +332,6 @@ typedef struct NvmeFeatures {
     uint32_t power_mgmt;
     uint16_t temp_over;
     uint16_t temp_under;
-    uint32_t err_recovery;
     uint32_t num_queues;        /* granted NSQA/NCQA, 0's based */
     uint32_t irq_coalescing;
     uint32_t async_event_conf;
@@ -282,6 +340,7 @@ typedef struct NvmeFeatures {
     int64_t timestamp_set_at;   /* QEMU_CLOCK_VIRTUAL ms when set */
     bool timestamp_set;
     NvmeHostBehavior host_behavior;
+    bool atomic_dn;             /* Write Atomicity Normal (FID 0Ah) DN */
 } NvmeFeatures;
 
 /* SMART/health counters (Base Figure 207), host order */
@@ -321,14 +380,46 @@ typedef struct NvmeCmdSet {
 } NvmeCmdSet;
 
 /*
- * The controller's bus for nvme-ns devices: a namespace device attaches
- * itself through the controller's @attach, so that ns.c needs nothing of
- * ctrl.c.
+ * The bus for nvme-ns devices of a controller or of an nvme-subsys: a
+ * namespace device hands itself to its bus's owner through @attach when
+ * realized and @detach when unrealized, so that ns.c needs nothing of
+ * ctrl.c or subsys.c.  @attach may move @dev to another bus (a namespace
+ * of an nvme-subsys lives on the subsystem's bus, so that it outlives the
+ * controller it was given on).
  */
-typedef struct NvmeBus {
+typedef struct NvmeBus NvmeBus;
+struct NvmeBus {
     BusState parent_obj;
-    bool (*attach)(NvmeCtrl *n, NvmeNs *ns, Error **errp);
-} NvmeBus;
+    bool (*attach)(NvmeBus *bus, DeviceState *dev, NvmeNs *ns,
+                   Error **errp);
+    void (*detach)(NvmeBus *bus, NvmeNs *ns);
+};
+
+/*
+ * An NVM subsystem (Base 1.5.50, 2.4): its controllers, by controller id,
+ * and the namespaces allocated in it, by NSID.  A namespace is owned by
+ * the subsystem; a controller's NvmeCtrl.ns[] holds those attached to it.
+ * Every controller has one: the nvme-subsys device it is linked to
+ * (subsys=), or else an implicit one of its own, as stock has.
+ */
+struct NvmeSubsys {
+    char subnqn[NVME_NQN_SIZE];
+    char *serial;               /* its controllers' (stock: all the same) */
+    bool multi_ctrl;            /* an nvme-subsys device: CMIC bit 1 */
+    NvmeBus *bus;               /* its namespaces' bus; implicit: NULL */
+    NvmeCtrl *ctrls[NVME_SUBSYS_MAX_CTRLS];
+    NvmeNs *ns[NVME_MAX_NAMESPACES + 1];
+    NvmeNsPool *pool;           /* ns-pool= (nsmgmt.c), or NULL */
+};
+
+/* The nvme-subsys device */
+struct NvmeSubsysDevice {
+    DeviceState parent_obj;
+    NvmeBus bus;
+    char *nqn;
+    BlockBackend *ns_pool;      /* ns-pool= (nsmgmt.c) */
+    NvmeSubsys subsys;
+};
 
 struct NvmeCtrl {
     PCIDevice parent_obj;
@@ -336,6 +427,9 @@ struct NvmeCtrl {
     MemoryRegion regs;          /* registers and doorbells */
     NvmeBus bus;
     NvmeParams params;
+    NvmeSubsysDevice *subsys_dev;       /* subsys= link, or NULL */
+    NvmeSubsys *subsys;         /* that one's, or the implicit one */
+    uint16_t cntlid;            /* its index in subsys->ctrls[] */
     NvmeNs ns0;          /* drive= shorthand, nsid 1 */
     NvmeNs *ns[NVME_MAX_NAMESPACES + 1];
 
@@ -420,6 +514,23 @@ void nvme_admin_features_reset(NvmeCtrl *n);
 void nvme_admin_init(NvmeCtrl *n);
 void nvme_admin_fini(NvmeCtrl *n);
 
+/* subsys.c */
+NvmeSubsys *nvme_subsys_new_implicit(const char *serial);
+bool nvme_subsys_ctrl_register(NvmeSubsys *s, NvmeCtrl *n, Error **errp);
+void nvme_subsys_ctrl_unregister(NvmeSubsys *s, NvmeCtrl *n);
+void nvme_subsys_free_implicit(NvmeSubsys *s);
+NvmeCtrl *nvme_subsys_ctrl(NvmeSubsys *s, uint32_t cntlid);
+NvmeNs *nvme_subsys_ns(NvmeSubsys *s, uint32_t nsid);
+uint32_t nvme_subsys_free_nsid(NvmeSubsys *s);
+bool nvme_subsys_ns_add(NvmeSubsys *s, NvmeNs *ns, Error **errp);
+void nvme_subsys_ns_remove(NvmeSubsys *s, NvmeNs *ns);
+void nvme_subsys_ns_unplug(NvmeSubsys *s, NvmeNs *ns);
+bool nvme_subsys_ns_attached(NvmeNs *ns, NvmeCtrl *n);
+void nvme_subsys_ns_changed(NvmeSubsys *s, NvmeNs *ns);
+uint16_t nvme_subsys_ns_attach(NvmeSubsys *s, NvmeNs *ns, NvmeCtrl *n);
+uint16_t nvme_subsys_ns_detach(NvmeSubsys *s, NvmeNs *ns, NvmeCtrl *n);
+uint16_t nvme_subsys_attach_cmd(NvmeCtrl *n, NvmeRequest *req);
+
 /* log.c */
 uint16_t nvme_log_get(NvmeCtrl *n, NvmeRequest *req);
 void nvme_log_event(NvmeCtrl *n, uint8_t type, uint8_t info, uint8_t lid);
@@ -431,9 +542,30 @@ void nvme_log_init(NvmeCtrl *n);
 void nvme_log_fini(NvmeCtrl *n);
 void nvme_log_ns_changed(NvmeCtrl *n, uint32_t nsid);
 
+/* nsmgmt.c */
+bool nvme_nsmgmt_realize(NvmeSubsys *s, BlockBackend *blk, Error **errp);
+bool nvme_nsmgmt_attached_at_start(NvmeSubsys *s, NvmeNs *ns, NvmeCtrl *n);
+uint16_t nvme_nsmgmt_attach_changed(NvmeSubsys *s, NvmeNs *ns,
+                                    NvmeCtrl **ctrls, unsigned count,
+                                    bool attach);
+bool nvme_nsmgmt_offered(NvmeCtrl *n);
+int nvme_nsmgmt_format_changed(NvmeCtrl *n, NvmeNs *ns);
+void nvme_nsmgmt_id_ctrl(NvmeCtrl *n, NvmeIdCtrl *id);
+bool nvme_nsmgmt_id_ns_common(NvmeCtrl *n, NvmeIdNs *id);
+uint16_t nvme_nsmgmt_cmd(NvmeCtrl *n, NvmeRequest *req);
+
 /* io.c */
 extern const NvmeCmdSet nvme_io_cmdset;
 uint64_t nvme_io_verify_limit(NvmeCtrl *n);
+
+/* copy.c */
+uint16_t nvme_copy_exec(NvmeCtrl *n, NvmeRequest *req);
+uint16_t nvme_copy_ocfs(NvmeCtrl *n);
+
+/* atomic.c */
+uint16_t nvme_atomic_awupf(NvmeCtrl *n);
+uint32_t nvme_atomic_unit(NvmeCtrl *n);
+BdrvRequestFlags nvme_atomic_write_flags(NvmeCtrl *n, uint64_t nlb);
 
 /* engine.c */
 void nvme_engine_init(NvmeCtrl *n);
@@ -484,13 +616,27 @@ void nvme_irq_reset(NvmeCtrl *n);
 
 /* ns.c */
 NvmeNs *nvme_ns_lookup(NvmeCtrl *n, uint32_t nsid);
+uint16_t nvme_ns_format_check(NvmeNs *ns, uint8_t lbaf, bool mset,
+                              uint8_t pi, bool pil);
 bool nvme_ns_setup(NvmeNs *ns, NvmeCtrl *n, Error **errp);
 void nvme_ns_derive_ids(NvmeNs *ns, const char *serial);
 bool nvme_ns_lbaf_valid(NvmeNs *ns, uint8_t lbaf);
+uint8_t nvme_ns_new_lbads(uint8_t lbaf);
 void nvme_ns_set_write_cache(NvmeNs *ns, bool enable);
 bool nvme_ns_write_cache(NvmeNs *ns);
 void nvme_ns_identify(NvmeNs *ns, NvmeIdNs *id);
-uint16_t nvme_ns_format(NvmeNs *ns, uint8_t lbaf);
+uint16_t nvme_ns_format(NvmeNs *ns, uint8_t lbaf, bool mset, uint8_t pi,
+                       bool pil);
+void nvme_ns_identify_nvm(NvmeNs *ns, NvmeIdNsNvm *id);
+/* Blocks [slba, slba + nlb): data, then metadata (nlb * ms bytes) */
+int64_t nvme_ns_md_offset(NvmeNs *ns, uint64_t lba);
+int coroutine_fn nvme_ns_co_read(NvmeNs *ns, uint64_t slba, uint32_t nlb,
+                                uint8_t *data, uint8_t *meta);
+int coroutine_fn nvme_ns_co_write(NvmeNs *ns, uint64_t slba, uint32_t nlb,
+                                 const uint8_t *data, const uint8_t *meta,
+                                 BdrvRequestFlags flags);
+int64_t coroutine_fn nvme_ns_co_dealloc(NvmeNs *ns, uint64_t slba,
+                                        uint32_t nlb, bool *dealloc);
 void nvme_ns_drain(NvmeNs *ns);
 void nvme_ns_drain_all(NvmeCtrl *n);
 void nvme_ns_flush_sync(NvmeNs *ns);
@@ -503,6 +649,9 @@ bool nvme_dma_map_direct(NvmeRequest *req, uint64_t len, bool to_guest);
 void nvme_dma_unmap_direct(NvmeRequest *req);
 uint16_t nvme_dma_to_guest(NvmeRequest *req, const void *buf, uint64_t len);
 uint16_t nvme_dma_from_guest(NvmeRequest *req, void *buf, uint64_t len);
+uint16_t nvme_dma_md_to_guest(NvmeRequest *req, const void *buf,
+                              uint64_t len);
+uint16_t nvme_dma_md_from_guest(NvmeRequest *req, void *buf, uint64_t len);
 
 /* err.c */
 void nvme_err_record(NvmeCtrl *n, NvmeRequest *req);
@@ -533,6 +682,15 @@ static inline bool nvme_ring_within(uint32_t size, uint32_t from, uint32_t to,
                                     uint32_t val)
 {
     return (val + size - from) % size <= (to + size - from) % size;
+}
+
+/* How @ns's blocks carry protection information (for pi.c) */
+static inline NvmePiLayout nvme_ns_pi_layout(const NvmeNs *ns)
+{
+    return (NvmePiLayout) {
+        .lbasize = 1u << ns->lbads, .ms = ns->ms, .type = ns->pi_type,
+        .pif = ns->pif, .first = ns->pil,
+    };
 }
 
 static inline NvmeCQueue *nvme_sq_cq(NvmeSQueue *sq)

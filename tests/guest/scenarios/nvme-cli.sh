@@ -141,7 +141,9 @@ getf 2
 [ $((FV & 0x1f)) = 0 ] || fail "power management: power state $((FV & 0x1f)), only PS0 exists"
 getf 4
 [ $((FV & 0xffff)) = "$wctemp" ] || fail "temperature threshold $((FV & 0xffff)) K, expected WCTEMP $wctemp K"
-getf 5
+# namespace specific: without -n nvme-cli sends FFFFFFFFh, which stock
+# and ours refuse (Invalid Namespace) for Get
+getf 5 -n 1
 [ $((FV & 0x10000)) = 0 ] || fail "error recovery: DULBE set"
 getf 6
 wce=$((FV & 1))

@@ -43,6 +43,32 @@ static inline NvmeCmdRange nvme_cmd_range(const NvmeSqe *sqe)
     };
 }
 
+/*
+ * End-to-end protection fields of Read, Write, Compare, Verify and Write
+ * Zeroes: PRINFO (CDW12), EILBRT (CDW14, with bits 47:32 in CDW3 for
+ * the 64b guard format), LBAT and LBATM (CDW15); NVM Figures 42-45
+ */
+typedef struct NvmeCmdPi {
+    uint8_t prinfo;
+    uint64_t eilbrt;            /* 48 bits; callers mask to the format */
+    uint16_t lbat;
+    uint16_t lbatm;
+} NvmeCmdPi;
+
+static inline NvmeCmdPi nvme_cmd_pi(const NvmeSqe *sqe)
+{
+    uint32_t dw15 = nvme_sqe_dw(sqe, 15);
+
+    return (NvmeCmdPi) {
+        .prinfo = FIELD_EX32(nvme_sqe_dw(sqe, 12), NVME_RW_DW12, PRINFO),
+        .eilbrt = (uint64_t)FIELD_EX32(nvme_sqe_dw(sqe, 3), NVME_RW_DW3,
+                                       EILBRT_HI) << 32 |
+                  nvme_sqe_dw(sqe, 14),
+        .lbat = FIELD_EX32(dw15, NVME_RW_DW15, LBAT),
+        .lbatm = FIELD_EX32(dw15, NVME_RW_DW15, LBATM),
+    };
+}
+
 /* Create I/O Completion Queue: Base Figures 149-151 */
 typedef struct NvmeCmdCreateCq {
     uint16_t qid;
@@ -123,6 +149,7 @@ static inline NvmeCmdGetLog nvme_cmd_get_log(const NvmeSqe *sqe)
 typedef struct NvmeCmdIdentify {
     uint8_t cns;
     uint16_t cntid;
+    uint16_t cnssid;
     uint8_t csi;
     uint32_t nsid;
 } NvmeCmdIdentify;
@@ -134,6 +161,7 @@ static inline NvmeCmdIdentify nvme_cmd_identify(const NvmeSqe *sqe)
     return (NvmeCmdIdentify) {
         .cns = FIELD_EX32(dw10, NVME_IDENTIFY_DW10, CNS),
         .cntid = FIELD_EX32(dw10, NVME_IDENTIFY_DW10, CNTID),
+        .cnssid = FIELD_EX32(dw11, NVME_IDENTIFY_DW11, CNSSID),
         .csi = FIELD_EX32(dw11, NVME_IDENTIFY_DW11, CSI),
         .nsid = nvme_sqe_dw(sqe, 1),
     };
@@ -216,6 +244,20 @@ static inline NvmeCmdFormat nvme_cmd_format(const NvmeSqe *sqe)
     };
 }
 
+/* Namespace Management: Base 2.0c, Namespace Management command */
+typedef struct NvmeCmdNsMgmt {
+    uint8_t sel;                /* NvmeNsMgmtSel */
+    uint8_t csi;                /* create: the command set */
+} NvmeCmdNsMgmt;
+
+static inline NvmeCmdNsMgmt nvme_cmd_ns_mgmt(const NvmeSqe *sqe)
+{
+    return (NvmeCmdNsMgmt) {
+        .sel = FIELD_EX32(nvme_sqe_dw(sqe, 10), NVME_NSMGMT_DW10, SEL),
+        .csi = FIELD_EX32(nvme_sqe_dw(sqe, 11), NVME_NSMGMT_DW11, CSI),
+    };
+}
+
 /* Dataset Management: NVM Figures 39, 40 */
 typedef struct NvmeCmdDsm {
     uint32_t nr;                /* ranges, 1's based */
@@ -228,6 +270,104 @@ static inline NvmeCmdDsm nvme_cmd_dsm(const NvmeSqe *sqe)
         .nr = FIELD_EX32(nvme_sqe_dw(sqe, 10), NVME_DSM_DW10, NR) + 1,
         .ad = FIELD_EX32(nvme_sqe_dw(sqe, 11), NVME_DSM_DW11, AD),
     };
+}
+
+/* Copy: NVM 3.3.1 (NVM CS 1.0c) and TP4130 */
+typedef struct NvmeCmdCopy {
+    uint64_t sdlba;
+    uint32_t nr;                /* source ranges, 1's based */
+    uint8_t format;             /* Source Range Entries descriptor format */
+    uint8_t prinfor;
+    uint8_t prinfow;
+    uint8_t dtype;
+    uint16_t dspec;
+    bool stcw;
+    bool fua;
+    bool lr;
+    uint64_t ilbrt;             /* CDW3 (upper bits) : CDW14 */
+    uint16_t lbat;
+    uint16_t lbatm;
+} NvmeCmdCopy;
+
+static inline NvmeCmdCopy nvme_cmd_copy(const NvmeSqe *sqe)
+{
+    uint32_t dw12 = nvme_sqe_dw(sqe, 12), dw15 = nvme_sqe_dw(sqe, 15);
+
+    return (NvmeCmdCopy) {
+        .sdlba = (uint64_t)nvme_sqe_dw(sqe, 11) << 32 | nvme_sqe_dw(sqe, 10),
+        .nr = FIELD_EX32(dw12, NVME_COPY_DW12, NR) + 1,
+        .format = FIELD_EX32(dw12, NVME_COPY_DW12, DESFMT),
+        .prinfor = FIELD_EX32(dw12, NVME_COPY_DW12, PRINFOR),
+        .prinfow = FIELD_EX32(dw12, NVME_COPY_DW12, PRINFOW),
+        .dtype = FIELD_EX32(dw12, NVME_COPY_DW12, DTYPE),
+        .dspec = FIELD_EX32(nvme_sqe_dw(sqe, 13), NVME_COPY_DW13, DSPEC),
+        .stcw = FIELD_EX32(dw12, NVME_COPY_DW12, STCW),
+        .fua = FIELD_EX32(dw12, NVME_COPY_DW12, FUA),
+        .lr = FIELD_EX32(dw12, NVME_COPY_DW12, LR),
+        .ilbrt = (uint64_t)nvme_sqe_dw(sqe, 3) << 32 | nvme_sqe_dw(sqe, 14),
+        .lbat = extract32(dw15, 0, 16),
+        .lbatm = extract32(dw15, 16, 16),
+    };
+}
+
+/* Size in bytes of a Source Range Entry of descriptor format @format */
+static inline size_t nvme_copy_entry_size(uint8_t format)
+{
+    return format == NVME_COPY_FORMAT_1 || format == NVME_COPY_FORMAT_3
+           ? sizeof(NvmeCopySrc40) : sizeof(NvmeCopySrc32);
+}
+
+/* Whether descriptor format @format names its source namespace */
+static inline bool nvme_copy_format_has_snsid(uint8_t format)
+{
+    return format == NVME_COPY_FORMAT_2 || format == NVME_COPY_FORMAT_3;
+}
+
+/* One Source Range Entry in host order, whatever its format */
+typedef struct NvmeCopyRange {
+    uint32_t snsid;             /* 0 in formats 0h and 1h */
+    uint64_t slba;
+    uint32_t nlb;               /* 1's based */
+    uint16_t sopt;
+    uint64_t eilbrt;            /* reference tag (low 64 bits of 80) */
+    uint16_t elbst;             /* storage tag bits above them (fmt 1h/3h) */
+    uint16_t elbat;
+    uint16_t elbatm;
+} NvmeCopyRange;
+
+/*
+ * Decode entry @idx of a Source Range Entries list @buf (wire order) of
+ * descriptor format @format.  In formats 1h and 3h the 80-bit
+ * ELBST/EILBRT field is read most significant byte first, as libnvme
+ * (nvme-cli's copy) writes it.
+ */
+static inline NvmeCopyRange nvme_copy_range(const void *buf, uint8_t format,
+                                            unsigned idx)
+{
+    const uint8_t *p = (const uint8_t *)buf +
+                       (size_t)idx * nvme_copy_entry_size(format);
+    bool has_snsid = nvme_copy_format_has_snsid(format);
+    NvmeCopyRange r = {
+        .snsid = has_snsid ? (uint32_t)ldl_le_p(p + offsetof(NvmeCopySrc32,
+                                                             snsid)) : 0,
+        .slba = ldq_le_p(p + offsetof(NvmeCopySrc32, slba)),
+        .nlb = lduw_le_p(p + offsetof(NvmeCopySrc32, nlb)) + 1u,
+        .sopt = has_snsid ? lduw_le_p(p + offsetof(NvmeCopySrc32, sopt)) : 0,
+    };
+
+    if (nvme_copy_entry_size(format) == sizeof(NvmeCopySrc32)) {
+        r.eilbrt = (uint32_t)ldl_le_p(p + offsetof(NvmeCopySrc32, eilbrt));
+        r.elbat = lduw_le_p(p + offsetof(NvmeCopySrc32, elbat));
+        r.elbatm = lduw_le_p(p + offsetof(NvmeCopySrc32, elbatm));
+    } else {
+        const uint8_t *t = p + offsetof(NvmeCopySrc40, elbst_eilbrt);
+
+        r.elbst = lduw_be_p(t);
+        r.eilbrt = ldq_be_p(t + sizeof(uint16_t));
+        r.elbat = lduw_le_p(p + offsetof(NvmeCopySrc40, elbat));
+        r.elbatm = lduw_le_p(p + offsetof(NvmeCopySrc40, elbatm));
+    }
+    return r;
 }
 
 #endif /* HW_BLOCK_NVME_CMD_H */

@@ -220,10 +220,29 @@ enum NvmeStatus {
     NVME_FEAT_NOT_SAVEABLE          = NVME_SC(NVME_SCT_CMD, 0x0d),
     NVME_FEAT_NOT_CHANGEABLE        = NVME_SC(NVME_SCT_CMD, 0x0e),
     NVME_FEAT_NOT_NS_SPECIFIC       = NVME_SC(NVME_SCT_CMD, 0x0f),
+    /* Namespace Management specific statuses (Base 2.0c) */
+    NVME_NS_INSUFFICIENT_CAPACITY   = NVME_SC(NVME_SCT_CMD, 0x15),
+    NVME_NS_ID_UNAVAILABLE          = NVME_SC(NVME_SCT_CMD, 0x16),
+    NVME_THIN_PROV_NOT_SUPPORTED    = NVME_SC(NVME_SCT_CMD, 0x1b),
+    /* Namespace Attachment, Base 5.19 Figure 309 */
+    NVME_NS_ALREADY_ATTACHED        = NVME_SC(NVME_SCT_CMD, 0x18),
+    NVME_NS_IS_PRIVATE              = NVME_SC(NVME_SCT_CMD, 0x19),
+    NVME_NS_NOT_ATTACHED            = NVME_SC(NVME_SCT_CMD, 0x1a),
+    NVME_CTRL_LIST_INVALID          = NVME_SC(NVME_SCT_CMD, 0x1c),
+    NVME_INVALID_PROT_INFO          = NVME_SC(NVME_SCT_CMD, 0x81),
+    /* NVM Figure 66 (NVM CS 1.0c) and TP4130: Copy */
+    NVME_CMD_SIZE_LIMIT_EXCEEDED    = NVME_SC(NVME_SCT_CMD, 0x83),
+    NVME_INCOMPATIBLE_NS_OR_FORMAT  = NVME_SC(NVME_SCT_CMD, 0x85),
+    NVME_FAST_COPY_NOT_POSSIBLE     = NVME_SC(NVME_SCT_CMD, 0x86),
+    NVME_OVERLAPPING_IO_RANGE       = NVME_SC(NVME_SCT_CMD, 0x87),
 
     NVME_WRITE_FAULT                = NVME_SC(NVME_SCT_MEDIA, 0x80),
     NVME_UNRECOVERED_READ           = NVME_SC(NVME_SCT_MEDIA, 0x81),
+    NVME_E2E_GUARD_ERROR            = NVME_SC(NVME_SCT_MEDIA, 0x82),
+    NVME_E2E_APP_ERROR              = NVME_SC(NVME_SCT_MEDIA, 0x83),
+    NVME_E2E_REF_ERROR              = NVME_SC(NVME_SCT_MEDIA, 0x84),
     NVME_COMPARE_FAILURE            = NVME_SC(NVME_SCT_MEDIA, 0x85),
+    NVME_DULB                       = NVME_SC(NVME_SCT_MEDIA, 0x87),
 };
 #define NVME_STATUS_DNR (1u << R_NVME_STATUS_DNR_SHIFT)
 
@@ -239,6 +258,8 @@ enum NvmeAdminOpcode {
     NVME_ADM_SET_FEATURES   = 0x09,
     NVME_ADM_GET_FEATURES   = 0x0a,
     NVME_ADM_ASYNC_EVENT    = 0x0c,
+    NVME_ADM_NS_MGMT        = 0x0d,
+    NVME_ADM_NS_ATTACHMENT  = 0x15,
     NVME_ADM_KEEP_ALIVE     = 0x18,
     NVME_ADM_DBBUF_CONFIG   = 0x7c,
     NVME_ADM_FORMAT_NVM     = 0x80,
@@ -254,6 +275,7 @@ enum NvmeIoOpcode {
     NVME_IO_WRITE_ZEROES    = 0x08,
     NVME_IO_DSM             = 0x09,
     NVME_IO_VERIFY          = 0x0c,
+    NVME_IO_COPY            = 0x19,
     NVME_IO_OPCODE_MAX      = 0xff,
 };
 
@@ -314,6 +336,68 @@ enum NvmeCns {
     NVME_CNS_CSI_CTRL       = 0x06,
     NVME_CNS_CSI_ACTIVE_NS_LIST = 0x07,
     NVME_CNS_IND_NS         = 0x08,
+    NVME_CNS_ALLOC_NS_LIST  = 0x10,
+    NVME_CNS_ALLOC_NS       = 0x11,
+    NVME_CNS_NS_CTRL_LIST   = 0x12,
+    NVME_CNS_CTRL_LIST      = 0x13,
+    NVME_CNS_CSI_ALLOC_NS_LIST = 0x1a,
+    NVME_CNS_ENDGRP_LIST    = 0x19,
+    NVME_CNS_CSI_ALLOC_NS   = 0x1b,
+    NVME_CNS_IOCS           = 0x1c,
+    NVME_CNS_IND_ALLOC_NS   = 0x1f,     /* Base 2.1 */
+};
+
+/* Base 5.19, Figures 306-307: Namespace Attachment */
+FIELD(NVME_NS_ATTACH_DW10, SEL, 0, 4)
+enum NvmeNsAttachSel {
+    NVME_NS_ATTACH_SEL_ATTACH = 0x0,
+    NVME_NS_ATTACH_SEL_DETACH = 0x1,
+};
+
+/*
+ * Base 4.6.1, Figure 134: Controller List (Identify 12h/13h, Namespace
+ * Attachment); the Endurance Group List (Identify 19h) has its layout
+ */
+#define NVME_CTRL_LIST_MAX 2047
+typedef struct QEMU_PACKED NvmeCtrlList {
+    uint16_t numids;
+    uint16_t ids[NVME_CTRL_LIST_MAX];
+} NvmeCtrlList;
+QEMU_BUILD_BUG_ON(sizeof(NvmeCtrlList) != 4096);
+
+/*
+ * Base 5.17.2.20, Figure 296: I/O Command Set data structure (CNS 1Ch),
+ * 512 command set combinations; bit n of a vector is CSI n
+ */
+#define NVME_IOCS_VECTORS 512
+typedef struct QEMU_PACKED NvmeIdIocs {
+    uint64_t vector[NVME_IOCS_VECTORS];
+} NvmeIdIocs;
+QEMU_BUILD_BUG_ON(sizeof(NvmeIdIocs) != 4096);
+
+/*
+ * Base 5.17.2.9, Figure 284: I/O Command Set Independent Identify
+ * Namespace data structure (CNS 08h, and 1Fh for an allocated NSID)
+ */
+typedef struct QEMU_PACKED NvmeIdNsInd {
+    uint8_t nsfeat;
+    uint8_t nmic;
+    uint8_t rescap;
+    uint8_t fpi;
+    uint32_t anagrpid;
+    uint8_t nsattr;
+    uint8_t rsvd9;
+    uint16_t nvmsetid;
+    uint16_t endgid;
+    uint8_t nstat;
+    uint8_t rsvd15[4081];
+} NvmeIdNsInd;
+QEMU_BUILD_BUG_ON(sizeof(NvmeIdNsInd) != 4096);
+QEMU_BUILD_BUG_ON(offsetof(NvmeIdNsInd, endgid) != 12);
+
+/* NSTAT: the namespace is ready (Base Figure 284) */
+enum {
+    NVME_NSTAT_NRDY         = 1 << 0,
 };
 
 /* Base Figure 312: Command Set Identifiers */
@@ -351,6 +435,7 @@ enum NvmeFid {
     NVME_FEAT_NUM_QUEUES        = 0x07,
     NVME_FEAT_IRQ_COALESCING    = 0x08,
     NVME_FEAT_IRQ_CONFIG        = 0x09,
+    NVME_FEAT_WRITE_ATOMICITY   = 0x0a,
     NVME_FEAT_ASYNC_EVENT_CONF  = 0x0b,
     NVME_FEAT_TIMESTAMP         = 0x0e,
     NVME_FEAT_KEEP_ALIVE        = 0x0f,
@@ -403,6 +488,9 @@ FIELD(NVME_FEAT_AEC, SMART, 0, 8)
 FIELD(NVME_FEAT_AEC, NSAN, 8, 1)
 FIELD(NVME_FEAT_AEC, FWAN, 9, 1)
 
+/* Base 5.27.1.10: Write Atomicity Normal (Disable Normal) */
+FIELD(NVME_FEAT_WAN, DN, 0, 1)
+
 /* Base 5.27.1.13, Figure 345: Keep Alive Timer */
 FIELD(NVME_FEAT_KATO, KATO, 0, 32)
 
@@ -419,9 +507,12 @@ typedef struct QEMU_PACKED NvmeHostBehavior {
     uint8_t acre;
     uint8_t etdas;
     uint8_t lbafee;
-    uint8_t rsvd3[509];
+    uint8_t rsvd3;
+    uint16_t cdfe;              /* Copy Descriptor Formats Enable (TP4130) */
+    uint8_t rsvd6[506];
 } NvmeHostBehavior;
 QEMU_BUILD_BUG_ON(sizeof(NvmeHostBehavior) != 512);
+QEMU_BUILD_BUG_ON(offsetof(NvmeHostBehavior, cdfe) != 4);
 
 /* Base 5.2, Figure 146: Asynchronous Event Request completion DW0 */
 FIELD(NVME_AER_DW0, TYPE, 0, 3)
@@ -462,6 +553,14 @@ FIELD(NVME_FORMAT_DW10, PIL, 8, 1)
 FIELD(NVME_FORMAT_DW10, SES, 9, 3)
 FIELD(NVME_FORMAT_DW10, LBAFU, 12, 2)
 
+/* Namespace Management CDW10/CDW11 (Base 2.0c, Namespace Management) */
+FIELD(NVME_NSMGMT_DW10, SEL, 0, 4)
+FIELD(NVME_NSMGMT_DW11, CSI, 24, 8)
+enum NvmeNsMgmtSel {
+    NVME_NSMGMT_CREATE      = 0,
+    NVME_NSMGMT_DELETE      = 1,
+};
+
 /* Base 5.14, Figure 186: Secure Erase Settings */
 enum NvmeFormatSes {
     NVME_FORMAT_SES_NONE        = 0,
@@ -478,6 +577,12 @@ FIELD(NVME_RW_DW12, PRINFO, 26, 4)
 FIELD(NVME_RW_DW12, FUA, 30, 1)
 FIELD(NVME_RW_DW12, LR, 31, 1)
 
+/* NVM 3.2.4, Figure 45: Read/Write CDW15 (and CDW14: ILBRT low 32 bits) */
+FIELD(NVME_RW_DW15, LBAT, 0, 16)
+FIELD(NVME_RW_DW15, LBATM, 16, 16)
+/* NVM 3.2.4, Figure 42: CDW3 holds EILBRT bits 47:32 for the 64b guard */
+FIELD(NVME_RW_DW3, EILBRT_HI, 0, 16)
+
 /* NVM 3.2.3, Figure 39/40: Dataset Management */
 FIELD(NVME_DSM_DW10, NR, 0, 8)
 FIELD(NVME_DSM_DW11, IDR, 0, 1)
@@ -492,6 +597,75 @@ typedef struct QEMU_PACKED NvmeDsmRange {
     uint64_t slba;
 } NvmeDsmRange;
 QEMU_BUILD_BUG_ON(sizeof(NvmeDsmRange) != 16);
+
+/* NVM 3.3.1 (NVM CS 1.0c, TP4130): Copy CDW12, CDW13 */
+FIELD(NVME_COPY_DW12, NR, 0, 8)
+FIELD(NVME_COPY_DW12, DESFMT, 8, 4)
+FIELD(NVME_COPY_DW12, PRINFOR, 12, 4)
+FIELD(NVME_COPY_DW12, DTYPE, 20, 4)
+FIELD(NVME_COPY_DW12, STCW, 24, 1)
+FIELD(NVME_COPY_DW12, PRINFOW, 26, 4)
+FIELD(NVME_COPY_DW12, FUA, 30, 1)
+FIELD(NVME_COPY_DW12, LR, 31, 1)
+FIELD(NVME_COPY_DW13, DSPEC, 16, 16)
+#define NVME_COPY_MAX_RANGES 256        /* NR is 8 bits, 0's based */
+
+/*
+ * Source Range Entries descriptor formats (NVM 3.3.1.1 and TP4130 for
+ * 2h and 3h).  OCFS bit n (Identify Controller bytes 535:534)
+ * says format n is supported; Host Behavior Support CDFE bit n enables
+ * the cross-namespace formats 2h and 3h.
+ */
+enum NvmeCopyFormat {
+    NVME_COPY_FORMAT_0      = 0,        /* 32 bytes, 16b guard PI */
+    NVME_COPY_FORMAT_1      = 1,        /* 40 bytes, 32b/64b guard PI */
+    NVME_COPY_FORMAT_2      = 2,        /* format 0 with SNSID, SOPT */
+    NVME_COPY_FORMAT_3      = 3,        /* format 1 with SNSID, SOPT */
+};
+
+/*
+ * Source Range Entry, formats 0h and 2h (32 bytes).  SNSID and SOPT are
+ * reserved in format 0h.
+ */
+typedef struct QEMU_PACKED NvmeCopySrc32 {
+    uint32_t snsid;
+    uint8_t rsvd4[4];
+    uint64_t slba;
+    uint16_t nlb;               /* 0's based */
+    uint8_t cetype;
+    uint8_t rsvd19;
+    uint16_t cev;
+    uint16_t sopt;
+    uint32_t eilbrt;            /* Expected Initial LB Reference Tag */
+    uint16_t elbat;             /* Expected LB Application Tag */
+    uint16_t elbatm;            /* ... and its mask */
+} NvmeCopySrc32;
+QEMU_BUILD_BUG_ON(sizeof(NvmeCopySrc32) != 32);
+QEMU_BUILD_BUG_ON(offsetof(NvmeCopySrc32, eilbrt) != 24);
+
+/*
+ * Source Range Entry, formats 1h and 3h (40 bytes): an 80-bit Expected
+ * Logical Block Storage Tag and Initial Reference Tag in bytes 35:26.
+ */
+typedef struct QEMU_PACKED NvmeCopySrc40 {
+    uint32_t snsid;
+    uint8_t rsvd4[4];
+    uint64_t slba;
+    uint16_t nlb;               /* 0's based */
+    uint8_t cetype;
+    uint8_t rsvd19;
+    uint16_t cev;
+    uint16_t sopt;
+    uint8_t rsvd24[2];
+    uint8_t elbst_eilbrt[10];
+    uint16_t elbat;
+    uint16_t elbatm;
+} NvmeCopySrc40;
+QEMU_BUILD_BUG_ON(sizeof(NvmeCopySrc40) != 40);
+QEMU_BUILD_BUG_ON(offsetof(NvmeCopySrc40, elbst_eilbrt) != 26);
+
+/* SOPT, TP4130: Fast Copy Only */
+FIELD(NVME_COPY_SOPT, FCO, 15, 1)
 
 /* Base 4.3.2, Figure 113/114: SGL descriptor; byte 15 is the identifier */
 typedef struct QEMU_PACKED NvmeSglDesc {
@@ -524,6 +698,7 @@ enum NvmeSglSubtype {
 /* Identify Controller SGLS field, Base Figure 275 bytes 539:536 */
 enum NvmeIdCtrlSgls {
     NVME_SGLS_SUPPORTED_NO_ALIGN    = 1 << 0,
+    NVME_SGLS_MPTR_SGL              = 1 << 19,  /* MPTR holds an SGL */
 };
 
 /* Base 5.17.2.1, Figure 275: Power State Descriptor */
@@ -643,11 +818,22 @@ QEMU_BUILD_BUG_ON(offsetof(NvmeIdCtrl, subnqn) != 768);
 QEMU_BUILD_BUG_ON(offsetof(NvmeIdCtrl, psd) != 2048);
 
 /* Identify Controller bit fields */
+enum NvmeIdCtrlCmic {
+    NVME_CMIC_MULTI_PORT    = 1 << 0,
+    NVME_CMIC_MULTI_CTRL    = 1 << 1,   /* two or more controllers */
+};
 enum NvmeIdCtrlOaes {
     NVME_OAES_NS_ATTR       = 1 << 8,
 };
+enum NvmeIdCtrlCtratt {
+    NVME_CTRATT_ENDGRPS     = 1 << 4,   /* endurance groups */
+    NVME_CTRATT_ELBAS       = 1 << 15,  /* extended LBA formats */
+    NVME_CTRATT_MEM         = 1 << 16,  /* MDTS and size limits exclude
+                                           metadata (Base 2.1) */
+};
 enum NvmeIdCtrlOacs {
     NVME_OACS_FORMAT        = 1 << 1,
+    NVME_OACS_NMS           = 1 << 3,   /* NS Management and Attachment */
     NVME_OACS_DBBUF         = 1 << 8,   /* Doorbell Buffer Config */
 };
 enum NvmeIdCtrlLpa {
@@ -667,6 +853,9 @@ enum NvmeIdCtrlOncs {
     NVME_ONCS_SAVE_FEATURES = 1 << 4,
     NVME_ONCS_TIMESTAMP     = 1 << 6,
     NVME_ONCS_VERIFY        = 1 << 7,
+    NVME_ONCS_COPY          = 1 << 8,
+    NVME_ONCS_NVMCSA        = 1 << 9,   /* Copy Single Atomicity (TP4130) */
+    NVME_ONCS_NVMAFC        = 1 << 10,  /* All Fast Copy (TP4130) */
 };
 enum NvmeIdCtrlFna {
     NVME_FNA_FORMAT_ALL     = 1 << 0,
@@ -778,6 +967,7 @@ FIELD(NVME_FLBAS, EXTENDED, 4, 1)
 FIELD(NVME_FLBAS, LBAFU, 5, 2)
 enum NvmeIdNsNsfeat {
     NVME_NSFEAT_THINP       = 1 << 0,
+    NVME_NSFEAT_DAE         = 1 << 2,   /* DULBE supported */
     NVME_NSFEAT_OPTPERF     = 1 << 4,
 };
 /* DLFEAT: deallocated blocks read as zeroes, Write Zeroes may deallocate */
@@ -785,6 +975,41 @@ enum NvmeIdNsDlfeat {
     NVME_DLFEAT_READ_ZEROES = 1,
     NVME_DLFEAT_WZ_DEAC     = 1 << 3,
 };
+
+/* NVM Figure 97 MC: metadata capabilities */
+enum NvmeIdNsMc {
+    NVME_MC_EXTENDED        = 1 << 0,
+    NVME_MC_SEPARATE        = 1 << 1,
+};
+/* NVM Figure 97 DPC: end-to-end data protection capabilities */
+enum NvmeIdNsDpc {
+    NVME_DPC_TYPE1          = 1 << 0,
+    NVME_DPC_TYPE2          = 1 << 1,
+    NVME_DPC_TYPE3          = 1 << 2,
+    NVME_DPC_FIRST          = 1 << 3,
+    NVME_DPC_LAST           = 1 << 4,
+};
+/* NVM Figure 97 DPS: end-to-end data protection type settings */
+FIELD(NVME_DPS, PIT, 0, 3)
+FIELD(NVME_DPS, PIP, 3, 1)      /* PI in the first bytes of metadata */
+
+/*
+ * NVM 4.1.5.2, Figure 117: I/O Command Set specific Identify Namespace
+ * for the NVM command set (CNS 05h, CSI 00h)
+ */
+typedef struct QEMU_PACKED NvmeIdNsNvm {
+    uint64_t lbstm;
+    uint8_t pic;
+    uint8_t rsvd9[3];
+    uint32_t elbaf[64];
+    uint8_t rsvd268[3828];
+} NvmeIdNsNvm;
+QEMU_BUILD_BUG_ON(sizeof(NvmeIdNsNvm) != 4096);
+QEMU_BUILD_BUG_ON(offsetof(NvmeIdNsNvm, elbaf) != 12);
+
+/* NVM Figure 118: Extended LBA Format */
+FIELD(NVME_ELBAF, STS, 0, 7)
+FIELD(NVME_ELBAF, PIF, 7, 2)
 
 /* Base 5.17.2.3, Figure 278: Namespace Identification Descriptor */
 typedef struct QEMU_PACKED NvmeNsDescHdr {
@@ -896,5 +1121,59 @@ enum NvmeEffects {
 /* Command Submission and Execution field, bits 18:16 */
 #define NVME_EFF_CSE_SINGLE_NS  (1u << 16)
 #define NVME_EFF_CSE_ALL_NS     (2u << 16)
+
+/*
+ * OCP Datacenter NVMe SSD Specification 2.0, 4.8.1: SMART / Health
+ * Information Extended log (C0h), 512 bytes, vendor specific log page.
+ */
+#define NVME_LOG_OCP_SMART_EXT 0xc0
+
+typedef struct QEMU_PACKED NvmeOcpSmartLog {
+    uint8_t physical_media_units_written[16];
+    uint8_t physical_media_units_read[16];
+    uint8_t bad_user_blocks[8];         /* raw 47:0, normalized 63:48 */
+    uint8_t bad_system_blocks[8];
+    uint64_t xor_recovery_count;
+    uint64_t uncorrectable_read_errors;
+    uint64_t soft_ecc_errors;
+    uint32_t end_to_end_corrected;
+    uint32_t end_to_end_detected;
+    uint8_t system_data_used_pct;
+    uint8_t refresh_counts[7];
+    uint32_t max_user_erase_count;
+    uint32_t min_user_erase_count;
+    uint8_t thermal_throttling_events;
+    uint8_t thermal_throttling_status;
+    uint8_t errata_version;
+    uint16_t point_version;
+    uint16_t minor_version;
+    uint8_t major_version;
+    uint64_t pcie_correctable_errors;
+    uint32_t incomplete_shutdowns;
+    uint8_t rsvd116[4];
+    uint8_t free_blocks_pct;
+    uint8_t rsvd121[7];
+    uint16_t capacitor_health;
+    uint8_t nvme_errata_version;
+    uint8_t rsvd131[5];
+    uint64_t unaligned_io;
+    uint64_t security_version;
+    uint64_t nuse;
+    uint8_t plp_start_count[16];
+    uint8_t endurance_estimate[16];
+    uint64_t pcie_link_retraining;
+    uint64_t power_state_changes;
+    uint8_t rsvd208[286];
+    uint16_t log_page_version;
+    uint8_t log_page_guid[16];
+} NvmeOcpSmartLog;
+QEMU_BUILD_BUG_ON(sizeof(NvmeOcpSmartLog) != 512);
+QEMU_BUILD_BUG_ON(offsetof(NvmeOcpSmartLog, pcie_correctable_errors) != 104);
+QEMU_BUILD_BUG_ON(offsetof(NvmeOcpSmartLog, unaligned_io) != 136);
+QEMU_BUILD_BUG_ON(offsetof(NvmeOcpSmartLog, log_page_version) != 494);
+
+/* Its Log Page GUID AFD514C97C6F4F9CA4F2BFEA2810AFC5h, as the wire has it */
+#define NVME_OCP_SMART_GUID { 0xc5, 0xaf, 0x10, 0x28, 0xea, 0xbf, 0xf2, 0xa4, \
+                              0x9c, 0x4f, 0x6f, 0x7c, 0xc9, 0x14, 0xd5, 0xaf }
 
 #endif /* HW_BLOCK_NVME_SPEC_H */
