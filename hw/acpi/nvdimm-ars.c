@@ -95,9 +95,13 @@ static bool nvdimm_ars_has_state(const NVDIMMDevice *nvdimm)
     return nvdimm->nvdimm_n && nvdimm->state;
 }
 
+/*
+ * The pmem the SPA range describes: with nvdimm-n=on nvdimm_mr is a
+ * container that also holds the flush hint page (nvdimm-flush-hint.c)
+ */
 static uint64_t nvdimm_ars_pmem_size(const NVDIMMDevice *nvdimm)
 {
-    return nvdimm->nvdimm_mr ? memory_region_size(nvdimm->nvdimm_mr) : 0;
+    return nvdimm->nvdimm_mr ? memory_region_size(&nvdimm->pmem_mr) : 0;
 }
 
 static bool nvdimm_ars_plugged(const NVDIMMDevice *nvdimm)
