@@ -4,7 +4,8 @@
 # nvq.nqn) with two controllers that share namespace 1, and a shared
 # namespace 2 created detached.
 #   - nvme list-subsys: one subsystem, two controllers; one multipath head
-#     /dev/nvme0n1 and no other block device
+#     /dev/nvmeXn1 and no other block device (X, the subsystem's instance,
+#     is the instance of whichever controller Linux probed first)
 #   - attach-ns of namespace 2 to both controllers: its head appears with
 #     two paths; detach-ns: it goes
 #   - fio verify through the head; then a pattern, and one controller's
@@ -15,7 +16,6 @@
 . /lib/nvq.sh
 
 NQN=${NVQ_NQN:?nvq.nqn}
-SS=/sys/class/nvme-subsystem/nvme-subsys0
 
 # ctrls: the controllers of the subsystem, one a line (nvme0, nvme1)
 ctrls() { ls "$SS" | grep -E '^nvme[0-9]+$'; }
@@ -24,15 +24,20 @@ heads() { ls /sys/block | grep -E '^nvme[0-9]+n[0-9]+$'; }
 # pattern FILE MIB: MIB MiB of random data
 pattern() { dd if=/dev/urandom of="$1" bs=1M count="$2" 2>/dev/null || fail "dd urandom"; }
 
-wait_for 90 "/dev/nvme0n1" test -b /dev/nvme0n1
-wait_for 60 "two controllers in nvme-subsys0" sh -c "[ \$(ls $SS | grep -cE '^nvme[0-9]+\$') = 2 ]"
+wait_for 90 "a namespace head" sh -c "ls /sys/block | grep -qE '^nvme[0-9]+n1\$'"
+H1=$(heads | grep -E '^nvme[0-9]+n1$' | head -n 1)
+SI=${H1%n1}; SI=${SI#nvme}
+SS=/sys/class/nvme-subsystem/nvme-subsys$SI
+say "namespace 1 is /dev/$H1, subsystem nvme-subsys$SI"
+wait_for 30 "/dev/$H1" test -b "/dev/$H1"
+wait_for 60 "two controllers in nvme-subsys$SI" sh -c "[ \$(ls $SS | grep -cE '^nvme[0-9]+\$') = 2 ]"
 run cat /sys/module/nvme_core/parameters/multipath
 expect '^Y$' "nvme_core.multipath"
 run cat "$SS/subsysnqn"
 expect "^$NQN\$" "subsysnqn"
 
 run nvme list-subsys
-expect "nvme-subsys0 - NQN=$NQN" "list-subsys: the subsystem"
+expect "nvme-subsys$SI - NQN=$NQN" "list-subsys: the subsystem"
 [ "$(count 'nvme-subsys[0-9]+ - NQN')" = 1 ] || fail "list-subsys: expected one subsystem"
 [ "$(count '^ *[+\\]- nvme[0-9]+ pcie ')" = 2 ] || fail "list-subsys: expected two controllers (paths)"
 for c in $(ctrls); do
@@ -41,10 +46,10 @@ for c in $(ctrls); do
 done
 [ "$(cut -d' ' -f2 /tmp/cntlids | sort -u | wc -l)" = 2 ] || fail "the two controllers share a cntlid"
 run heads
-[ "$(heads | wc -l)" = 1 ] || fail "expected one namespace block device (the head nvme0n1)"
+[ "$(heads | wc -l)" = 1 ] || fail "expected one namespace block device (the head $H1)"
 # the head's paths: one hidden disk per controller
-[ "$(ls /sys/class/nvme/*/ | grep -cE '^nvme0c[0-9]+n1$')" = 2 ] ||
-    fail "nvme0n1: expected a path (nvme0cXn1) through each controller"
+[ "$(ls /sys/class/nvme/*/ | grep -cE "^nvme${SI}c[0-9]+n1\$")" = 2 ] ||
+    fail "$H1: expected a path (nvme${SI}cXn1) through each controller"
 
 # --- namespace 2, created detached: attach to both controllers, detach
 c0=$(sed -n 1p /tmp/cntlids); c1=$(sed -n 2p /tmp/cntlids)
@@ -57,7 +62,7 @@ run nvme list-ctrl "/dev/$n0"
 expect '^num of ctrls present: 2$' "list-ctrl: two controllers"
 run nvme attach-ns "/dev/$n0" -n 2 -c "$id0,$id1"
 wait_for 30 "namespace 2's block device" sh -c "[ \$(ls /sys/block | grep -cE '^nvme[0-9]+n[0-9]+\$') = 2 ]"
-head2=$(heads | grep -v '^nvme0n1$')
+head2=$(heads | grep -v "^$H1\$")
 say "namespace 2 is /dev/$head2"
 wait_for 20 "/dev/$head2" test -b "/dev/$head2"
 run nvme list-ctrl "/dev/$n0" -n 2
@@ -80,19 +85,19 @@ expect 'NS_NOT_ATTACHED|Not Attached|0x11a|0x211a' "detach-ns of a detached name
 
 # --- fio verify through the head
 run fio --direct=1 --ioengine=libaio --rw=randwrite --bs=4k --iodepth=16 \
-    --size=16M --verify=crc32c --verify_fatal=1 --name=mp --filename=/dev/nvme0n1
+    --size=16M --verify=crc32c --verify_fatal=1 --name=mp --filename=/dev/$H1
 [ "$(count 'err= *0')" = 1 ] || fail "fio: expected err=0"
 reject 'verify: bad|verify failed|crc32c: verify' "fio"
 
 # --- one path goes while I/O runs
 pattern /tmp/p1 4
-run dd if=/tmp/p1 of=/dev/nvme0n1 bs=1M seek=32 oflag=direct
+run dd if=/tmp/p1 of=/dev/$H1 bs=1M seek=32 oflag=direct
 victim=$(ctrls | head -n 1)
 bdf=$(basename "$(readlink -f /sys/class/nvme/$victim/device)")
 say "removing $victim (PCI $bdf) under fio"
 fio --direct=1 --ioengine=libaio --rw=randwrite --bs=4k --iodepth=8 \
     --size=32M --offset=64M --verify=crc32c --verify_fatal=1 --loops=3 \
-    --name=failover --filename=/dev/nvme0n1 \
+    --name=failover --filename=/dev/$H1 \
     > /tmp/fio-failover 2>&1 &
 fio_pid=$!
 sleep 2
@@ -105,7 +110,7 @@ grep -Eq 'err= *0' /tmp/fio-failover || fail "fio across the path removal: an er
 wait_for 20 "one controller left" sh -c "[ \$(ls $SS | grep -cE '^nvme[0-9]+\$') = 1 ]"
 run nvme list-subsys
 [ "$(count '^ *[+\\]- nvme[0-9]+ pcie ')" = 1 ] || fail "list-subsys: expected one controller after the removal"
-run dd if=/dev/nvme0n1 of=/tmp/r1 bs=1M skip=32 count=4 iflag=direct
-cmp /tmp/p1 /tmp/r1 || fail "nvme0n1: data written before the removal differs"
-roundtrip /dev/nvme0n1
+run dd if=/dev/$H1 of=/tmp/r1 bs=1M skip=32 count=4 iflag=direct
+cmp /tmp/p1 /tmp/r1 || fail "$H1: data written before the removal differs"
+roundtrip /dev/$H1
 say "multipath: I/O continued on the remaining path"
