@@ -99,7 +99,7 @@ static bool nvdimm_ars_has_state(const NVDIMMDevice *nvdimm)
  * The pmem the SPA range describes: with nvdimm-n=on nvdimm_mr is a
  * container that also holds the flush hint page (nvdimm-flush-hint.c)
  */
-static uint64_t nvdimm_ars_pmem_size(const NVDIMMDevice *nvdimm)
+uint64_t nvdimm_ars_pmem_size(NVDIMMDevice *nvdimm)
 {
     return nvdimm->nvdimm_mr ? memory_region_size(&nvdimm->pmem_mr) : 0;
 }
@@ -145,10 +145,11 @@ static bool nvdimm_ars_host_range(NVDIMMDevice *nvdimm, uint64_t *offset,
 /*
  * Add (@poison) or remove the unit-aligned range [@offset, @offset +
  * @length) of @nvdimm to or from its poison list in the state area, named
- * @op in traces.  Fails when the list is full (nothing changed) or the
- * state area could not be made durable (the change is in effect).
+ * @op in traces.  Fails with -ENOSPC when the list is full (nothing
+ * changed), another negative errno when the state area could not be made
+ * durable (the change is in effect).
  */
-static bool nvdimm_ars_poison_change(NVDIMMDevice *nvdimm, bool poison,
+static int64_t nvdimm_ars_poison_change(NVDIMMDevice *nvdimm, bool poison,
                                      uint64_t offset, uint64_t length,
                                      const char *op, Error **errp)
 {
@@ -161,22 +162,28 @@ static bool nvdimm_ars_poison_change(NVDIMMDevice *nvdimm, bool poison,
     if (ret == -ENOSPC) {
         error_setg(errp, "nvdimm '%s': the poison list is full (%d ranges)",
                    DEVICE(nvdimm)->id ?: "(no id)", NVDIMM_STATE_POISON_MAX);
-        return false;
-    }
-    if (ret < 0) {
+    } else if (ret < 0) {
         error_setg_errno(errp, -ret, "nvdimm '%s': poison list not stored",
                          DEVICE(nvdimm)->id ?: "(no id)");
-        return false;
     }
-    return true;
+    return ret;
 }
 
 bool nvdimm_ars_inject(NVDIMMDevice *nvdimm, uint64_t offset,
-                       uint64_t length, Error **errp)
+                       uint64_t length, bool notify, Error **errp)
 {
-    return nvdimm_ars_host_range(nvdimm, &offset, &length, errp) &&
-           nvdimm_ars_poison_change(nvdimm, true, offset, length, "inject",
-                                    errp);
+    int64_t ret;
+
+    if (!nvdimm_ars_host_range(nvdimm, &offset, &length, errp)) {
+        return false;
+    }
+    ret = nvdimm_ars_poison_change(nvdimm, true, offset, length, "inject",
+                                   errp);
+    /* in effect unless the list was full, even when not durable */
+    if (notify && ret != -ENOSPC) {
+        nvdimm_events_uc_error(NULL);
+    }
+    return ret >= 0;
 }
 
 bool nvdimm_ars_uninject(NVDIMMDevice *nvdimm, uint64_t offset,
@@ -184,7 +191,7 @@ bool nvdimm_ars_uninject(NVDIMMDevice *nvdimm, uint64_t offset,
 {
     return nvdimm_ars_host_range(nvdimm, &offset, &length, errp) &&
            nvdimm_ars_poison_change(nvdimm, false, offset, length,
-                                    "uninject", errp);
+                                    "uninject", errp) >= 0;
 }
 
 void nvdimm_ars_poison_foreach(NVDIMMDevice *nvdimm, NvdimmArsPoisonFn *fn,
@@ -514,8 +521,8 @@ void nvdimm_ars_dsm_clear_error(NVDIMMState *s, const NvdimmDsmCall *call,
                         NVDIMM_ARS_CLEAR_UNIT);
         return;
     }
-    if (!nvdimm_ars_poison_change(nvdimm, false, offset, len, "clear",
-                                  &err)) {
+    if (nvdimm_ars_poison_change(nvdimm, false, offset, len, "clear",
+                                 &err) < 0) {
         nvdimm_ars_dsm_store_failed(nvdimm, reply, err);
         return;
     }
@@ -551,11 +558,13 @@ void nvdimm_ars_dsm_inject(NVDIMMState *s, const NvdimmDsmCall *call,
         return;
     }
     /*
-     * With the notify option a platform raises Notify (NVDR, 0x81); there
-     * is no such event yet, so the guest finds the poison at its next scrub.
+     * With the notify option a platform raises Notify (NVDR, 0x81), and
+     * Linux scrubs at once; without it the guest finds the poison at its
+     * next scrub.
      */
     trace_nvdimm_ars_inject(spa, len, options);
-    if (!nvdimm_ars_inject(nvdimm, offset, len, &err)) {
+    if (!nvdimm_ars_inject(nvdimm, offset, len,
+                           options & NVDIMM_ARS_INJECT_OPT_NOTIFY, &err)) {
         nvdimm_ars_dsm_store_failed(nvdimm, reply, err);
         return;
     }

@@ -15,12 +15,21 @@
  * nfit driver turns that into a sysfs notification on nmemX/nfit/flags,
  * which wakes `ndctl monitor`.
  *
+ * New poison (ARS Error Inject with the notify option, QMP
+ * nvdimm-inject-poison) takes the same path for the root device: a root
+ * event is marked pending, the GPE raised, and NEVT, seeing the root bit in
+ * function 2's answer, sends Notify (\_SB.NVDR, 0x81) ("Unconsumed
+ * Uncorrectable Memory Error Detected"), on which Linux's nfit driver
+ * starts an ARS of its own (short: previous data) and adds what it reports
+ * to the badblocks lists.
+ *
  * The rule (a notification after every change that leaves an event to
  * report) is the one Linux's nfit_test mock follows, and what ndctl's
  * monitor test expects: monitor re-reads function 1 and filters itself.
  */
 #include "qemu/osdep.h"
 #include "hw/acpi/acpi_dev_interface.h"
+#include "hw/boards.h"
 #include "hw/mem/nvdimm.h"
 #include "qemu/bitops.h"
 #include "qemu/bswap.h"
@@ -65,12 +74,29 @@ void nvdimm_events_set_acpi_dev(NVDIMMState *s, DeviceState *acpi_dev)
     s->acpi_dev = acpi_dev;
 }
 
+void nvdimm_events_uc_error(NVDIMMState *s)
+{
+    if (!s) {
+        s = MACHINE(qdev_get_machine())->nvdimms_state;
+    }
+    if (!s) {
+        return;
+    }
+    s->uc_error_pending = true;
+    trace_nvdimm_uc_error_event(s->acpi_dev != NULL);
+    if (s->acpi_dev) {
+        acpi_send_event(s->acpi_dev, ACPI_NVDIMM_HOTPLUG_STATUS);
+    }
+}
+
 void nvdimm_dsm_health_events(NVDIMMState *s, const NvdimmDsmCall *call,
                               NvdimmDsmReply *reply)
 {
     g_autoptr(GSList) list = nvdimm_get_device_list();
     NvdimmDsmHealthEventsOut out = {
         .status = cpu_to_le32(NVDIMM_DSM_STATUS_SUCCESS),
+        .root = cpu_to_le32(s->uc_error_pending ?
+                            NVDIMM_EVENT_ROOT_UC_ERROR : 0),
     };
     unsigned count = 0;
 
@@ -86,7 +112,8 @@ void nvdimm_dsm_health_events(NVDIMMState *s, const NvdimmDsmCall *call,
         out.slots[slot / BITS_PER_BYTE] |= 1u << (slot % BITS_PER_BYTE);
         count++;
     }
-    trace_nvdimm_dsm_health_events(count);
+    trace_nvdimm_dsm_health_events(count, s->uc_error_pending);
+    s->uc_error_pending = false;
     nvdimm_dsm_reply_data(reply, &out, sizeof(out));
 }
 

@@ -229,6 +229,13 @@ NvdimmDsmHandler nvdimm_dsm_latch_shutdown;
 void nvdimm_events_init(struct NVDIMMState *s);
 /* The ACPI device that raises the GPE (every plug passes it). */
 void nvdimm_events_set_acpi_dev(struct NVDIMMState *s, DeviceState *acpi_dev);
+/*
+ * New poison the guest should learn of (ARS Error Inject with the notify
+ * option, QMP nvdimm-inject-poison): mark a root event pending and raise
+ * the GPE; the SSDT's NEVT then sends Notify (NVDR, 0x81) and Linux
+ * re-scrubs.  @s NULL: the machine's.
+ */
+void nvdimm_events_uc_error(struct NVDIMMState *s);
 /* QEMU root function 2: the slots with a pending event; clears them. */
 NvdimmDsmHandler nvdimm_dsm_health_events;
 

@@ -346,14 +346,17 @@ static Aml *nvdimm_aml_dsm_method(const char *dsmc, const char *uuid,
  * NEVT: called by the DSDT's NVDIMM GPE handler (_E04).  Asks QEMU which
  * DIMMs have a pending health event (QEMU root function 2; the answer
  * clears them) and sends each Notify (NVxx, 0x81).  Notify needs a named
- * target, hence one test per slot.
+ * target, hence one test per slot.  Then, when the root has new poison to
+ * report, Notify (NVDR, 0x81).  (The root flag is the low bit of a dword:
+ * testing its first byte is enough.)
  */
 static Aml *nvdimm_aml_health_events_method(uint32_t ram_slots)
 {
     Aml *method = aml_method("NEVT", 0, AML_SERIALIZED);
     Aml *reply = aml_local(0);
     const size_t slots = offsetof(NvdimmDsmHealthEventsOut, slots);
-    Aml *ifbad;
+    const size_t root = offsetof(NvdimmDsmHealthEventsOut, root);
+    Aml *ifbad, *ifroot;
 
     aml_append(method, aml_store(aml_call4("DCAL",
         aml_int(NVDIMM_HANDLE_QEMU_ROOT), aml_int(NVDIMM_DSM_REVISION),
@@ -376,6 +379,12 @@ static Aml *nvdimm_aml_health_events_method(uint32_t ram_slots)
                                      aml_int(NVDIMM_NOTIFY_HEALTH)));
         aml_append(method, ifset);
     }
+    ifroot = aml_if(aml_and(
+        aml_derefof(aml_index(reply, aml_int(root))),
+        aml_int(NVDIMM_EVENT_ROOT_UC_ERROR), NULL));
+    aml_append(ifroot, aml_notify(aml_name(NVDIMM_ROOT_PATH),
+                                  aml_int(NVDIMM_NOTIFY_UC_ERROR)));
+    aml_append(method, ifroot);
     aml_append(method, aml_return(aml_int(0)));
     return method;
 }

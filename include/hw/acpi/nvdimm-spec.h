@@ -251,10 +251,12 @@ typedef enum NvdimmDsmStatus {
 
 /*
  * Notification values (ACPI 6.5 section 5.6.6, Device Object
- * Notifications): on the root device 0x80 is "NFIT Update", on an NVDIMM
- * device 0x81 is "NVDIMM Health Event".
+ * Notifications): on the root device 0x80 is "NFIT Update" and 0x81
+ * "Unconsumed Uncorrectable Memory Error Detected", on an NVDIMM device
+ * 0x81 is "NVDIMM Health Event".
  */
 #define NVDIMM_NOTIFY_FIT_UPDATE 0x80
+#define NVDIMM_NOTIFY_UC_ERROR 0x81
 #define NVDIMM_NOTIFY_HEALTH 0x81
 
 /* ------------------------------------------------------------------------ */
@@ -319,14 +321,22 @@ QEMU_BUILD_BUG_ON(sizeof(NvdimmDsmLabelDataOut) != 4);
 /*
  * Health events output (QEMU root function 2, nvqemu): bit s of @slots is
  * set when the DIMM in slot s has a health event the guest was not told
- * about yet; reading clears them.
+ * about yet; @root has NVDIMM_EVENT_ROOT_* bits for the root device;
+ * reading clears them all.
  */
 #define NVDIMM_EVENT_SLOTS 256
 typedef struct QEMU_PACKED NvdimmDsmHealthEventsOut {
     uint32_t status;
     uint8_t slots[NVDIMM_EVENT_SLOTS / 8];
+    uint32_t root;
 } NvdimmDsmHealthEventsOut;
-QEMU_BUILD_BUG_ON(sizeof(NvdimmDsmHealthEventsOut) != 36);
+QEMU_BUILD_BUG_ON(sizeof(NvdimmDsmHealthEventsOut) != 40);
+
+/*
+ * Root events: new poison the guest was not told about (Notify (NVDR, 0x81),
+ * "Unconsumed Uncorrectable Memory Error Detected").
+ */
+#define NVDIMM_EVENT_ROOT_UC_ERROR (1u << 0)
 
 /* Read FIT input (QEMU root function 1). */
 typedef struct QEMU_PACKED NvdimmDsmReadFitIn {

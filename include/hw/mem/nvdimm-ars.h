@@ -25,9 +25,16 @@
  */
 #define NVDIMM_ARS_CLEAR_UNIT 256
 
-/* Poison [@offset, @offset + @length) of @nvdimm. */
+/*
+ * Poison [@offset, @offset + @length) of @nvdimm.  With @notify, tell the
+ * guest as a platform does for an error injection with the notify option:
+ * Notify (\_SB.NVDR, 0x81), on which Linux scrubs and finds the poison.
+ */
 bool nvdimm_ars_inject(NVDIMMDevice *nvdimm, uint64_t offset,
-                       uint64_t length, Error **errp);
+                       uint64_t length, bool notify, Error **errp);
+
+/* The pmem size of @nvdimm (what offsets are within), 0 before plug. */
+uint64_t nvdimm_ars_pmem_size(NVDIMMDevice *nvdimm);
 
 /*
  * Remove the poison of [@offset, @offset + @length) of @nvdimm, leaving its

@@ -122,6 +122,7 @@ typedef struct NVDIMMState {
     /* health events of NVDIMM-N modules (hw/acpi/nvdimm-events.c) */
     Notifier health_notifier;   /* every module's state changes */
     DeviceState *acpi_dev;      /* raises the NVDIMM GPE */
+    bool uc_error_pending;      /* root Notify 0x81 not fetched yet */
 } NVDIMMState;
 
 /*
