@@ -19,3 +19,22 @@ void qmp_nvdimm_inject_health(const char *id, bool has_media_temperature,
 {
     error_setg(errp, "NVDIMM support is not built into this binary");
 }
+
+NvdimmPoisonInfo *qmp_nvdimm_query_poison(const char *id, Error **errp)
+{
+    error_setg(errp, "NVDIMM support is not built into this binary");
+    return NULL;
+}
+
+void qmp_nvdimm_inject_poison(const char *id, uint64_t offset,
+                              uint64_t length, bool has_notify, bool notify,
+                              Error **errp)
+{
+    error_setg(errp, "NVDIMM support is not built into this binary");
+}
+
+void qmp_nvdimm_clear_poison(const char *id, uint64_t offset,
+                             uint64_t length, Error **errp)
+{
+    error_setg(errp, "NVDIMM support is not built into this binary");
+}

@@ -6,11 +6,19 @@
  * through include/hw/mem/nvdimm-state.h only, like the guest's Intel DSM
  * functions 1 and 18, so an injection persists and raises the same health
  * event (hw/acpi/nvdimm-events.c, a state change notifier).
+ *
+ * nvdimm-query-poison, nvdimm-inject-poison and nvdimm-clear-poison go
+ * through the host API of the root's media error functions
+ * (include/hw/mem/nvdimm-ars.h), like the guest's ARS Error Inject, Inject
+ * Clear and Inject Status, so an injection persists and raises the same
+ * root notification.  Unlike those, QMP wants whole poison units: a range
+ * is refused rather than widened.
  */
 #include "qemu/osdep.h"
 #include <math.h>
 #include "hw/acpi/nvdimm-spec.h"
 #include "hw/mem/nvdimm.h"
+#include "hw/mem/nvdimm-ars.h"
 #include "hw/qdev-core.h"
 #include "qapi/error.h"
 #include "qapi/qapi-commands-nvqemu-nvdimm.h"
@@ -25,8 +33,8 @@ static const struct {
     { NVDIMM_SMART_HEALTH_NON_CRITICAL, NVDIMM_HEALTH_STATE_NON_CRITICAL },
 };
 
-/* The state of the NVDIMM-N device @id, or NULL with @errp set. */
-static NvdimmStateArea *nvdimm_qmp_state(const char *id, Error **errp)
+/* The NVDIMM-N device @id with its state open, or NULL with @errp set. */
+static NVDIMMDevice *nvdimm_qmp_device(const char *id, Error **errp)
 {
     Object *obj = object_resolve_path_component(
         machine_get_container("peripheral"), id);
@@ -43,8 +51,8 @@ static NvdimmStateArea *nvdimm_qmp_state(const char *id, Error **errp)
     }
     if (!nvdimm->nvdimm_n) {
         error_setg(errp, "NVDIMM '%s' is not an NVDIMM-N", id);
-        error_append_hint(errp, "Health control needs -device nvdimm,...,"
-                          "nvdimm-n=on\n");
+        error_append_hint(errp, "Health and poison control need -device "
+                          "nvdimm,...,nvdimm-n=on\n");
         return NULL;
     }
     if (!nvdimm->state) {
@@ -53,7 +61,15 @@ static NvdimmStateArea *nvdimm_qmp_state(const char *id, Error **errp)
                    "(incoming migration)", id);
         return NULL;
     }
-    return nvdimm->state;
+    return nvdimm;
+}
+
+/* The state of the NVDIMM-N device @id, or NULL with @errp set. */
+static NvdimmStateArea *nvdimm_qmp_state(const char *id, Error **errp)
+{
+    NVDIMMDevice *nvdimm = nvdimm_qmp_device(id, errp);
+
+    return nvdimm ? nvdimm->state : NULL;
 }
 
 static double nvdimm_qmp_celsius(uint16_t temp)
@@ -167,4 +183,84 @@ void qmp_nvdimm_inject_health(const char *id, bool has_media_temperature,
         error_setg(errp, "NVDIMM '%s': the injection is in effect but could "
                    "not be made durable on the backend", id);
     }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Poison                                                                   */
+
+/*
+ * Check that [@offset, @offset + @length) is a non-empty range of whole
+ * poison units within the pmem of @nvdimm (the host API would widen it).
+ */
+static bool nvdimm_qmp_poison_range(const char *id, NVDIMMDevice *nvdimm,
+                                    uint64_t offset, uint64_t length,
+                                    Error **errp)
+{
+    uint64_t size = nvdimm_ars_pmem_size(nvdimm);
+
+    if (!length || !QEMU_IS_ALIGNED(offset | length, NVDIMM_ARS_CLEAR_UNIT)) {
+        error_setg(errp, "NVDIMM '%s': range offset 0x%" PRIx64 " length 0x%"
+                   PRIx64 " is empty or not in units of %d bytes", id,
+                   offset, length, NVDIMM_ARS_CLEAR_UNIT);
+        return false;
+    }
+    if (length > size || offset > size - length) {
+        error_setg(errp, "NVDIMM '%s': range offset 0x%" PRIx64 " length 0x%"
+                   PRIx64 " is not within its 0x%" PRIx64 " bytes of "
+                   "persistent memory", id, offset, length, size);
+        return false;
+    }
+    return true;
+}
+
+static void nvdimm_qmp_poison_add(uint64_t offset, uint64_t length,
+                                  void *opaque)
+{
+    NvdimmPoisonRangeList ***tail = opaque;
+    NvdimmPoisonRange *range = g_new0(NvdimmPoisonRange, 1);
+
+    range->offset = offset;
+    range->length = length;
+    QAPI_LIST_APPEND(*tail, range);
+}
+
+NvdimmPoisonInfo *qmp_nvdimm_query_poison(const char *id, Error **errp)
+{
+    NVDIMMDevice *nvdimm = nvdimm_qmp_device(id, errp);
+    NvdimmPoisonRangeList **tail;
+    NvdimmPoisonInfo *info;
+
+    if (!nvdimm) {
+        return NULL;
+    }
+    info = g_new0(NvdimmPoisonInfo, 1);
+    info->unit = NVDIMM_ARS_CLEAR_UNIT;
+    info->size = nvdimm_ars_pmem_size(nvdimm);
+    info->max_ranges = NVDIMM_STATE_POISON_MAX;
+    tail = &info->ranges;
+    nvdimm_ars_poison_foreach(nvdimm, nvdimm_qmp_poison_add, &tail);
+    return info;
+}
+
+void qmp_nvdimm_inject_poison(const char *id, uint64_t offset,
+                              uint64_t length, bool has_notify, bool notify,
+                              Error **errp)
+{
+    NVDIMMDevice *nvdimm = nvdimm_qmp_device(id, errp);
+
+    if (!nvdimm || !nvdimm_qmp_poison_range(id, nvdimm, offset, length, errp)) {
+        return;
+    }
+    nvdimm_ars_inject(nvdimm, offset, length, !has_notify || notify, errp);
+}
+
+void qmp_nvdimm_clear_poison(const char *id, uint64_t offset,
+                             uint64_t length, Error **errp)
+{
+    NVDIMMDevice *nvdimm = nvdimm_qmp_device(id, errp);
+
+    if (!nvdimm || !nvdimm_qmp_poison_range(id, nvdimm, offset, length, errp)) {
+        return;
+    }
+    nvdimm_ars_uninject(nvdimm, offset, length, errp);
 }
