@@ -65,33 +65,6 @@ static QTestState *start(const char *machine, const char *file, bool n)
         machine, file, BACKEND_SIZE, BACKEND_SIZE, n ? "on" : "off");
 }
 
-/*
- * Guest-physical base (SPA) of the memory device @id, and in @size (if
- * not NULL) its size: the SPA range's (an NVDIMM-N's state area is not in
- * it).
- */
-static uint64_t dimm_range(QTestState *qts, const char *id, uint64_t *size)
-{
-    QDict *rsp = qtest_qmp(qts, "{'execute': 'query-memory-devices'}");
-    QList *list = qdict_get_qlist(rsp, "return");
-    uint64_t addr = 0;
-    QListEntry *e;
-
-    QLIST_FOREACH_ENTRY(list, e) {
-        QDict *data = qdict_get_qdict(qobject_to(QDict, e->value), "data");
-
-        if (!g_strcmp0(qdict_get_try_str(data, "id"), id)) {
-            addr = qdict_get_int(data, "addr");
-            if (size) {
-                *size = qdict_get_int(data, "size");
-            }
-        }
-    }
-    qobject_unref(rsp);
-    g_assert_cmpuint(addr, !=, 0);
-    return addr;
-}
-
 static uint64_t dimm_spa(QTestState *qts, const char *id)
 {
     return dimm_range(qts, id, NULL);

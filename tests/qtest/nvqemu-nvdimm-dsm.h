@@ -12,6 +12,8 @@
 
 #include "qemu/bswap.h"
 #include "libqtest.h"
+#include "qobject/qdict.h"
+#include "qobject/qlist.h"
 
 /* Guest ABI numbers, written out here on purpose (docs/specs/nvdimm-acpi.md) */
 #define DSM_DOORBELL 0x0a18
@@ -91,6 +93,77 @@ static inline char *make_backing_file(size_t size)
     g_assert_cmpint(ftruncate(fd, size), ==, 0);
     close(fd);
     return path;
+}
+
+/* Run a QMP command; return its error description or NULL. */
+static inline char * G_GNUC_PRINTF(2, 0)
+qmp_verror(QTestState *qts, const char *fmt, va_list ap)
+{
+    QDict *resp = qtest_vqmp(qts, fmt, ap);
+    char *desc = NULL;
+
+    if (qdict_haskey(resp, "error")) {
+        desc = g_strdup(qdict_get_str(qdict_get_qdict(resp, "error"),
+                                      "desc"));
+    } else {
+        g_assert(qdict_haskey(resp, "return"));
+    }
+    qobject_unref(resp);
+    return desc;
+}
+
+static inline void G_GNUC_PRINTF(2, 3)
+assert_qmp_ok(QTestState *qts, const char *fmt, ...)
+{
+    g_autofree char *err = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    err = qmp_verror(qts, fmt, ap);
+    va_end(ap);
+    g_assert_cmpstr(err, ==, NULL);
+}
+
+/* The command fails with an error description containing @substr. */
+static inline void G_GNUC_PRINTF(3, 4)
+assert_qmp_error(QTestState *qts, const char *substr, const char *fmt, ...)
+{
+    g_autofree char *err = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    err = qmp_verror(qts, fmt, ap);
+    va_end(ap);
+    g_assert_nonnull(err);
+    g_assert_nonnull(strstr(err, substr));
+}
+
+/*
+ * Guest-physical base (SPA) of the memory device @id, and in @size (if
+ * not NULL) its size: the SPA range's (an NVDIMM-N's state area is not in
+ * it).
+ */
+static inline uint64_t dimm_range(QTestState *qts, const char *id,
+                                  uint64_t *size)
+{
+    QDict *rsp = qtest_qmp(qts, "{'execute': 'query-memory-devices'}");
+    QList *list = qdict_get_qlist(rsp, "return");
+    uint64_t addr = 0;
+    QListEntry *e;
+
+    QLIST_FOREACH_ENTRY(list, e) {
+        QDict *data = qdict_get_qdict(qobject_to(QDict, e->value), "data");
+
+        if (!g_strcmp0(qdict_get_try_str(data, "id"), id)) {
+            addr = qdict_get_int(data, "addr");
+            if (size) {
+                *size = qdict_get_int(data, "size");
+            }
+        }
+    }
+    qobject_unref(rsp);
+    g_assert_cmpuint(addr, !=, 0);
+    return addr;
 }
 
 #endif /* NVQEMU_NVDIMM_DSM_H */
