@@ -84,6 +84,14 @@ roundtrip() {
     cmp /tmp/pattern /tmp/back || fail "data read back from $1 differs"
 }
 
+# badblocks_are FILE TEXT: FILE (a badblocks list) holds exactly TEXT
+# ("" for none).
+badblocks_are() {
+    got=$(cat "$1")
+    echo "$1: '$got'"
+    [ "$got" = "$2" ] || fail "$1 is '$got', expected '$2'"
+}
+
 # ready: tell the host the guest is waiting for a hot-plug.
 ready() {
     sync

@@ -44,7 +44,7 @@ GUEST_TIMEOUT=${NVQEMU_GUEST_TIMEOUT:-300}
 GUEST_MODULES=(nfit libnvdimm nd_pmem nd_btt dax_pmem device_dax kmem
                nvme nvme-core ext4 crc32c_generic
                virtio_pci virtio_blk null_blk virtio_pmem)
-GUEST_TOOLS=(ndctl daxctl nvme fio mke2fs)
+GUEST_TOOLS=(ndctl daxctl nvme fio mke2fs filefrag)
 GUEST_TOOL_PKGS=(busybox-static ndctl daxctl nvme-cli fio e2fsprogs)
 # Serial-log lines that fail any boot.
 GUEST_BAD_RE='Oops|BUG:|ACPI Error|ACPI Warning|Kernel panic|Call Trace|general protection fault'
@@ -228,7 +228,7 @@ guest_image() {
     fi
     stamp=$( { basename "$deb"
                dpkg-query -W -f='${Package} ${Version}\n' "${GUEST_TOOL_PKGS[@]}"
-               printf '%s\n' "${GUEST_MODULES[@]}"
+               printf '%s\n' "${GUEST_MODULES[@]}" "${GUEST_TOOLS[@]}"
                cat "$GUEST_SRC/init.sh" "$GUEST_SRC/guest-lib.sh"
                declare -f _guest_build_image _guest_copy_elf _guest_extract_vmlinux
              } | sha256sum | cut -d' ' -f1)

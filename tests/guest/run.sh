@@ -30,6 +30,11 @@
 #   nvdimm-ars       NVDIMM-N media errors: inject-error, scrub, badblocks,
 #                    failing reads, clear-errors and clearing writes; the
 #                    poison is still there after a new QEMU
+#   nvdimm-poison    NVDIMM-N poison injected over QMP reaches Linux by
+#                    itself (root Notify 0x81, the kernel scrubs): raw reads
+#                    fail, clear-errors; a guest inject-error the same way;
+#                    QMP clear; a poisoned block of a file on ext4 -o dax
+#                    (fsdax) fails to read with EIO until clear-errors
 #   nvdimm-events    NVDIMM-N health events: `ndctl monitor` (no polling)
 #                    logs an injected media temperature alarm and fatal
 #                    health, delivered as GPE 4 + Notify (NV00, 0x81), and
@@ -53,7 +58,7 @@
 # build/test-logs/guest/.  Exits non-zero on any failure.
 #
 # Environment: NVQEMU_QEMU (binary), NVQEMU_GUEST_MACHINES (default
-# "pc q35"), NVQEMU_GUEST_SCENARIOS (default all sixteen), NVQEMU_QEMU_WAIT
+# "pc q35"), NVQEMU_GUEST_SCENARIOS (default all seventeen), NVQEMU_QEMU_WAIT
 # (seconds to wait for a binary being rebuilt, default 0).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -62,7 +67,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 sc=$here/scenarios
 
 machines=${NVQEMU_GUEST_MACHINES:-pc q35}
-scenarios=${NVQEMU_GUEST_SCENARIOS:-nvdimm-coldplug nvdimm-hotplug nvdimm-hotplug-place dimm-hotplug nvme nvdimm-multi nvme-cli nvme-iothread nvme-multipath nvme-nsmgmt nvme-pi nvme-copy nvdimm-health nvdimm-events nvdimm-ars nvdimm-flush}
+scenarios=${NVQEMU_GUEST_SCENARIOS:-nvdimm-coldplug nvdimm-hotplug nvdimm-hotplug-place dimm-hotplug nvme nvdimm-multi nvme-cli nvme-iothread nvme-multipath nvme-nsmgmt nvme-pi nvme-copy nvdimm-health nvdimm-events nvdimm-ars nvdimm-poison nvdimm-flush}
 MEM=(-m "1G,slots=4,maxmem=8G")
 MiB=1048576
 
@@ -369,6 +374,50 @@ t_nvdimm_events() {
     fi
     guest_finish || return 1
     rm -f "$img"
+}
+
+# poison_is ID JSON: nvdimm-query-poison of ID has exactly the ranges JSON
+# (keys sorted).
+poison_is() {
+    local got
+    got=$(python3 "$GUEST_SRC/qmp.py" "$GUEST_QMP" nvdimm-query-poison "{\"id\":\"$1\"}" |
+          tail -n 1 | python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin)["ranges"], sort_keys=True))')
+    glog "$GUEST_NAME: poison of $1: $got"
+    [ "$got" = "$2" ] || { glog "$GUEST_NAME: poison of $1 is $got, expected $2"; return 1; }
+}
+
+# nvdimm-poison: two NVDIMM-N DIMMs, nv0 without labels (a raw namespace),
+# nv1 with labels (fsdax).  The host injects, clears and queries poison
+# over QMP at the guest's steps (answered on its ttyS1, as nvdimm-flush).
+t_nvdimm_poison() {
+    local m=$1 a=$GUEST_TMP/nvdimm-poison-$1-0.img b=$GUEST_TMP/nvdimm-poison-$1-1.img
+    local sock=$GUEST_TMP/nvdimm-poison-$1.ack off len
+    local GUEST_TIMEOUT=$((GUEST_TIMEOUT + 180))
+    rm -f "$a" "$b" "$sock"
+    truncate -s 256M "$a" "$b"
+    guest_start "nvdimm-poison-$m" "$m,nvdimm=on" "$sc/nvdimm-poison.sh" "" "${MEM[@]}" \
+        -object "memory-backend-file,id=mem-nv0,mem-path=$a,size=$((256 * MiB)),share=on" \
+        -device "nvdimm,id=nv0,memdev=mem-nv0,slot=0,nvdimm-n=on" \
+        -object "memory-backend-file,id=mem-nv1,mem-path=$b,size=$((256 * MiB)),share=on,align=16M" \
+        -device "nvdimm,id=nv1,memdev=mem-nv1,slot=1,label-size=131072,nvdimm-n=on" \
+        -chardev "socket,id=ack,path=$sock,server=on,wait=off" -device isa-serial,chardev=ack
+    guest_wait_marker "NVQ-STEP: 1" 300 &&
+        guest_qmp nvdimm-inject-poison '{"id":"nv0","offset":32768,"length":1024}' && ack "$sock" &&
+    guest_wait_marker "NVQ-STEP: 2" 240 && poison_is nv0 '[]' &&
+        guest_qmp nvdimm-inject-poison '{"id":"nv0","offset":65536,"length":512,"notify":false}' &&
+        ack "$sock" &&
+    guest_wait_marker "NVQ-STEP: 3" 120 &&
+        guest_qmp nvdimm-clear-poison '{"id":"nv0","offset":65536,"length":512}' &&
+        poison_is nv0 '[]' && ack "$sock" &&
+    guest_wait_marker "NVQ-STEP: 4" 240 &&
+        read -r off len < <(sed -n 's/.*NVQ-POISON: \([0-9]*\) \([0-9]*\).*/\1 \2/p' "$GUEST_LOG" | tail -n 1) &&
+        [ -n "$len" ] &&
+        guest_qmp nvdimm-inject-poison "{\"id\":\"nv1\",\"offset\":$off,\"length\":$len}" &&
+        poison_is nv1 "[{\"length\": $len, \"offset\": $off}]" && ack "$sock" &&
+    guest_wait_marker "NVQ-STEP: 5" 240 && poison_is nv1 '[]' && ack "$sock" ||
+        { glog "nvdimm-poison ($m): a step failed"; guest_kill; return 1; }
+    guest_finish || return 1
+    rm -f "$a" "$b" "$sock"
 }
 
 # nvme-multipath: nvme-subsys ss0 with controllers c0 and c1 (stock's

@@ -16,13 +16,6 @@
 bus=/sys/bus/nd/devices/ndbus0
 region=/sys/bus/nd/devices/region0
 
-# badblocks_are FILE TEXT: FILE holds exactly TEXT ("" for none).
-badblocks_are() {
-    got=$(cat "$1")
-    echo "$1: '$got'"
-    [ "$got" = "$2" ] || fail "$1 is '$got', expected '$2'"
-}
-
 # read_fails BLOCK: reading 512-byte BLOCK of /dev/$blk fails.  (busybox dd
 # reads through the page cache: the whole 4 KiB page around BLOCK is read,
 # so a block next to a poisoned one in the same page fails too.)
