@@ -214,6 +214,11 @@ bool nvdimm_ars_available(void)
 {
     g_autoptr(GSList) list = nvdimm_get_device_list();
 
+    /* Linux reads the root's functions once, when its NVDIMM bus appears */
+    if (nvdimm_events_nvdimm_n_default()) {
+        return true;
+    }
+
     for (GSList *l = list; l; l = l->next) {
         NVDIMMDevice *nvdimm = l->data;
 

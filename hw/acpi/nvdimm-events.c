@@ -30,6 +30,8 @@
 #include "qemu/osdep.h"
 #include "hw/acpi/acpi_dev_interface.h"
 #include "hw/boards.h"
+#include "hw/qdev-properties.h"
+#include "qapi/util.h"
 #include "hw/mem/nvdimm.h"
 #include "qemu/bitops.h"
 #include "qemu/bswap.h"
@@ -117,9 +119,27 @@ void nvdimm_dsm_health_events(NVDIMMState *s, const NvdimmDsmCall *call,
     nvdimm_dsm_reply_data(reply, &out, sizeof(out));
 }
 
+bool nvdimm_events_nvdimm_n_default(void)
+{
+    /*
+     * qdev_find_global_prop() matches a global by its driver's class only:
+     * an object that is nothing but its class is enough to ask.
+     */
+    Object probe = { .class = object_class_by_name(TYPE_NVDIMM) };
+    const GlobalProperty *p = qdev_find_global_prop(&probe,
+                                                    NVDIMM_NVDIMM_N_PROP);
+    bool on = false;
+
+    return p && qapi_bool_parse(p->property, p->value, &on, NULL) && on;
+}
+
 bool nvdimm_acpi_health_events(void)
 {
     g_autoptr(GSList) list = nvdimm_get_device_list();
+
+    if (nvdimm_events_nvdimm_n_default()) {
+        return true;
+    }
 
     for (GSList *l = list; l; l = l->next) {
         if (NVDIMM(l->data)->nvdimm_n) {

@@ -133,7 +133,7 @@ typedef enum NvdimmDsmCaps {
     NVDIMM_DSM_CAP_LABEL = 1 << 0,      /* has a label area */
     NVDIMM_DSM_CAP_WRITABLE = 1 << 1,   /* its backend is not read-only */
     NVDIMM_DSM_CAP_NVDIMM_N = 1 << 2,   /* nvdimm-n=on: has a state area */
-    /* root: at least one NVDIMM-N is plugged (nvdimm_ars_available()) */
+    /* root: an NVDIMM-N is or may be plugged (nvdimm_ars_available()) */
     NVDIMM_DSM_CAP_ARS = 1 << 3,
 } NvdimmDsmCaps;
 
@@ -236,6 +236,13 @@ void nvdimm_events_set_acpi_dev(struct NVDIMMState *s, DeviceState *acpi_dev);
  * re-scrubs.  @s NULL: the machine's.
  */
 void nvdimm_events_uc_error(struct NVDIMMState *s);
+/*
+ * Whether -global nvdimm.nvdimm-n=on makes every NVDIMM an NVDIMM-N, also
+ * those hot-plugged later: the machine then has the NVDIMM-N ACPI parts
+ * (NEVT, the QEMU root's function 2, the root's ARS functions) from boot,
+ * before any such DIMM is plugged.
+ */
+bool nvdimm_events_nvdimm_n_default(void);
 /* QEMU root function 2: the slots with a pending event; clears them. */
 NvdimmDsmHandler nvdimm_dsm_health_events;
 
@@ -266,7 +273,10 @@ void nvdimm_ssdt_build(GArray *table_offsets, GArray *table_data,
 /* ------------------------------------------------------------------------ */
 /* Root functions: ARS, clear, error injection (nvdimm-ars.c)                */
 
-/* Whether the root offers them: some plugged NVDIMM has nvdimm-n=on. */
+/*
+ * Whether the root offers them: some plugged NVDIMM has nvdimm-n=on, or
+ * every NVDIMM will (nvdimm_events_nvdimm_n_default()).
+ */
 bool nvdimm_ars_available(void);
 
 NvdimmDsmHandler nvdimm_ars_dsm_cap;

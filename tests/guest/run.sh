@@ -35,6 +35,9 @@
 #                    fail, clear-errors; a guest inject-error the same way;
 #                    QMP clear; a poisoned block of a file on ext4 -o dax
 #                    (fsdax) fails to read with EIO until clear-errors
+#   nvdimm-n-hotplug an NVDIMM-N hot-plugged into a machine booted without
+#                    NVDIMMs (-global nvdimm.nvdimm-n=on): its poison and
+#                    health events reach Linux without a scrub or polling
 #   nvdimm-events    NVDIMM-N health events: `ndctl monitor` (no polling)
 #                    logs an injected media temperature alarm and fatal
 #                    health, delivered as GPE 4 + Notify (NV00, 0x81), and
@@ -58,7 +61,7 @@
 # build/test-logs/guest/.  Exits non-zero on any failure.
 #
 # Environment: NVQEMU_QEMU (binary), NVQEMU_GUEST_MACHINES (default
-# "pc q35"), NVQEMU_GUEST_SCENARIOS (default all seventeen), NVQEMU_QEMU_WAIT
+# "pc q35"), NVQEMU_GUEST_SCENARIOS (default all eighteen), NVQEMU_QEMU_WAIT
 # (seconds to wait for a binary being rebuilt, default 0).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -67,7 +70,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 sc=$here/scenarios
 
 machines=${NVQEMU_GUEST_MACHINES:-pc q35}
-scenarios=${NVQEMU_GUEST_SCENARIOS:-nvdimm-coldplug nvdimm-hotplug nvdimm-hotplug-place dimm-hotplug nvme nvdimm-multi nvme-cli nvme-iothread nvme-multipath nvme-nsmgmt nvme-pi nvme-copy nvdimm-health nvdimm-events nvdimm-ars nvdimm-poison nvdimm-flush}
+scenarios=${NVQEMU_GUEST_SCENARIOS:-nvdimm-coldplug nvdimm-hotplug nvdimm-hotplug-place dimm-hotplug nvme nvdimm-multi nvme-cli nvme-iothread nvme-multipath nvme-nsmgmt nvme-pi nvme-copy nvdimm-health nvdimm-events nvdimm-ars nvdimm-poison nvdimm-n-hotplug nvdimm-flush}
 MEM=(-m "1G,slots=4,maxmem=8G")
 MiB=1048576
 
@@ -418,6 +421,26 @@ t_nvdimm_poison() {
         { glog "nvdimm-poison ($m): a step failed"; guest_kill; return 1; }
     guest_finish || return 1
     rm -f "$a" "$b" "$sock"
+}
+
+# nvdimm-n-hotplug: no NVDIMM at boot, -global nvdimm.nvdimm-n=on; the host
+# hot-plugs one at step 1 and injects poison and fatal health at step 2.
+t_nvdimm_n_hotplug() {
+    local m=$1 img=$GUEST_TMP/nvdimm-n-hotplug-$1.img sock=$GUEST_TMP/nvdimm-n-hotplug-$1.ack
+    rm -f "$img" "$sock"
+    truncate -s 256M "$img"
+    guest_start "nvdimm-n-hotplug-$m" "$m,nvdimm=on" "$sc/nvdimm-n-hotplug.sh" "" "${MEM[@]}" \
+        -global nvdimm.nvdimm-n=on \
+        -chardev "socket,id=ack,path=$sock,server=on,wait=off" -device isa-serial,chardev=ack
+    guest_wait_marker "NVQ-STEP: 1" 300 &&
+        guest_qmp object-add "{\"qom-type\":\"memory-backend-file\",\"id\":\"mem-nv0\",\"mem-path\":\"$img\",\"size\":$((256 * MiB)),\"share\":true}" \
+                  device_add '{"driver":"nvdimm","id":"nv0","memdev":"mem-nv0"}' && ack "$sock" &&
+    guest_wait_marker "NVQ-STEP: 2" 240 &&
+        guest_qmp nvdimm-inject-poison '{"id":"nv0","offset":32768,"length":512}' \
+                  nvdimm-inject-health '{"id":"nv0","fatal":true}' && ack "$sock" ||
+        { glog "nvdimm-n-hotplug ($m): a step failed"; guest_kill; return 1; }
+    guest_finish || return 1
+    rm -f "$img" "$sock"
 }
 
 # nvme-multipath: nvme-subsys ss0 with controllers c0 and c1 (stock's

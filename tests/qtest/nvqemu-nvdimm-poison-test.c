@@ -9,7 +9,9 @@
  * the pmem, a full list); the root event: an injection with notify (QMP,
  * or the guest's ARS Error Inject with its notify option) raises the
  * NVDIMM GPE and sets the root bit of the QEMU root's function 2, without
- * it nothing; QMP-injected poison survives a restart.
+ * it nothing; QMP-injected poison survives a restart; with
+ * -global nvdimm.nvdimm-n=on a machine booted without NVDIMMs has the
+ * NVDIMM-N root functions, and poison of a hot-plugged one raises the event.
  *
  * Numbers are written out from docs/specs/nvdimm-acpi.md, not taken from
  * QEMU's headers.
@@ -401,6 +403,47 @@ static void test_restart(void)
     unlink(file);
 }
 
+/*
+ * -global nvdimm.nvdimm-n=on on a machine without NVDIMMs: the root offers
+ * ARS and the QEMU root Health Events from boot (so the tables and Linux's
+ * view of the bus have them), and a hot-plugged NVDIMM is an NVDIMM-N
+ * whose poison raises the root event.  Without the global: stock.
+ */
+static void test_hotplug_default(void)
+{
+    g_autofree char *file = make_backing_file(BACKEND_SIZE);
+    const char *mem = "-machine pc,nvdimm=on -m 128M,slots=4,maxmem=1G";
+    QTestState *qts = qtest_initf("%s", mem);
+    DsmReply r;
+
+    g_assert_cmphex(dsm_call(qts, HANDLE_ROOT, 1, FN_QUERY, NULL, 0, &r), ==,
+                    0);
+    g_assert_cmphex(dsm_call(qts, HANDLE_QEMU_ROOT, 1, FN_QUERY, NULL, 0, &r),
+                    ==, 0x3);
+    qtest_quit(qts);
+
+    qts = qtest_initf("%s -global nvdimm.nvdimm-n=on", mem);
+    g_assert_cmphex(dsm_call(qts, HANDLE_ROOT, 1, FN_QUERY, NULL, 0, &r), ==,
+                    0x39f);
+    g_assert_cmphex(dsm_call(qts, HANDLE_QEMU_ROOT, 1, FN_QUERY, NULL, 0, &r),
+                    ==, 0x7);
+    g_assert_cmphex(root_events_take(qts), ==, 0);
+    assert_qmp_ok(qts, "{'execute': 'object-add', 'arguments':"
+                  " {'qom-type': 'memory-backend-file', 'id': 'm0',"
+                  " 'mem-path': %s, 'size': %d, 'share': true}}",
+                  file, BACKEND_SIZE);
+    assert_qmp_ok(qts, "{'execute': 'device_add', 'arguments':"
+                  " {'driver': 'nvdimm', 'id': 'nv0', 'memdev': 'm0'}}");
+    gpe_take(qts);                          /* the hot-plug's */
+    check_poison(qts, NULL, 0);
+    inject_ok(qts, 4096, UNIT, true);
+    g_assert_true(gpe_take(qts));
+    g_assert_cmphex(root_events_take(qts), ==, ROOT_UC_ERROR);
+    check_poison(qts, (uint64_t[]){ 4096, UNIT }, 1);
+    qtest_quit(qts);
+    unlink(file);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -409,5 +452,7 @@ int main(int argc, char **argv)
     qtest_add_func("/nvqemu/nvdimm-poison/full", test_full);
     qtest_add_func("/nvqemu/nvdimm-poison/notify", test_notify);
     qtest_add_func("/nvqemu/nvdimm-poison/restart", test_restart);
+    qtest_add_func("/nvqemu/nvdimm-poison/hotplug-default",
+                   test_hotplug_default);
     return g_test_run();
 }
