@@ -116,9 +116,10 @@ static int wait_status(QTestState *qts, const char *cmd,
     for (;;) {
         QDict *r;
         const char *st = qmp_status(qts, cmd, "status", &r);
-        int i;
+        int i = 0;
 
-        for (i = 0; want[i] && strcmp(st, want[i]); i++) {
+        while (want[i] && strcmp(st, want[i])) {
+            i++;
         }
         qobject_unref(r);
         if (want[i]) {

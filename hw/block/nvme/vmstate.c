@@ -589,19 +589,27 @@ static int nvme_vmstate_load_aer_queue(NvmeVmCtrl *t, NvmeCtrl *n)
     return 0;
 }
 
+/* The load, in order: CQs before the SQs and requests that use them */
+static int (*const nvme_vmstate_load_steps[])(NvmeVmCtrl *t, NvmeCtrl *n) = {
+    nvme_vmstate_check_config,
+    nvme_vmstate_load_cqs,
+    nvme_vmstate_load_sqs,
+    nvme_vmstate_load_reqs,
+    nvme_vmstate_load_vectors,
+    nvme_vmstate_load_ns,
+    nvme_vmstate_load_aer_queue,
+};
+
 static int nvme_vmstate_apply(NvmeVmCtrl *t, NvmeCtrl *n)
 {
     NvmeCmdArbitration a = nvme_cmd_arbitration(n->feat.arbitration);
-    int ret;
 
-    if ((ret = nvme_vmstate_check_config(t, n)) ||
-        (ret = nvme_vmstate_load_cqs(t, n)) ||
-        (ret = nvme_vmstate_load_sqs(t, n)) ||
-        (ret = nvme_vmstate_load_reqs(t, n)) ||
-        (ret = nvme_vmstate_load_vectors(t, n)) ||
-        (ret = nvme_vmstate_load_ns(t, n)) ||
-        (ret = nvme_vmstate_load_aer_queue(t, n))) {
-        return ret;
+    for (size_t i = 0; i < ARRAY_SIZE(nvme_vmstate_load_steps); i++) {
+        int ret = nvme_vmstate_load_steps[i](t, n);
+
+        if (ret) {
+            return ret;
+        }
     }
     if (t->dbbuf_on && !nvme_q_dbbuf_map(n, t->dbbuf_dbs, t->dbbuf_eis)) {
         return nvme_vmstate_refuse("%s: shadow doorbell buffers 0x%" PRIx64
