@@ -28,6 +28,9 @@
 #define IO_BLOCKS       8u
 #define IO_BYTES        (IO_BLOCKS * LBA_SIZE)
 #define SLOW_NS         200000000       /* null-co latency: 200 ms */
+#define MIG_BANDWIDTH   (64ll << 30)    /* bytes/s: no cap in practice */
+/* longer than the RAM copy, so that the migration's stop finds them */
+#define SLOWER_NS       2000000000u     /* 2 s */
 #define NSLOW           8
 /* Set Features values the destination must keep */
 #define ARB_VALUE       0x03020103u     /* HPW 3, MPW 2, LPW 1, AB 3 */
@@ -136,9 +139,11 @@ static const char *const migration_end[] = {
 
 /*
  * Migrate @src to a new QEMU started with @cmdline, which it returns; @src
- * is gone.  The destination runs if the source ran.
+ * is gone.  The destination runs if the source ran.  @ready(@opaque), if
+ * given, runs once the destination listens, right before "migrate".
  */
-static QTestState *migrate_qts(QTestState *src, const char *cmdline)
+static QTestState *migrate_qts_at(QTestState *src, const char *cmdline,
+                                  void (*ready)(void *), void *opaque)
 {
     g_autofree char *sock = mig_socket();
     g_autofree char *uri = g_strdup_printf("unix:%s", sock);
@@ -147,6 +152,13 @@ static QTestState *migrate_qts(QTestState *src, const char *cmdline)
 
     unlink(sock);
     dst = qtest_initf("%s -incoming %s", cmdline, uri);
+    /* no bandwidth cap (128 MiB/s by default): the RAM copy is short */
+    qtest_qmp_assert_success(src, "{'execute': 'migrate-set-parameters', "
+                             "'arguments': {'max-bandwidth': %" PRId64 "}}",
+                             (int64_t)MIG_BANDWIDTH);
+    if (ready) {
+        ready(opaque);
+    }
     qtest_qmp_assert_success(src, "{'execute': 'migrate', 'arguments': "
                              "{'uri': %s}}", uri);
     g_assert_cmpint(wait_status(src, "query-migrate", migration_end), ==,
@@ -169,15 +181,28 @@ static QTestState *migrate_qts(QTestState *src, const char *cmdline)
     return dst;
 }
 
-/* Migrate the machine to a new QEMU; the host driver follows it */
-static void mig_move(Mig *m)
+static QTestState *migrate_qts(QTestState *src, const char *cmdline)
+{
+    return migrate_qts_at(src, cmdline, NULL, NULL);
+}
+
+/*
+ * Migrate the machine to a new QEMU; the host driver follows it.
+ * @ready: see migrate_qts_at().
+ */
+static void mig_move_at(Mig *m, void (*ready)(void *), void *opaque)
 {
     Nvme *n = m->n;
-    QTestState *dst = migrate_qts(n->qts, m->cmdline);
+    QTestState *dst = migrate_qts_at(n->qts, m->cmdline, ready, opaque);
 
     n->qts = n->qs->qts = dst;
     n->qs->pcibus->qts = dst;
     m->generation++;
+}
+
+static void mig_move(Mig *m)
+{
+    mig_move_at(m, NULL, NULL);
 }
 
 static void vm_stop(Nvme *n)
@@ -362,16 +387,22 @@ static void test_rung_iothread(void)
 }
 
 /*
- * Commands in the block layer (200 ms each on null-co) when the VM stops
- * (@stop: a QMP stop first, else the migration's own): the stop waits for
- * them and posts their completions, which reach the guest exactly once
+ * Commands in the block layer (200 ms or 2 s each on null-co) when the VM
+ * stops (@stop: a QMP stop first, else the migration's own): the stop
+ * waits for them and posts their completions, which reach the guest
+ * exactly once
  */
+static void ring_io_sq(void *opaque)
+{
+    sq_ring(opaque, 1);
+}
+
 static void inflight_case(const char *ctrl_opts, const char *extra,
                           bool stop)
 {
     g_autofree char *drive = g_strdup_printf(
         "-drive id=d0,if=none,driver=null-co,size=%u,latency-ns=%u,"
-        "read-zeroes=on", IMG_SIZE, SLOW_NS);
+        "read-zeroes=on", IMG_SIZE, stop ? SLOW_NS : SLOWER_NS);
     Mig *m = mig_boot(drive, ctrl_opts, extra);
     Nvme *n = m->n;
     uint16_t cids[NSLOW];
@@ -385,17 +416,18 @@ static void inflight_case(const char *ctrl_opts, const char *extra,
         cids[i] = sqe_cid(&c);
         sq_put(n, 1, &c);
     }
-    sq_ring(n, 1);
     if (stop) {
         NvmeCqe cqe;
 
+        sq_ring(n, 1);
         vm_stop(n);
         /* the stop returned: the completions are in guest RAM already */
         g_assert_true(cq_peek(n, 1, &cqe));
         mig_move(m);
         vm_cont(n);
     } else {
-        mig_move(m);
+        /* rung once the destination listens: in flight when it stops */
+        mig_move_at(m, ring_io_sq, n);
     }
     expect_cids(n, cids, NSLOW);
     mig_free(m);

@@ -717,6 +717,7 @@ static void nvme_engine_pause_fn(void *opaque)
 {
     NvmeCtrl *n = opaque;
 
+    trace_nvme_dev_vm_pause(n->inflight);
     timer_del(n->tick_timer);
     qemu_bh_cancel(n->kick_bh);
     nvme_engine_drain(n);
@@ -725,7 +726,6 @@ static void nvme_engine_pause_fn(void *opaque)
         nvme_engine_post_all(n);
     }
     qemu_bh_cancel(n->post_bh);
-    trace_nvme_dev_vm_pause(n->inflight);
 }
 
 /*
