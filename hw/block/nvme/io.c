@@ -106,11 +106,46 @@ static uint16_t nvme_io_errno_status(NvmeRequest *req, int ret)
     return reads ? NVME_UNRECOVERED_READ : NVME_WRITE_FAULT;
 }
 
+/*
+ * The drive's error action for a command whose backend request failed
+ * with @ret (QEMU's werror= for commands that write or flush, rerror= for
+ * those that only read, as virtio-blk and scsi-disk): BLOCK_IO_ERROR is
+ * sent for every action; stop holds the command and stops the VM, and
+ * `cont` runs it again (nvme_engine_hold); ignore completes it as if it
+ * succeeded (*@ret = 0); report completes it with the error status.
+ * True when the command was held.  A broadcast Flush (no one namespace to
+ * take the action of) and a cancelled request always report.
+ */
+static bool nvme_io_error_action(NvmeRequest *req, int *ret)
+{
+    BlockBackend *blk = req->ns ? req->ns->blkconf.blk : NULL;
+    bool is_read = nvme_io_reads(req->opcode);
+    BlockErrorAction action;
+
+    if (!blk || *ret == -ECANCELED) {
+        return false;
+    }
+    action = blk_get_error_action(blk, is_read, -*ret);
+    trace_nvme_dev_io_error_action(req->sq->sqid, req->cid, *ret, is_read,
+                                   action);
+    if (action == BLOCK_ERROR_ACTION_STOP) {
+        nvme_engine_hold(req);
+    }
+    blk_error_action(blk, action, is_read, -*ret);
+    if (action == BLOCK_ERROR_ACTION_IGNORE) {
+        *ret = 0;
+    }
+    return action == BLOCK_ERROR_ACTION_STOP;
+}
+
 /* Finish a command whose block request(s) returned @ret */
 static void nvme_io_finish(NvmeRequest *req, int ret)
 {
     BlockAcctStats *stats = blk_get_stats(req->ns->blkconf.blk);
 
+    if (ret && nvme_io_error_action(req, &ret)) {
+        return;
+    }
     if (ret) {
         block_acct_failed(stats, &req->acct);
         req->status = nvme_io_errno_status(req, ret);
@@ -269,6 +304,9 @@ static void nvme_io_multi_cb(void *opaque, int ret)
         req->aio_ret = ret;
     }
     if (--req->aio_pending) {
+        return;
+    }
+    if (req->aio_ret && nvme_io_error_action(req, &req->aio_ret)) {
         return;
     }
     if (req->aio_ret) {
