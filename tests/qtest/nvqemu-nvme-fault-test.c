@@ -612,7 +612,7 @@ static void test_stop_reset(void)
     env_free(e);
 }
 
-/* ---- durability: SIGKILL after a completed Flush -------------------------- */
+/* ---- durability: SIGKILL after a completed Flush ------------------------ */
 
 #define DURABLE_WRITES  4
 #define DURABLE_STRIDE  128     /* blocks: 64 KiB, a new qcow2 cluster each */

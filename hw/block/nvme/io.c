@@ -26,8 +26,7 @@ enum NvmeIoFlags {
     NVME_IO_NEEDS_NS    = 1 << 0,   /* nsid must name an active namespace */
     NVME_IO_BROADCAST   = 1 << 1,   /* nsid FFFFFFFFh allowed */
     NVME_IO_WRITES      = 1 << 2,   /* refused on a read-only namespace */
-    NVME_IO_READS       = 1 << 3,   /* reads the media only: rerror=, and
-                                       Unrecovered Read Error on failure */
+    NVME_IO_READS       = 1 << 3,   /* only reads: rerror=, read errors */
 };
 
 typedef struct NvmeIoCmd {

@@ -147,9 +147,7 @@ struct NvmeRequest {
     bool cq_slot;               /* holds a reserved slot of its CQ */
     bool in_flight;             /* counted in NvmeCtrl.inflight */
     bool settled;               /* completed or parked since its exec */
-    bool held;                  /* failed, held for the drive's error
-                                   action (werror=/rerror= stop): runs
-                                   again when the VM resumes */
+    bool held;                  /* held for werror/rerror=stop */
     QTAILQ_ENTRY(NvmeRequest) entry;
 };
 
