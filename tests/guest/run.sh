@@ -57,6 +57,12 @@
 #   nvme-copy        nvme copy (formats 0h, 1h) and a Copy through
 #                    io-passthru, read back and compared; a Copy beyond
 #                    MSSRL refused
+#   nvme-werror  werror=stop on a blkdebug drive failing one write under
+#                fio verify: the VM stops (io-error), `cont`, the write
+#                runs again, fio verify passes, no error reaches the guest
+#   durability   NVMe (qcow2) and NVDIMM-N fsdax in one guest: files
+#                written with fsync, QEMU SIGKILLed, NVQEMU_DURABLE_TRIALS
+#                (1) times; every file intact in the next boot
 # TAP on stdout (see tests/run.sh), diagnostics on stderr, serial logs in
 # build/test-logs/guest/.  Exits non-zero on any failure.
 #
@@ -70,7 +76,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 sc=$here/scenarios
 
 machines=${NVQEMU_GUEST_MACHINES:-pc q35}
-scenarios=${NVQEMU_GUEST_SCENARIOS:-nvdimm-coldplug nvdimm-hotplug nvdimm-hotplug-place dimm-hotplug nvme nvdimm-multi nvme-cli nvme-iothread nvme-multipath nvme-nsmgmt nvme-pi nvme-copy nvdimm-health nvdimm-events nvdimm-ars nvdimm-poison nvdimm-n-hotplug nvdimm-flush}
+scenarios=${NVQEMU_GUEST_SCENARIOS:-nvdimm-coldplug nvdimm-hotplug nvdimm-hotplug-place dimm-hotplug nvme nvdimm-multi nvme-cli nvme-iothread nvme-multipath nvme-nsmgmt nvme-pi nvme-copy nvdimm-health nvdimm-events nvdimm-ars nvdimm-poison nvdimm-n-hotplug nvdimm-flush nvme-werror durability}
 MEM=(-m "1G,slots=4,maxmem=8G")
 MiB=1048576
 
@@ -559,6 +565,80 @@ t_nvme_copy() {
     guest_boot "nvme-copy-$m" "$m" "$sc/nvme-copy.sh" "" \
         "${MEM[@]}" "${nvme[@]}" || return 1
     rm -f "$d1" "$d2"
+}
+
+# nvme-werror: raw over blkdebug, one write at 4 MiB + 4 KiB failing once
+# with EIO; werror=stop.  The host waits for the io-error stop (polling
+# query-status), checks the BLOCK_IO_ERROR side (query-block io-status
+# failed), sends `cont`, and the guest must pass.
+t_nvme_werror() {
+    local m=$1 img=$GUEST_TMP/nvme-werror-$1.img conf=$GUEST_TMP/nvme-werror-$1.conf
+    local i st stops=0
+    truncate -s 64M "$img"
+    printf '[inject-error]\nevent = "write_aio"\niotype = "write"\nerrno = "5"\nonce = "on"\nsector = "8200"\n' > "$conf"
+    guest_start "nvme-werror-$m" "$m" "$sc/nvme-werror.sh" "" "${MEM[@]}" \
+        -drive "file=blkdebug:$conf:$img,if=none,id=d0,format=raw,werror=stop,rerror=stop" \
+        -device "nvme,drive=d0,serial=NVQWERROR"
+    for ((i = 0; i < 900; i++)); do
+        kill -0 "$GUEST_PID" 2>/dev/null || break
+        if guest_qmp query-status; then
+            st=$(tail -n 1 "$GUEST_LOG.qmp")
+            if [[ $st == *'"io-error"'* ]]; then
+                guest_qmp query-block
+                grep -q '"io-status": "failed"' "$GUEST_LOG.qmp" ||
+                    { glog "nvme-werror: io-status is not failed"; guest_kill; return 1; }
+                glog "nvme-werror ($m): VM stopped on the injected error; cont"
+                guest_qmp cont || { guest_kill; return 1; }
+                stops=$((stops + 1))
+            fi
+        fi
+        sleep 1
+    done
+    guest_finish || return 1
+    [ "$stops" -eq 1 ] || { glog "nvme-werror: $stops io-error stops, expected 1"; return 1; }
+    rm -f "$img" "$conf"
+}
+
+# durability: an NVMe namespace on qcow2 (default cache) and an NVDIMM-N
+# on a shared file; NVQEMU_DURABLE_TRIALS boots each end with a SIGKILL
+# right after the guest's fsyncs returned, and the next boot checks every
+# file written so far.
+t_durability() {
+    local m=$1 q=$GUEST_TMP/durability-$1.qcow2 nvimg=$GUEST_TMP/durability-$1.nv
+    local trials=${NVQEMU_DURABLE_TRIALS:-1} k sums="" sum qpid p keep
+    local -a dev
+    rm -f "$q" "$nvimg"
+    "$(dirname "$NVQEMU_QEMU")/qemu-img" create -q -f qcow2 "$q" 256M ||
+        { glog "qemu-img create $q"; return 1; }
+    truncate -s 256M "$nvimg"
+    dev=(-drive "file=$q,if=none,id=d0,format=qcow2"
+         -device "nvme,drive=d0,serial=NVQDURABLE"
+         -object "memory-backend-file,id=mem-nv0,mem-path=$nvimg,size=$((256 * MiB)),share=on,align=16M"
+         -device "nvdimm,id=nv0,memdev=mem-nv0,label-size=131072,nvdimm-n=on")
+    for ((k = 1; k <= trials; k++)); do
+        guest_start "durability-$m-$k" "$m,nvdimm=on" "$sc/durability.sh" \
+            "nvq.phase=$k nvq.trials=$trials nvq.sums=${sums#,}" "${MEM[@]}" "${dev[@]}"
+        if ! guest_wait_marker "NVQ-SYNCED: $k" 300 || grep -q NVQ-FAIL "$GUEST_LOG"; then
+            guest_check "$GUEST_LOG"; guest_kill; return 1
+        fi
+        # GUEST_PID is timeout(1); QEMU is its only child
+        qpid=$(pgrep -P "$GUEST_PID")
+        [ -n "$qpid" ] || { glog "no QEMU under $GUEST_PID"; guest_kill; return 1; }
+        kill -KILL "$qpid"
+        wait "$GUEST_PID" 2>/dev/null
+        keep=()
+        for p in "${GUEST_PIDS[@]}"; do [ "$p" = "$GUEST_PID" ] || keep+=("$p"); done
+        GUEST_PIDS=("${keep[@]}")
+        rm -f "${GUEST_INITRD:-}" "${GUEST_QMP:-}"
+        sum=$(sum_of "$GUEST_LOG")
+        [ -n "$sum" ] || { glog "no NVQ-SUM in $GUEST_LOG"; return 1; }
+        glog "durability ($m): trial $k fsync'd, QEMU $qpid SIGKILLed"
+        sums+=",$sum"
+    done
+    guest_boot "durability-$m-$k" "$m,nvdimm=on" "$sc/durability.sh" \
+        "nvq.phase=$k nvq.trials=$trials nvq.sums=${sums#,}" "${MEM[@]}" "${dev[@]}" || return 1
+    glog "durability ($m): $trials SIGKILLs, every file intact"
+    rm -f "$q" "$nvimg"
 }
 
 fail=0

@@ -53,6 +53,7 @@
 #include "qemu/main-loop.h"
 #include "hw/pci/msix.h"
 #include "block/aio-wait.h"
+#include "system/runstate.h"
 #include "nvme.h"
 #include "trace.h"
 
@@ -75,6 +76,8 @@ void nvme_engine_complete(NvmeRequest *req)
 
     trace_nvme_dev_complete(req->sq->sqid, req->cid, req->opcode,
                         nvme_sc(req->status), req->dw0);
+    /* a held command completes here when its queue goes away */
+    req->held = false;
     if (nvme_sc(req->status) != NVME_SUCCESS) {
         nvme_err_record(n, req);
     }
@@ -98,6 +101,22 @@ void nvme_engine_park(NvmeRequest *req)
 {
     nvme_engine_leave_flight(req->sq->ctrl, req);
     nvme_q_cq_slot_give(nvme_sq_cq(req->sq), req);
+}
+
+/*
+ * @req failed and the drive's error action is stop (werror=/rerror=, the
+ * caller raised it with blk_error_action()): it is held, with its CQ
+ * slot, out of the flight count, so that the drains of vm_stop, resets
+ * and queue deletions do not wait for it.  When the VM runs again it is
+ * executed again from its SQE (nvme_engine_retry_bh); a queue deletion
+ * or controller reset before that completes it as Aborted due to SQ
+ * Deletion (nvme_engine_sq_delete).
+ */
+void nvme_engine_hold(NvmeRequest *req)
+{
+    trace_nvme_dev_held(req->sq->sqid, req->cid, req->opcode);
+    req->held = true;
+    nvme_engine_leave_flight(req->sq->ctrl, req);
 }
 
 void nvme_engine_post_all(NvmeCtrl *n)
@@ -267,12 +286,11 @@ static bool nvme_engine_sq_ready(void *opaque, uint16_t qid)
     return true;
 }
 
-/* Execute one fetched SQE through its command set */
-static void nvme_engine_exec(NvmeCtrl *n, NvmeSQueue *sq, const NvmeSqe *sqe)
+/* Execute @req's SQE through its command set */
+static void nvme_engine_dispatch(NvmeCtrl *n, NvmeRequest *req)
 {
-    NvmeRequest *req = nvme_q_sq_consume(sq, sqe);
-    uint32_t cdw0 = le32_to_cpu(sqe->cdw0);
-    const NvmeCmdSet *set = n->cmdset[sq->sqid == NVME_ADMIN_QID ?
+    uint32_t cdw0 = le32_to_cpu(req->cmd.cdw0);
+    const NvmeCmdSet *set = n->cmdset[req->sq->sqid == NVME_ADMIN_QID ?
                                       NVME_CMDSET_ADMIN : NVME_CMDSET_IO];
     uint16_t status;
 
@@ -297,6 +315,48 @@ static void nvme_engine_exec(NvmeCtrl *n, NvmeSQueue *sq, const NvmeSqe *sqe)
     if (status != NVME_NO_COMPLETE) {
         req->status = status;
         nvme_engine_complete(req);
+    }
+}
+
+/* Execute one fetched SQE */
+static void nvme_engine_exec(NvmeCtrl *n, NvmeSQueue *sq, const NvmeSqe *sqe)
+{
+    nvme_engine_dispatch(n, nvme_q_sq_consume(sq, sqe));
+}
+
+/*
+ * The VM runs again after an error action stopped it: every held command
+ * is executed again, from the start, as if just fetched (its data is
+ * mapped again; a Write rewrites all its blocks, which is idempotent).
+ * It may fail and be held again.
+ */
+static void nvme_engine_retry_bh(void *opaque)
+{
+    NvmeCtrl *n = opaque;
+    bool guard = nvme_guard_enter(n);
+    NvmeSQueue *sq;
+    NvmeRequest *req, *next;
+
+    QTAILQ_FOREACH(sq, &n->active_sqs, active_entry) {
+        QTAILQ_FOREACH_SAFE(req, &sq->out_list, entry, next) {
+            if (!req->held) {
+                continue;
+            }
+            req->held = false;
+            trace_nvme_dev_retry(sq->sqid, req->cid, req->opcode);
+            nvme_q_req_unmap(req);
+            nvme_engine_dispatch(n, req);
+        }
+    }
+    nvme_guard_leave(n, guard);
+}
+
+static void nvme_engine_vm_state(void *opaque, bool running, RunState state)
+{
+    NvmeCtrl *n = opaque;
+
+    if (running) {
+        qemu_bh_schedule(n->retry_bh);
     }
 }
 
@@ -769,6 +829,8 @@ void nvme_engine_init(NvmeCtrl *n)
     /* guarded by nvme_guard_enter(), see nvme.h */
     n->kick_bh = aio_bh_new(n->ctx, nvme_engine_tick, n);
     n->post_bh = aio_bh_new(n->ctx, nvme_engine_post_bh, n);
+    n->retry_bh = aio_bh_new(n->ctx, nvme_engine_retry_bh, n);
+    n->vm_state = qemu_add_vm_change_state_handler(nvme_engine_vm_state, n);
     event_notifier_init(&n->kick, 0);
     aio_set_event_notifier(n->ctx, &n->kick, nvme_engine_notified,
                            nvme_engine_poll, nvme_engine_poll_ready);
@@ -790,4 +852,6 @@ void nvme_engine_fini(NvmeCtrl *n)
     timer_free(n->tick_timer);
     qemu_bh_delete(n->kick_bh);
     qemu_bh_delete(n->post_bh);
+    qemu_del_vm_change_state_handler(n->vm_state);
+    qemu_bh_delete(n->retry_bh);
 }

@@ -26,6 +26,7 @@ enum NvmeIoFlags {
     NVME_IO_NEEDS_NS    = 1 << 0,   /* nsid must name an active namespace */
     NVME_IO_BROADCAST   = 1 << 1,   /* nsid FFFFFFFFh allowed */
     NVME_IO_WRITES      = 1 << 2,   /* refused on a read-only namespace */
+    NVME_IO_READS       = 1 << 3,   /* only reads: rerror=, read errors */
 };
 
 typedef struct NvmeIoCmd {
@@ -36,6 +37,7 @@ typedef struct NvmeIoCmd {
 } NvmeIoCmd;
 
 static const char *nvme_io_name(uint8_t opcode);
+static bool nvme_io_reads(uint8_t opcode);
 
 /*
  * Largest Verify in bytes: 2^VSL units of the
@@ -77,17 +79,62 @@ static uint16_t nvme_io_check_mdts(NvmeCtrl *n, NvmeRequest *req,
     return NVME_SUCCESS;
 }
 
+/*
+ * The status of a command whose backend request failed with @ret (a
+ * negative errno).  Media and Data Integrity Errors (Base 2.0c Figure
+ * 105): a command that only reads gets Unrecovered Read Error (81h); one
+ * that writes or makes writes durable (Write, Write Zeroes, Dataset
+ * Management, Flush) gets Write Fault (80h), "the write data could not be
+ * committed to the media"; both count in SMART Media and Data Integrity
+ * Errors.  A backend out of space (ENOSPC) fails a writing command with
+ * Capacity Exceeded (generic 81h: the namespace cannot hold the data,
+ * as a thin-provisioned namespace whose NUSE reached NCAP), not a media
+ * error; a read cannot exceed capacity, so it stays a read error.
+ */
 static uint16_t nvme_io_errno_status(NvmeRequest *req, int ret)
 {
+    bool reads = nvme_io_reads(req->opcode);
+
     if (ret == -ECANCELED) {
         return NVME_ABORT_REQUESTED;
     }
-    if (ret == -ENOSPC) {
+    if (ret == -ENOSPC && !reads) {
         return NVME_CAPACITY_EXCEEDED;
     }
     req->sq->ctrl->smart.media_errors++;
-    return req->opcode == NVME_IO_WRITE || req->opcode == NVME_IO_WRITE_ZEROES
-           ? NVME_WRITE_FAULT : NVME_UNRECOVERED_READ;
+    return reads ? NVME_UNRECOVERED_READ : NVME_WRITE_FAULT;
+}
+
+/*
+ * The drive's error action for a command whose backend request failed
+ * with @ret (QEMU's werror= for commands that write or flush, rerror= for
+ * those that only read, as virtio-blk and scsi-disk): BLOCK_IO_ERROR is
+ * sent for every action; stop holds the command and stops the VM, and
+ * `cont` runs it again (nvme_engine_hold); ignore completes it as if it
+ * succeeded (*@ret = 0); report completes it with the error status.
+ * True when the command was held.  A broadcast Flush (no one namespace to
+ * take the action of) and a cancelled request always report.
+ */
+static bool nvme_io_error_action(NvmeRequest *req, int *ret)
+{
+    BlockBackend *blk = req->ns ? req->ns->blkconf.blk : NULL;
+    bool is_read = nvme_io_reads(req->opcode);
+    BlockErrorAction action;
+
+    if (!blk || *ret == -ECANCELED) {
+        return false;
+    }
+    action = blk_get_error_action(blk, is_read, -*ret);
+    trace_nvme_dev_io_error_action(req->sq->sqid, req->cid, *ret, is_read,
+                                   action);
+    if (action == BLOCK_ERROR_ACTION_STOP) {
+        nvme_engine_hold(req);
+    }
+    blk_error_action(blk, action, is_read, -*ret);
+    if (action == BLOCK_ERROR_ACTION_IGNORE) {
+        *ret = 0;
+    }
+    return action == BLOCK_ERROR_ACTION_STOP;
 }
 
 /* Finish a command whose block request(s) returned @ret */
@@ -95,6 +142,9 @@ static void nvme_io_finish(NvmeRequest *req, int ret)
 {
     BlockAcctStats *stats = blk_get_stats(req->ns->blkconf.blk);
 
+    if (ret && nvme_io_error_action(req, &ret)) {
+        return;
+    }
     if (ret) {
         block_acct_failed(stats, &req->acct);
         req->status = nvme_io_errno_status(req, ret);
@@ -255,8 +305,12 @@ static void nvme_io_multi_cb(void *opaque, int ret)
     if (--req->aio_pending) {
         return;
     }
+    if (req->aio_ret && nvme_io_error_action(req, &req->aio_ret)) {
+        return;
+    }
     if (req->aio_ret) {
         req->status = nvme_io_errno_status(req, req->aio_ret);
+        trace_nvme_dev_io_error(req->sq->sqid, req->cid, req->aio_ret);
     }
     nvme_engine_complete(req);
 }
@@ -935,9 +989,11 @@ static const NvmeIoCmd nvme_io_cmds[NVME_IO_OPCODE_MAX + 1] = {
         "WRITE", nvme_io_rw, NVME_IO_NEEDS_NS | NVME_IO_WRITES,
         NVME_EFF_CSUPP | NVME_EFF_LBCC },
     [NVME_IO_READ] = {
-        "READ", nvme_io_rw, NVME_IO_NEEDS_NS, NVME_EFF_CSUPP },
+        "READ", nvme_io_rw, NVME_IO_NEEDS_NS | NVME_IO_READS,
+        NVME_EFF_CSUPP },
     [NVME_IO_COMPARE] = {
-        "COMPARE", nvme_io_compare, NVME_IO_NEEDS_NS, NVME_EFF_CSUPP },
+        "COMPARE", nvme_io_compare, NVME_IO_NEEDS_NS | NVME_IO_READS,
+        NVME_EFF_CSUPP },
     [NVME_IO_WRITE_ZEROES] = {
         "WRITE_ZEROES", nvme_io_write_zeroes,
         NVME_IO_NEEDS_NS | NVME_IO_WRITES, NVME_EFF_CSUPP | NVME_EFF_LBCC },
@@ -945,7 +1001,8 @@ static const NvmeIoCmd nvme_io_cmds[NVME_IO_OPCODE_MAX + 1] = {
         "DSM", nvme_io_dsm, NVME_IO_NEEDS_NS | NVME_IO_WRITES,
         NVME_EFF_CSUPP | NVME_EFF_LBCC },
     [NVME_IO_VERIFY] = {
-        "VERIFY", nvme_io_verify, NVME_IO_NEEDS_NS, NVME_EFF_CSUPP },
+        "VERIFY", nvme_io_verify, NVME_IO_NEEDS_NS | NVME_IO_READS,
+        NVME_EFF_CSUPP },
     [NVME_IO_COPY] = {
         "COPY", nvme_copy_exec, NVME_IO_NEEDS_NS | NVME_IO_WRITES,
         NVME_EFF_CSUPP | NVME_EFF_LBCC },
@@ -959,6 +1016,11 @@ static uint32_t nvme_io_effects(NvmeCtrl *n, uint8_t opcode)
 static const char *nvme_io_name(uint8_t opcode)
 {
     return nvme_io_cmds[opcode].name ?: "unknown";
+}
+
+static bool nvme_io_reads(uint8_t opcode)
+{
+    return nvme_io_cmds[opcode].flags & NVME_IO_READS;
 }
 
 static uint16_t nvme_io_exec(NvmeCtrl *n, NvmeRequest *req)

@@ -273,9 +273,18 @@ bool nvme_ns_setup(NvmeNs *ns, NvmeCtrl *n, Error **errp)
         return false;
     }
     read_only = !blk_supports_write_perm(conf->blk);
+    /*
+     * No rerror/werror device properties (stock has none): the drive's
+     * own error actions stay (-drive werror=, rerror=), where a zeroed
+     * BlockConf would reset them to report
+     */
+    conf->rerror = BLOCKDEV_ON_ERROR_AUTO;
+    conf->werror = BLOCKDEV_ON_ERROR_AUTO;
     if (!blkconf_apply_backend_options(conf, read_only, false, errp)) {
         return false;
     }
+    /* query-block io-status follows the errors the error actions see */
+    blk_iostatus_enable(conf->blk);
     /* an empty drive (no medium) is refused, with stock's message */
     len = blk_getlength(conf->blk);
     if (len < 0) {

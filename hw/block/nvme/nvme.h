@@ -150,6 +150,7 @@ struct NvmeRequest {
     bool cq_slot;               /* holds a reserved slot of its CQ */
     bool in_flight;             /* counted in NvmeCtrl.inflight */
     bool settled;               /* completed or parked since its exec */
+    bool held;                  /* held for werror/rerror=stop */
     QTAILQ_ENTRY(NvmeRequest) entry;
 };
 
@@ -465,6 +466,8 @@ struct NvmeCtrl {
     QEMUTimer *tick_timer;      /* tick-ns > 0: the service tick */
     QEMUBH *kick_bh;            /* tick-ns = 0: the service tick */
     QEMUBH *post_bh;
+    QEMUBH *retry_bh;           /* runs held commands again (VM resumed) */
+    VMChangeStateEntry *vm_state;
     EventNotifier kick;         /* doorbells from another thread, eventfds */
     uint32_t inflight;          /* commands in the block layer */
     uint64_t wakeups;           /* engine runs (engine-wakeups property) */
@@ -590,6 +593,7 @@ void nvme_engine_ioeventfd_update(NvmeCtrl *n);
 void nvme_engine_dbbuf_changed(NvmeCtrl *n);
 void nvme_engine_complete(NvmeRequest *req);
 void nvme_engine_park(NvmeRequest *req);
+void nvme_engine_hold(NvmeRequest *req);
 void nvme_engine_post_all(NvmeCtrl *n);
 void nvme_engine_sq_delete(NvmeCtrl *n, uint16_t sqid, bool post);
 void nvme_engine_delete_all(NvmeCtrl *n, bool post);
@@ -614,6 +618,7 @@ uint32_t nvme_q_cq_room(NvmeCQueue *cq);
 void nvme_q_cq_slot_take(NvmeCQueue *cq, NvmeRequest *req);
 void nvme_q_cq_slot_give(NvmeCQueue *cq, NvmeRequest *req);
 void nvme_q_req_release(NvmeRequest *req);
+void nvme_q_req_unmap(NvmeRequest *req);
 bool nvme_q_dbbuf_setup(NvmeCtrl *n, uint64_t dbs, uint64_t eis);
 bool nvme_q_dbbuf_map(NvmeCtrl *n, uint64_t dbs, uint64_t eis);
 void nvme_q_dbbuf_reset(NvmeCtrl *n);

@@ -55,13 +55,9 @@ uint32_t nvme_q_cq_room(NvmeCQueue *cq)
     return busy >= cq->size - 1 ? 0 : cq->size - 1 - busy;
 }
 
-/* @req goes back to its SQ's free list, with any CQ slot it held */
-void nvme_q_req_release(NvmeRequest *req)
+/* @req lets go of its data mapping and buffers */
+void nvme_q_req_unmap(NvmeRequest *req)
 {
-    NvmeSQueue *sq = req->sq;
-
-    nvme_q_cq_slot_give(nvme_sq_cq(sq), req);
-
     if (req->sg_valid) {
         qemu_sglist_destroy(&req->sg);
         req->sg_valid = false;
@@ -73,6 +69,15 @@ void nvme_q_req_release(NvmeRequest *req)
     g_free(req->bounce);
     g_free(req->bounce2);
     req->bounce = req->bounce2 = NULL;
+}
+
+/* @req goes back to its SQ's free list, with any CQ slot it held */
+void nvme_q_req_release(NvmeRequest *req)
+{
+    NvmeSQueue *sq = req->sq;
+
+    nvme_q_cq_slot_give(nvme_sq_cq(sq), req);
+    nvme_q_req_unmap(req);
     QTAILQ_INSERT_TAIL(&sq->free_list, req, entry);
 }
 
