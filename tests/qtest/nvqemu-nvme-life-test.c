@@ -585,6 +585,18 @@ static void test_keep_alive_busy(const void *opaque)
         ctrl_disable(n);
         sentinel_check(l);
         recovered(l);
+        /* the expiry is in the Error Information log, newest first */
+        {
+            NvmeErrorLogEntry e;
+
+            g_assert_cmphex(get_log(n, NVME_LOG_ERROR, sizeof(e), n->buf), ==,
+                            NVME_SUCCESS);
+            qtest_memread(n->qts, n->buf, &e, sizeof(e));
+            g_assert_cmphex(le16_to_cpu(e.status) >> 1, ==,
+                            NVME_KEEP_ALIVE_EXPIRED);
+            g_assert_cmphex(le16_to_cpu(e.sqid), ==, NVME_ERR_NO_COMMAND);
+            g_assert_cmphex(le16_to_cpu(e.cid), ==, NVME_ERR_NO_COMMAND);
+        }
         /* KATO is back to its default (0) after the reset: no expiry */
         qtest_clock_step(n->qts, 4 * KATO_MS * MS);
         g_assert_cmpuint(FIELD_EX32(csts(n), NVME_CSTS, CFS), ==, 0);

@@ -655,6 +655,7 @@ uint16_t nvme_dma_md_from_guest(NvmeRequest *req, void *buf, uint64_t len);
 
 /* err.c */
 void nvme_err_record(NvmeCtrl *n, NvmeRequest *req);
+void nvme_err_record_event(NvmeCtrl *n, uint16_t status);
 uint16_t nvme_err_guest(NvmeCtrl *n, NvmeRequest *req, uint16_t status,
                         const char *fmt, ...) G_GNUC_PRINTF(4, 5);
 
