@@ -12,6 +12,8 @@
 #   - every property of nvme, nvme-ns and nvdimm in props.txt, once with its
 #     valid and once with its invalid value, on the device's base line
 #     (COMPAT_BASE) on q35;
+#   - every value of bounds.txt (numeric properties at the ends of their
+#     range and one beyond), on the device's base line like a property row;
 #   - the whole command lines of lines.txt.
 
 compat_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -92,6 +94,16 @@ compat_rows() {
                 "$(compat_set_param "$dev" "$p" "$val")"
         done
     done < <(compat_table "$compat_dir/props.txt")
+    while read -r d p vals; do
+        base=${COMPAT_BASE[$d]}
+        rest=$(compat_variant "$base")
+        opts=${rest%%|*}; dev=${rest#*|}
+        for val in $vals; do
+            printf 'bound %s.%s=%s\t%s\t%s -device %s\n' "$d" "$p" "$val" \
+                "$(compat_machine_opt "$COMPAT_PROP_MACHINE" "$base")" "$opts" \
+                "$(compat_set_param "$dev" "$p" "$val")"
+        done
+    done < <(compat_table "$compat_dir/bounds.txt")
     # "ID | MACHINE-OPTION | OPTIONS" -> "line ID<TAB>..."
     compat_table "$compat_dir/lines.txt" |
         sed -E 's/^(.*[^ ]) +\| +(.*[^ ]) +\| +(.*)$/line \1\t\2\t\3/'
@@ -102,11 +114,12 @@ compat_table() {
     grep -Ev '^[[:space:]]*(#|$)' "$1"
 }
 
-# The property of a row ID ("property nvme.mqes=0" -> "nvme.mqes"), or
-# nothing for a machine row.
+# The property of a row ID ("property nvme.mqes=0" or "bound nvme.mqes=0"
+# -> "nvme.mqes"), or nothing for a machine row.
 compat_row_property() {
     case $1 in
         "property "*) local p=${1#property }; echo "${p%%=*}" ;;
+        "bound "*) local p=${1#bound }; echo "${p%%=*}" ;;
     esac
 }
 

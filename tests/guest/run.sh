@@ -63,11 +63,14 @@
 #   durability   NVMe (qcow2) and NVDIMM-N fsdax in one guest: files
 #                written with fsync, QEMU SIGKILLed, NVQEMU_DURABLE_TRIALS
 #                (1) times; every file intact in the next boot
+#   nvme-lifecycle   fio with crc32c verify headers while the guest runs
+#                    nvme reset, ns-rescan and a sysfs PCI function reset;
+#                    then driver unbind/bind and fio --verify_only: 0 corrupt
 # TAP on stdout (see tests/run.sh), diagnostics on stderr, serial logs in
 # build/test-logs/guest/.  Exits non-zero on any failure.
 #
 # Environment: NVQEMU_QEMU (binary), NVQEMU_GUEST_MACHINES (default
-# "pc q35"), NVQEMU_GUEST_SCENARIOS (default all eighteen), NVQEMU_QEMU_WAIT
+# "pc q35"), NVQEMU_GUEST_SCENARIOS (default all of them), NVQEMU_QEMU_WAIT
 # (seconds to wait for a binary being rebuilt, default 0).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -76,7 +79,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 sc=$here/scenarios
 
 machines=${NVQEMU_GUEST_MACHINES:-pc q35}
-scenarios=${NVQEMU_GUEST_SCENARIOS:-nvdimm-coldplug nvdimm-hotplug nvdimm-hotplug-place dimm-hotplug nvme nvdimm-multi nvme-cli nvme-iothread nvme-multipath nvme-nsmgmt nvme-pi nvme-copy nvdimm-health nvdimm-events nvdimm-ars nvdimm-poison nvdimm-n-hotplug nvdimm-flush nvme-werror durability}
+scenarios=${NVQEMU_GUEST_SCENARIOS:-nvdimm-coldplug nvdimm-hotplug nvdimm-hotplug-place dimm-hotplug nvme nvdimm-multi nvme-cli nvme-iothread nvme-multipath nvme-nsmgmt nvme-pi nvme-copy nvme-lifecycle nvdimm-health nvdimm-events nvdimm-ars nvdimm-poison nvdimm-n-hotplug nvdimm-flush nvme-werror durability}
 MEM=(-m "1G,slots=4,maxmem=8G")
 MiB=1048576
 
@@ -639,6 +642,19 @@ t_durability() {
         "nvq.phase=$k nvq.trials=$trials nvq.sums=${sums#,}" "${MEM[@]}" "${dev[@]}" || return 1
     glog "durability ($m): $trials SIGKILLs, every file intact"
     rm -f "$q" "$nvimg"
+}
+
+# nvme-lifecycle: fio with crc32c verify headers under nvme reset,
+# ns-rescan and a sysfs PCI function reset, then driver unbind/bind and a
+# --verify_only pass (issue 11)
+t_nvme_lifecycle() {
+    local m=$1 img=$GUEST_TMP/nvme-lifecycle-$1.img
+    local -a nvme=(-drive "file=$img,if=none,id=d0,format=raw"
+                   -device "nvme,drive=d0,serial=NVQLIFE${1^^}")
+    truncate -s 128M "$img"
+    guest_boot "nvme-lifecycle-$m" "$m" "$sc/nvme-lifecycle.sh" "" \
+        "${MEM[@]}" "${nvme[@]}" || return 1
+    rm -f "$img"
 }
 
 fail=0

@@ -244,10 +244,8 @@ static void test_bad_properties(void)
         { "pi=1", "at least 8 bytes of metadata" },
         { "ms=8,pi=1,pif=2", "at least 16 bytes of metadata" },
         { "ms=8,pi=4", "pi must be" },
-        { "ms=8,mset=2", "mset must be" },
-        { "ms=8,pi=1,pil=2", "pil must be" },
         { "ms=16,pi=1,pif=1", "pif must be" },
-        { "ms=8,pif=3", "pif must be" },
+        { "ms=16,pi=1,pif=3", "pif must be" },
     };
 
     for (unsigned k = 0; k < ARRAY_SIZE(cases); k++) {

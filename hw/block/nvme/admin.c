@@ -564,11 +564,17 @@ static void nvme_admin_kato_arm(NvmeCtrl *n)
     }
 }
 
+/*
+ * Keep Alive Timer expiry (Base 1.4 7.12.2): an Error Information log
+ * entry with status Keep Alive Timer Expired, then no more commands
+ * processed and CSTS.CFS set.
+ */
 static void nvme_admin_kato_expired(void *opaque)
 {
     NvmeCtrl *n = opaque;
 
     if (n->state == NVME_CTRL_ENABLED) {
+        nvme_err_record_event(n, NVME_KEEP_ALIVE_EXPIRED);
         nvme_engine_fail(n, "keep alive timeout expired");
     }
 }

@@ -54,3 +54,19 @@ void nvme_err_record(NvmeCtrl *n, NvmeRequest *req)
         .nsid = req->cmd.nsid,
     };
 }
+
+/* Record an error no command caused (a keep alive expiry) */
+void nvme_err_record_event(NvmeCtrl *n, uint16_t status)
+{
+    NvmeErrorLogEntry *e;
+
+    n->error_count++;
+    e = &n->errlog[(n->error_count - 1) % NVME_ERROR_LOG_ENTRIES];
+    *e = (NvmeErrorLogEntry) {
+        .error_count = cpu_to_le64(n->error_count),
+        .sqid = cpu_to_le16(NVME_ERR_NO_COMMAND),
+        .cid = cpu_to_le16(NVME_ERR_NO_COMMAND),
+        .status = cpu_to_le16(status << 1),
+        .param_loc = cpu_to_le16(NVME_ERR_PARAM_LOC_NONE),
+    };
+}

@@ -185,29 +185,21 @@ static void nvme_ns_resize(NvmeNs *ns)
 
 /*
  * The metadata properties: stock's ranges and, where stock refuses a
- * combination, stock's message.
+ * combination, stock's message.  As stock, mset and pil are flags (any
+ * non-zero value sets them) and pif is only checked when pi enables
+ * protection information (tests/compat/bounds.txt).
  */
 static bool nvme_ns_check_md_params(NvmeNs *ns, Error **errp)
 {
     NvmeNsParams *p = &ns->params;
     unsigned tuple = nvme_pi_tuple_size(p->pif);
 
-    if (p->mset > 1) {
-        error_setg(errp, "mset must be 0 (separate metadata buffer) or 1 "
-                   "(extended LBA), not %u", p->mset);
-        return false;
-    }
     if (p->pi > NVME_PI_TYPE3) {
         error_setg(errp, "pi must be 0 (none) or a protection information "
                    "type 1..3, not %u", p->pi);
         return false;
     }
-    if (p->pil > 1) {
-        error_setg(errp, "pil must be 0 (PI in the last bytes of metadata) "
-                   "or 1 (first bytes), not %u", p->pil);
-        return false;
-    }
-    if (p->pif > NVME_PIF_64B || (p->pi && !tuple)) {
+    if (p->pi && (p->pif > NVME_PIF_64B || !tuple)) {
         error_setg(errp, "pif must be 0 (16b guard) or 2 (64b guard), "
                    "not %u", p->pif);
         return false;
@@ -303,8 +295,11 @@ bool nvme_ns_setup(NvmeNs *ns, NvmeCtrl *n, Error **errp)
     nvme_ns_init_lbafs(ns, ctz32(lbs), ns->params.ms);
     ns->mset = ns->params.mset;
     ns->pi_type = ns->params.pi;
-    ns->pif = ns->params.pif;
-    ns->pil = ns->params.pil;
+    /* without PI an unsupported pif means nothing: the 16b format */
+    ns->pif = nvme_pi_tuple_size(ns->params.pif) ? ns->params.pif
+                                                 : NVME_PIF_16B;
+    /* as stock, DPS reports PIL only with PI enabled */
+    ns->pil = ns->params.pi && ns->params.pil;
     nvme_ns_resize(ns);
     if (!ns->nsze) {
         error_setg(errp, "drive is smaller than one %u-byte block",

@@ -681,6 +681,7 @@ void nvme_vmstate_fini(NvmeCtrl *n);
 
 /* err.c */
 void nvme_err_record(NvmeCtrl *n, NvmeRequest *req);
+void nvme_err_record_event(NvmeCtrl *n, uint16_t status);
 uint16_t nvme_err_guest(NvmeCtrl *n, NvmeRequest *req, uint16_t status,
                         const char *fmt, ...) G_GNUC_PRINTF(4, 5);
 

@@ -201,6 +201,7 @@ enum NvmeStatus {
     NVME_SGL_DESC_TYPE_INVALID      = NVME_SC(NVME_SCT_GENERIC, 0x11),
     NVME_PRP_OFFSET_INVALID         = NVME_SC(NVME_SCT_GENERIC, 0x13),
     NVME_SGL_OFFSET_INVALID         = NVME_SC(NVME_SCT_GENERIC, 0x16),
+    NVME_KEEP_ALIVE_EXPIRED         = NVME_SC(NVME_SCT_GENERIC, 0x19),
     NVME_NS_WRITE_PROTECTED         = NVME_SC(NVME_SCT_GENERIC, 0x20),
     NVME_LBA_OUT_OF_RANGE           = NVME_SC(NVME_SCT_GENERIC, 0x80),
     NVME_CAPACITY_EXCEEDED          = NVME_SC(NVME_SCT_GENERIC, 0x81),
@@ -1049,6 +1050,8 @@ typedef struct QEMU_PACKED NvmeErrorLogEntry {
     uint8_t rsvd42[22];
 } NvmeErrorLogEntry;
 QEMU_BUILD_BUG_ON(sizeof(NvmeErrorLogEntry) != 64);
+/* SQID and CID of an entry no command caused (Base 5.16.1.2, Figure 205) */
+#define NVME_ERR_NO_COMMAND 0xffff
 
 /* Base 5.16.1.3, Figure 207: SMART / Health Information */
 typedef struct QEMU_PACKED NvmeSmartLog {
