@@ -33,6 +33,9 @@ JOBS ?= $(shell nproc)
 # tests/qtest/run.sh.
 QEMU_TARGETS := qemu-system-x86_64 qemu-img nvqemu-unit nvqemu-qtests nvqemu-bench \
                 tests/qtest/qos-test
+# qemu-storage-daemon: the NBD server of the shared-storage migration test
+# (tests/guest/run.sh migrate-nbd), as a separate host would run it.
+QEMU_TARGETS += storage-daemon/qemu-storage-daemon
 
 .PHONY: all build demo check check-unit check-qtest check-guest check-libvirt \
         check-compat check-scripts compat-record vanilla bench bench-nvdimm clean distclean \
