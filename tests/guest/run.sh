@@ -523,15 +523,6 @@ mig_qmp() {
     }
 }
 
-# mig_get I CMD EXPR: a field (Python expression on the reply r) of one
-# QMP command's reply from process I
-mig_get() {
-    python3 "$GUEST_SRC/qmp.py" "$MIG_T/qmp$1" "$2" 2>> "$GUEST_LOG.qmp" |
-        grep -v -e '^#' -e '^->' | tail -n 1 | python3 -c "import json, sys
-r = json.loads(sys.stdin.read() or 'null')
-print($3)" 2>> "$GUEST_LOG.qmp"
-}
-
 # mig_start I HOST: start QEMU process I on HOST (A or B); I > 0 waits for
 # an incoming migration.
 mig_start() {
@@ -598,38 +589,22 @@ mig_wait_marker() {
 }
 
 # mig_hop I: live-migrate from process I-1 to a new process I on the other
-# host; the guest must then show fio progressing on process I.
+# host (tests/guest/migrate.py); the guest must then show fio progressing on
+# process I.
 mig_hop() {
-    local i=$1 src=$(($1 - 1)) host st t=3000 stats
+    local i=$1 src=$(($1 - 1)) host stats
     host=$([ $((i % 2)) = 1 ] && echo B || echo A)
     mig_start "$i" "$host"
-    mig_qmp "$i" migrate-set-capabilities "$MIG_CAPS" \
-            migrate-incoming "{\"uri\":\"unix:$MIG_T/mig$i\"}" || return 1
-    mig_qmp "$src" migrate-set-capabilities "$MIG_CAPS" \
-            migrate-set-parameters '{"max-bandwidth":1073741824,"downtime-limit":1000}' \
-            migrate "{\"uri\":\"unix:$MIG_T/mig$i\"}" || return 1
-    while :; do
-        st=$(mig_get "$src" query-migrate 'r.get("status")')
-        case $st in
-            completed) break ;;
-            failed|cancelled|"")
-                glog "$GUEST_NAME: hop $i: migration $st: $(mig_get "$src" query-migrate 'r.get("error-desc")')"
-                return 1 ;;
-        esac
-        t=$((t - 1))
-        [ $t -gt 0 ] || { glog "$GUEST_NAME: hop $i: migration still $st"; return 1; }
-        sleep 0.1
-    done
-    stats=$(mig_get "$src" query-migrate \
-        '"%d ms, downtime %d ms, %.1f MiB RAM sent" % (r["total-time"], r.get("downtime", -1), r["ram"]["transferred"] / 1048576.0)')
-    t=300
-    until [ "$(mig_get "$i" query-status 'r["status"]')" = running ]; do
-        t=$((t - 1))
-        [ $t -gt 0 ] || { glog "$GUEST_NAME: hop $i: the destination does not run"; return 1; }
-        sleep 0.1
-    done
+    stats=$(python3 "$GUEST_SRC/migrate.py" "$MIG_T/qmp$src" "$MIG_T/qmp$i" \
+                "unix:$MIG_T/mig$i" "$MIG_CAPS" \
+                '{"max-bandwidth":1073741824,"downtime-limit":1000}' \
+                2>> "$GUEST_LOG.qmp" | sed -n 's/^STATS: //p')
+    [ -n "$stats" ] || { glog "$GUEST_NAME: hop $i: $(tail -n 2 "$GUEST_LOG.qmp")"; return 1; }
+    # shellcheck disable=SC2086  # three numbers
+    set -- $stats
     mig_stop "$src"
     [ "$MIG_RC" = 0 ] || { glog "$GUEST_NAME: source process $src exited $MIG_RC"; return 1; }
+    stats="$1 ms, downtime $2 ms, $(($3 / 1048576)) MiB RAM sent"
     glog "$GUEST_NAME: hop $i ($src -> $i, to host $host): $stats"
     echo "hop $i to host $host: $stats" >> "$GUEST_LOG.hops"
     mig_send "$i" "tick $i" && mig_wait_marker "$i" "NVQ-TICK: $i " 300
