@@ -18,11 +18,17 @@
  *
  * With it off the layout is exactly the one above (as stock QEMU's).
  *
- * Migration: the device has no VMState of its own (with nvdimm-n=on a
- * migration target reads the state area when the VM first runs there).  Everything it holds is
- * either configuration (the destination is started with the same
- * properties) or lives in the backend RAM block, which pc_dimm_plug()
- * registers for migration; label writes mark that RAM dirty.
+ * Migration: a plain NVDIMM (nvdimm-n=off) has no VMState, as stock's
+ * has none, so its stream stays the same.  Everything it holds is either
+ * configuration (the destination is started with the same properties) or
+ * lives in the backend RAM block, which pc_dimm_plug() registers for
+ * migration; label writes mark that RAM dirty.  With nvdimm-n=on the
+ * state area (health, thresholds, injections, shutdown count, poison)
+ * also lives in the backend RAM: a migration target reads it when the VM
+ * first runs there.  The one thing only in QEMU's memory is a health
+ * event the guest has not fetched yet (nvdimm-events.c): it travels in a
+ * small section of its own, "nvqemu-nvdimm-n", registered for NVDIMM-N
+ * modules only (nvdimm_nvn_vmstate).
  */
 #include "qemu/osdep.h"
 #include "qemu/module.h"
@@ -42,6 +48,7 @@
 #include "qemu/nvdimm-utils.h"
 #include "system/system.h"
 #include "system/runstate.h"
+#include "migration/vmstate.h"
 #include "trace.h"
 
 uint32_t nvdimm_handle(const NVDIMMDevice *nvdimm)
@@ -354,6 +361,21 @@ static void nvdimm_nvn_stop(NVDIMMDevice *nvdimm)
     nvdimm->state = NULL;
 }
 
+/*
+ * What an NVDIMM-N module holds outside its backend RAM.  Version 1; a
+ * source with nvdimm-n=on and a destination with it off fail the load
+ * (a section nobody claims).
+ */
+static const VMStateDescription nvdimm_nvn_vmstate = {
+    .name = "nvqemu-nvdimm-n",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_BOOL(health_event_pending, NVDIMMDevice),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
 static void nvdimm_dimm_realize(PCDIMMDevice *dimm, Error **errp)
 {
     ERRP_GUARD();
@@ -390,6 +412,9 @@ static void nvdimm_dimm_realize(PCDIMMDevice *dimm, Error **errp)
         nvdimm_flush_hint_realize(nvdimm, nvdimm->label_flush,
                                   memory_region_get_fd(backend_mr),
                                   memory_region_get_ram_ptr(backend_mr));
+        /* one section per module, told apart by its slot */
+        vmstate_register(VMSTATE_IF(nvdimm), dimm->slot,
+                         &nvdimm_nvn_vmstate, nvdimm);
     }
 }
 
@@ -398,6 +423,9 @@ static void nvdimm_dimm_unrealize(PCDIMMDevice *dimm)
     NVDIMMDevice *nvdimm = NVDIMM(dimm);
     NVDIMMClass *nc = NVDIMM_GET_CLASS(nvdimm);
 
+    if (nvdimm->nvdimm_n) {
+        vmstate_unregister(VMSTATE_IF(nvdimm), &nvdimm_nvn_vmstate, nvdimm);
+    }
     nvdimm_nvn_stop(nvdimm);
     if (nc->unrealize) {
         nc->unrealize(nvdimm);

@@ -75,7 +75,7 @@ void nvme_msix_enable(Nvme *n)
 }
 
 /* Take the controller at @devfn of n->qs's machine: MSI-X on, a buffer */
-static void nvme_attach(Nvme *n, unsigned devfn)
+void nvme_attach(Nvme *n, unsigned devfn)
 {
     n->qts = n->qs->qts;
     n->dev = qpci_device_find(n->qs->pcibus, devfn);

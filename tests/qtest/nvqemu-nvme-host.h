@@ -79,6 +79,8 @@ Nvme *nvme_boot(const char *ctrl_opts, const char *extra);
  * @devices (the first controller nvme0 at DEVFN): several controllers
  */
 Nvme *nvme_boot_devices(const char *devices);
+/* Take the controller at @devfn of n->qs's machine: MSI-X on, a buffer */
+void nvme_attach(Nvme *n, unsigned devfn);
 /* Another controller of @n's machine, at @devfn; free it before @n */
 Nvme *nvme_peer(Nvme *n, unsigned devfn);
 void nvme_peer_free(Nvme *p);

@@ -404,6 +404,7 @@ static void nvme_ctrl_set_smart_warning(Object *obj, Visitor *v,
 /* What realize set up, undone (the engine stopped) */
 static void nvme_ctrl_teardown(NvmeCtrl *n)
 {
+    nvme_vmstate_fini(n);
     nvme_ctrl_leave_subsys(n);
     nvme_admin_fini(n);
     nvme_log_fini(n);
@@ -444,6 +445,7 @@ static void nvme_ctrl_realize(PCIDevice *pci, Error **errp)
     nvme_irq_init(n);
     nvme_log_init(n);
     nvme_admin_init(n);
+    nvme_vmstate_init(n);
     n->smart.power_on_start = qemu_clock_get_ns(QEMU_CLOCK_HOST);
     qbus_init(&n->bus, sizeof(n->bus), TYPE_NVME_BUS, DEVICE(n),
               DEVICE(n)->id);
@@ -522,18 +524,6 @@ static const Property nvme_ctrl_props[] = {
                      IOThread *),
 };
 
-/*
- * Not migratable yet: the engine keeps requests in flight in the block
- * layer, per-queue state and coalescing timers that have no vmstate yet.
- * A later issue adds the sections (queues, features, logs, timers) and
- * drains I/O before saving; until then migration is refused rather than
- * silently losing queue state.
- */
-static const VMStateDescription nvme_ctrl_vmstate = {
-    .name = "nvqemu-nvme",
-    .unmigratable = 1,
-};
-
 static void nvme_ctrl_class_init(ObjectClass *oc, void *data)
 {
     DeviceClass *dc = DEVICE_CLASS(oc);
@@ -550,7 +540,8 @@ static void nvme_ctrl_class_init(ObjectClass *oc, void *data)
     dc->desc = "nvqemu NVM Express controller";
     device_class_set_props(dc, nvme_ctrl_props);
     device_class_set_legacy_reset(dc, nvme_ctrl_reset);
-    dc->vmsd = &nvme_ctrl_vmstate;
+    /* migratable: the stream and its rules are in vmstate.c */
+    dc->vmsd = &nvme_vmstate_ctrl;
 }
 
 static void nvme_ctrl_instance_init(Object *obj)

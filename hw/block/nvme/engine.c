@@ -35,6 +35,11 @@
  * (nvme_engine_park), as it may wait forever; when it completes, its
  * completion waits on the CQ's done list until there is room.
  *
+ * While the VM is stopped (nvme_engine_pause, from vmstate.c) the engine
+ * does nothing: no fetch, no posting, no interrupt, no timer; commands
+ * the host has rung wait in guest memory and are fetched when the VM runs
+ * again, on this host or on a migration's destination.
+ *
  * After a fatal error (CSTS.CFS, nvme_engine_fail) the engine stops:
  * nothing is fetched or posted, no interrupt is sent and no engine timer
  * stays armed until the host clears CC.EN or the device is reset.
@@ -127,8 +132,13 @@ static void nvme_engine_serve(NvmeCtrl *n);
 static void nvme_engine_post_bh(void *opaque)
 {
     NvmeCtrl *n = opaque;
-    bool guard = nvme_guard_enter(n);
+    bool guard;
 
+    if (qatomic_read(&n->vm_stopped)) {
+        /* posted when the VM runs again (nvme_engine_resume) */
+        return;
+    }
+    guard = nvme_guard_enter(n);
     n->wakeups++;
     nvme_engine_post_all(n);
     /* freed slots may let paused SQs go on, now or at the next tick */
@@ -339,7 +349,8 @@ static bool nvme_engine_any_ready(NvmeCtrl *n)
 /* Run the engine again soon (from any thread) */
 void nvme_engine_kick(NvmeCtrl *n)
 {
-    if (qatomic_read(&n->state) != NVME_CTRL_ENABLED) {
+    if (qatomic_read(&n->state) != NVME_CTRL_ENABLED ||
+        qatomic_read(&n->vm_stopped)) {
         return;
     }
     if (!n->params.tick_ns) {
@@ -385,7 +396,7 @@ static void nvme_engine_serve(NvmeCtrl *n)
     uint32_t budget = n->params.tick_budget;
     uint32_t served = 0;
 
-    if (n->state != NVME_CTRL_ENABLED) {
+    if (n->state != NVME_CTRL_ENABLED || qatomic_read(&n->vm_stopped)) {
         return;
     }
     if (n->in_tick) {
@@ -447,7 +458,8 @@ static bool nvme_engine_poll(void *opaque)
     NvmeCtrl *n = container_of(opaque, NvmeCtrl, kick);
     NvmeSQueue *sq;
 
-    if (qatomic_read(&n->state) != NVME_CTRL_ENABLED) {
+    if (qatomic_read(&n->state) != NVME_CTRL_ENABLED ||
+        qatomic_read(&n->vm_stopped)) {
         return false;
     }
     if (qatomic_read(&n->cq_db_pending)) {
@@ -497,6 +509,7 @@ static void nvme_engine_poll_end(EventNotifier *e)
     n->polling = false;
     trace_nvme_dev_poll(false);
     if (n->state == NVME_CTRL_ENABLED && !n->in_tick &&
+        !qatomic_read(&n->vm_stopped) &&
         nvme_engine_idle(n)) {
         nvme_engine_kick(n);
     }
@@ -698,6 +711,53 @@ void nvme_engine_fail(NvmeCtrl *n, const char *why)
     n->state = NVME_CTRL_FATAL;
     nvme_engine_quiesce(n);
     nvme_irq_quiesce(n);
+}
+
+static void nvme_engine_pause_fn(void *opaque)
+{
+    NvmeCtrl *n = opaque;
+
+    timer_del(n->tick_timer);
+    qemu_bh_cancel(n->kick_bh);
+    nvme_engine_drain(n);
+    /* what fits goes to guest memory now; the rest migrates as state */
+    if (n->state == NVME_CTRL_ENABLED || n->state == NVME_CTRL_SHUTDOWN) {
+        nvme_engine_post_all(n);
+    }
+    qemu_bh_cancel(n->post_bh);
+    trace_nvme_dev_vm_pause(n->inflight);
+}
+
+/*
+ * The VM stops (with the BQL, before the block layer is drained): fetch
+ * nothing more, wait for the commands in the block layer and post their
+ * completions, so that nothing is in flight or half fetched when the
+ * device state is saved, and nothing changes after.
+ */
+void nvme_engine_pause(NvmeCtrl *n)
+{
+    qatomic_set(&n->vm_stopped, true);
+    nvme_engine_run(n, nvme_engine_pause_fn, n);
+}
+
+static void nvme_engine_resume_fn(void *opaque)
+{
+    NvmeCtrl *n = opaque;
+
+    trace_nvme_dev_vm_resume(n->state);
+    nvme_irq_rearm(n);
+    if (n->state == NVME_CTRL_ENABLED || n->state == NVME_CTRL_SHUTDOWN) {
+        /* completions that waited, then what the host rang meanwhile */
+        qemu_bh_schedule(n->post_bh);
+    }
+    nvme_engine_kick(n);
+}
+
+/* The VM runs (again, or for the first time on a destination) */
+void nvme_engine_resume(NvmeCtrl *n)
+{
+    qatomic_set(&n->vm_stopped, false);
+    nvme_engine_run(n, nvme_engine_resume_fn, n);
 }
 
 void nvme_engine_init(NvmeCtrl *n)

@@ -159,6 +159,39 @@ void nvme_irq_reset(NvmeCtrl *n)
     }
 }
 
+/*
+ * Raise now, with the BQL, what an iothread engine handed to the main
+ * loop (the VM stops: the interrupts reach the interrupt controller
+ * before its state is saved)
+ */
+void nvme_irq_flush(NvmeCtrl *n)
+{
+    if (nvme_in_iothread(n)) {
+        qemu_bh_cancel(n->irq_bh);
+        nvme_irq_bh(n);
+    }
+}
+
+/*
+ * The VM runs again, maybe on a migration's destination: a vector that
+ * holds coalesced entries gets its aggregation time again (a whole one:
+ * the time left is not migrated, Base 5.27.1.7 sets only an upper bound
+ * the host may not rely on exactly), in the engine's thread.
+ */
+void nvme_irq_rearm(NvmeCtrl *n)
+{
+    uint32_t time = FIELD_EX32(n->feat.irq_coalescing, NVME_FEAT_IRQC, TIME);
+
+    for (uint32_t i = 0; i < n->params.msix_qsize; i++) {
+        NvmeVector *v = &n->vec[i];
+
+        if (v->aggregated && !timer_pending(v->timer)) {
+            timer_mod(v->timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
+                      (int64_t)time * NVME_IRQC_TIME_UNIT_NS);
+        }
+    }
+}
+
 void nvme_irq_init(NvmeCtrl *n)
 {
     n->irq_pending = bitmap_new(n->params.msix_qsize);

@@ -34,6 +34,9 @@
  *   pi.c     nvme_pi_     end-to-end protection: guard CRCs, PI tuple
  *                         generate/check (pure, unit tested)
  *   err.c    nvme_err_    guest error reporting
+ *   vmstate.c nvme_vmstate_ live migration: the controller's and its
+ *                         namespaces' state, pausing the engine while the
+ *                         VM is stopped
  *
  * Copyright (c) 2026 nvqemu authors
  *
@@ -467,9 +470,17 @@ struct NvmeCtrl {
     uint64_t wakeups;           /* engine runs (engine-wakeups property) */
     uint32_t cq_db_pending;     /* an MMIO CQ head is to be taken (atomic) */
     bool polling;               /* the AioContext is polling us */
+    /*
+     * The VM is stopped (vmstate.c): the engine fetches, posts and
+     * interrupts nothing until it runs again (atomic)
+     */
+    bool vm_stopped;
+    VMChangeStateEntry *vm_change;
 
     /* shadow doorbells (Doorbell Buffer Config, Base 5.8) */
     bool dbbuf_on;
+    uint64_t dbbuf_dbs;         /* the buffers' guest addresses */
+    uint64_t dbbuf_eis;
     MemoryRegionCache dbbuf_dbs_cache;
     MemoryRegionCache dbbuf_eis_cache;
     uint32_t ioeventfd_sqs;     /* SQ doorbells with an eventfd (BQL) */
@@ -584,6 +595,8 @@ void nvme_engine_sq_delete(NvmeCtrl *n, uint16_t sqid, bool post);
 void nvme_engine_delete_all(NvmeCtrl *n, bool post);
 void nvme_engine_quiesce(NvmeCtrl *n);
 void nvme_engine_fail(NvmeCtrl *n, const char *why);
+void nvme_engine_pause(NvmeCtrl *n);
+void nvme_engine_resume(NvmeCtrl *n);
 
 /* queue.c */
 void nvme_q_init(NvmeCtrl *n);
@@ -602,6 +615,7 @@ void nvme_q_cq_slot_take(NvmeCQueue *cq, NvmeRequest *req);
 void nvme_q_cq_slot_give(NvmeCQueue *cq, NvmeRequest *req);
 void nvme_q_req_release(NvmeRequest *req);
 bool nvme_q_dbbuf_setup(NvmeCtrl *n, uint64_t dbs, uint64_t eis);
+bool nvme_q_dbbuf_map(NvmeCtrl *n, uint64_t dbs, uint64_t eis);
 void nvme_q_dbbuf_reset(NvmeCtrl *n);
 uint32_t nvme_q_shadow_read(NvmeCtrl *n, uint16_t qid, bool cq);
 void nvme_q_eventidx_write(NvmeCtrl *n, uint16_t qid, bool cq, uint32_t val);
@@ -613,6 +627,8 @@ void nvme_irq_notify(NvmeCtrl *n, NvmeCQueue *cq, uint32_t posted);
 void nvme_irq_update_pin(NvmeCtrl *n);
 void nvme_irq_quiesce(NvmeCtrl *n);
 void nvme_irq_reset(NvmeCtrl *n);
+void nvme_irq_flush(NvmeCtrl *n);
+void nvme_irq_rearm(NvmeCtrl *n);
 
 /* ns.c */
 NvmeNs *nvme_ns_lookup(NvmeCtrl *n, uint32_t nsid);
@@ -652,6 +668,11 @@ uint16_t nvme_dma_from_guest(NvmeRequest *req, void *buf, uint64_t len);
 uint16_t nvme_dma_md_to_guest(NvmeRequest *req, const void *buf,
                               uint64_t len);
 uint16_t nvme_dma_md_from_guest(NvmeRequest *req, void *buf, uint64_t len);
+
+/* vmstate.c */
+extern const VMStateDescription nvme_vmstate_ctrl;
+void nvme_vmstate_init(NvmeCtrl *n);
+void nvme_vmstate_fini(NvmeCtrl *n);
 
 /* err.c */
 void nvme_err_record(NvmeCtrl *n, NvmeRequest *req);

@@ -321,7 +321,13 @@ static void nvme_q_dbbuf_start(NvmeCtrl *n, uint16_t qid, bool cq,
  * shadow and EventIdx entries are set to their current values.  False
  * when a buffer is not in guest RAM.
  */
-bool nvme_q_dbbuf_setup(NvmeCtrl *n, uint64_t dbs, uint64_t eis)
+/*
+ * Map the shadow doorbell buffer at @dbs and the EventIdx buffer at @eis
+ * and switch the I/O queues that exist to them, without writing either:
+ * what a migration's destination does, where the buffers hold the host's
+ * values already.  False when a buffer is not in guest RAM.
+ */
+bool nvme_q_dbbuf_map(NvmeCtrl *n, uint64_t dbs, uint64_t eis)
 {
     AddressSpace *as = nvme_as(n);
     uint64_t len = nvme_q_dbbuf_len(n);
@@ -340,16 +346,33 @@ bool nvme_q_dbbuf_setup(NvmeCtrl *n, uint64_t dbs, uint64_t eis)
         address_space_cache_destroy(&n->dbbuf_eis_cache);
         return false;
     }
+    n->dbbuf_dbs = dbs;
+    n->dbbuf_eis = eis;
     n->dbbuf_on = true;
     QTAILQ_FOREACH(sq, &n->active_sqs, active_entry) {
-        if (sq->sqid != NVME_ADMIN_QID) {
-            sq->shadow = true;
+        sq->shadow = sq->sqid != NVME_ADMIN_QID;
+    }
+    QTAILQ_FOREACH(cq, &n->active_cqs, active_entry) {
+        cq->shadow = cq->cqid != NVME_ADMIN_QID;
+    }
+    return true;
+}
+
+bool nvme_q_dbbuf_setup(NvmeCtrl *n, uint64_t dbs, uint64_t eis)
+{
+    NvmeSQueue *sq;
+    NvmeCQueue *cq;
+
+    if (!nvme_q_dbbuf_map(n, dbs, eis)) {
+        return false;
+    }
+    QTAILQ_FOREACH(sq, &n->active_sqs, active_entry) {
+        if (sq->shadow) {
             nvme_q_dbbuf_start(n, sq->sqid, false, sq->tail);
         }
     }
     QTAILQ_FOREACH(cq, &n->active_cqs, active_entry) {
-        if (cq->cqid != NVME_ADMIN_QID) {
-            cq->shadow = true;
+        if (cq->shadow) {
             nvme_q_dbbuf_start(n, cq->cqid, true, cq->head);
         }
     }
@@ -367,6 +390,7 @@ void nvme_q_dbbuf_reset(NvmeCtrl *n)
         return;
     }
     n->dbbuf_on = false;
+    n->dbbuf_dbs = n->dbbuf_eis = 0;
     QTAILQ_FOREACH(sq, &n->active_sqs, active_entry) {
         sq->shadow = false;
     }

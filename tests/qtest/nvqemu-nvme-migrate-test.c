@@ -1,0 +1,722 @@
+/*
+ * Live migration of the nvme controller (hw/block/nvme/vmstate.c): a
+ * source and a destination QEMU on one machine, migrated over a unix
+ * socket with QMP "migrate"; the test's host driver (nvqemu-nvme-host.c)
+ * then goes on talking to the destination with the queues, buffers and
+ * MSI-X vectors it set up on the source.
+ *
+ * What must hold: the registers, queues, shadow doorbells, features,
+ * outstanding AERs, namespace formats and data are the same on the
+ * destination; a command rung before the VM stopped completes exactly
+ * once, before the stop or on the destination; commands in the block
+ * layer when migration starts (a slow null-co backend) complete before
+ * the device state is saved.
+ *
+ * Copyright (c) 2026 nvqemu authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/bswap.h"
+#include "qobject/qdict.h"
+#include "nvqemu-nvme-host.h"
+#include "nvqemu-nvdimm-dsm.h"
+
+#define NSID            1
+#define LBA_SIZE        512u
+#define IO_BLOCKS       8u
+#define IO_BYTES        (IO_BLOCKS * LBA_SIZE)
+#define SLOW_NS         200000000       /* null-co latency: 200 ms */
+#define NSLOW           8
+/* Set Features values the destination must keep */
+#define ARB_VALUE       0x03020103u     /* HPW 3, MPW 2, LPW 1, AB 3 */
+#define IRQC_VALUE      0x0000ff04u     /* TIME 255 (25.5 ms), THR 4 */
+#define KATO_MS         600000u
+#define SMART_WARN_SPARE 0x01
+
+typedef struct Mig {
+    Nvme *n;
+    char *cmdline;      /* the same for every destination */
+    int generation;     /* migrations done */
+} Mig;
+
+static char *mig_socket(void)
+{
+    return g_strdup_printf("%s/nvqemu-mig-%d.sock", g_get_tmp_dir(),
+                           (int)getpid());
+}
+
+/*
+ * A pc machine with nvme0 at DEVFN: on a 16 MiB raw image (d0) unless
+ * @drive gives another -drive for d0; @ctrl_opts more nvme properties,
+ * @extra more command line (an nvme-ns, an iothread)
+ */
+static Mig *mig_boot(const char *drive, const char *ctrl_opts,
+                     const char *extra)
+{
+    Mig *m = g_new0(Mig, 1);
+    Nvme *n = g_new0(Nvme, 1);
+    int fd = g_file_open_tmp("nvqemu-mig-XXXXXX.img", &n->img, NULL);
+    g_autofree char *d0 = NULL;
+
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(ftruncate(fd, IMG_SIZE), ==, 0);
+    close(fd);
+    d0 = drive ? g_strdup(drive)
+               : g_strdup_printf("-drive id=d0,if=none,format=raw,file=%s",
+                                 n->img);
+    m->cmdline = g_strdup_printf("-nodefaults %s -device nvme,id=nvme0,"
+                                 "addr=04.0,drive=d0,serial=nvqmig%s%s %s", d0,
+                                 *ctrl_opts ? "," : "", ctrl_opts,
+                                 extra ? extra : "");
+    n->qs = qtest_pc_boot("%s", m->cmdline);
+    nvme_attach(n, DEVFN);
+    m->n = n;
+    return m;
+}
+
+static void mig_free(Mig *m)
+{
+    nvme_free(m->n);
+    g_free(m->cmdline);
+    g_free(m);
+}
+
+static const char *qmp_status(QTestState *qts, const char *cmd,
+                              const char *key, QDict **keep)
+{
+    QDict *r = qtest_qmp(qts, "{'execute': %s}", cmd);
+    QDict *ret;
+
+    g_assert_true(qdict_haskey(r, "return"));
+    ret = qdict_get_qdict(r, "return");
+    *keep = r;
+    return qdict_haskey(ret, key) ? qdict_get_str(ret, key) : "";
+}
+
+static bool vm_running(QTestState *qts)
+{
+    QDict *r = qtest_qmp(qts, "{'execute': 'query-status'}");
+    bool running = qdict_get_bool(qdict_get_qdict(r, "return"), "running");
+
+    qobject_unref(r);
+    return running;
+}
+
+/*
+ * Wait until QMP @cmd reports a "status" among @want (NULL-terminated);
+ * returns its index there
+ */
+static int wait_status(QTestState *qts, const char *cmd,
+                       const char *const *want)
+{
+    int64_t deadline = g_get_monotonic_time() + WAIT_US;
+
+    for (;;) {
+        QDict *r;
+        const char *st = qmp_status(qts, cmd, "status", &r);
+        int i;
+
+        for (i = 0; want[i] && strcmp(st, want[i]); i++) {
+        }
+        qobject_unref(r);
+        if (want[i]) {
+            return i;
+        }
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        g_usleep(1000);
+    }
+}
+
+static const char *const migration_end[] = {
+    "completed", "failed", "cancelled", NULL
+};
+
+/*
+ * Migrate @src to a new QEMU started with @cmdline, which it returns; @src
+ * is gone.  The destination runs if the source ran.
+ */
+static QTestState *migrate_qts(QTestState *src, const char *cmdline)
+{
+    g_autofree char *sock = mig_socket();
+    g_autofree char *uri = g_strdup_printf("unix:%s", sock);
+    bool was_running = vm_running(src);
+    QTestState *dst;
+
+    unlink(sock);
+    dst = qtest_initf("%s -incoming %s", cmdline, uri);
+    qtest_qmp_assert_success(src, "{'execute': 'migrate', 'arguments': "
+                             "{'uri': %s}}", uri);
+    g_assert_cmpint(wait_status(src, "query-migrate", migration_end), ==,
+                    0);
+    if (was_running) {
+        int64_t deadline = g_get_monotonic_time() + WAIT_US;
+
+        while (!vm_running(dst)) {
+            g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+            g_usleep(1000);
+        }
+    } else {
+        /* loaded, and left paused as the source was */
+        static const char *const paused[] = { "paused", NULL };
+
+        wait_status(dst, "query-status", paused);
+    }
+    qtest_quit(src);
+    unlink(sock);
+    return dst;
+}
+
+/* Migrate the machine to a new QEMU; the host driver follows it */
+static void mig_move(Mig *m)
+{
+    Nvme *n = m->n;
+    QTestState *dst = migrate_qts(n->qts, m->cmdline);
+
+    n->qts = n->qs->qts = dst;
+    n->qs->pcibus->qts = dst;
+    m->generation++;
+}
+
+static void vm_stop(Nvme *n)
+{
+    qtest_qmp_assert_success(n->qts, "{'execute': 'stop'}");
+}
+
+static void vm_cont(Nvme *n)
+{
+    qtest_qmp_assert_success(n->qts, "{'execute': 'cont'}");
+}
+
+/* Write @seed's pattern to blocks @slba.. and read it back into buf */
+static void write_blocks(Nvme *n, uint64_t slba, uint8_t seed)
+{
+    NvmeSqe c = rw_cmd(n, NVME_IO_WRITE, slba, IO_BLOCKS);
+
+    fill(n, n->buf, IO_BYTES, seed);
+    set_prps(n, &c, n->buf, IO_BYTES, 0);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+}
+
+static void check_blocks(Nvme *n, uint64_t slba, uint8_t seed)
+{
+    uint64_t rd = n->buf + 2 * IO_BYTES;
+    NvmeSqe c = rw_cmd(n, NVME_IO_READ, slba, IO_BLOCKS);
+
+    fill(n, n->buf + IO_BYTES, IO_BYTES, seed);
+    qtest_memset(n->qts, rd, 0, IO_BYTES);
+    set_prps(n, &c, rd, IO_BYTES, 0);
+    g_assert_cmphex(io(n, 1, &c), ==, NVME_SUCCESS);
+    g_assert_true(same(n, n->buf + IO_BYTES, rd, IO_BYTES));
+}
+
+/* Every queued CQE of I/O queue 1 is one of @cids, each exactly once */
+static void expect_cids(Nvme *n, const uint16_t *cids, unsigned count)
+{
+    g_autofree bool *seen = g_new0(bool, count);
+    NvmeCqe cqe;
+
+    for (unsigned got = 0; got < count; got++) {
+        unsigned i;
+
+        cq_wait(n, 1, &cqe);
+        g_assert_cmphex(cqe_sc(&cqe), ==, NVME_SUCCESS);
+        for (i = 0; i < count; i++) {
+            if (cids[i] == le16_to_cpu(cqe.cid)) {
+                break;
+            }
+        }
+        g_assert_cmpuint(i, <, count);
+        g_assert_false(seen[i]);
+        seen[i] = true;
+    }
+    /* and nothing more: no completion posted twice */
+    qtest_clock_step(n->qts, n->step_ns);
+    g_assert_false(cq_peek(n, 1, &cqe));
+}
+
+/* ---- cases --------------------------------------------------------------- */
+
+/* A controller enabled with nothing else: registers survive */
+static void test_idle(void)
+{
+    Mig *m = mig_boot(NULL, "", NULL);
+    Nvme *n = m->n;
+    uint32_t cc;
+    NvmeIdCtrl id;
+
+    ctrl_enable(n, 0);
+    cc = rd32(n, NVME_REG_CC);
+    mig_move(m);
+    g_assert_cmphex(rd32(n, NVME_REG_CC), ==, cc);
+    g_assert_cmpuint(FIELD_EX32(rd32(n, NVME_REG_CSTS), NVME_CSTS, RDY), ==,
+                     1);
+    identify_read(n, NVME_CNS_CTRL, 0, &id, sizeof(id));
+    g_assert_cmpmem(id.sn, strlen("nvqmig"), "nvqmig", strlen("nvqmig"));
+    mig_free(m);
+}
+
+/* A disabled controller (never enabled) migrates and enables after */
+static void test_disabled(void)
+{
+    Mig *m = mig_boot(NULL, "", NULL);
+
+    mig_move(m);
+    ctrl_enable(m->n, 0);
+    io_queues(m->n, 1);
+    write_blocks(m->n, 0, 7);
+    check_blocks(m->n, 0, 7);
+    mig_free(m);
+}
+
+/* Data written before, read after; I/O queues go on where they were */
+static void data_case(const char *ctrl_opts, const char *extra)
+{
+    Mig *m = mig_boot(NULL, ctrl_opts, extra);
+    Nvme *n = m->n;
+
+    ctrl_enable(n, 0);
+    io_queues(n, 2);
+    write_blocks(n, 0, 1);
+    write_blocks(n, 64, 2);
+    mig_move(m);
+    check_blocks(n, 0, 1);
+    check_blocks(n, 64, 2);
+    write_blocks(n, 128, 3);
+    check_blocks(n, 128, 3);
+    mig_free(m);
+}
+
+static void test_data(void)
+{
+    data_case("", NULL);
+}
+
+static void test_data_iothread(void)
+{
+    data_case("iothread=io0", "-object iothread,id=io0");
+}
+
+/* Back and forth several times, with I/O between */
+static void test_many(void)
+{
+    Mig *m = mig_boot(NULL, "", NULL);
+    Nvme *n = m->n;
+
+    ctrl_enable(n, 0);
+    io_queues(n, 1);
+    for (unsigned i = 0; i < 4; i++) {
+        write_blocks(n, 16 * i, 10 + i);
+        mig_move(m);
+        for (unsigned j = 0; j <= i; j++) {
+            check_blocks(n, 16 * j, 10 + j);
+        }
+    }
+    g_assert_cmpint(m->generation, ==, 4);
+    mig_free(m);
+}
+
+/*
+ * Commands written and rung while the VM is stopped (so not fetched):
+ * the destination fetches them from guest RAM when it runs, once
+ */
+static void rung_case(const char *ctrl_opts, const char *extra)
+{
+    Mig *m = mig_boot(NULL, ctrl_opts, extra);
+    Nvme *n = m->n;
+    uint16_t cids[4];
+    NvmeCqe cqe;
+
+    ctrl_enable(n, 0);
+    io_queues(n, 1);
+    write_blocks(n, 0, 5);
+    vm_stop(n);
+    for (unsigned i = 0; i < ARRAY_SIZE(cids); i++) {
+        NvmeSqe c = rw_cmd(n, NVME_IO_READ, 0, IO_BLOCKS);
+
+        set_prps(n, &c, n->buf + i * IO_BYTES, IO_BYTES, 0);
+        cids[i] = sqe_cid(&c);
+        sq_put(n, 1, &c);
+    }
+    sq_ring(n, 1);
+    /* nothing happens while the VM is stopped */
+    g_assert_false(cq_peek(n, 1, &cqe));
+    mig_move(m);
+    g_assert_false(vm_running(n->qts));
+    vm_cont(n);
+    expect_cids(n, cids, ARRAY_SIZE(cids));
+    check_blocks(n, 0, 5);
+    mig_free(m);
+}
+
+static void test_rung(void)
+{
+    rung_case("", NULL);
+}
+
+static void test_rung_iothread(void)
+{
+    rung_case("iothread=io0", "-object iothread,id=io0");
+}
+
+/*
+ * Commands in the block layer (200 ms each on null-co) when the VM stops
+ * (@stop: a QMP stop first, else the migration's own): the stop waits for
+ * them and posts their completions, which reach the guest exactly once
+ */
+static void inflight_case(const char *ctrl_opts, const char *extra,
+                          bool stop)
+{
+    g_autofree char *drive = g_strdup_printf(
+        "-drive id=d0,if=none,driver=null-co,size=%u,latency-ns=%u,"
+        "read-zeroes=on", IMG_SIZE, SLOW_NS);
+    Mig *m = mig_boot(drive, ctrl_opts, extra);
+    Nvme *n = m->n;
+    uint16_t cids[NSLOW];
+
+    ctrl_enable(n, 0);
+    io_queues(n, 1);
+    for (unsigned i = 0; i < NSLOW; i++) {
+        NvmeSqe c = rw_cmd(n, NVME_IO_READ, i * IO_BLOCKS, IO_BLOCKS);
+
+        set_prps(n, &c, n->buf + (i % 4) * IO_BYTES, IO_BYTES, 0);
+        cids[i] = sqe_cid(&c);
+        sq_put(n, 1, &c);
+    }
+    sq_ring(n, 1);
+    if (stop) {
+        NvmeCqe cqe;
+
+        vm_stop(n);
+        /* the stop returned: the completions are in guest RAM already */
+        g_assert_true(cq_peek(n, 1, &cqe));
+        mig_move(m);
+        vm_cont(n);
+    } else {
+        mig_move(m);
+    }
+    expect_cids(n, cids, NSLOW);
+    mig_free(m);
+}
+
+static void test_inflight(void)
+{
+    inflight_case("", NULL, false);
+}
+
+static void test_inflight_stop(void)
+{
+    inflight_case("", NULL, true);
+}
+
+static void test_inflight_iothread(void)
+{
+    inflight_case("iothread=io0", "-object iothread,id=io0", false);
+}
+
+static void test_inflight_stop_iothread(void)
+{
+    inflight_case("iothread=io0", "-object iothread,id=io0", true);
+}
+
+/* Shadow doorbells: on after migration, with a tail rung through them */
+static void test_shadow(void)
+{
+    Mig *m = mig_boot(NULL, "", NULL);
+    Nvme *n = m->n;
+    uint64_t dbs, eis;
+    NvmeSqe c;
+    uint16_t cid;
+
+    ctrl_enable(n, 0);
+    dbs = nvme_alloc(n, PAGE);
+    eis = nvme_alloc(n, PAGE);
+    qtest_memset(n->qts, dbs, 0, PAGE);
+    qtest_memset(n->qts, eis, 0, PAGE);
+    c = sqe_new(n, NVME_ADM_DBBUF_CONFIG, 0);
+    c.dptr[0] = cpu_to_le64(dbs);
+    c.dptr[1] = cpu_to_le64(eis);
+    g_assert_cmphex(admin(n, &c, NULL), ==, NVME_SUCCESS);
+    n->shadow = dbs;
+    io_queues(n, 1);
+    write_blocks(n, 0, 9);
+
+    /* a command given through the shadow only, while stopped */
+    vm_stop(n);
+    c = rw_cmd(n, NVME_IO_READ, 0, IO_BLOCKS);
+    set_prps(n, &c, n->buf, IO_BYTES, 0);
+    cid = sqe_cid(&c);
+    sq_put(n, 1, &c);
+    qtest_writel(n->qts, shadow_slot(n, dbs, 1, false), n->sq[1].tail);
+    mig_move(m);
+    /* the shadow values are the host's, not rewritten by the load */
+    g_assert_cmpuint(qtest_readl(n->qts, shadow_slot(n, dbs, 1, false)), ==,
+                     n->sq[1].tail);
+    vm_cont(n);
+    /* the MMIO doorbell tells the engine to look (value from the shadow) */
+    wr32(n, sq_db(n, 1), n->sq[1].tail);
+    expect_cids(n, &cid, 1);
+    /* and it goes on through the shadow buffer */
+    check_blocks(n, 0, 9);
+    write_blocks(n, 32, 11);
+    check_blocks(n, 32, 11);
+    mig_free(m);
+}
+
+/* An AER outstanding on the source completes on the destination */
+static void test_aer(void)
+{
+    Mig *m = mig_boot(NULL, "", NULL);
+    Nvme *n = m->n;
+    NvmeSqe aer;
+    NvmeCqe cqe;
+    QDict *r;
+
+    ctrl_enable(n, 0);
+    io_queues(n, 1);
+    aer = sqe_new(n, NVME_ADM_ASYNC_EVENT, 0);
+    sq_put(n, 0, &aer);
+    sq_ring(n, 0);
+    qtest_clock_step(n->qts, n->step_ns);
+    g_assert_false(cq_peek(n, 0, &cqe));
+    mig_move(m);
+    g_assert_false(cq_peek(n, 0, &cqe));
+    /* an error event: the doorbell of a queue that does not exist */
+    wr32(n, sq_db(n, 5), 1);
+    cq_wait_cid(n, 0, sqe_cid(&aer), &cqe);
+    g_assert_cmphex(cqe_sc(&cqe), ==, NVME_SUCCESS);
+    g_assert_cmphex(le32_to_cpu(cqe.dw0), ==,
+                    (NVME_LOG_ERROR << 16) |
+                    (NVME_AER_ERR_INVALID_DB_REG << 8) | NVME_AER_TYPE_ERROR);
+    /* the injected SMART warning migrates too */
+    r = qtest_qmp(n->qts, "{'execute': 'qom-set', 'arguments': {"
+                  "'path': '/machine/peripheral/nvme0', "
+                  "'property': 'smart_critical_warning', 'value': %d}}",
+                  SMART_WARN_SPARE);
+    g_assert_true(qdict_haskey(r, "return"));
+    qobject_unref(r);
+    mig_move(m);
+    g_assert_cmpint(nvme_qom_get_int(n, "smart_critical_warning"), ==,
+                    SMART_WARN_SPARE);
+    mig_free(m);
+}
+
+/* Set Features values (arbitration, coalescing, keep alive) survive */
+static void test_features(void)
+{
+    Mig *m = mig_boot(NULL, "", NULL);
+    Nvme *n = m->n;
+    uint32_t v;
+
+    ctrl_enable(n, 1);      /* weighted round robin */
+    g_assert_cmphex(set_feature(n, NVME_FEAT_ARBITRATION, ARB_VALUE, NULL),
+                    ==, NVME_SUCCESS);
+    g_assert_cmphex(set_feature(n, NVME_FEAT_IRQ_COALESCING, IRQC_VALUE,
+                                NULL), ==, NVME_SUCCESS);
+    g_assert_cmphex(set_feature(n, NVME_FEAT_KEEP_ALIVE, KATO_MS, NULL), ==,
+                    NVME_SUCCESS);
+    io_queues(n, 1);
+    mig_move(m);
+    g_assert_cmphex(get_feature(n, NVME_FEAT_ARBITRATION, 0, &v), ==,
+                    NVME_SUCCESS);
+    g_assert_cmphex(v, ==, ARB_VALUE);
+    g_assert_cmphex(get_feature(n, NVME_FEAT_IRQ_COALESCING, 0, &v), ==,
+                    NVME_SUCCESS);
+    g_assert_cmphex(v, ==, IRQC_VALUE);
+    g_assert_cmphex(get_feature(n, NVME_FEAT_KEEP_ALIVE, 0, &v), ==,
+                    NVME_SUCCESS);
+    g_assert_cmphex(v, ==, KATO_MS);
+    g_assert_cmpuint(FIELD_EX32(rd32(n, NVME_REG_CC), NVME_CC, AMS), ==, 1);
+    /* coalesced completions still reach the host (timer re-armed) */
+    write_blocks(n, 0, 4);
+    check_blocks(n, 0, 4);
+    mig_free(m);
+}
+
+/* A namespace with metadata and PI, formatted on the source */
+static void test_pi_format(void)
+{
+    g_autofree char *img = NULL;
+    int fd = g_file_open_tmp("nvqemu-mig-ns-XXXXXX.img", &img, NULL);
+    g_autofree char *extra = NULL;
+    Mig *m;
+    Nvme *n;
+    NvmeIdNs id, id2;
+    NvmeSqe c;
+
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(ftruncate(fd, IMG_SIZE), ==, 0);
+    close(fd);
+    extra = g_strdup_printf("-drive id=d1,if=none,format=raw,file=%s "
+                            "-device nvme-ns,drive=d1,nsid=2,ms=8,pi=1",
+                            img);
+    m = mig_boot(NULL, "", extra);
+    n = m->n;
+    ctrl_enable(n, 0);
+    identify_read(n, NVME_CNS_NS, 2, &id, sizeof(id));
+    g_assert_cmphex(id.dps & 7, ==, 1);
+    /* Format NVM: the same LBA format, PI off; the destination follows */
+    c = sqe_new(n, NVME_ADM_FORMAT_NVM, 2);
+    c.cdw10 = cpu_to_le32(id.flbas & 0xf);
+    g_assert_cmphex(admin(n, &c, NULL), ==, NVME_SUCCESS);
+    identify_read(n, NVME_CNS_NS, 2, &id, sizeof(id));
+    mig_move(m);
+    identify_read(n, NVME_CNS_NS, 2, &id2, sizeof(id2));
+    g_assert_cmphex(id2.flbas, ==, id.flbas);
+    g_assert_cmphex(id2.dps, ==, id.dps);
+    g_assert_cmphex(id2.dps & 7, ==, 0);
+    g_assert_cmpuint(le64_to_cpu(id2.nsze), ==, le64_to_cpu(id.nsze));
+    mig_free(m);
+    unlink(img);
+}
+
+/* A destination with other queue counts refuses the stream */
+static void test_refused(void)
+{
+    Mig *m = mig_boot(NULL, "", NULL);
+    Nvme *n = m->n;
+    g_autofree char *sock = mig_socket();
+    g_autofree char *uri = g_strdup_printf("unix:%s", sock);
+    g_autofree char *other = g_strdup_printf(
+        "-nodefaults -drive id=d0,if=none,format=raw,file=%s "
+        "-device nvme,id=nvme0,addr=04.0,drive=d0,serial=nvqmig,max_ioqpairs=4",
+        n->img);
+    QTestState *dst;
+
+    ctrl_enable(n, 0);
+    unlink(sock);
+    dst = qtest_initf("%s -incoming %s", other, uri);
+    qtest_set_expected_status(dst, 1);
+    qtest_qmp_assert_success(n->qts, "{'execute': 'migrate', 'arguments': "
+                             "{'uri': %s}}", uri);
+    /* precopy: the source may finish before the destination refuses */
+    g_assert_cmpint(wait_status(n->qts, "query-migrate", migration_end), !=,
+                    2);
+    /* the destination exits on a failed load */
+    qtest_wait_qemu(dst);
+    qtest_quit(dst);
+    unlink(sock);
+    /* the source goes on */
+    if (!vm_running(n->qts)) {
+        vm_cont(n);
+    }
+    io_queues(n, 1);
+    write_blocks(n, 0, 3);
+    check_blocks(n, 0, 3);
+    mig_free(m);
+}
+
+/*
+ * NVDIMM-N: a health event raised and not fetched by the guest before the
+ * migration is fetched on the destination (GPE 4 and root function 2);
+ * the injected state (backend RAM) is there too.  PIIX4's GPE0 status.
+ */
+#define NVN_BACKEND_SIZE (16 * 1024 * 1024)
+#define NVN_LABEL_SIZE  (128 * 1024)
+#define PIIX4_GPE0_STS  0xafe0
+#define GPE_NVDIMM      0x10
+#define FN_HEALTH_EVENTS 2
+#define ALARM_MEDIA_TEMP 2
+#define INJ_MTEMP       1
+#define TEMP(c)         ((c) * 16)
+
+static void test_nvdimm_n_event(void)
+{
+    g_autofree char *f0 = make_backing_file(NVN_BACKEND_SIZE);
+    g_autofree char *cmdline = g_strdup_printf(
+        "-nodefaults -machine pc,nvdimm=on -m 128M,slots=4,maxmem=1G "
+        "-object memory-backend-file,id=m0,share=on,mem-path=%s,size=%d "
+        "-device nvdimm,id=nv0,memdev=m0,slot=0,label-size=%d,nvdimm-n=on",
+        f0, NVN_BACKEND_SIZE, NVN_LABEL_SIZE);
+    QTestState *qts = qtest_init(cmdline);
+    uint8_t thresh[7] = { 0 }, inj[15] = { 0 };
+    DsmReply r;
+
+    stw_le_p(thresh, ALARM_MEDIA_TEMP);
+    stw_le_p(thresh + 3, TEMP(60));
+    stw_le_p(thresh + 5, TEMP(90));
+    g_assert_cmphex(dsm_call(qts, 1, 2, FN_SET_SMART_THRESHOLD, thresh,
+                             sizeof(thresh), &r), ==, ST_SUCCESS);
+    stq_le_p(inj, INJ_MTEMP);
+    inj[8] = 1;
+    stw_le_p(inj + 9, TEMP(70));
+    g_assert_cmphex(dsm_call(qts, 1, 2, FN_INJECT_SMART, inj, sizeof(inj),
+                             &r), ==, ST_SUCCESS);
+    g_assert_true(qtest_inb(qts, PIIX4_GPE0_STS) & GPE_NVDIMM);
+
+    qts = migrate_qts(qts, cmdline);
+    /* the GPE (ACPI device) and our pending mark both arrived */
+    g_assert_true(qtest_inb(qts, PIIX4_GPE0_STS) & GPE_NVDIMM);
+    g_assert_cmphex(dsm_call(qts, HANDLE_QEMU_ROOT, 1, FN_HEALTH_EVENTS,
+                             NULL, 0, &r), ==, ST_SUCCESS);
+    g_assert_cmphex(r.data[4], ==, 1u << 0);
+    /* fetched once */
+    g_assert_cmphex(dsm_call(qts, HANDLE_QEMU_ROOT, 1, FN_HEALTH_EVENTS,
+                             NULL, 0, &r), ==, ST_SUCCESS);
+    g_assert_cmphex(r.data[4], ==, 0);
+    /* and back: nothing pending any more */
+    qts = migrate_qts(qts, cmdline);
+    g_assert_cmphex(dsm_call(qts, HANDLE_QEMU_ROOT, 1, FN_HEALTH_EVENTS,
+                             NULL, 0, &r), ==, ST_SUCCESS);
+    g_assert_cmphex(r.data[4], ==, 0);
+    qtest_quit(qts);
+    unlink(f0);
+}
+
+/* A plain NVDIMM (no section, as stock) migrates with its labels */
+static void test_nvdimm_plain(void)
+{
+    g_autofree char *f0 = make_backing_file(NVN_BACKEND_SIZE);
+    g_autofree char *cmdline = g_strdup_printf(
+        "-nodefaults -machine pc,nvdimm=on -m 128M,slots=4,maxmem=1G "
+        "-object memory-backend-file,id=m0,share=on,mem-path=%s,size=%d "
+        "-device nvdimm,id=nv0,memdev=m0,slot=0,label-size=%d",
+        f0, NVN_BACKEND_SIZE, NVN_LABEL_SIZE);
+    QTestState *qts = qtest_init(cmdline);
+    uint8_t in[8 + 16];
+    DsmReply r;
+
+    /* Set Label Data (function 6): 16 bytes at offset 64 */
+    stl_le_p(in, 64);
+    stl_le_p(in + 4, 16);
+    memset(in + 8, 0x5a, 16);
+    g_assert_cmphex(dsm_call(qts, 1, 1, 6, in, sizeof(in), &r), ==,
+                    ST_SUCCESS);
+    qts = migrate_qts(qts, cmdline);
+    /* Get Label Data (function 5) */
+    g_assert_cmphex(dsm_call(qts, 1, 1, 5, in, 8, &r), ==, ST_SUCCESS);
+    g_assert_cmpuint(r.len, ==, 4 + 16);
+    for (unsigned i = 0; i < 16; i++) {
+        g_assert_cmphex(r.data[4 + i], ==, 0x5a);
+    }
+    qtest_quit(qts);
+    unlink(f0);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    qtest_add_func("/nvqemu/nvme-migrate/idle", test_idle);
+    qtest_add_func("/nvqemu/nvme-migrate/disabled", test_disabled);
+    qtest_add_func("/nvqemu/nvme-migrate/data", test_data);
+    qtest_add_func("/nvqemu/nvme-migrate/data-iothread", test_data_iothread);
+    qtest_add_func("/nvqemu/nvme-migrate/many", test_many);
+    qtest_add_func("/nvqemu/nvme-migrate/rung", test_rung);
+    qtest_add_func("/nvqemu/nvme-migrate/rung-iothread", test_rung_iothread);
+    qtest_add_func("/nvqemu/nvme-migrate/inflight", test_inflight);
+    qtest_add_func("/nvqemu/nvme-migrate/inflight-iothread",
+                   test_inflight_iothread);
+    qtest_add_func("/nvqemu/nvme-migrate/inflight-stop", test_inflight_stop);
+    qtest_add_func("/nvqemu/nvme-migrate/inflight-stop-iothread",
+                   test_inflight_stop_iothread);
+    qtest_add_func("/nvqemu/nvme-migrate/shadow", test_shadow);
+    qtest_add_func("/nvqemu/nvme-migrate/aer", test_aer);
+    qtest_add_func("/nvqemu/nvme-migrate/features", test_features);
+    qtest_add_func("/nvqemu/nvme-migrate/pi-format", test_pi_format);
+    qtest_add_func("/nvqemu/nvme-migrate/refused", test_refused);
+    qtest_add_func("/nvqemu/nvme-migrate/nvdimm-n-event",
+                   test_nvdimm_n_event);
+    qtest_add_func("/nvqemu/nvme-migrate/nvdimm-plain", test_nvdimm_plain);
+    return g_test_run();
+}
