@@ -528,6 +528,7 @@ mig_qmp() {
 mig_start() {
     local i=$1 host=$2 qemu
     local -n hargs=MIG_ARGS_$host
+    # shellcheck disable=SC2054  # commas inside QEMU option values
     local -a cmd=("$NVQEMU_QEMU" "${GUEST_FW[@]}" -machine "$MIG_MACHINE"
                   -accel "tcg,thread=multi" -smp 2 -cpu "qemu64,+rdrand"
                   -nodefaults -display none -no-reboot
@@ -660,7 +661,7 @@ mig_run() {
 # NVDIMM on a file per host: its contents, the DAX writes included, travel
 # in the migration stream as two hosts with local pmem would do it.
 t_migrate() {
-    local m=$1 img=$GUEST_TMP/migrate-$1.img blk=${NVQEMU_MIG_BLK:-virtio}
+    local m=$1 img=$GUEST_TMP/migrate-$1.img blk=${NVQEMU_MIG_BLK:-nvme}
     MIG_T=$GUEST_TMP/migrate-$m
     mkdir -p "$MIG_T"
     truncate -s 64M "$img"
@@ -685,6 +686,7 @@ mig_blk_dev() {
 # mig_nvdimm HOST FILE: the NVDIMM on HOST (MIG_ARGS_HOST), backed by FILE
 mig_nvdimm() {
     local -n a=MIG_ARGS_$1
+    # shellcheck disable=SC2034  # a names MIG_ARGS_A or MIG_ARGS_B
     a=(-object "memory-backend-file,id=mem-nv0,mem-path=$2,size=$((256 * MiB)),share=on,align=16M"
        -device "nvdimm,id=nv0,memdev=mem-nv0,label-size=131072")
 }
@@ -696,7 +698,7 @@ mig_nvdimm() {
 # left out of the stream (x-ignore-shared, on both sides): sending it would
 # write stale pages into the memory the running source still uses.
 t_migrate_nbd() {
-    local m=$1 img=$GUEST_TMP/migrate-nbd-$1.img blk=${NVQEMU_MIG_BLK:-virtio}
+    local m=$1 img=$GUEST_TMP/migrate-nbd-$1.img blk=${NVQEMU_MIG_BLK:-nvme}
     local qsd sock rc=0
     MIG_T=$GUEST_TMP/migrate-nbd-$m
     sock=$MIG_T/nbd.sock

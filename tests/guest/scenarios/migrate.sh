@@ -91,6 +91,7 @@ report() {
         fail "fio ($1) reported a verification error"
     _tot=$(sed -n 's/.*issued rwts: total=\([0-9]*\),\([0-9]*\),.*/\1 \2/p' "$_out" | head -n 1)
     [ -n "$_tot" ] || fail "fio ($1): no 'issued rwts' line"
+    # shellcheck disable=SC2086  # two numbers
     set -- "$1" $_tot
     [ "$2" -gt 0 ] || fail "fio ($1) verified nothing"
     echo "NVQ-FIO: $1 writes=$3 verified=$2"
