@@ -699,7 +699,7 @@ mig_nvdimm() {
 # write stale pages into the memory the running source still uses.
 t_migrate_nbd() {
     local m=$1 img=$GUEST_TMP/migrate-nbd-$1.img blk=${NVQEMU_MIG_BLK:-nvme}
-    local qsd sock rc=0
+    local qsd sock rc=0 i
     MIG_T=$GUEST_TMP/migrate-nbd-$m
     sock=$MIG_T/nbd.sock
     mkdir -p "$MIG_T"
