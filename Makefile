@@ -3,8 +3,9 @@
 # nvqemu: NVDIMM and NVMe device models as an overlay on upstream QEMU.
 #
 #   make deps       install the build and test dependencies (as root)
-#   make            build qemu-system-x86_64, qemu-img, our unit tests and qtests,
-#                   upstream's qos-test; make build JOBS=N for N parallel jobs
+#   make            build qemu-system-x86_64, qemu-img, qemu-storage-daemon, our
+#                   unit tests and qtests, upstream's qos-test; make build
+#                   JOBS=N for N parallel jobs
 #   make demo       boot a demo guest with an NVDIMM and an NVMe controller
 #   make check      run every test suite; ends with "N passed, M failed"
 #   make check-scripts | check-unit | check-qtest | check-compat | check-guest
@@ -33,6 +34,9 @@ JOBS ?= $(shell nproc)
 # tests/qtest/run.sh.
 QEMU_TARGETS := qemu-system-x86_64 qemu-img nvqemu-unit nvqemu-qtests nvqemu-bench \
                 tests/qtest/qos-test
+# qemu-storage-daemon: the NBD server of the shared-storage migration test
+# (tests/guest/run.sh migrate-nbd), as a separate host would run it.
+QEMU_TARGETS += storage-daemon/qemu-storage-daemon
 
 .PHONY: all build demo check check-unit check-qtest check-guest check-libvirt \
         check-compat check-scripts compat-record vanilla bench bench-nvdimm clean distclean \

@@ -66,6 +66,14 @@
 #   nvme-lifecycle   fio with crc32c verify headers while the guest runs
 #                    nvme reset, ns-rescan and a sysfs PCI function reset;
 #                    then driver unbind/bind and fio --verify_only: 0 corrupt
+#   migrate          fio verify on the NVMe namespace and on a file of ext4
+#                    -o dax on an NVDIMM while the guest is live-migrated
+#                    NVQEMU_MIG_HOPS (3) times between QEMU processes of two
+#                    "hosts" (A -> B -> A -> B); fio must progress after
+#                    each hop and end with 0 verify errors
+#   migrate-nbd      the same with the namespace on an NBD export of a
+#                    qemu-storage-daemon both processes open (shared
+#                    storage) and one NVDIMM file both map (x-ignore-shared)
 # TAP on stdout (see tests/run.sh), diagnostics on stderr, serial logs in
 # build/test-logs/guest/.  Exits non-zero on any failure.
 #
@@ -79,7 +87,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 sc=$here/scenarios
 
 machines=${NVQEMU_GUEST_MACHINES:-pc q35}
-scenarios=${NVQEMU_GUEST_SCENARIOS:-nvdimm-coldplug nvdimm-hotplug nvdimm-hotplug-place dimm-hotplug nvme nvdimm-multi nvme-cli nvme-iothread nvme-multipath nvme-nsmgmt nvme-pi nvme-copy nvme-lifecycle nvdimm-health nvdimm-events nvdimm-ars nvdimm-poison nvdimm-n-hotplug nvdimm-flush nvme-werror durability}
+scenarios=${NVQEMU_GUEST_SCENARIOS:-nvdimm-coldplug nvdimm-hotplug nvdimm-hotplug-place dimm-hotplug nvme nvdimm-multi nvme-cli nvme-iothread nvme-multipath nvme-nsmgmt nvme-pi nvme-copy nvme-lifecycle nvdimm-health nvdimm-events nvdimm-ars nvdimm-poison nvdimm-n-hotplug nvdimm-flush nvme-werror durability migrate migrate-nbd}
 MEM=(-m "1G,slots=4,maxmem=8G")
 MiB=1048576
 
@@ -655,6 +663,245 @@ t_nvme_lifecycle() {
     guest_boot "nvme-lifecycle-$m" "$m" "$sc/nvme-lifecycle.sh" "" \
         "${MEM[@]}" "${nvme[@]}" || return 1
     rm -f "$img"
+}
+
+# --- live migration (migrate, migrate-nbd) ---------------------------------
+# The guest (scenarios/migrate.sh) runs fio with verification on a block
+# device and on a file of ext4 -o dax on an NVDIMM while the host moves it
+# through MIG_HOPS live migrations between QEMU processes on two "hosts", A
+# and B (A -> B -> A -> B ...).  Every process gets the same command line;
+# only what is host-local differs (MIG_ARGS_A / MIG_ARGS_B) and the per-
+# process sockets: QMP, the migration listener (-incoming defer, then
+# migrate-incoming on a unix socket) and ttyS1, the channel the host drives
+# the guest on.  The console (ttyS0) of every process appends to one log
+# file, so it follows the guest: the source stops writing when it stops the
+# vCPUs, the destination goes on from there.  Each QEMU is started directly
+# (its PID is $!) and stopped by PID: the source with QMP quit once the
+# destination runs, and a kill of that PID if it does not exit.
+MIG_HOPS=${NVQEMU_MIG_HOPS:-3}
+MIG_MEM=(-m "512M,slots=4,maxmem=4G")
+
+# mig_qmp I CMD [JSON]...: QMP commands to process I (output in the .qmp log)
+mig_qmp() {
+    local i=$1
+    shift
+    python3 "$GUEST_SRC/qmp.py" "$MIG_T/qmp$i" "$@" >> "$GUEST_LOG.qmp" 2>&1 || {
+        glog "$GUEST_NAME: QMP to process $i failed: $(tail -n 3 "$GUEST_LOG.qmp")"
+        return 1
+    }
+}
+
+# mig_start I HOST: start QEMU process I on HOST (A or B); I > 0 waits for
+# an incoming migration.
+mig_start() {
+    local i=$1 host=$2 qemu
+    local -n hargs=MIG_ARGS_$host
+    # shellcheck disable=SC2054  # commas inside QEMU option values
+    local -a cmd=("$NVQEMU_QEMU" "${GUEST_FW[@]}" -machine "$MIG_MACHINE"
+                  -accel "tcg,thread=multi" -smp 2 -cpu "qemu64,+rdrand"
+                  -nodefaults -display none -no-reboot
+                  -kernel "$GUEST_VMLINUX" -initrd "$GUEST_INITRD"
+                  -append "$GUEST_APPEND_BASE $MIG_APPEND"
+                  -chardev "file,id=con,path=$GUEST_LOG,append=on" -serial chardev:con
+                  -chardev "socket,id=ctl,path=$MIG_T/ctl$i,server=on,wait=off"
+                  -device isa-serial,chardev=ctl
+                  -qmp "unix:$MIG_T/qmp$i,server=on,wait=off"
+                  "${MIG_MEM[@]}" "${MIG_ARGS[@]}" "${hargs[@]}")
+    [ "$i" = 0 ] || cmd+=(-incoming defer)
+    printf '%q ' "${cmd[@]}" > "$GUEST_LOG.cmd$i"
+    echo >> "$GUEST_LOG.cmd$i"
+    "${cmd[@]}" > "$GUEST_LOG.qemu$i" 2>&1 &
+    qemu=$!
+    MIG_PID[i]=$qemu
+    GUEST_PIDS+=("$qemu")
+    glog "$GUEST_NAME: process $i on host $host: QEMU $qemu"
+}
+
+# mig_stop I: stop process I by its PID (after QMP quit, or at once with a
+# second argument "kill"); its exit status is left in MIG_RC.
+mig_stop() {
+    local i=$1 pid=${MIG_PID[$1]} t=300 p keep=()
+    if [ "${2:-}" = kill ]; then
+        kill "$pid" 2>/dev/null
+    else
+        mig_qmp "$i" quit || kill "$pid" 2>/dev/null
+    fi
+    while kill -0 "$pid" 2>/dev/null && [ $t -gt 0 ]; do sleep 0.1; t=$((t - 1)); done
+    kill -0 "$pid" 2>/dev/null && { glog "QEMU $pid did not exit: SIGKILL"; kill -KILL "$pid"; }
+    wait "$pid"; MIG_RC=$?
+    for p in "${GUEST_PIDS[@]}"; do [ "$p" = "$pid" ] || keep+=("$p"); done
+    GUEST_PIDS=("${keep[@]}")
+}
+
+# mig_send I LINE: a command line to the guest's ttyS1 on process I
+mig_send() {
+    python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode() + b"\n")
+s.close()' "$MIG_T/ctl$1" "$2"
+}
+
+# mig_wait_marker I MARKER SECONDS: MARKER in the console log while process
+# I runs
+mig_wait_marker() {
+    local t=$(( $3 * 10 ))
+    while [ $t -gt 0 ]; do
+        grep -q -- "$2" "$GUEST_LOG" 2>/dev/null && return 0
+        grep -q 'NVQ-FAIL' "$GUEST_LOG" 2>/dev/null && break
+        kill -0 "${MIG_PID[$1]}" 2>/dev/null || break
+        sleep 0.1; t=$((t - 1))
+    done
+    grep -q -- "$2" "$GUEST_LOG" 2>/dev/null && return 0
+    glog "$GUEST_NAME: no '$2' from process $1"
+    return 1
+}
+
+# mig_hop I: live-migrate from process I-1 to a new process I on the other
+# host (tests/guest/migrate.py); the guest must then show fio progressing on
+# process I.
+mig_hop() {
+    local i=$1 src=$(($1 - 1)) host stats
+    host=$([ $((i % 2)) = 1 ] && echo B || echo A)
+    mig_start "$i" "$host"
+    stats=$(python3 "$GUEST_SRC/migrate.py" "$MIG_T/qmp$src" "$MIG_T/qmp$i" \
+                "unix:$MIG_T/mig$i" "$MIG_CAPS" \
+                '{"max-bandwidth":1073741824,"downtime-limit":1000}' \
+                2>> "$GUEST_LOG.qmp" | sed -n 's/^STATS: //p')
+    [ -n "$stats" ] || { glog "$GUEST_NAME: hop $i: $(tail -n 2 "$GUEST_LOG.qmp")"; return 1; }
+    # shellcheck disable=SC2086  # three numbers
+    set -- $stats
+    mig_stop "$src"
+    [ "$MIG_RC" = 0 ] || { glog "$GUEST_NAME: source process $src exited $MIG_RC"; return 1; }
+    stats="$1 ms, downtime $2 ms, $(($3 / 1048576)) MiB RAM sent"
+    glog "$GUEST_NAME: hop $i ($src -> $i, to host $host): $stats"
+    echo "hop $i to host $host: $stats" >> "$GUEST_LOG.hops"
+    mig_send "$i" "tick $i" && mig_wait_marker "$i" "NVQ-TICK: $i " 300
+}
+
+# mig_run MACHINE NAME BLK: boot on host A, MIG_HOPS hops, stop fio, wait
+# for the guest to power off on the last process and check its log.
+# MIG_ARGS, MIG_ARGS_A, MIG_ARGS_B, MIG_CAPS: set by the caller.
+mig_run() {
+    local m=$1 i last rc=0
+    GUEST_NAME=$2
+    GUEST_LOG=$GUEST_LOGDIR/$2.log
+    GUEST_INITRD=$GUEST_TMP/$2.initrd
+    MIG_MACHINE="$m,nvdimm=on"
+    # init_on_free: pages the guest frees (its initramfs) are zero pages,
+    # which the stream carries as a flag, not as 4 KiB each
+    MIG_APPEND="nvq.blk=$3 init_on_free=1"
+    MIG_PID=()
+    rm -f "$GUEST_LOG" "$GUEST_LOG".*
+    : > "$GUEST_LOG"
+    guest_initrd "$sc/migrate.sh" "$GUEST_INITRD"
+    [ -n "${GUEST_FW+set}" ] || guest_fw_args
+    mig_start 0 A
+    mig_wait_marker 0 NVQ-READY 300 || { mig_stop 0 kill; guest_check "$GUEST_LOG"; return 1; }
+    for ((i = 1; i <= MIG_HOPS; i++)); do
+        if ! mig_hop "$i"; then
+            [ -z "${MIG_PID[$i]:-}" ] || mig_stop "$i" kill
+            mig_stop $((i - 1)) kill
+            guest_check "$GUEST_LOG" || true
+            return 1
+        fi
+    done
+    last=$MIG_HOPS
+    mig_send "$last" stop
+    # the guest powers off after its report (QEMU exits 0)
+    i=3000
+    while kill -0 "${MIG_PID[$last]}" 2>/dev/null && [ $i -gt 0 ]; do sleep 0.1; i=$((i - 1)); done
+    mig_stop "$last" kill
+    [ "$MIG_RC" = 0 ] || { glog "$GUEST_NAME: the last QEMU exited $MIG_RC"; rc=1; }
+    guest_check "$GUEST_LOG" || rc=1
+    grep 'NVQ-FIO:' "$GUEST_LOG" | sed "s/^/guest: $GUEST_NAME: /" >&2
+    [ "$(grep -c 'NVQ-FIO: .* writes=[1-9][0-9]* verified=[1-9]' "$GUEST_LOG")" = 2 ] ||
+        { glog "$GUEST_NAME: no fio counts for both jobs"; rc=1; }
+    [ $rc = 0 ] && glog "$GUEST_NAME: $MIG_HOPS hops, 0 verify errors, verified $(
+        sed -n 's/.*NVQ-FIO: \([a-z]*\) writes=\([0-9]*\) verified=\([0-9]*\).*/\1 \3/p' "$GUEST_LOG" |
+        awk '{ printf "%s%s %.1f MiB", (NR > 1 ? ", " : ""), $1, $2 * 4096 / 1048576 }')"
+    rm -f "$GUEST_INITRD"
+    return $rc
+}
+
+# migrate: the block device on an image file both processes open (shared
+# storage on one host; the block layer hands it over at switch-over), the
+# NVDIMM on a file per host: its contents, the DAX writes included, travel
+# in the migration stream as two hosts with local pmem would do it.
+t_migrate() {
+    local m=$1 img=$GUEST_TMP/migrate-$1.img blk=${NVQEMU_MIG_BLK:-nvme}
+    MIG_T=$GUEST_TMP/migrate-$m
+    mkdir -p "$MIG_T"
+    truncate -s 64M "$img"
+    truncate -s 256M "$MIG_T/nvdimm-A.img" "$MIG_T/nvdimm-B.img"
+    MIG_ARGS=(-drive "file=$img,if=none,id=d0,format=raw")
+    mig_blk_dev "$blk"
+    mig_nvdimm A "$MIG_T/nvdimm-A.img"
+    mig_nvdimm B "$MIG_T/nvdimm-B.img"
+    MIG_CAPS='{"capabilities":[]}'
+    mig_run "$m" "migrate-$m" "$blk" || return 1
+    rm -rf "$img" "$MIG_T"
+}
+
+# mig_blk_dev BLK: the device for drive d0 (nvme or virtio), into MIG_ARGS
+mig_blk_dev() {
+    case $1 in
+        nvme) MIG_ARGS+=(-device "nvme,drive=d0,serial=NVQMIG") ;;
+        virtio) MIG_ARGS+=(-device "virtio-blk-pci,drive=d0") ;;
+    esac
+}
+
+# mig_nvdimm HOST FILE: the NVDIMM on HOST (MIG_ARGS_HOST), backed by FILE
+mig_nvdimm() {
+    local -n a=MIG_ARGS_$1
+    # shellcheck disable=SC2034  # a names MIG_ARGS_A or MIG_ARGS_B
+    a=(-object "memory-backend-file,id=mem-nv0,mem-path=$2,size=$((256 * MiB)),share=on,align=16M"
+       -device "nvdimm,id=nv0,memdev=mem-nv0,label-size=131072")
+}
+
+# migrate-nbd: the scale-out path.  The block device's disk is an NBD export
+# of a qemu-storage-daemon (started and stopped here by PID), which source
+# and destination both open as two hosts would: no storage migration.  The
+# NVDIMM is one file both processes map (share=on), so the RAM block is
+# left out of the stream (x-ignore-shared, on both sides): sending it would
+# write stale pages into the memory the running source still uses.
+t_migrate_nbd() {
+    local m=$1 img=$GUEST_TMP/migrate-nbd-$1.img blk=${NVQEMU_MIG_BLK:-nvme}
+    local qsd sock rc=0 i
+    MIG_T=$GUEST_TMP/migrate-nbd-$m
+    sock=$MIG_T/nbd.sock
+    mkdir -p "$MIG_T"
+    truncate -s 64M "$img"
+    truncate -s 256M "$MIG_T/nvdimm.img"
+    "$(dirname "$NVQEMU_QEMU")/storage-daemon/qemu-storage-daemon" \
+        --blockdev "driver=file,node-name=file0,filename=$img" \
+        --blockdev "driver=raw,node-name=disk0,file=file0" \
+        --nbd-server "addr.type=unix,addr.path=$sock" \
+        --export "type=nbd,id=exp0,node-name=disk0,name=disk0,writable=on" \
+        > "$GUEST_LOGDIR/migrate-nbd-$m.qsd" 2>&1 &
+    qsd=$!
+    GUEST_PIDS+=("$qsd")
+    glog "migrate-nbd-$m: qemu-storage-daemon $qsd serving $img on $sock"
+    i=100
+    while [ ! -S "$sock" ] && kill -0 "$qsd" 2>/dev/null && [ $i -gt 0 ]; do sleep 0.1; i=$((i - 1)); done
+    if [ ! -S "$sock" ]; then
+        glog "qemu-storage-daemon did not start: $(tail -n 5 "$GUEST_LOGDIR/migrate-nbd-$m.qsd")"
+        rc=1
+    else
+        MIG_ARGS=(-blockdev "driver=nbd,node-name=d0,server.type=unix,server.path=$sock,export=disk0")
+        mig_blk_dev "$blk"
+        mig_nvdimm A "$MIG_T/nvdimm.img"
+        mig_nvdimm B "$MIG_T/nvdimm.img"
+        MIG_CAPS='{"capabilities":[{"capability":"x-ignore-shared","state":true}]}'
+        mig_run "$m" "migrate-nbd-$m" "$blk" || rc=1
+    fi
+    kill "$qsd" 2>/dev/null
+    wait "$qsd" || { glog "qemu-storage-daemon exited $?"; rc=1; }
+    local p keep=()
+    for p in "${GUEST_PIDS[@]}"; do [ "$p" = "$qsd" ] || keep+=("$p"); done
+    GUEST_PIDS=("${keep[@]}")
+    [ $rc = 0 ] || return 1
+    rm -rf "$img" "$MIG_T"
 }
 
 fail=0
