@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# make check-asan: the unit, qtest, compat and guest suites against the
+# AddressSanitizer + UndefinedBehaviorSanitizer build in build/asan/qemu
+# (./configure --asan).  Each suite runs through tests/run.sh with
+# NVQEMU_QEMU_BUILD/NVQEMU_QEMU pointing at that build, so the suites are the
+# same as in `make check`.  Ends with one summary line "N passed, M failed".
+#
+# Any sanitizer report fails the run, in two ways:
+#   - the process stops at the first report (ASan halt_on_error and
+#     abort_on_error, UBSan halt_on_error, LeakSanitizer's exit status), so the
+#     test that ran it fails;
+#   - every report is also written to build/asan/reports/ (log_path), and each
+#     file there is a "not ok" of the last suite, "sanitizer reports", which
+#     catches reports from processes whose exit status a suite ignores (a
+#     guest QEMU stopped by a signal, a child of a child).
+# Leak detection is on for the unit and qtest suites (QEMU under qtest is
+# stopped with SIGTERM and exits through its normal shutdown path).  It is off
+# for compat (hundreds of QEMUs refusing a command line, leaking in
+# upstream's option parsing on the way out) and guest (shut down by poweroff
+# or killed).  Suppressions: tests/asan/lsan.supp and tests/asan/ubsan.supp,
+# upstream frames only, each entry with its reason.
+#
+# Environment: NVQEMU_ASAN_BUILD (default build/asan/qemu),
+# NVQEMU_ASAN_SUITES (default "unit qtest compat guest"),
+# NVQEMU_GUEST_MACHINES (default "pc" here: one machine, the guest suite
+# under ASan is slow), NVQEMU_GUEST_SCENARIOS, NVQEMU_GUEST_TIMEOUT
+# (default 900 s per boot here).
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+here=$top/tests/asan
+bld=${NVQEMU_ASAN_BUILD:-$top/build/asan/qemu}
+out=$(dirname "$bld")
+reports=$out/reports
+logs=$out/test-logs
+suites=${NVQEMU_ASAN_SUITES:-unit qtest compat guest}
+
+rm -rf "$reports"
+mkdir -p "$reports" "$logs"
+export NVQEMU_QEMU_BUILD=$bld
+export NVQEMU_QEMU=$bld/qemu-system-x86_64
+export NVQEMU_TEST_LOGS=$logs
+export NVQEMU_GUEST_LOGS=$logs/guest
+export NVQEMU_GUEST_MACHINES=${NVQEMU_GUEST_MACHINES:-pc}
+export NVQEMU_GUEST_TIMEOUT=${NVQEMU_GUEST_TIMEOUT:-900}
+
+# The options of all three runtimes.  exitcode is for LeakSanitizer (the
+# leak check runs at exit, after main returned).
+common="print_stacktrace=1:halt_on_error=1:abort_on_error=1:log_path=$reports/report"
+asan_options() {   # asan_options DETECT_LEAKS
+    echo "$common:detect_leaks=$1:exitcode=66"
+}
+export UBSAN_OPTIONS="$common:suppressions=$here/ubsan.supp"
+export LSAN_OPTIONS="suppressions=$here/lsan.supp:print_suppressions=0:exitcode=66"
+
+pass=0 fail=0 skip=0
+for s in $suites; do
+    case $s in
+        unit|qtest) leaks=1 ;;
+        *) leaks=0 ;;
+    esac
+    echo "# asan: suite $s (detect_leaks=$leaks)"
+    ASAN_OPTIONS=$(asan_options $leaks) "$top/tests/run.sh" "$s" | tee "$logs/$s.out"
+    res=$(tail -n 1 "$logs/$s.out")
+    read -r p f k <<< "$(sed -E 's/^([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?$/\1 \2 \4/' <<< "$res")"
+    if ! [[ $p =~ ^[0-9]+$ && $f =~ ^[0-9]+$ ]]; then
+        echo "not ok - asan: suite $s gave no summary line ($res)"
+        fail=$((fail + 1))
+        continue
+    fi
+    pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + ${k:-0}))
+done
+
+# Every report file is a failure, named by its first error line.
+echo "# asan: sanitizer reports in $reports"
+n=0
+for r in "$reports"/report.*; do
+    [ -e "$r" ] || continue
+    n=$((n + 1))
+    what=$(grep -m1 -E 'ERROR: (Address|Leak)Sanitizer|runtime error:|SUMMARY:' "$r" | sed 's/^==[0-9]*==//')
+    echo "not ok - sanitizer report $(basename "$r"): ${what:-see the file}"
+    sed 's/^/#   /' "$r" | head -n 40
+done
+if [ $n -eq 0 ]; then
+    echo "ok - sanitizer reports: none"
+    pass=$((pass + 1))
+fi
+fail=$((fail + n))
+
+if [ "$skip" -gt 0 ]; then
+    echo "$pass passed, $fail failed, $skip skipped"
+else
+    echo "$pass passed, $fail failed"
+fi
+[ "$fail" -eq 0 ]
