@@ -6,9 +6,9 @@
 # install-deps as a normal user, fetch-qemu's offline fallback, configure's
 # report of a fetch failure, the Makefile re-running configure when a patch
 # is deleted, and the unit/qtest runners failing on a missing or failing
-# test and on an expected failure that passes, the compat runner on a QEMU
-# that starts with anything or aborts, the guest library's PATH.  TAP on
-# stdout.
+# test and on an expected failure that passes, the sanitizer runner on a
+# report file, the compat runner on a QEMU that starts with anything or
+# aborts, the guest library's PATH.  TAP on stdout.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d)
