@@ -9,8 +9,9 @@
 #   make check      run every test suite; ends with "N passed, M failed"
 #   make check-scripts | check-unit | check-qtest | check-compat | check-guest
 #   make check-libvirt
-#   make check-asan ASan + UBSan build in build/asan, then the unit, qtest,
-#                   compat and guest suites against it (not part of make check)
+#   make check-asan ASan + UBSan build in build/qemu-asan, then the unit, qtest,
+#                   compat and guest suites against it (not part of make check);
+#                   ASAN=full instruments all of QEMU, not only our sources
 #   make check-valgrind  a few qtest cases with QEMU under valgrind memcheck
 #   make vanilla    build stock upstream QEMU (same source) in build/vanilla
 #   make compat-record  re-record tests/compat/expected/ from the vanilla build
@@ -99,10 +100,12 @@ check-libvirt: build
 	$(TOP)/tests/run.sh libvirt
 
 # Sanitizer build and run (docs/reliability.md "Sanitizers").  configure
-# --asan is cheap when nothing changed, so it runs every time.
-ASAN_BUILD := $(BUILD)/asan/qemu
+# --asan is cheap when nothing changed, so it runs every time.  ASAN=full:
+# all of QEMU instrumented (a full compile) instead of our sources only.
+ASAN ?= overlay
+ASAN_BUILD := $(BUILD)/qemu-asan
 build-asan:
-	$(TOP)/configure --asan
+	$(TOP)/configure --asan=$(ASAN)
 	@$(TOP)/scripts/link-overlay.sh $(TOP) $(BUILD)/src >/dev/null
 	$(NINJA) -C $(ASAN_BUILD) -j$(JOBS) $(QEMU_TARGETS)
 	@$(TOP)/scripts/link-firmware.sh $(ASAN_BUILD)
