@@ -11,10 +11,12 @@
 #   - the process stops at the first report (ASan halt_on_error and
 #     abort_on_error, UBSan halt_on_error, LeakSanitizer's exit status), so the
 #     test that ran it fails;
-#   - every report is also written to build/asan/reports/ (log_path), and each
-#     file there is a "not ok" of the last suite, "sanitizer reports", which
-#     catches reports from processes whose exit status a suite ignores (a
-#     guest QEMU stopped by a signal, a child of a child).
+#   - every ASan/LSan report is also written to build/asan/reports/
+#     (log_path), and each file there is a "not ok" of the last check,
+#     "sanitizer reports", which catches reports from processes whose exit
+#     status a suite ignores (a guest QEMU stopped by a signal, a child of a
+#     child); UBSan reports (gcc's libubsan ignores log_path) are found in
+#     the suites' stderr logs the same way.
 # Leak detection is on for the unit and qtest suites (QEMU under qtest is
 # stopped with SIGTERM and exits through its normal shutdown path).  It is off
 # for compat (hundreds of QEMUs refusing a command line, leaking in
@@ -37,7 +39,7 @@ reports=$out/reports
 logs=$out/test-logs
 suites=${NVQEMU_ASAN_SUITES:-unit qtest compat guest}
 
-rm -rf "$reports"
+rm -rf "$reports" "$logs"
 mkdir -p "$reports" "$logs"
 export NVQEMU_QEMU_BUILD=$bld
 export NVQEMU_QEMU=$bld/qemu-system-x86_64
@@ -94,6 +96,14 @@ for r in "$reports"/report.*; do
     echo "not ok - sanitizer report $(basename "$r"): ${what:-see the file}"
     sed 's/^/#   /' "$r" | head -n 40
 done
+# gcc 12's libubsan ignores log_path: its reports go to the process's
+# stderr, which the suites keep in the logs (tests/run.sh's SUITE.stderr for
+# the unit and qtest programs and the QEMUs they start, the guest suite's
+# NAME.qemu files).  Each of those reports is a failure too.
+while IFS= read -r hit; do
+    n=$((n + 1))
+    echo "not ok - sanitizer report in ${hit#"$logs"/}"
+done < <(grep -rE -m1 'runtime error:' "$logs" 2>/dev/null | cut -c1-300)
 if [ $n -eq 0 ]; then
     echo "ok - sanitizer reports: none"
     pass=$((pass + 1))
