@@ -29,7 +29,7 @@
 # NVQEMU_ASAN_SUITES (default "unit qtest compat guest"),
 # NVQEMU_GUEST_MACHINES (default "pc" here: one machine, the guest suite
 # under ASan is slow), NVQEMU_GUEST_SCENARIOS, NVQEMU_GUEST_TIMEOUT
-# (default 900 s per boot here).
+# (default 900 s per boot here), COMPAT_TIMEOUT (default 120 s here).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 here=$top/tests/asan
@@ -47,6 +47,9 @@ export NVQEMU_TEST_LOGS=$logs
 export NVQEMU_GUEST_LOGS=$logs/guest
 export NVQEMU_GUEST_MACHINES=${NVQEMU_GUEST_MACHINES:-pc}
 export NVQEMU_GUEST_TIMEOUT=${NVQEMU_GUEST_TIMEOUT:-900}
+# A sanitizer QEMU starts slower; on a loaded machine the compat suite's
+# 20 s per start was too short for some rows.
+export COMPAT_TIMEOUT=${COMPAT_TIMEOUT:-120}
 
 # The options of all three runtimes.  exitcode is for LeakSanitizer (the
 # leak check runs at exit, after main returned).
