@@ -10,6 +10,10 @@
 #   make check      run every test suite; ends with "N passed, M failed"
 #   make check-scripts | check-unit | check-qtest | check-compat | check-guest
 #   make check-libvirt
+#   make check-asan ASan + UBSan build in build/qemu-asan, then the unit, qtest,
+#                   compat and guest suites against it (not part of make check);
+#                   ASAN=full instruments all of QEMU, not only our sources
+#   make check-valgrind  a few qtest cases with QEMU under valgrind memcheck
 #   make vanilla    build stock upstream QEMU (same source) in build/vanilla
 #   make compat-record  re-record tests/compat/expected/ from the vanilla build
 #   make bench      both builds, then bench/nvme (ratios vs stock and virtio-blk)
@@ -40,7 +44,7 @@ QEMU_TARGETS += storage-daemon/qemu-storage-daemon
 
 .PHONY: all build demo check check-unit check-qtest check-guest check-libvirt \
         check-compat check-scripts compat-record vanilla bench bench-nvdimm clean distclean \
-        deps FORCE
+        deps build-asan check-asan check-valgrind FORCE
 
 all: build
 
@@ -98,6 +102,21 @@ check-guest: build
 	$(TOP)/tests/run.sh guest
 check-libvirt: build
 	$(TOP)/tests/run.sh libvirt
+
+# Sanitizer build and run (docs/reliability.md "Sanitizers").  configure
+# --asan is cheap when nothing changed, so it runs every time.  ASAN=full:
+# all of QEMU instrumented (a full compile) instead of our sources only.
+ASAN ?= overlay
+ASAN_BUILD := $(BUILD)/qemu-asan
+build-asan:
+	$(TOP)/configure --asan=$(ASAN)
+	@$(TOP)/scripts/link-overlay.sh $(TOP) $(BUILD)/src >/dev/null
+	$(NINJA) -C $(ASAN_BUILD) -j$(JOBS) $(QEMU_TARGETS)
+	@$(TOP)/scripts/link-firmware.sh $(ASAN_BUILD)
+check-asan: build-asan
+	$(TOP)/tests/asan/run.sh
+check-valgrind: build
+	$(TOP)/tests/asan/valgrind.sh
 
 clean:
 	rm -rf $(BUILD)

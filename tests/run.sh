@@ -7,13 +7,13 @@
 #
 # Every suite is tests/SUITE/run.sh, which prints TAP result lines
 # ("ok ..."/"not ok ...", "# SKIP" for skips) on stdout and its diagnostics on
-# stderr.  Logs go to build/test-logs/.  Exit status: 0 only when nothing
+# stderr.  Logs go to build/test-logs/ (or $NVQEMU_TEST_LOGS).  Exit status: 0 only when nothing
 # failed.  A suite runner that exits non-zero without a "not ok" line counts
 # as one failure, so a crashed runner can never look green.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-logs=$top/build/test-logs
+logs=${NVQEMU_TEST_LOGS:-$top/build/test-logs}
 mkdir -p "$logs"
 
 suites=("$@")

@@ -186,7 +186,10 @@ static void nvdimm_dsm_read_fit(NVDIMMState *s, const NvdimmDsmCall *call,
     chunk = MIN(fb->fit->len - offset, NVDIMM_DSM_FIT_CHUNK_MAX);
     trace_nvdimm_dsm_fit_read(offset, fb->fit->len, chunk, false);
     nvdimm_dsm_reply_status(reply, NVDIMM_DSM_STATUS_SUCCESS);
-    memcpy(reply->page.data + hdr, fb->fit->data + offset, chunk);
+    /* an empty FIT (no NVDIMM yet) is a GArray without data: no copy */
+    if (chunk) {
+        memcpy(reply->page.data + hdr, fb->fit->data + offset, chunk);
+    }
     reply->used = hdr + chunk;
 }
 

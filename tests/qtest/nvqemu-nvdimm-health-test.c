@@ -355,7 +355,7 @@ static void test_inject(void)
     unlink(file);
 }
 
-static void test_latch(void)
+static void test_nvdimm_n_kill_latch(void)
 {
     g_autofree char *file = make_backing_file(BACKEND_SIZE);
     QTestState *qts = start_on(file);
@@ -411,7 +411,7 @@ static void test_persistence(void)
     unlink(file);
 }
 
-static void test_dirty_shutdown(gconstpointer data)
+static void test_nvdimm_n_kill_dirty(gconstpointer data)
 {
     const char *machine = data;
     g_autofree char *file = make_backing_file(BACKEND_SIZE);
@@ -634,7 +634,7 @@ static void test_no_labels(void)
  * the source left when it starts running, and counts no unsafe shutdown
  * (the run goes on); the source's quit after it does not overwrite it.
  */
-static void test_migration(void)
+static void test_nvdimm_n_kill_migration(void)
 {
     g_autofree char *file = make_backing_file(BACKEND_SIZE);
     g_autofree char *tmp = g_dir_make_tmp("nvqemu-nvn-mig-XXXXXX", NULL);
@@ -676,16 +676,16 @@ int main(int argc, char **argv)
     qtest_add_func("/nvqemu/nvdimm-n/smart-defaults", test_smart_defaults);
     qtest_add_func("/nvqemu/nvdimm-n/thresholds", test_thresholds);
     qtest_add_func("/nvqemu/nvdimm-n/inject", test_inject);
-    qtest_add_func("/nvqemu/nvdimm-n/latch", test_latch);
+    qtest_add_func("/nvqemu/nvdimm-n/latch", test_nvdimm_n_kill_latch);
     qtest_add_func("/nvqemu/nvdimm-n/persistence", test_persistence);
     qtest_add_data_func("/nvqemu/nvdimm-n/dirty-shutdown/pc", "pc",
-                        test_dirty_shutdown);
+                        test_nvdimm_n_kill_dirty);
     qtest_add_data_func("/nvqemu/nvdimm-n/dirty-shutdown/q35", "q35",
-                        test_dirty_shutdown);
+                        test_nvdimm_n_kill_dirty);
     qtest_add_func("/nvqemu/nvdimm-n/torn-copy", test_torn_copy);
     qtest_add_func("/nvqemu/nvdimm-n/readonly", test_readonly);
     qtest_add_func("/nvqemu/nvdimm-n/off-unchanged", test_off_unchanged);
     qtest_add_func("/nvqemu/nvdimm-n/no-labels", test_no_labels);
-    qtest_add_func("/nvqemu/nvdimm-n/migration", test_migration);
+    qtest_add_func("/nvqemu/nvdimm-n/migration", test_nvdimm_n_kill_migration);
     return g_test_run();
 }

@@ -6,9 +6,9 @@
 # install-deps as a normal user, fetch-qemu's offline fallback, configure's
 # report of a fetch failure, the Makefile re-running configure when a patch
 # is deleted, and the unit/qtest runners failing on a missing or failing
-# test and on an expected failure that passes, the compat runner on a QEMU
-# that starts with anything or aborts, the guest library's PATH.  TAP on
-# stdout.
+# test and on an expected failure that passes, the sanitizer runner on a
+# report file, the compat runner on a QEMU that starts with anything or
+# aborts, the guest library's PATH.  TAP on stdout.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d)
@@ -170,6 +170,33 @@ check "qtest runner: an expected failure that fails for another reason is a fail
 rm "$fake/nvqemu/tests/qtest/${qtests[0]}"
 qtest_missing() { grep -q "^not ok - ${qtests[0]}: not built" <<< "$(runner qtest)"; }
 check "qtest runner: a declared qtest that is not built is a failure" qtest_missing
+
+# --- the sanitizer runner (make check-asan) on a fake build directory: a
+# report file written by a passing test is still a failure
+asan=$tmp/asan/qemu
+for t in "${units[@]}"; do
+    stub "$asan/nvqemu/tests/unit" "$t" 'echo "1..1"; echo "ok 1 /fine"'
+done
+asan_run() {
+    NVQEMU_ASAN_BUILD=$asan NVQEMU_ASAN_SUITES=unit "$top/tests/asan/run.sh" 2> /dev/null
+}
+asan_clean() {
+    local out
+    out=$(asan_run) && grep -q '^ok - sanitizer reports: none$' <<< "$out" &&
+        [ "$(tail -n 1 <<< "$out")" = "$(( ${#units[@]} + 1 )) passed, 0 failed" ]
+}
+check "asan runner: clean tests, no report -> all ok, one summary line" asan_clean
+stub "$asan/nvqemu/tests/unit" "${units[0]}" 'p=${ASAN_OPTIONS#*log_path=}; p=${p%%:*}
+echo "==$$==ERROR: AddressSanitizer: heap-buffer-overflow on address 0x1" > "$p.$$"
+echo "1..1"; echo "ok 1 /fine"'
+asan_report() {
+    local out
+    out=$(asan_run)
+    [ $? -ne 0 ] &&
+        grep -q '^not ok - sanitizer report report\.[0-9]*: ERROR: AddressSanitizer: heap-buffer-overflow' <<< "$out" &&
+        [ "$(tail -n 1 <<< "$out")" = "${#units[@]} passed, 1 failed" ]
+}
+check "asan runner: a report file from a passing test is a failure" asan_report
 
 # --- the guest image builder finds /usr/sbin tools with a user's PATH
 guest_path() {
