@@ -46,7 +46,7 @@ device_of() { targets | awk -v t="$1" '$1 == t { print $2 }'; }
 do_build() {
     "$top/configure" --fuzz --no-deps >&2 || return 1
     "$top/scripts/link-overlay.sh" "$top" "$top/build/src" >/dev/null
-    nice -n 10 ninja -C "$top/build/fuzz/qemu" -j"${JOBS:-1}" qemu-fuzz-x86_64 >&2
+    nice -n 10 ninja -C "$top/build/fuzz/qemu" -j"${JOBS:-2}" qemu-fuzz-x86_64 >&2
 }
 
 # The libFuzzer arguments shared by run and the smoke (tests/fuzz/run.sh):
