@@ -21,11 +21,14 @@ ARS_INJECT, ARS_INJECT_CLEAR, ARS_INJECT_STATUS = 7, 8, 9
 SMART, SMART_THRESH, LABEL_SIZE, LABEL_GET, LABEL_SET = 1, 2, 4, 5, 6
 LATCH_SHUTDOWN, SET_THRESH, INJECT_SMART = 10, 17, 18
 FIT_READ = 1
-SIZE = 16 << 20
+SIZE = 8 << 20      # within the pmem of the 16 MiB DIMMs (labels, state area)
 
 
-def dsm(handle, fn, arg=b'', rev=1, op=OP_DSM):
-    return struct.pack('<BBBBH', op, handle, rev, fn, len(arg)) + arg
+def dsm(handle, fn, arg=b'', rev=1, op=OP_DSM, any_handle=None):
+    sel = struct.pack('<BB', op, handle)
+    if handle == H_ANY:
+        sel += struct.pack('<I', any_handle)
+    return sel + struct.pack('<BBH', rev, fn, len(arg)) + arg
 
 
 def spa(handle, fn, arg, rev=1):
@@ -50,7 +53,7 @@ dsm_seeds = {
               dsm(H_NV1, LABEL_GET, struct.pack('<II', 0x1ff00, 0x100)),
     'health': dsm(H_NV0, SMART) + dsm(H_NV0, SMART_THRESH) +
               dsm(H_NV0, SET_THRESH, bytes([0x7, 0, 10, 0x40, 0x01, 0x40, 0x01])) +
-              dsm(H_NV0, INJECT_SMART, bytes([0xff] + [1] * 15)) +
+              dsm(H_NV0, INJECT_SMART, struct.pack('<QBHBBBB', 0xf, 1, 0x500, 1, 10, 0, 1)) +
               dsm(H_NV0, LATCH_SHUTDOWN, bytes([1])) + dsm(H_NV0, SMART) +
               dsm(H_NV1, SMART),
     'ars': spa(H_ROOT, ARS_CAP, rng(0, SIZE)) +
@@ -67,7 +70,7 @@ dsm_seeds = {
                  struct.pack('<BBBI', OP_PORT, 2, 0, 0x100000) +
                  struct.pack('<BBBI', OP_PORT, 0, 1, 0x10) +
                  struct.pack('<BBBI', OP_PORT, 5, 0, 0) +
-                 dsm(H_ANY, 0) + struct.pack('<I', 0x12345) +
+                 dsm(H_ANY, 0, any_handle=0x12345) +
                  dsm(H_NV0, SMART, rev=2) + dsm(H_ALL_ONES, 0),
 }
 
