@@ -44,7 +44,8 @@ targets() { grep -Ev '^[[:space:]]*(#|$)' "$top/tests/fuzz/targets"; }
 device_of() { targets | awk -v t="$1" '$1 == t { print $2 }'; }
 
 do_build() {
-    "$top/configure" --fuzz --no-deps >&2 || return 1
+    # configure checks the dependencies (clang, libFuzzer) like make does
+    "$top/configure" --fuzz >&2 || return 1
     "$top/scripts/link-overlay.sh" "$top" "$top/build/src" >/dev/null
     nice -n 10 ninja -C "$top/build/fuzz/qemu" -j"${JOBS:-2}" qemu-fuzz-x86_64 >&2
 }
