@@ -47,7 +47,8 @@ do_build() {
     # configure checks the dependencies (clang, libFuzzer) like make does
     "$top/configure" --fuzz >&2 || return 1
     "$top/scripts/link-overlay.sh" "$top" "$top/build/src" >/dev/null
-    nice -n 10 ninja -C "$top/build/fuzz/qemu" -j"${JOBS:-2}" qemu-fuzz-x86_64 >&2
+    nice -n 10 ninja -C "$top/build/fuzz/qemu" -j"${JOBS:-2}" qemu-fuzz-x86_64 >&2 &&
+        "$top/scripts/link-firmware.sh" "$top/build/fuzz/qemu"
 }
 
 # The libFuzzer arguments shared by run and the smoke (tests/fuzz/run.sh):
