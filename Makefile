@@ -14,10 +14,14 @@
 #                   compat and guest suites against it (not part of make check);
 #                   ASAN=full instruments all of QEMU, not only our sources
 #   make check-valgrind  a few qtest cases with QEMU under valgrind memcheck
+#   make check-fuzz the fuzz smoke alone (builds build/fuzz when needed)
 #   make vanilla    build stock upstream QEMU (same source) in build/vanilla
 #   make compat-record  re-record tests/compat/expected/ from the vanilla build
 #   make bench      both builds, then bench/nvme (ratios vs stock and virtio-blk)
 #   make bench-nvdimm  our build, then bench/nvdimm-fsync (NVDIMM-N vs virtio-pmem)
+#   make fuzz       libFuzzer + ASan + UBSan build in build/fuzz, then fuzz each
+#                   target of tests/fuzz/targets FUZZ_TIME seconds (default 600)
+#   make fuzz-build | fuzz-report   only build, or sum up build/fuzz/campaign.tsv
 #   make clean      remove build/ (the source and ccache caches stay)
 
 SHELL := /bin/bash
@@ -44,7 +48,7 @@ QEMU_TARGETS += storage-daemon/qemu-storage-daemon
 
 .PHONY: all build demo check check-unit check-qtest check-guest check-libvirt \
         check-compat check-scripts compat-record vanilla bench bench-nvdimm clean distclean \
-        deps build-asan check-asan check-valgrind FORCE
+        deps build-asan check-asan check-valgrind fuzz fuzz-build fuzz-report check-fuzz FORCE
 
 all: build
 
@@ -87,6 +91,18 @@ bench-nvdimm: build
 demo: build
 	$(TOP)/scripts/demo.sh
 
+# Fuzzing (scripts/fuzz.sh): a separate clang build sharing build/src and
+# ccache; FUZZ_TARGETS picks targets of tests/fuzz/targets (default all).
+FUZZ_TIME ?= 600
+FUZZ_TARGETS ?=
+fuzz-build:
+	JOBS=$(JOBS) $(TOP)/scripts/fuzz.sh build
+fuzz: fuzz-build
+	$(TOP)/scripts/fuzz.sh run --time=$(FUZZ_TIME) $(FUZZ_TARGETS)
+	$(TOP)/scripts/fuzz.sh report
+fuzz-report:
+	$(TOP)/scripts/fuzz.sh report
+
 check: build
 	$(TOP)/tests/run.sh all
 
@@ -102,6 +118,8 @@ check-guest: build
 	$(TOP)/tests/run.sh guest
 check-libvirt: build
 	$(TOP)/tests/run.sh libvirt
+check-fuzz:
+	$(TOP)/tests/run.sh fuzz
 
 # Sanitizer build and run (docs/reliability.md "Sanitizers").  configure
 # --asan is cheap when nothing changed, so it runs every time.  ASAN=full:

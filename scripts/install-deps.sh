@@ -24,6 +24,8 @@ TEST_PKGS=(
     acpica-tools libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
     valgrind python3-pycotap jq gnuplot-nox
 )
+# make fuzz and the fuzz smoke: clang with libFuzzer (compiler-rt)
+FUZZ_PKGS=(clang-14 libclang-rt-14-dev)
 BACKPORT_PKGS=(meson)
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }
@@ -110,7 +112,8 @@ meson_ok() {
 
 main() {
     local miss what
-    miss=$(missing "${BUILD_PKGS[@]}" "${FIRMWARE_PKGS[@]}" "${TEST_PKGS[@]}")
+    miss=$(missing "${BUILD_PKGS[@]}" "${FIRMWARE_PKGS[@]}" "${TEST_PKGS[@]}" \
+                   "${FUZZ_PKGS[@]}")
     what=$(echo $miss)
     meson_ok || what="${what:+$what }meson>=1.5 (bookworm-backports)"
     if [ "$(id -u)" -ne 0 ]; then

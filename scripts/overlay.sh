@@ -24,6 +24,7 @@ OVERLAY_DIRS=(
     "include/hw/acpi:include/hw/acpi"
     "tests/unit:nvqemu/tests/unit"
     "tests/qtest:nvqemu/tests/qtest"
+    "tests/fuzz:tests/qtest/fuzz/nvqemu"
     "bench:nvqemu/bench"
     "hw/block/nvme:hw/block/nvme"
     "include/hw/block/nvme:include/hw/block/nvme"

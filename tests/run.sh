@@ -3,7 +3,7 @@
 #
 # Run test suites and print one summary line "N passed, M failed[, K skipped]".
 #
-#   tests/run.sh all | SUITE...     SUITE: scripts unit qtest compat guest libvirt
+#   tests/run.sh all | SUITE...     SUITE: scripts unit qtest compat guest libvirt fuzz
 #
 # Every suite is tests/SUITE/run.sh, which prints TAP result lines
 # ("ok ..."/"not ok ...", "# SKIP" for skips) on stdout and its diagnostics on
@@ -18,7 +18,7 @@ mkdir -p "$logs"
 
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=(all)
-[ "${suites[0]}" != all ] || suites=(scripts unit qtest compat guest libvirt)
+[ "${suites[0]}" != all ] || suites=(scripts unit qtest compat guest libvirt fuzz)
 
 pass=0 fail=0 skip=0
 for s in "${suites[@]}"; do

@@ -223,4 +223,20 @@ compat_starts() {
 check "compat runner: a QEMU that takes every value fails the invalid rows" compat_starts
 compat_aborts() { grep -q '^not ok [0-9]* - machine pc-q35-2.4 nvme: stock starts; ours crashes: 134' <<< "$(compat qemu-aborts)"; }
 check "compat runner: a QEMU that aborts fails" compat_aborts
+# --- the fuzz smoke runner on a stub fuzzer: clean runs pass, a sanitizer
+# report fails even when the fuzzer exits 0
+stub "$bin" fuzz-clean 'echo "#3000 DONE cov: 10 ft: 20"; exit 0'
+stub "$bin" fuzz-ubsan 'echo "x.c:1:2: runtime error: shift exponent 40"; exit 0'
+fuzz_smoke() { NVQEMU_FUZZ_BIN=$bin/$1 "$top/tests/fuzz/run.sh" 2> /dev/null; }
+fuzz_clean() {
+    local out
+    out=$(fuzz_smoke fuzz-clean)
+    ! grep -q '^not ok' <<< "$out" && grep -q '^ok - fuzz: nvqemu-nvdimm-dsm' <<< "$out"
+}
+check "fuzz runner: clean fuzz runs pass" fuzz_clean
+fuzz_ubsan() {
+    [ "$(fuzz_smoke fuzz-ubsan | grep -c '^not ok - fuzz: ')" = \
+      "$(grep -Evc '^[[:space:]]*(#|$)' "$top/tests/fuzz/targets")" ]
+}
+check "fuzz runner: a sanitizer report fails its target" fuzz_ubsan
 echo "1..$n"
