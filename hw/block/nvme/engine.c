@@ -53,7 +53,6 @@
 #include "qemu/main-loop.h"
 #include "hw/pci/msix.h"
 #include "block/aio-wait.h"
-#include "system/runstate.h"
 #include "nvme.h"
 #include "trace.h"
 
@@ -325,7 +324,9 @@ static void nvme_engine_exec(NvmeCtrl *n, NvmeSQueue *sq, const NvmeSqe *sqe)
 }
 
 /*
- * The VM runs again after an error action stopped it: every held command
+ * The VM runs again after an error action stopped it (scheduled by
+ * nvme_engine_resume_fn, from the controller's one VM state handler in
+ * vmstate.c): every held command
  * is executed again, from the start, as if just fetched (its data is
  * mapped again; a Write rewrites all its blocks, which is idempotent).
  * It may fail and be held again.
@@ -351,14 +352,6 @@ static void nvme_engine_retry_bh(void *opaque)
     nvme_guard_leave(n, guard);
 }
 
-static void nvme_engine_vm_state(void *opaque, bool running, RunState state)
-{
-    NvmeCtrl *n = opaque;
-
-    if (running) {
-        qemu_bh_schedule(n->retry_bh);
-    }
-}
 
 /*
  * Fetch and execute up to @want commands from a ready SQ.  The entries
@@ -810,6 +803,8 @@ static void nvme_engine_resume_fn(void *opaque)
         /* completions that waited, then what the host rang meanwhile */
         qemu_bh_schedule(n->post_bh);
     }
+    /* commands an error action held (werror=/rerror=stop) run again */
+    qemu_bh_schedule(n->retry_bh);
     nvme_engine_kick(n);
 }
 
@@ -830,7 +825,6 @@ void nvme_engine_init(NvmeCtrl *n)
     n->kick_bh = aio_bh_new(n->ctx, nvme_engine_tick, n);
     n->post_bh = aio_bh_new(n->ctx, nvme_engine_post_bh, n);
     n->retry_bh = aio_bh_new(n->ctx, nvme_engine_retry_bh, n);
-    n->vm_state = qemu_add_vm_change_state_handler(nvme_engine_vm_state, n);
     event_notifier_init(&n->kick, 0);
     aio_set_event_notifier(n->ctx, &n->kick, nvme_engine_notified,
                            nvme_engine_poll, nvme_engine_poll_ready);
@@ -852,6 +846,5 @@ void nvme_engine_fini(NvmeCtrl *n)
     timer_free(n->tick_timer);
     qemu_bh_delete(n->kick_bh);
     qemu_bh_delete(n->post_bh);
-    qemu_del_vm_change_state_handler(n->vm_state);
     qemu_bh_delete(n->retry_bh);
 }

@@ -467,7 +467,6 @@ struct NvmeCtrl {
     QEMUBH *kick_bh;            /* tick-ns = 0: the service tick */
     QEMUBH *post_bh;
     QEMUBH *retry_bh;           /* runs held commands again (VM resumed) */
-    VMChangeStateEntry *vm_state;
     EventNotifier kick;         /* doorbells from another thread, eventfds */
     uint32_t inflight;          /* commands in the block layer */
     uint64_t wakeups;           /* engine runs (engine-wakeups property) */
