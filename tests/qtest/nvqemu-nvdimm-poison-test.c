@@ -165,7 +165,7 @@ static void test_good(void)
 {
     g_autofree char *file = make_backing_file(BACKEND_SIZE);
     QTestState *qts = start(file);
-    uint64_t size, spa = dimm_range(qts, "nv0", &size);
+    uint64_t size = 0, spa = dimm_range(qts, "nv0", &size);
     QDict *info = query(qts, "nv0");
     uint8_t in[24] = { 0 };
     DsmReply r;
@@ -225,7 +225,7 @@ static void test_malformed(void)
 {
     g_autofree char *file = make_backing_file(BACKEND_SIZE);
     QTestState *qts = start(file);
-    uint64_t size;
+    uint64_t size = 0;
     const uint64_t before[] = { 8192, UNIT };
 
     dimm_range(qts, "nv0", &size);
