@@ -44,31 +44,6 @@ typedef struct Env {
     uint64_t wbuf, rbuf;        /* 64 KiB each */
 } Env;
 
-static bool probing(void)
-{
-    return g_getenv("NVQEMU_PROBE") != NULL;
-}
-
-/* A status check, or with NVQEMU_PROBE what was seen */
-static void check_sc(uint16_t got, uint16_t want, const char *what)
-{
-    if (probing()) {
-        g_test_message("%s: status 0x%x (expected 0x%x)", what, got, want);
-        return;
-    }
-    g_assert_cmphex(got, ==, want);
-}
-
-static void check_val(uint64_t got, uint64_t want, const char *what)
-{
-    if (probing()) {
-        g_test_message("%s: 0x%" PRIx64 " (expected 0x%" PRIx64 ")",
-                       what, got, want);
-        return;
-    }
-    g_assert_cmphex(got, ==, want);
-}
-
 static char *img_new(void)
 {
     char *path;

@@ -53,30 +53,6 @@ typedef struct Env {
     bool dnr;                   /* the last I/O completion's DNR bit */
 } Env;
 
-static bool probing(void)
-{
-    return g_getenv("NVQEMU_PROBE") != NULL;
-}
-
-static void check_sc(uint16_t got, uint16_t want, const char *what)
-{
-    if (probing()) {
-        g_test_message("%s: status 0x%x (expected 0x%x)", what, got, want);
-        return;
-    }
-    g_assert_cmphex(got, ==, want);
-}
-
-static void check_val(uint64_t got, uint64_t want, const char *what)
-{
-    if (probing()) {
-        g_test_message("%s: %" PRIu64 " (expected %" PRIu64 ")",
-                       what, got, want);
-        return;
-    }
-    g_assert_cmpuint(got, ==, want);
-}
-
 static char *tmp_file(const char *tmpl, const char *contents, size_t size)
 {
     char *path;

@@ -532,3 +532,29 @@ bool same(Nvme *n, uint64_t a, uint64_t b, uint32_t len)
     qtest_memread(n->qts, b, pb, len);
     return !memcmp(pa, pb, len);
 }
+
+/* ---- checks (see the header) --------------------------------------------- */
+
+bool probing(void)
+{
+    return g_getenv("NVQEMU_PROBE") != NULL;
+}
+
+void check_sc(uint16_t got, uint16_t want, const char *what)
+{
+    if (probing()) {
+        g_test_message("%s: status 0x%x (expected 0x%x)", what, got, want);
+        return;
+    }
+    g_assert_cmphex(got, ==, want);
+}
+
+void check_val(uint64_t got, uint64_t want, const char *what)
+{
+    if (probing()) {
+        g_test_message("%s: %" PRIu64 " = 0x%" PRIx64 " (expected %" PRIu64
+                       " = 0x%" PRIx64 ")", what, got, got, want, want);
+        return;
+    }
+    g_assert_cmphex(got, ==, want);
+}

@@ -142,6 +142,15 @@ void set_prps(Nvme *n, NvmeSqe *c, uint64_t buf, uint32_t len,
               uint64_t list);
 void set_sgl(NvmeSqe *c, uint64_t addr, uint32_t len, uint8_t type);
 uint16_t io(Nvme *n, unsigned qid, NvmeSqe *c);
+/*
+ * Checks that, with NVQEMU_PROBE=1 in the environment, print what they see
+ * instead of asserting: the same test then probes another binary (stock's)
+ * as a black box.
+ */
+bool probing(void);
+void check_sc(uint16_t got, uint16_t want, const char *what);
+void check_val(uint64_t got, uint64_t want, const char *what);
+
 /* A pattern from @seed, and whether two buffers hold the same bytes */
 void fill(Nvme *n, uint64_t addr, uint32_t len, uint8_t seed);
 bool same(Nvme *n, uint64_t a, uint64_t b, uint32_t len);
