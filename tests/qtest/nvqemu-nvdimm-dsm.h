@@ -166,4 +166,61 @@ static inline uint64_t dimm_range(QTestState *qts, const char *id,
     return addr;
 }
 
+/* ---- the FIT as read through QEMU root function 1 (Read FIT) ---- */
+
+typedef struct Fit {
+    uint8_t data[4 * DSM_OUT_MAX];
+    uint32_t len;
+} Fit;
+
+/*
+ * The first structure of @type whose 32-bit field at @handle_off is
+ * @handle (@handle_off 0: any), or NULL; every length checked on the way.
+ */
+static inline const uint8_t *fit_find(const Fit *fit, uint16_t type,
+                                      unsigned handle_off, uint32_t handle)
+{
+    for (uint32_t off = 0; off < fit->len;) {
+        const uint8_t *p = fit->data + off;
+        uint16_t len;
+
+        g_assert_cmpuint(off + 4, <=, fit->len);
+        len = lduw_le_p(p + 2);
+        g_assert_cmpuint(len, >=, 4);
+        g_assert_cmpuint(off + len, <=, fit->len);
+        if (lduw_le_p(p) == type &&
+            (!handle_off || ldl_le_p(p + handle_off) == handle)) {
+            return p;
+        }
+        off += len;
+    }
+    return NULL;
+}
+
+/* Each structure of @fit in turn, from @off (0 to start): NULL at the end. */
+static inline const uint8_t *fit_next(const Fit *fit, uint32_t *off)
+{
+    const uint8_t *p;
+
+    if (*off >= fit->len) {
+        return NULL;
+    }
+    p = fit->data + *off;
+    *off += lduw_le_p(p + 2);
+    return p;
+}
+
+static inline unsigned fit_count(const Fit *fit, uint16_t type)
+{
+    const uint8_t *p;
+    uint32_t off = 0;
+    unsigned n = 0;
+
+    fit_find(fit, UINT16_MAX, 0, 0);        /* checks every length */
+    while ((p = fit_next(fit, &off))) {
+        n += lduw_le_p(p) == type;
+    }
+    return n;
+}
+
 #endif /* NVQEMU_NVDIMM_DSM_H */

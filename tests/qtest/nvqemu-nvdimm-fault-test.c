@@ -40,11 +40,6 @@ enum {
 #define NFIT_FLUSH_HANDLE 4     /* Flush Hint Address: NFIT device handle */
 #define NFIT_FLUSH_ADDR0 16     /* its first hint address */
 
-typedef struct Fit {
-    uint8_t data[4 * DSM_OUT_MAX];
-    uint32_t len;
-} Fit;
-
 /*
  * The whole FIT, chunk by chunk; a FIT that changes while it is read
  * (ST_FIT_CHANGED, a hot-plug in between) is read again from the start.
@@ -73,39 +68,6 @@ static void fit_get(QTestState *qts, Fit *fit)
         memcpy(fit->data + fit->len, r.data + 4, r.len - 4);
         fit->len += r.len - 4;
     }
-}
-
-/* The first structure of @type whose handle at @handle_off is @handle */
-static const uint8_t *fit_find(const Fit *fit, uint16_t type,
-                               unsigned handle_off, uint32_t handle)
-{
-    for (uint32_t off = 0; off < fit->len;) {
-        const uint8_t *p = fit->data + off;
-        uint16_t len;
-
-        g_assert_cmpuint(off + 4, <=, fit->len);
-        len = lduw_le_p(p + 2);
-        g_assert_cmpuint(len, >=, 4);
-        g_assert_cmpuint(off + len, <=, fit->len);
-        if (lduw_le_p(p) == type &&
-            (!handle_off || ldl_le_p(p + handle_off) == handle)) {
-            return p;
-        }
-        off += len;
-    }
-    return NULL;
-}
-
-static unsigned fit_count(const Fit *fit, uint16_t type)
-{
-    unsigned n = 0;
-
-    fit_find(fit, UINT16_MAX, 0, 0);        /* checks every length */
-    for (uint32_t off = 0; off < fit->len; off += lduw_le_p(fit->data +
-                                                            off + 2)) {
-        n += lduw_le_p(fit->data + off) == type;
-    }
-    return n;
 }
 
 static uint64_t qom_get_uint(QTestState *qts, const char *id,
