@@ -36,6 +36,7 @@ export LSAN_OPTIONS=suppressions=$top/build/src/scripts/oss-fuzz/lsan_suppressio
 fuzz_args() {
     local dict=$top/tests/fuzz/dict/$1.dict
     printf '%s\n' --fuzz-target="$1" -timeout=10 -rss_limit_mb=4096 -seed=1
+    case $1 in generic-fuzz-*) printf '%s\n' -detect_leaks=0 ;; esac
     [ -f "$dict" ] && printf '%s\n' -dict="$dict"
     return 0
 }
