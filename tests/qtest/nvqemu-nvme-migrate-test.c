@@ -23,6 +23,7 @@
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
 #include "qobject/qdict.h"
+#include "qobject/qlist.h"
 #include "nvqemu-nvme-host.h"
 #include "nvqemu-nvdimm-dsm.h"
 
@@ -996,15 +997,39 @@ static void test_refused(void)
 #define ALARM_MEDIA_TEMP 2
 #define INJ_MTEMP       1
 #define TEMP(c)         ((c) * 16)
+/* QEMU root function 2's reply: status, 32 bytes of slots, root events */
+#define HEALTH_EVENTS_SLOTS 4     /* slot 0 bit 0 is nv0 */
+#define HEALTH_EVENTS_ROOT 36
+#define ROOT_UC_ERROR   (1u << 0)
+#define POISON_OFFSET   4096
+#define POISON_LEN      512
+
+/* A pc machine with NVDIMM nv0 on backend file @f0 */
+static char *nvn_cmdline(const char *f0, bool nvdimm_n)
+{
+    return g_strdup_printf(
+        "-nodefaults -machine pc,nvdimm=on -m 128M,slots=4,maxmem=1G "
+        "-object memory-backend-file,id=m0,share=on,mem-path=%s,size=%d "
+        "-device nvdimm,id=nv0,memdev=m0,slot=0,label-size=%d%s",
+        f0, NVN_BACKEND_SIZE, NVN_LABEL_SIZE,
+        nvdimm_n ? ",nvdimm-n=on" : "");
+}
+
+/* The root event bits of QEMU root function 2 (reading clears them) */
+static uint32_t nvn_root_events(QTestState *qts)
+{
+    DsmReply r;
+
+    g_assert_cmphex(dsm_call(qts, HANDLE_QEMU_ROOT, 1, FN_HEALTH_EVENTS,
+                             NULL, 0, &r), ==, ST_SUCCESS);
+    g_assert_cmpuint(r.len, ==, HEALTH_EVENTS_ROOT + sizeof(uint32_t));
+    return ldl_le_p(r.data + HEALTH_EVENTS_ROOT);
+}
 
 static void test_nvdimm_n_event(void)
 {
     g_autofree char *f0 = make_backing_file(NVN_BACKEND_SIZE);
-    g_autofree char *cmdline = g_strdup_printf(
-        "-nodefaults -machine pc,nvdimm=on -m 128M,slots=4,maxmem=1G "
-        "-object memory-backend-file,id=m0,share=on,mem-path=%s,size=%d "
-        "-device nvdimm,id=nv0,memdev=m0,slot=0,label-size=%d,nvdimm-n=on",
-        f0, NVN_BACKEND_SIZE, NVN_LABEL_SIZE);
+    g_autofree char *cmdline = nvn_cmdline(f0, true);
     QTestState *qts = qtest_init(cmdline);
     uint8_t thresh[7] = { 0 }, inj[15] = { 0 };
     DsmReply r;
@@ -1026,16 +1051,58 @@ static void test_nvdimm_n_event(void)
     g_assert_true(qtest_inb(qts, PIIX4_GPE0_STS) & GPE_NVDIMM);
     g_assert_cmphex(dsm_call(qts, HANDLE_QEMU_ROOT, 1, FN_HEALTH_EVENTS,
                              NULL, 0, &r), ==, ST_SUCCESS);
-    g_assert_cmphex(r.data[4], ==, 1u << 0);
+    g_assert_cmphex(r.data[HEALTH_EVENTS_SLOTS], ==, 1u << 0);
     /* fetched once */
     g_assert_cmphex(dsm_call(qts, HANDLE_QEMU_ROOT, 1, FN_HEALTH_EVENTS,
                              NULL, 0, &r), ==, ST_SUCCESS);
-    g_assert_cmphex(r.data[4], ==, 0);
+    g_assert_cmphex(r.data[HEALTH_EVENTS_SLOTS], ==, 0);
     /* and back: nothing pending any more */
     qts = migrate_qts(qts, cmdline);
     g_assert_cmphex(dsm_call(qts, HANDLE_QEMU_ROOT, 1, FN_HEALTH_EVENTS,
                              NULL, 0, &r), ==, ST_SUCCESS);
-    g_assert_cmphex(r.data[4], ==, 0);
+    g_assert_cmphex(r.data[HEALTH_EVENTS_SLOTS], ==, 0);
+    qtest_quit(qts);
+    unlink(f0);
+}
+
+/*
+ * NVDIMM-N: new poison injected with notify while the VM is stopped (the
+ * root event pending, the guest not told yet) is announced on the
+ * destination: GPE 4 and the root bit of QEMU root function 2, once; the
+ * poison itself (in the module's state area, backend RAM) is there too
+ */
+static void test_nvdimm_n_poison(void)
+{
+    g_autofree char *f0 = make_backing_file(NVN_BACKEND_SIZE);
+    g_autofree char *cmdline = nvn_cmdline(f0, true);
+    QTestState *qts = qtest_init(cmdline);
+    QDict *rsp, *ranges;
+
+    g_assert_cmphex(nvn_root_events(qts), ==, 0);
+    qtest_qmp_assert_success(qts, "{'execute': 'stop'}");
+    qtest_qmp_assert_success(qts, "{'execute': 'nvdimm-inject-poison', "
+                             "'arguments': {'id': 'nv0', 'offset': %d, "
+                             "'length': %d, 'notify': true}}",
+                             POISON_OFFSET, POISON_LEN);
+    g_assert_true(qtest_inb(qts, PIIX4_GPE0_STS) & GPE_NVDIMM);
+
+    qts = migrate_qts(qts, cmdline);
+    g_assert_true(qtest_inb(qts, PIIX4_GPE0_STS) & GPE_NVDIMM);
+    g_assert_cmphex(nvn_root_events(qts), ==, ROOT_UC_ERROR);
+    /* fetched once */
+    g_assert_cmphex(nvn_root_events(qts), ==, 0);
+    qtest_qmp_assert_success(qts, "{'execute': 'cont'}");
+    rsp = qtest_qmp(qts, "{'execute': 'nvdimm-query-poison', "
+                    "'arguments': {'id': 'nv0'}}");
+    ranges = qobject_to(QDict, qlist_peek(qdict_get_qlist(
+        qdict_get_qdict(rsp, "return"), "ranges")));
+    g_assert_nonnull(ranges);
+    g_assert_cmpint(qdict_get_int(ranges, "offset"), ==, POISON_OFFSET);
+    g_assert_cmpint(qdict_get_int(ranges, "length"), ==, POISON_LEN);
+    qobject_unref(rsp);
+    /* and back, the mark taken: nothing pending any more */
+    qts = migrate_qts(qts, cmdline);
+    g_assert_cmphex(nvn_root_events(qts), ==, 0);
     qtest_quit(qts);
     unlink(f0);
 }
@@ -1044,11 +1111,7 @@ static void test_nvdimm_n_event(void)
 static void test_nvdimm_plain(void)
 {
     g_autofree char *f0 = make_backing_file(NVN_BACKEND_SIZE);
-    g_autofree char *cmdline = g_strdup_printf(
-        "-nodefaults -machine pc,nvdimm=on -m 128M,slots=4,maxmem=1G "
-        "-object memory-backend-file,id=m0,share=on,mem-path=%s,size=%d "
-        "-device nvdimm,id=nv0,memdev=m0,slot=0,label-size=%d",
-        f0, NVN_BACKEND_SIZE, NVN_LABEL_SIZE);
+    g_autofree char *cmdline = nvn_cmdline(f0, false);
     QTestState *qts = qtest_init(cmdline);
     uint8_t in[8 + 16];
     DsmReply r;
@@ -1101,6 +1164,8 @@ int main(int argc, char **argv)
     qtest_add_func("/nvqemu/nvme-migrate/refused", test_refused);
     qtest_add_func("/nvqemu/nvme-migrate/nvdimm-n-event",
                    test_nvdimm_n_event);
+    qtest_add_func("/nvqemu/nvme-migrate/nvdimm-n-poison",
+                   test_nvdimm_n_poison);
     qtest_add_func("/nvqemu/nvme-migrate/nvdimm-plain", test_nvdimm_plain);
     return g_test_run();
 }
