@@ -225,9 +225,7 @@ static void nvme_vmstate_save_queues(NvmeVmCtrl *t, NvmeCtrl *n)
 {
     NvmeSQueue *sq;
     NvmeCQueue *cq;
-    int32_t ndone = 0;
-
-    int32_t nheld = 0;
+    int32_t ndone = 0, nheld = 0;
 
     t->ncq = t->nsq = 0;
     QTAILQ_FOREACH(cq, &n->active_cqs, active_entry) {
