@@ -28,7 +28,9 @@
  * first runs there.  The one thing only in QEMU's memory is a health
  * event the guest has not fetched yet (nvdimm-events.c): it travels in a
  * small section of its own, "nvqemu-nvdimm-n", registered for NVDIMM-N
- * modules only (nvdimm_nvn_vmstate).
+ * modules only (nvdimm_nvn_vmstate).  The root's event for new poison
+ * (NVDIMMState.uc_error_pending, machine-wide) rides along in a
+ * subsection of every module's section, sent only while it is pending.
  */
 #include "qemu/osdep.h"
 #include "qemu/module.h"
@@ -39,6 +41,7 @@
 #include "qapi/error.h"
 #include "qapi/visitor.h"
 #include "hw/mem/nvdimm.h"
+#include "hw/boards.h"
 #include "hw/mem/memory-device.h"
 #include "hw/acpi/nvdimm-spec.h"
 #include "hw/qdev-properties.h"
@@ -361,6 +364,67 @@ static void nvdimm_nvn_stop(NVDIMMDevice *nvdimm)
     nvdimm->state = NULL;
 }
 
+/* The machine's NVDIMM state, if the machine has one */
+static NVDIMMState *nvdimm_machine_state(void)
+{
+    return MACHINE(qdev_get_machine())->nvdimms_state;
+}
+
+/* The root's new-poison event, as the stream carries it */
+typedef struct NvdimmNvnRoot {
+    NVDIMMDevice *parent;
+    bool uc_error_pending;
+} NvdimmNvnRoot;
+
+static bool nvdimm_nvn_root_needed(void *opaque)
+{
+    NVDIMMState *s = nvdimm_machine_state();
+
+    return s && s->uc_error_pending;
+}
+
+static int nvdimm_nvn_root_pre_save(void *opaque)
+{
+    NvdimmNvnRoot *t = opaque;
+
+    t->uc_error_pending = nvdimm_nvn_root_needed(t->parent);
+    return 0;
+}
+
+/* Each module's section may carry it: any of them sets the mark */
+static int nvdimm_nvn_root_post_load(void *opaque, int version_id)
+{
+    NvdimmNvnRoot *t = opaque;
+    NVDIMMState *s = nvdimm_machine_state();
+
+    if (s) {
+        s->uc_error_pending |= t->uc_error_pending;
+    }
+    return 0;
+}
+
+static const VMStateDescription nvdimm_nvn_root_tmp = {
+    .name = "nvqemu-nvdimm-n/root/tmp",
+    .pre_save = nvdimm_nvn_root_pre_save,
+    .post_load = nvdimm_nvn_root_post_load,
+    .fields = (const VMStateField[]) {
+        VMSTATE_BOOL(uc_error_pending, NvdimmNvnRoot),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+/* Only while the root event is pending: the stream is otherwise as before */
+static const VMStateDescription nvdimm_nvn_root_vmstate = {
+    .name = "nvqemu-nvdimm-n/root",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = nvdimm_nvn_root_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_WITH_TMP(NVDIMMDevice, NvdimmNvnRoot, nvdimm_nvn_root_tmp),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
 /*
  * What an NVDIMM-N module holds outside its backend RAM.  Version 1; a
  * source with nvdimm-n=on and a destination with it off fail the load
@@ -373,6 +437,10 @@ static const VMStateDescription nvdimm_nvn_vmstate = {
     .fields = (const VMStateField[]) {
         VMSTATE_BOOL(health_event_pending, NVDIMMDevice),
         VMSTATE_END_OF_LIST()
+    },
+    .subsections = (const VMStateDescription * const []) {
+        &nvdimm_nvn_root_vmstate,
+        NULL
     },
 };
 

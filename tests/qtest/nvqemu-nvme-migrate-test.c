@@ -10,7 +10,10 @@
  * destination; a command rung before the VM stopped completes exactly
  * once, before the stop or on the destination; commands in the block
  * layer when migration starts (a slow null-co backend) complete before
- * the device state is saved.
+ * the device state is saved; commands a werror=/rerror=stop error action
+ * holds on the source (a blkdebug rule fails them there, the destination's
+ * drive has no rule) complete once on the destination after `cont`, and a
+ * destination that cannot take them refuses the stream.
  *
  * Copyright (c) 2026 nvqemu authors
  *
@@ -20,6 +23,7 @@
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
 #include "qobject/qdict.h"
+#include "qobject/qlist.h"
 #include "nvqemu-nvme-host.h"
 #include "nvqemu-nvdimm-dsm.h"
 
@@ -37,6 +41,13 @@
 #define IRQC_VALUE      0x0000ff04u     /* TIME 255 (25.5 ms), THR 4 */
 #define KATO_MS         600000u
 #define SMART_WARN_SPARE 0x01
+#define MIG_SERIAL      "nvqmig"
+/* commands held by the drive's error action (werror=/rerror=stop) */
+#define HELD_LBA        64      /* the block the source's rule fails */
+#define HELD_SEED       0x3c
+#define HELD_BUF        4       /* n->buf + HELD_BUF * IO_BYTES onwards */
+#define HELD_PER_SQ     3
+#define HELD_SQS        2
 
 typedef struct Mig {
     Nvme *n;
@@ -50,33 +61,57 @@ static char *mig_socket(void)
                            (int)getpid());
 }
 
+/* The machine's command line with -drive @d0 */
+static char *mig_cmdline(const char *d0, const char *ctrl_opts,
+                         const char *extra)
+{
+    return g_strdup_printf("-nodefaults %s -device nvme,id=nvme0,addr=04.0,"
+                           "drive=d0,serial=" MIG_SERIAL "%s%s %s", d0,
+                           *ctrl_opts ? "," : "", ctrl_opts,
+                           extra ? extra : "");
+}
+
 /*
  * A pc machine with nvme0 at DEVFN: on a 16 MiB raw image (d0) unless
  * @drive gives another -drive for d0; @ctrl_opts more nvme properties,
- * @extra more command line (an nvme-ns, an iothread)
+ * @extra more command line (an nvme-ns, an iothread).  With @src_file,
+ * the source reads the image through it (a blkdebug filename with a
+ * "%s" for the image) and @drive_opts; the destinations without it.
  */
-static Mig *mig_boot(const char *drive, const char *ctrl_opts,
-                     const char *extra)
+static Mig *mig_boot_on(const char *drive, const char *src_file,
+                        const char *drive_opts, const char *ctrl_opts,
+                        const char *extra)
 {
     Mig *m = g_new0(Mig, 1);
     Nvme *n = g_new0(Nvme, 1);
     int fd = g_file_open_tmp("nvqemu-mig-XXXXXX.img", &n->img, NULL);
     g_autofree char *d0 = NULL;
+    g_autofree char *src = NULL;
 
     g_assert_cmpint(fd, >=, 0);
     g_assert_cmpint(ftruncate(fd, IMG_SIZE), ==, 0);
     close(fd);
     d0 = drive ? g_strdup(drive)
-               : g_strdup_printf("-drive id=d0,if=none,format=raw,file=%s",
-                                 n->img);
-    m->cmdline = g_strdup_printf("-nodefaults %s -device nvme,id=nvme0,"
-                                 "addr=04.0,drive=d0,serial=nvqmig%s%s %s", d0,
-                                 *ctrl_opts ? "," : "", ctrl_opts,
-                                 extra ? extra : "");
-    n->qs = qtest_pc_boot("%s", m->cmdline);
+               : g_strdup_printf("-drive id=d0,if=none,format=raw,file=%s%s",
+                                 n->img, drive_opts);
+    m->cmdline = mig_cmdline(d0, ctrl_opts, extra);
+    if (src_file) {
+        g_autofree char *file = g_strdup_printf(src_file, n->img);
+        g_autofree char *d0_src = g_strdup_printf(
+            "-drive id=d0,if=none,format=raw,file=%s%s", file, drive_opts);
+
+        src = mig_cmdline(d0_src, ctrl_opts, extra);
+    }
+    n->qs = qtest_pc_boot("%s", src ? src : m->cmdline);
     nvme_attach(n, DEVFN);
     m->n = n;
     return m;
+}
+
+static Mig *mig_boot(const char *drive, const char *ctrl_opts,
+                     const char *extra)
+{
+    return mig_boot_on(drive, NULL, "", ctrl_opts, extra);
 }
 
 static void mig_free(Mig *m)
@@ -148,6 +183,10 @@ static QTestState *migrate_qts_at(QTestState *src, const char *cmdline,
     g_autofree char *sock = mig_socket();
     g_autofree char *uri = g_strdup_printf("unix:%s", sock);
     bool was_running = vm_running(src);
+    QDict *st_keep;
+    /* paused, or io-error with commands held for the error action */
+    g_autofree char *src_state = g_strdup(qmp_status(src, "query-status",
+                                                     "status", &st_keep));
     QTestState *dst;
 
     unlink(sock);
@@ -171,11 +210,12 @@ static QTestState *migrate_qts_at(QTestState *src, const char *cmdline,
             g_usleep(1000);
         }
     } else {
-        /* loaded, and left paused as the source was */
-        static const char *const paused[] = { "paused", NULL };
+        /* loaded, and left stopped as the source was */
+        const char *const stopped[] = { src_state, NULL };
 
-        wait_status(dst, "query-status", paused);
+        wait_status(dst, "query-status", stopped);
     }
+    qobject_unref(st_keep);
     qtest_quit(src);
     unlink(sock);
     return dst;
@@ -237,8 +277,9 @@ static void check_blocks(Nvme *n, uint64_t slba, uint8_t seed)
     g_assert_true(same(n, n->buf + IO_BYTES, rd, IO_BYTES));
 }
 
-/* Every queued CQE of I/O queue 1 is one of @cids, each exactly once */
-static void expect_cids(Nvme *n, const uint16_t *cids, unsigned count)
+/* Every queued CQE of I/O queue @qid is one of @cids, each exactly once */
+static void expect_cids_on(Nvme *n, unsigned qid, const uint16_t *cids,
+                           unsigned count)
 {
     g_autofree bool *seen = g_new0(bool, count);
     NvmeCqe cqe;
@@ -246,7 +287,7 @@ static void expect_cids(Nvme *n, const uint16_t *cids, unsigned count)
     for (unsigned got = 0; got < count; got++) {
         unsigned i;
 
-        cq_wait(n, 1, &cqe);
+        cq_wait(n, qid, &cqe);
         g_assert_cmphex(cqe_sc(&cqe), ==, NVME_SUCCESS);
         for (i = 0; i < count; i++) {
             if (cids[i] == le16_to_cpu(cqe.cid)) {
@@ -259,7 +300,12 @@ static void expect_cids(Nvme *n, const uint16_t *cids, unsigned count)
     }
     /* and nothing more: no completion posted twice */
     qtest_clock_step(n->qts, n->step_ns);
-    g_assert_false(cq_peek(n, 1, &cqe));
+    g_assert_false(cq_peek(n, qid, &cqe));
+}
+
+static void expect_cids(Nvme *n, const uint16_t *cids, unsigned count)
+{
+    expect_cids_on(n, 1, cids, count);
 }
 
 /* ---- cases --------------------------------------------------------------- */
@@ -451,6 +497,312 @@ static void test_inflight_iothread(void)
 static void test_inflight_stop_iothread(void)
 {
     inflight_case("iothread=io0", "-object iothread,id=io0", true);
+}
+
+/*
+ * Commands held by the drive's error action: a blkdebug rule fails them
+ * with EIO on the source (werror=/rerror=stop stops the VM, io-error);
+ * the destination's drive has no rule.  The migration carries them and
+ * `cont` on the destination executes them again from their SQEs: one
+ * successful completion each, the data where it belongs.
+ */
+
+/*
+ * A blkdebug filename (with a "%s" for the image) failing requests of
+ * @iotype (read, write) with EIO: those touching HELD_LBA, once, or
+ * (@every) every one.  *@conf: the rule file, to unlink.
+ */
+static char *held_blkdebug(const char *iotype, bool every, char **conf)
+{
+    g_autofree char *rule = g_strdup_printf(
+        "[inject-error]\n"
+        "event = \"%s_aio\"\n"
+        "iotype = \"%s\"\n"
+        "errno = \"%d\"\n"
+        "once = \"%s\"\n"
+        "%s",
+        iotype, iotype, EIO, every ? "off" : "on",
+        every ? "" : "sector = \"" stringify(HELD_LBA) "\"\n");
+    int fd = g_file_open_tmp("nvqemu-mig-XXXXXX.conf", conf, NULL);
+
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(write(fd, rule, strlen(rule)), ==, strlen(rule));
+    close(fd);
+    return g_strdup_printf("blkdebug:%s:%%s", *conf);
+}
+
+static void check_state(QTestState *qts, const char *want)
+{
+    QDict *r;
+
+    g_assert_cmpstr(qmp_status(qts, "query-status", "status", &r), ==,
+                    want);
+    qobject_unref(r);
+}
+
+/* Counts BLOCK_IO_ERROR events, each with the action stop */
+static bool held_count_event(QTestState *qts, const char *name, QDict *ev,
+                             void *opaque)
+{
+    unsigned *count = opaque;
+
+    if (strcmp(name, "BLOCK_IO_ERROR")) {
+        return false;
+    }
+    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(ev, "data"), "action"),
+                    ==, "stop");
+    (*count)++;
+    return true;
+}
+
+/*
+ * Wait for the error action's stop (io-error); by then @nerrors commands
+ * failed, each with its BLOCK_IO_ERROR, and nothing is in flight (the
+ * stop waited for it)
+ */
+static void held_stopped(Nvme *n, unsigned nerrors)
+{
+    static const char *const io_error[] = { "io-error", NULL };
+    unsigned got = 0;
+
+    qtest_qmp_set_event_callback(n->qts, held_count_event, &got);
+    wait_status(n->qts, "query-status", io_error);
+    qtest_qmp_set_event_callback(n->qts, NULL, NULL);
+    g_assert_cmpuint(got, ==, nerrors);
+}
+
+/* What the image file holds at block @slba, @len bytes */
+static void image_read(Nvme *n, uint64_t slba, void *out, size_t len)
+{
+    int fd = open(n->img, O_RDONLY);
+
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(pread(fd, out, len, slba * LBA_SIZE), ==, len);
+    close(fd);
+}
+
+static void held_case(bool read, const char *ctrl_opts, const char *extra)
+{
+    g_autofree char *conf = NULL;
+    g_autofree char *file = held_blkdebug(read ? "read" : "write", false,
+                                          &conf);
+    Mig *m = mig_boot_on(NULL, file, read ? ",rerror=stop" : ",werror=stop",
+                         ctrl_opts, extra);
+    Nvme *n = m->n;
+    uint64_t buf = n->buf + HELD_BUF * IO_BYTES;
+    uint64_t want = buf + IO_BYTES;
+    g_autofree uint8_t *guest = g_malloc(IO_BYTES);
+    g_autofree uint8_t *disk = g_malloc(IO_BYTES);
+    NvmeSqe c = rw_cmd(n, read ? NVME_IO_READ : NVME_IO_WRITE, HELD_LBA,
+                       IO_BLOCKS);
+    uint16_t cid = sqe_cid(&c);
+    NvmeCqe cqe;
+
+    ctrl_enable(n, 0);
+    io_queues(n, 1);
+    if (read) {
+        /* the rule fails reads only: the block to read back */
+        write_blocks(n, HELD_LBA, HELD_SEED);
+        fill(n, want, IO_BYTES, HELD_SEED);
+        qtest_memset(n->qts, buf, 0, IO_BYTES);
+    } else {
+        fill(n, buf, IO_BYTES, HELD_SEED);
+    }
+    set_prps(n, &c, buf, IO_BYTES, 0);
+    sq_put(n, 1, &c);
+    sq_ring(n, 1);
+    held_stopped(n, 1);
+    g_assert_false(cq_peek(n, 1, &cqe));
+
+    mig_move(m);
+    /* held on the destination too, until `cont` */
+    check_state(n->qts, "io-error");
+    qtest_clock_step(n->qts, n->step_ns);
+    g_assert_false(cq_peek(n, 1, &cqe));
+    vm_cont(n);
+    expect_cids(n, &cid, 1);
+    if (read) {
+        g_assert_true(same(n, want, buf, IO_BYTES));
+    } else {
+        /* on the backing file itself */
+        qtest_memread(n->qts, buf, guest, IO_BYTES);
+        image_read(n, HELD_LBA, disk, IO_BYTES);
+        g_assert_cmpmem(disk, IO_BYTES, guest, IO_BYTES);
+    }
+    check_state(n->qts, "running");
+    mig_free(m);
+    unlink(conf);
+}
+
+static void test_held_write(void)
+{
+    held_case(false, "", NULL);
+}
+
+static void test_held_read(void)
+{
+    held_case(true, "", NULL);
+}
+
+static void test_held_write_iothread(void)
+{
+    held_case(false, "iothread=io0", "-object iothread,id=io0");
+}
+
+static void test_held_read_iothread(void)
+{
+    held_case(true, "iothread=io0", "-object iothread,id=io0");
+}
+
+/*
+ * Every write fails on the source: HELD_PER_SQ writes on each of HELD_SQS
+ * SQs, rung while the VM is stopped so that the engine fetches them all
+ * in one run when it goes on, are all held when the error action's stop
+ * is done; they go through two migrations before `cont`
+ */
+static Mig *held_many_boot(uint16_t cids[HELD_SQS][HELD_PER_SQ],
+                           char **conf)
+{
+    g_autofree char *file = held_blkdebug("write", true, conf);
+    Mig *m = mig_boot_on(NULL, file, ",werror=stop", "", NULL);
+    Nvme *n = m->n;
+
+    ctrl_enable(n, 0);
+    io_queues(n, HELD_SQS);
+    vm_stop(n);
+    for (unsigned q = 0; q < HELD_SQS; q++) {
+        for (unsigned i = 0; i < HELD_PER_SQ; i++) {
+            unsigned k = q * HELD_PER_SQ + i;
+            uint64_t buf = n->buf + (HELD_BUF + k) * IO_BYTES;
+            NvmeSqe c = rw_cmd(n, NVME_IO_WRITE, HELD_LBA + k * IO_BLOCKS,
+                               IO_BLOCKS);
+
+            fill(n, buf, IO_BYTES, HELD_SEED + k);
+            set_prps(n, &c, buf, IO_BYTES, 0);
+            cids[q][i] = sqe_cid(&c);
+            sq_put(n, 1 + q, &c);
+        }
+    }
+    for (unsigned q = 0; q < HELD_SQS; q++) {
+        sq_ring(n, 1 + q);
+    }
+    vm_cont(n);
+    held_stopped(n, HELD_SQS * HELD_PER_SQ);
+    return m;
+}
+
+static void test_held_many(void)
+{
+    uint16_t cids[HELD_SQS][HELD_PER_SQ];
+    g_autofree char *conf = NULL;
+    Mig *m = held_many_boot(cids, &conf);
+    Nvme *n = m->n;
+    g_autofree uint8_t *guest = g_malloc(IO_BYTES);
+    g_autofree uint8_t *disk = g_malloc(IO_BYTES);
+
+    /* two hops before `cont`: a destination passes them on as it got them */
+    for (unsigned hop = 0; hop < 2; hop++) {
+        NvmeCqe cqe;
+
+        mig_move(m);
+        check_state(n->qts, "io-error");
+        for (unsigned q = 0; q < HELD_SQS; q++) {
+            g_assert_false(cq_peek(n, 1 + q, &cqe));
+        }
+    }
+    vm_cont(n);
+    for (unsigned q = 0; q < HELD_SQS; q++) {
+        expect_cids_on(n, 1 + q, cids[q], HELD_PER_SQ);
+    }
+    for (unsigned k = 0; k < HELD_SQS * HELD_PER_SQ; k++) {
+        qtest_memread(n->qts, n->buf + (HELD_BUF + k) * IO_BYTES, guest,
+                      IO_BYTES);
+        image_read(n, HELD_LBA + k * IO_BLOCKS, disk, IO_BYTES);
+        g_assert_cmpmem(disk, IO_BYTES, guest, IO_BYTES);
+    }
+    mig_free(m);
+    unlink(conf);
+}
+
+/* Where @needle is in @hay (@len bytes), or NULL */
+static uint8_t *find_bytes(uint8_t *hay, size_t len, const char *needle)
+{
+    size_t nlen = strlen(needle);
+
+    for (size_t i = 0; i + nlen <= len; i++) {
+        if (!memcmp(hay + i, needle, nlen)) {
+            return hay + i;
+        }
+    }
+    return NULL;
+}
+
+/*
+ * A destination that cannot take a held command refuses the stream with
+ * an error naming it, and does not crash: the stream (saved to a file)
+ * has the held command's SQ id changed to a queue that does not exist
+ */
+static void test_held_refused(void)
+{
+    g_autofree char *conf = NULL;
+    g_autofree char *file = held_blkdebug("write", false, &conf);
+    Mig *m = mig_boot_on(NULL, file, ",werror=stop", "", NULL);
+    Nvme *n = m->n;
+    g_autofree char *stream = NULL, *log = NULL, *uri = NULL;
+    g_autofree char *err = NULL, *want = NULL;
+    g_autofree uint8_t *bytes = NULL;
+    NvmeSqe c = rw_cmd(n, NVME_IO_WRITE, HELD_LBA, IO_BLOCKS);
+    /* the subsection's name, version (4) and count (4), then the SQ id */
+    const char *sub = "nvqemu-nvme/state/held";
+    const size_t sqid_at = strlen(sub) + 8;
+    const uint16_t bad_sqid = 7;
+    QTestState *dst;
+    uint8_t *at;
+    size_t len;
+    int fd;
+
+    ctrl_enable(n, 0);
+    io_queues(n, 1);
+    set_prps(n, &c, n->buf, IO_BYTES, 0);
+    sq_put(n, 1, &c);
+    sq_ring(n, 1);
+    held_stopped(n, 1);
+
+    fd = g_file_open_tmp("nvqemu-mig-XXXXXX.stream", &stream, NULL);
+    g_assert_cmpint(fd, >=, 0);
+    close(fd);
+    uri = g_strdup_printf("file:%s", stream);
+    qtest_qmp_assert_success(n->qts, "{'execute': 'migrate', 'arguments': "
+                             "{'uri': %s}}", uri);
+    g_assert_cmpint(wait_status(n->qts, "query-migrate", migration_end), ==,
+                    0);
+    g_assert_true(g_file_get_contents(stream, (char **)&bytes, &len, NULL));
+    at = find_bytes(bytes, len, sub);
+    g_assert_nonnull(at);
+    g_assert_cmpuint(at + sqid_at + 2 - bytes, <=, len);
+    g_assert_cmpuint(lduw_be_p(at + sqid_at), ==, 1);
+    stw_be_p(at + sqid_at, bad_sqid);
+    g_assert_true(g_file_set_contents(stream, (char *)bytes, len, NULL));
+
+    fd = g_file_open_tmp("nvqemu-stderr-XXXXXX", &log, NULL);
+    g_assert_cmpint(fd, >=, 0);
+    close(fd);
+    /* (libqtest starts QEMU through "/bin/sh -c": only QEMU's stderr) */
+    dst = qtest_initf("%s -incoming defer 2>%s", m->cmdline, log);
+    qtest_qmp_assert_success(dst, "{'execute': 'migrate-incoming', "
+                             "'arguments': {'uri': %s, "
+                             "'exit-on-error': false}}", uri);
+    g_assert_cmpint(wait_status(dst, "query-migrate", migration_end), ==, 1);
+    qtest_quit(dst);
+    g_assert_true(g_file_get_contents(log, &err, NULL, NULL));
+    want = g_strdup_printf("nvme migration: " MIG_SERIAL ": command held "
+                           "for the error action (cid %u) on SQ %u, which "
+                           "does not exist", sqe_cid(&c), bad_sqid);
+    g_assert_nonnull(strstr(err, want));
+    mig_free(m);
+    unlink(stream);
+    unlink(log);
+    unlink(conf);
 }
 
 /* Shadow doorbells: on after migration, with a tail rung through them */
@@ -653,15 +1005,39 @@ static void test_refused(void)
 #define ALARM_MEDIA_TEMP 2
 #define INJ_MTEMP       1
 #define TEMP(c)         ((c) * 16)
+/* QEMU root function 2's reply: status, 32 bytes of slots, root events */
+#define HEALTH_EVENTS_SLOTS 4     /* slot 0 bit 0 is nv0 */
+#define HEALTH_EVENTS_ROOT 36
+#define ROOT_UC_ERROR   (1u << 0)
+#define POISON_OFFSET   4096
+#define POISON_LEN      512
+
+/* A pc machine with NVDIMM nv0 on backend file @f0 */
+static char *nvn_cmdline(const char *f0, bool nvdimm_n)
+{
+    return g_strdup_printf(
+        "-nodefaults -machine pc,nvdimm=on -m 128M,slots=4,maxmem=1G "
+        "-object memory-backend-file,id=m0,share=on,mem-path=%s,size=%d "
+        "-device nvdimm,id=nv0,memdev=m0,slot=0,label-size=%d%s",
+        f0, NVN_BACKEND_SIZE, NVN_LABEL_SIZE,
+        nvdimm_n ? ",nvdimm-n=on" : "");
+}
+
+/* The root event bits of QEMU root function 2 (reading clears them) */
+static uint32_t nvn_root_events(QTestState *qts)
+{
+    DsmReply r;
+
+    g_assert_cmphex(dsm_call(qts, HANDLE_QEMU_ROOT, 1, FN_HEALTH_EVENTS,
+                             NULL, 0, &r), ==, ST_SUCCESS);
+    g_assert_cmpuint(r.len, ==, HEALTH_EVENTS_ROOT + sizeof(uint32_t));
+    return ldl_le_p(r.data + HEALTH_EVENTS_ROOT);
+}
 
 static void test_nvdimm_n_event(void)
 {
     g_autofree char *f0 = make_backing_file(NVN_BACKEND_SIZE);
-    g_autofree char *cmdline = g_strdup_printf(
-        "-nodefaults -machine pc,nvdimm=on -m 128M,slots=4,maxmem=1G "
-        "-object memory-backend-file,id=m0,share=on,mem-path=%s,size=%d "
-        "-device nvdimm,id=nv0,memdev=m0,slot=0,label-size=%d,nvdimm-n=on",
-        f0, NVN_BACKEND_SIZE, NVN_LABEL_SIZE);
+    g_autofree char *cmdline = nvn_cmdline(f0, true);
     QTestState *qts = qtest_init(cmdline);
     uint8_t thresh[7] = { 0 }, inj[15] = { 0 };
     DsmReply r;
@@ -683,16 +1059,58 @@ static void test_nvdimm_n_event(void)
     g_assert_true(qtest_inb(qts, PIIX4_GPE0_STS) & GPE_NVDIMM);
     g_assert_cmphex(dsm_call(qts, HANDLE_QEMU_ROOT, 1, FN_HEALTH_EVENTS,
                              NULL, 0, &r), ==, ST_SUCCESS);
-    g_assert_cmphex(r.data[4], ==, 1u << 0);
+    g_assert_cmphex(r.data[HEALTH_EVENTS_SLOTS], ==, 1u << 0);
     /* fetched once */
     g_assert_cmphex(dsm_call(qts, HANDLE_QEMU_ROOT, 1, FN_HEALTH_EVENTS,
                              NULL, 0, &r), ==, ST_SUCCESS);
-    g_assert_cmphex(r.data[4], ==, 0);
+    g_assert_cmphex(r.data[HEALTH_EVENTS_SLOTS], ==, 0);
     /* and back: nothing pending any more */
     qts = migrate_qts(qts, cmdline);
     g_assert_cmphex(dsm_call(qts, HANDLE_QEMU_ROOT, 1, FN_HEALTH_EVENTS,
                              NULL, 0, &r), ==, ST_SUCCESS);
-    g_assert_cmphex(r.data[4], ==, 0);
+    g_assert_cmphex(r.data[HEALTH_EVENTS_SLOTS], ==, 0);
+    qtest_quit(qts);
+    unlink(f0);
+}
+
+/*
+ * NVDIMM-N: new poison injected with notify while the VM is stopped (the
+ * root event pending, the guest not told yet) is announced on the
+ * destination: GPE 4 and the root bit of QEMU root function 2, once; the
+ * poison itself (in the module's state area, backend RAM) is there too
+ */
+static void test_nvdimm_n_poison(void)
+{
+    g_autofree char *f0 = make_backing_file(NVN_BACKEND_SIZE);
+    g_autofree char *cmdline = nvn_cmdline(f0, true);
+    QTestState *qts = qtest_init(cmdline);
+    QDict *rsp, *ranges;
+
+    g_assert_cmphex(nvn_root_events(qts), ==, 0);
+    qtest_qmp_assert_success(qts, "{'execute': 'stop'}");
+    qtest_qmp_assert_success(qts, "{'execute': 'nvdimm-inject-poison', "
+                             "'arguments': {'id': 'nv0', 'offset': %d, "
+                             "'length': %d, 'notify': true}}",
+                             POISON_OFFSET, POISON_LEN);
+    g_assert_true(qtest_inb(qts, PIIX4_GPE0_STS) & GPE_NVDIMM);
+
+    qts = migrate_qts(qts, cmdline);
+    g_assert_true(qtest_inb(qts, PIIX4_GPE0_STS) & GPE_NVDIMM);
+    g_assert_cmphex(nvn_root_events(qts), ==, ROOT_UC_ERROR);
+    /* fetched once */
+    g_assert_cmphex(nvn_root_events(qts), ==, 0);
+    qtest_qmp_assert_success(qts, "{'execute': 'cont'}");
+    rsp = qtest_qmp(qts, "{'execute': 'nvdimm-query-poison', "
+                    "'arguments': {'id': 'nv0'}}");
+    ranges = qobject_to(QDict, qlist_peek(qdict_get_qlist(
+        qdict_get_qdict(rsp, "return"), "ranges")));
+    g_assert_nonnull(ranges);
+    g_assert_cmpint(qdict_get_int(ranges, "offset"), ==, POISON_OFFSET);
+    g_assert_cmpint(qdict_get_int(ranges, "length"), ==, POISON_LEN);
+    qobject_unref(rsp);
+    /* and back, the mark taken: nothing pending any more */
+    qts = migrate_qts(qts, cmdline);
+    g_assert_cmphex(nvn_root_events(qts), ==, 0);
     qtest_quit(qts);
     unlink(f0);
 }
@@ -701,11 +1119,7 @@ static void test_nvdimm_n_event(void)
 static void test_nvdimm_plain(void)
 {
     g_autofree char *f0 = make_backing_file(NVN_BACKEND_SIZE);
-    g_autofree char *cmdline = g_strdup_printf(
-        "-nodefaults -machine pc,nvdimm=on -m 128M,slots=4,maxmem=1G "
-        "-object memory-backend-file,id=m0,share=on,mem-path=%s,size=%d "
-        "-device nvdimm,id=nv0,memdev=m0,slot=0,label-size=%d",
-        f0, NVN_BACKEND_SIZE, NVN_LABEL_SIZE);
+    g_autofree char *cmdline = nvn_cmdline(f0, false);
     QTestState *qts = qtest_init(cmdline);
     uint8_t in[8 + 16];
     DsmReply r;
@@ -743,6 +1157,14 @@ int main(int argc, char **argv)
     qtest_add_func("/nvqemu/nvme-migrate/inflight-stop", test_inflight_stop);
     qtest_add_func("/nvqemu/nvme-migrate/inflight-stop-iothread",
                    test_inflight_stop_iothread);
+    qtest_add_func("/nvqemu/nvme-migrate/held-write", test_held_write);
+    qtest_add_func("/nvqemu/nvme-migrate/held-read", test_held_read);
+    qtest_add_func("/nvqemu/nvme-migrate/held-write-iothread",
+                   test_held_write_iothread);
+    qtest_add_func("/nvqemu/nvme-migrate/held-read-iothread",
+                   test_held_read_iothread);
+    qtest_add_func("/nvqemu/nvme-migrate/held-many", test_held_many);
+    qtest_add_func("/nvqemu/nvme-migrate/held-refused", test_held_refused);
     qtest_add_func("/nvqemu/nvme-migrate/shadow", test_shadow);
     qtest_add_func("/nvqemu/nvme-migrate/aer", test_aer);
     qtest_add_func("/nvqemu/nvme-migrate/features", test_features);
@@ -750,6 +1172,8 @@ int main(int argc, char **argv)
     qtest_add_func("/nvqemu/nvme-migrate/refused", test_refused);
     qtest_add_func("/nvqemu/nvme-migrate/nvdimm-n-event",
                    test_nvdimm_n_event);
+    qtest_add_func("/nvqemu/nvme-migrate/nvdimm-n-poison",
+                   test_nvdimm_n_poison);
     qtest_add_func("/nvqemu/nvme-migrate/nvdimm-plain", test_nvdimm_plain);
     return g_test_run();
 }

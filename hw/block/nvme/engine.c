@@ -118,6 +118,27 @@ void nvme_engine_hold(NvmeRequest *req)
     nvme_engine_leave_flight(req->sq->ctrl, req);
 }
 
+/*
+ * A command a migration's source held, taken again by the destination
+ * from its SQE (vmstate.c checked that @sq has a free request and its CQ
+ * a slot): held here the same way, its SQ entry consumed on the source
+ * already, so that the VM running again executes it once more
+ * (nvme_engine_retry_bh).
+ */
+void nvme_engine_hold_sqe(NvmeSQueue *sq, const NvmeSqe *sqe)
+{
+    NvmeRequest *req = nvme_q_sq_take(sq, sqe);
+    uint32_t cdw0 = le32_to_cpu(sqe->cdw0);
+
+    req->ns = NULL;
+    req->status = NVME_SUCCESS;
+    req->dw0 = req->dw1 = 0;
+    req->cid = FIELD_EX32(cdw0, NVME_CDW0, CID);
+    req->opcode = FIELD_EX32(cdw0, NVME_CDW0, OPC);
+    req->in_flight = false;
+    nvme_engine_hold(req);
+}
+
 void nvme_engine_post_all(NvmeCtrl *n)
 {
     NvmeCQueue *cq;

@@ -593,6 +593,7 @@ void nvme_engine_dbbuf_changed(NvmeCtrl *n);
 void nvme_engine_complete(NvmeRequest *req);
 void nvme_engine_park(NvmeRequest *req);
 void nvme_engine_hold(NvmeRequest *req);
+void nvme_engine_hold_sqe(NvmeSQueue *sq, const NvmeSqe *sqe);
 void nvme_engine_post_all(NvmeCtrl *n);
 void nvme_engine_sq_delete(NvmeCtrl *n, uint16_t sqid, bool post);
 void nvme_engine_delete_all(NvmeCtrl *n, bool post);
@@ -611,6 +612,7 @@ uint16_t nvme_q_cq_create(NvmeCtrl *n, uint16_t cqid, uint64_t addr,
                           uint32_t size, uint16_t vector, bool ien);
 void nvme_q_cq_delete(NvmeCtrl *n, uint16_t cqid);
 int nvme_q_sq_read(NvmeCtrl *n, NvmeSQueue *sq, NvmeSqe *buf, unsigned max);
+NvmeRequest *nvme_q_sq_take(NvmeSQueue *sq, const NvmeSqe *sqe);
 NvmeRequest *nvme_q_sq_consume(NvmeSQueue *sq, const NvmeSqe *sqe);
 bool nvme_q_cq_post(NvmeCtrl *n, NvmeCQueue *cq, uint32_t *posted);
 uint32_t nvme_q_cq_room(NvmeCQueue *cq);

@@ -230,17 +230,27 @@ int nvme_q_sq_read(NvmeCtrl *n, NvmeSQueue *sq, NvmeSqe *buf, unsigned max)
     return run;
 }
 
-/* Take a free request of @sq for the SQE at its head, and move the head */
-NvmeRequest *nvme_q_sq_consume(NvmeSQueue *sq, const NvmeSqe *sqe)
+/*
+ * Take a free request of @sq for @sqe, outstanding with a slot of its CQ;
+ * the head does not move (a migration's destination takes the commands
+ * the source held this way, their entries consumed there already)
+ */
+NvmeRequest *nvme_q_sq_take(NvmeSQueue *sq, const NvmeSqe *sqe)
 {
     NvmeRequest *req = QTAILQ_FIRST(&sq->free_list);
 
     req->cmd = *sqe;
     QTAILQ_REMOVE(&sq->free_list, req, entry);
     QTAILQ_INSERT_TAIL(&sq->out_list, req, entry);
-    sq->head = sq->head + 1 == sq->size ? 0 : sq->head + 1;
     nvme_q_cq_slot_take(nvme_sq_cq(sq), req);
     return req;
+}
+
+/* Take a free request of @sq for the SQE at its head, and move the head */
+NvmeRequest *nvme_q_sq_consume(NvmeSQueue *sq, const NvmeSqe *sqe)
+{
+    sq->head = sq->head + 1 == sq->size ? 0 : sq->head + 1;
+    return nvme_q_sq_take(sq, sqe);
 }
 
 /*

@@ -15,9 +15,12 @@
  *   - the shadow doorbell and EventIdx buffer addresses (the buffers are
  *     guest RAM and migrate with it; the destination maps them again
  *     without writing them);
- *   - commands fetched and not completed: only Asynchronous Event
- *     Requests can be (they hold no I/O), by command id; and completions
- *     not posted yet (no room in their CQ, or a fatal controller);
+ *   - commands fetched and not completed: Asynchronous Event Requests
+ *     (they hold no I/O), by command id; commands a werror=/rerror=stop
+ *     error action holds (out of the block layer, waiting for `cont`),
+ *     by SQ and the SQE as fetched, in a subsection sent only when one is
+ *     held; and completions not posted yet (no room in their CQ, or a
+ *     fatal controller);
  *   - features (arbitration, power, temperature, number of queues,
  *     interrupt coalescing and per-vector configuration, async event
  *     configuration, keep alive, timestamp, host behavior, write
@@ -40,7 +43,14 @@
  * count, MSI-X size or AERL that differs, makes the load fail with an
  * error naming it.
  *
- * Stream: section "nvqemu-nvme" version 1.  Stock QEMU's nvme refuses to
+ * A held command is taken again on the destination as the source held
+ * it (its SQ entry consumed, a slot of its CQ promised, no I/O started):
+ * when the VM runs there, it is executed again from its SQE like any held
+ * command (nvme_engine_retry_bh), so it completes once, on the destination.
+ *
+ * Stream: section "nvqemu-nvme" version 1, with the subsection
+ * "nvqemu-nvme/state/held" when commands are held (a destination that
+ * predates it refuses only those streams).  Stock QEMU's nvme refuses to
  * migrate, so there is no stream of its to accept.
  *
  * Copyright (c) 2026 nvqemu authors
@@ -104,6 +114,12 @@ typedef struct NvmeVmReq {
     uint32_t dw1;
 } NvmeVmReq;
 
+/* A command held for the drive's error action: re-executed from its SQE */
+typedef struct NvmeVmHeld {
+    uint16_t sqid;
+    NvmeSqe sqe;                /* as fetched (wire order) */
+} NvmeVmHeld;
+
 typedef struct NvmeVmVec {
     uint16_t index;
     bool cd;
@@ -136,10 +152,11 @@ typedef struct NvmeVmCtrl {
     bool dbbuf_on;
     uint64_t dbbuf_dbs;
     uint64_t dbbuf_eis;
-    int32_t ncq, nsq, nreq, nvec, nns;
+    int32_t ncq, nsq, nreq, nvec, nns, nheld;
     NvmeVmCq *cqs;
     NvmeVmSq *sqs;
     NvmeVmReq *reqs;
+    NvmeVmHeld *held;           /* the "held" subsection */
     NvmeVmVec *vecs;
     NvmeVmNs *nss;
     uint32_t aer_len;           /* bytes of aer_buf */
@@ -192,7 +209,8 @@ static int nvme_vmstate_pre_save(void *opaque)
         NvmeRequest *req;
 
         QTAILQ_FOREACH(req, &sq->out_list, entry) {
-            if (!nvme_vmstate_is_aer(n, req)) {
+            /* (a held command is out of the flight count) */
+            if (!nvme_vmstate_is_aer(n, req) && !req->held) {
                 return nvme_vmstate_refuse("%s: command 0x%x (cid %u) of "
                                            "SQ %u still outstanding",
                                            n->params.serial, req->opcode,
@@ -207,7 +225,7 @@ static void nvme_vmstate_save_queues(NvmeVmCtrl *t, NvmeCtrl *n)
 {
     NvmeSQueue *sq;
     NvmeCQueue *cq;
-    int32_t ndone = 0;
+    int32_t ndone = 0, nheld = 0;
 
     t->ncq = t->nsq = 0;
     QTAILQ_FOREACH(cq, &n->active_cqs, active_entry) {
@@ -219,14 +237,20 @@ static void nvme_vmstate_save_queues(NvmeVmCtrl *t, NvmeCtrl *n)
         }
     }
     QTAILQ_FOREACH(sq, &n->active_sqs, active_entry) {
+        NvmeRequest *req;
+
         t->nsq++;
+        QTAILQ_FOREACH(req, &sq->out_list, entry) {
+            nheld += req->held;
+        }
     }
     t->cqs = g_new0(NvmeVmCq, t->ncq);
     t->sqs = g_new0(NvmeVmSq, t->nsq);
     t->nreq = n->aer_outstanding + ndone;
     t->reqs = g_new0(NvmeVmReq, t->nreq);
+    t->held = g_new0(NvmeVmHeld, nheld);
 
-    t->ncq = t->nsq = t->nreq = 0;
+    t->ncq = t->nsq = t->nreq = t->nheld = 0;
     QTAILQ_FOREACH(cq, &n->active_cqs, active_entry) {
         t->cqs[t->ncq++] = (NvmeVmCq) {
             .cqid = cq->cqid, .vector = cq->vector, .ien = cq->ien,
@@ -237,6 +261,16 @@ static void nvme_vmstate_save_queues(NvmeVmCtrl *t, NvmeCtrl *n)
         };
     }
     QTAILQ_FOREACH(sq, &n->active_sqs, active_entry) {
+        NvmeRequest *req;
+
+        /* in the order the retry runs them */
+        QTAILQ_FOREACH(req, &sq->out_list, entry) {
+            if (req->held) {
+                t->held[t->nheld++] = (NvmeVmHeld) {
+                    .sqid = sq->sqid, .sqe = req->cmd,
+                };
+            }
+        }
         t->sqs[t->nsq++] = (NvmeVmSq) {
             .sqid = sq->sqid, .cqid = sq->cqid, .prio = sq->prio,
             .shadow_bad = sq->shadow_bad, .paused = sq->paused,
@@ -326,7 +360,7 @@ static int nvme_vmstate_tmp_pre_save(void *opaque)
     nvme_vmstate_save_ns(t, n);
     t->aer_len = n->aer_queue->len * sizeof(NvmeAsyncEvent);
     t->aer_buf = g_memdup2(n->aer_queue->data, t->aer_len);
-    trace_nvme_dev_vmstate_save(t->nsq, t->ncq, t->nreq, t->nns);
+    trace_nvme_dev_vmstate_save(t->nsq, t->ncq, t->nreq, t->nheld, t->nns);
     return 0;
 }
 
@@ -335,6 +369,7 @@ static void nvme_vmstate_tmp_free(NvmeVmCtrl *t)
     g_free(t->cqs);
     g_free(t->sqs);
     g_free(t->reqs);
+    g_free(t->held);
     g_free(t->vecs);
     g_free(t->nss);
     g_free(t->aer_buf);
@@ -518,6 +553,36 @@ static int nvme_vmstate_load_reqs(NvmeVmCtrl *t, NvmeCtrl *n)
     return 0;
 }
 
+/*
+ * A command the source held (werror=/rerror=stop) is held here too, on
+ * its SQ, with a free request and a slot of its CQ as on the source; the
+ * VM running executes it again from its SQE.
+ */
+static int nvme_vmstate_load_held(NvmeVmCtrl *t, NvmeCtrl *n)
+{
+    for (int32_t i = 0; i < t->nheld; i++) {
+        NvmeVmHeld *h = &t->held[i];
+        NvmeSQueue *sq = h->sqid < n->num_queues ? &n->sq[h->sqid] : NULL;
+        uint16_t cid = FIELD_EX32(le32_to_cpu(h->sqe.cdw0), NVME_CDW0, CID);
+
+        if (!sq || sq->state != NVME_QUEUE_ACTIVE) {
+            return nvme_vmstate_refuse("%s: command held for the error "
+                                       "action (cid %u) on SQ %u, which "
+                                       "does not exist", n->params.serial,
+                                       cid, h->sqid);
+        }
+        if (QTAILQ_EMPTY(&sq->free_list) ||
+            !nvme_q_cq_room(nvme_sq_cq(sq))) {
+            return nvme_vmstate_refuse("%s: command held for the error "
+                                       "action (cid %u) on SQ %u: no free "
+                                       "entry or CQ slot left for it",
+                                       n->params.serial, cid, h->sqid);
+        }
+        nvme_engine_hold_sqe(sq, &h->sqe);
+    }
+    return 0;
+}
+
 static int nvme_vmstate_load_vectors(NvmeVmCtrl *t, NvmeCtrl *n)
 {
     for (int32_t i = 0; i < t->nvec; i++) {
@@ -595,6 +660,7 @@ static int (*const nvme_vmstate_load_steps[])(NvmeVmCtrl *t, NvmeCtrl *n) = {
     nvme_vmstate_load_cqs,
     nvme_vmstate_load_sqs,
     nvme_vmstate_load_reqs,
+    nvme_vmstate_load_held,
     nvme_vmstate_load_vectors,
     nvme_vmstate_load_ns,
     nvme_vmstate_load_aer_queue,
@@ -641,7 +707,8 @@ static int nvme_vmstate_tmp_post_load(void *opaque, int version_id)
         nvme_regs_reset(n);
     } else {
         nvme_engine_ioeventfd_update(n);
-        trace_nvme_dev_vmstate_load(t->nsq, t->ncq, t->nreq, t->nns);
+        trace_nvme_dev_vmstate_load(t->nsq, t->ncq, t->nreq, t->nheld,
+                                    t->nns);
     }
     nvme_vmstate_tmp_free(t);
     return ret;
@@ -718,6 +785,38 @@ static const VMStateDescription nvme_vmstate_req = {
     },
 };
 
+static const VMStateDescription nvme_vmstate_held = {
+    .name = "nvqemu-nvme/held",
+    .version_id = NVME_VMSTATE_VERSION,
+    .minimum_version_id = NVME_VMSTATE_VERSION,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT16(sqid, NvmeVmHeld),
+        VMSTATE_BUFFER_UNSAFE(sqe, NvmeVmHeld, 0, sizeof(NvmeSqe)),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+static bool nvme_vmstate_held_needed(void *opaque)
+{
+    NvmeVmCtrl *t = opaque;
+
+    return t->nheld > 0;
+}
+
+/* Only with commands held, so that every other stream stays the same */
+static const VMStateDescription nvme_vmstate_held_sub = {
+    .name = "nvqemu-nvme/state/held",
+    .version_id = NVME_VMSTATE_VERSION,
+    .minimum_version_id = NVME_VMSTATE_VERSION,
+    .needed = nvme_vmstate_held_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_INT32(nheld, NvmeVmCtrl),
+        VMSTATE_STRUCT_VARRAY_ALLOC(held, NvmeVmCtrl, nheld, 0,
+                                    nvme_vmstate_held, NvmeVmHeld),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
 static const VMStateDescription nvme_vmstate_vec = {
     .name = "nvqemu-nvme/vector",
     .version_id = NVME_VMSTATE_VERSION,
@@ -783,6 +882,11 @@ static const VMStateDescription nvme_vmstate_tmp = {
         VMSTATE_UINT32(aer_len, NvmeVmCtrl),
         VMSTATE_VBUFFER_ALLOC_UINT32(aer_buf, NvmeVmCtrl, 0, NULL, aer_len),
         VMSTATE_END_OF_LIST()
+    },
+    /* loaded before post_load, which takes the held commands */
+    .subsections = (const VMStateDescription * const []) {
+        &nvme_vmstate_held_sub,
+        NULL
     },
 };
 
