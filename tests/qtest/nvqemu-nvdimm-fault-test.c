@@ -99,15 +99,6 @@ static void pattern(uint8_t *buf, int trial)
     }
 }
 
-/* SIGKILL, and reap: libqtest counts death by a signal as a failure */
-static void kill_qemu(QTestState *qts)
-{
-    g_assert_cmpint(kill(qtest_pid(qts), SIGKILL), ==, 0);
-    while (qtest_probe_child(qts)) {
-        g_usleep(1000);
-    }
-}
-
 static int durable_trials(void)
 {
     const char *env = g_getenv("NVQEMU_DURABLE_TRIALS");
@@ -148,7 +139,7 @@ static void test_flush_hint_sigkill(void)
                        sizeof(want));
         qtest_writeq(qts, hint, 1);
         g_assert_cmpuint(qom_get_uint(qts, "nv0", "flush-count"), ==, 1);
-        kill_qemu(qts);
+        qtest_quit_with_signal(qts, SIGKILL);
 
         /* the pmem starts at the file's start (the state area is after) */
         g_assert_true(g_file_get_contents(file, &contents, &flen, NULL));

@@ -391,11 +391,7 @@ static void test_restart(void)
     /* and after a kill too (the state is written at once) */
     qts = start(file);
     inject_ok(qts, 0, UNIT, false);
-    g_assert_cmpint(kill(qtest_pid(qts), SIGKILL), ==, 0);
-    /* reaps it; qtest_quit() would then report the signal: not called */
-    while (qtest_probe_child(qts)) {
-        g_usleep(10 * 1000);
-    }
+    qtest_quit_with_signal(qts, SIGKILL);
     qts = start(file);
     check_poison(qts, (uint64_t[]){ 0, UNIT, 65536, UNIT,
                                     65536 + 2 * UNIT, 512 }, 3);
