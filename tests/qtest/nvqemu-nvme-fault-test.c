@@ -593,17 +593,11 @@ static void test_stop_reset(void)
 #define DURABLE_WRITES  4
 #define DURABLE_STRIDE  128     /* blocks: 64 KiB, a new qcow2 cluster each */
 
-/*
- * Kill @e's QEMU with SIGKILL, as a host crash of the QEMU process would,
- * reap it and free its QTestState (patches/0400).
- */
+/* Kill @e's QEMU with SIGKILL, as a host crash of the QEMU process would */
 static void env_kill(Env *e)
 {
-    qtest_quit_with_signal(e->n->qts, SIGKILL);
     unlink(e->n->img);          /* nvme_boot_devices()'s own image */
-    g_free(e->n->img);
-    g_free(e->n->dev);
-    g_free(e->n);
+    nvme_kill(e->n);
     e->n = NULL;
 }
 

@@ -159,6 +159,21 @@ void nvme_free(Nvme *n)
     g_free(n);
 }
 
+/*
+ * SIGKILL @n's QEMU, as a host crash of the QEMU process would (no orderly
+ * shutdown), and free @n like nvme_free() (patches/0400: death by that
+ * signal is expected).  The image is not unlinked: the caller reads it.
+ */
+void nvme_kill(Nvme *n)
+{
+    g_assert_cmpint(kill(qtest_pid(n->qts), SIGKILL), ==, 0);
+    qtest_set_expected_signal(n->qts, SIGKILL);
+    g_free(n->dev);
+    qtest_pc_shutdown(n->qs);
+    g_free(n->img);
+    g_free(n);
+}
+
 int64_t nvme_qom_get_int(Nvme *n, const char *prop)
 {
     QDict *r = qtest_qmp(n->qts, "{'execute': 'qom-get', 'arguments': {"

@@ -85,6 +85,8 @@ void nvme_attach(Nvme *n, unsigned devfn);
 Nvme *nvme_peer(Nvme *n, unsigned devfn);
 void nvme_peer_free(Nvme *p);
 void nvme_free(Nvme *n);
+/* SIGKILL @n's QEMU and free @n; its image file stays (the caller's) */
+void nvme_kill(Nvme *n);
 /* An integer QOM property of nvme0 (qom-get) */
 int64_t nvme_qom_get_int(Nvme *n, const char *prop);
 uint32_t rd32(Nvme *n, uint64_t off);
