@@ -95,10 +95,12 @@ demo: build
 # ccache; FUZZ_TARGETS picks targets of tests/fuzz/targets (default all).
 FUZZ_TIME ?= 600
 FUZZ_TARGETS ?=
+# FUZZ_JOBS: targets fuzzed at once, one core each (default 1)
+FUZZ_JOBS ?= 1
 fuzz-build:
 	JOBS=$(JOBS) $(TOP)/scripts/fuzz.sh build
 fuzz: fuzz-build
-	$(TOP)/scripts/fuzz.sh run --time=$(FUZZ_TIME) $(FUZZ_TARGETS)
+	$(TOP)/scripts/fuzz.sh run --time=$(FUZZ_TIME) --jobs=$(FUZZ_JOBS) $(FUZZ_TARGETS)
 	$(TOP)/scripts/fuzz.sh report
 fuzz-report:
 	$(TOP)/scripts/fuzz.sh report

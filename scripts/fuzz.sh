@@ -6,13 +6,14 @@
 # tests/fuzz/targets.
 #
 #   scripts/fuzz.sh build
-#   scripts/fuzz.sh run [--time=SECONDS] [--runs=N] [TARGET...]
+#   scripts/fuzz.sh run [--time=SECONDS] [--runs=N] [--jobs=J] [TARGET...]
 #   scripts/fuzz.sh report
 #   scripts/fuzz.sh repro TARGET FILE
 #
 # build   configure (idempotent) and build qemu-fuzz-x86_64
 # run     fuzz each TARGET (default: all) for SECONDS (default 600) or N
-#         executions, one after the other, on one core (nice 10); the corpus
+#         executions, J targets at a time (default 1), each on one core
+#         (nice 10); the corpus
 #         grows in build/fuzz/corpus/TARGET (seeded from
 #         tests/fuzz/corpus/TARGET), findings land in build/fuzz/crashes/TARGET,
 #         each run adds a line to build/fuzz/campaign.tsv.  Exit 1 on any
@@ -89,12 +90,28 @@ run_one() {
         "$found" "$rc"
 }
 
+# One target of a campaign: run it, add its ledger line, say how it went;
+# exit status 1 on a finding
+run_target() {
+    local t=$1 limit=$2 line
+    log "$t: $limit"
+    line=$(run_one "$t" "$limit" "$out/logs/$t.$(date -u +%Y%m%dT%H%M%S).log")
+    echo "$line" >> "$ledger"
+    echo "$line" | awk -F'\t' '{ printf "fuzz: %s: %s execs, %s exec/s, cov %s ft %s, %s reports, exit %s\n", $2, $4, $5, $6, $7, $8, $9 }' >&2
+    echo "$line" | awk -F'\t' '$8 != 0 || $9 != 0 { exit 1 }' || {
+        log "$t: FINDING, see $out/crashes/$t and $out/logs"
+        return 1
+    }
+}
+
 do_run() {
-    local limit=-max_total_time=600 t line fail=0 sel=()
+    local limit=-max_total_time=600 t fail=0 sel=() jobs=1 running=0
     for a in "$@"; do
         case $a in
             --time=*) limit=-max_total_time=${a#*=} ;;
             --runs=*) limit=-runs=${a#*=} ;;
+            --jobs=*) jobs=${a#*=}
+                      [[ $jobs =~ ^[1-9][0-9]*$ ]] || { log "bad $a"; return 2; } ;;
             -*) log "unknown option $a"; return 2 ;;
             *) sel+=("$a") ;;
         esac
@@ -105,14 +122,18 @@ do_run() {
     [ -f "$ledger" ] || printf 'date\ttarget\tdevice\texecs\texec_s\tcov\tft\treports\texit\n' > "$ledger"
     for t in "${sel[@]}"; do
         [ -n "$(device_of "$t")" ] || { log "unknown target $t (tests/fuzz/targets)"; return 2; }
-        log "$t: $limit"
-        line=$(run_one "$t" "$limit" "$out/logs/$t.$(date -u +%Y%m%dT%H%M%S).log")
-        echo "$line" >> "$ledger"
-        echo "$line" | awk -F'\t' '{ printf "fuzz: %s: %s execs, %s exec/s, cov %s ft %s, %s reports, exit %s\n", $2, $4, $5, $6, $7, $8, $9 }' >&2
-        echo "$line" | awk -F'\t' '$8 != 0 || $9 != 0 { exit 1 }' || {
-            fail=1
-            log "$t: FINDING, see $out/crashes/$t and $out/logs"
-        }
+    done
+    for t in "${sel[@]}"; do
+        if [ $running -ge "$jobs" ]; then
+            wait -n || fail=1
+            running=$((running - 1))
+        fi
+        run_target "$t" "$limit" &
+        running=$((running + 1))
+    done
+    while [ $running -gt 0 ]; do
+        wait -n || fail=1
+        running=$((running - 1))
     done
     return $fail
 }

@@ -239,4 +239,30 @@ fuzz_ubsan() {
       "$(grep -Evc '^[[:space:]]*(#|$)' "$top/tests/fuzz/targets")" ]
 }
 check "fuzz runner: a sanitizer report fails its target" fuzz_ubsan
+
+# --- scripts/fuzz.sh run --jobs=2 on a stub fuzzer: both targets run at
+# once (each stub waits until the other has started), each adds its ledger
+# line, and a finding in one of them fails the campaign
+stub "$bin" fuzz-pair 'mkdir -p "$FUZZ_PAIR/started"
+t=${1#--fuzz-target=}; : > "$FUZZ_PAIR/started/$t"
+for i in $(seq 100); do [ "$(ls "$FUZZ_PAIR/started" | wc -l)" -ge 2 ] && break; sleep 0.1; done
+[ "$(ls "$FUZZ_PAIR/started" | wc -l)" -ge 2 ] || exit 3
+[ "$t" = "$FUZZ_PAIR_BAD" ] && echo "==1==ERROR: AddressSanitizer: heap-buffer-overflow"
+printf "stat::number_of_executed_units: 100\nstat::average_exec_per_sec: 50\n#100 DONE cov: 1 ft: 2\n"'
+fuzz_pair() {   # fuzz_pair BAD_TARGET: the campaign's exit status
+    local d=$tmp/fuzz-pair-$1
+    rm -rf "$d"
+    FUZZ_PAIR=$d FUZZ_PAIR_BAD=$1 NVQEMU_FUZZ_OUT=$d NVQEMU_FUZZ_BIN=$bin/fuzz-pair \
+        "$top/scripts/fuzz.sh" run --runs=100 --jobs=2 nvqemu-nvdimm-dsm \
+        generic-fuzz-nvqemu-nvdimm 2> /dev/null
+}
+fuzz_jobs_clean() {
+    fuzz_pair none && [ "$(tail -n +2 "$tmp/fuzz-pair-none/campaign.tsv" | wc -l)" = 2 ]
+}
+check "fuzz campaign: --jobs=2 runs two targets at once" fuzz_jobs_clean
+fuzz_jobs_finding() {
+    ! fuzz_pair nvqemu-nvdimm-dsm &&
+        [ "$(tail -n +2 "$tmp/fuzz-pair-nvqemu-nvdimm-dsm/campaign.tsv" | wc -l)" = 2 ]
+}
+check "fuzz campaign: a finding in one of parallel targets fails the run" fuzz_jobs_finding
 echo "1..$n"
