@@ -20,8 +20,9 @@
  *       bit 2 weighted round robin, bit 3 I/O CQs without interrupts,
  *       bit 4 CC.CSS admin-only, bit 5 the host polls its CQs (consumes
  *       and rings the head) after every record, else only at NVF_OP_DRAIN
- *   h1  admin SQ size (low nibble) and CQ size (high nibble): nvf_qsizes[]
- *   h2  I/O SQ size (low nibble) and CQ size (high nibble): nvf_qsizes[]
+ *   h1  admin SQ size (low nibble) and CQ size (high nibble):
+ *       nvf_sq_sizes[], nvf_cq_sizes[]
+ *   h2  the same for the I/O queues
  *   h3  I/O SQ priorities (2 bits each), interrupt vector of CQ 2 (bit 7)
  * Per input the harness enables the controller (CC.EN=1 with the admin
  * queues of h1) and creates the I/O queue pairs of h0/h2/h3 with its own
@@ -59,10 +60,12 @@
  * The first two are switched off for the rest of an input when the input
  * makes them undecidable: a raw write to CC/AQA/ASQ/ACQ (the admin queues
  * may move), Doorbell Buffer Config (the device then takes its doorbells
- * from a page the input writes); a Create I/O SQ by the input makes CQEs
- * of that SQ ID unchecked.  Every address the harness writes (SQE
- * pointers, PRP/SGL entries, raw payload words) is kept out of the queue
- * arena (nvf_sanitize), so the only writer there is the queue engine.
+ * from a page the input writes), a data pointer at the BAR (the device's
+ * DMA then writes its own registers and doorbells); a Create I/O SQ by
+ * the input makes CQEs of that SQ ID unchecked.  Every raw address the
+ * harness writes (SQE pointers, PRP/SGL entries, payload words) is kept
+ * out of the queue arena and the BAR (nvf_sanitize), so the only writer
+ * there is the queue engine.
  *
  * What carries over from one input to the next, as on a real controller
  * that keeps it across CC.EN: the namespaces' formats (restored by the
@@ -75,6 +78,7 @@
  */
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
+#include "qemu/cutils.h"
 #include "qemu/timer.h"
 #include "qemu/units.h"
 #include "hw/pci/pci_regs.h"
@@ -93,6 +97,8 @@
  * an SGL data block starting there could reach into it
  */
 #define NVF_ARENA_SKIRT (4 * MiB)
+/* BAR0 and what follows it, kept from the input's raw addresses alike */
+#define NVF_BAR_WINDOW  (1 * MiB)
 #define NVF_SLOT        (16 * KiB)          /* one ring and its guard */
 #define NVF_POOL        (4 * MiB)           /* data pages */
 #define NVF_POOL_PAGES  64
@@ -114,8 +120,15 @@
 #define NVF_SETTLE_STEPS 64
 #define NVF_SETTLE_NS   (10 * SCALE_US)
 
-/* Queue sizes (entries); the largest fits a slot with room for a guard */
-static const uint16_t nvf_qsizes[] = {
+/*
+ * Queue sizes (entries), small ones more often: the controller allocates
+ * a request per SQ slot at creation.  The largest fit a slot with room
+ * for a guard.
+ */
+static const uint16_t nvf_sq_sizes[] = {
+    2, 3, 4, 8, 16, 32, 64, 2, 128, 4, 16, 8, 2, 8, 4, 32,
+};
+static const uint16_t nvf_cq_sizes[] = {
     2, 3, 4, 8, 16, 32, 64, 2, 128, 4, 16, 64, 2, 8, 256, 32,
 };
 QEMU_BUILD_BUG_ON(256 * (1 << NVF_CQES) >= NVF_SLOT ||
@@ -216,6 +229,10 @@ typedef struct NvfSq {
     uint32_t rung;          /* the last tail the device took */
     uint32_t head;          /* the SQHD last reported */
     uint16_t slot_cid[256];
+    /* admin SQ: each slot's opcode and CDW10, and whether it was rung */
+    uint8_t slot_opc[256];
+    uint32_t slot_dw10[256];
+    bool slot_rung[256];
 } NvfSq;
 
 typedef struct NvfCq {
@@ -309,27 +326,35 @@ static uint64_t nvf_u64(NvfInput *in)
 
 /* ---- guest memory -------------------------------------------------------- */
 
-static bool nvf_in_arena(uint64_t a)
+/*
+ * Where an input's raw address may not point: the queue arena (the
+ * oracles read it) and the controller's BAR (a DMA there rings the
+ * harness's doorbells behind its back), with the room below them that a
+ * long SGL data block starting there would cross
+ */
+static bool nvf_protected(uint64_t a)
 {
-    return a >= NVF_ARENA - NVF_ARENA_SKIRT && a < NVF_ARENA + NVF_ARENA_SIZE;
+    return (a >= NVF_ARENA - NVF_ARENA_SKIRT &&
+            a < NVF_ARENA + NVF_ARENA_SIZE) ||
+           (a >= nvf.bar - NVF_ARENA_SKIRT && a < nvf.bar + NVF_BAR_WINDOW);
 }
 
-/* An address the input chose: kept out of the queue arena */
+/* An address the input chose, moved out of the protected ranges */
 static uint64_t nvf_sanitize(uint64_t a)
 {
-    return nvf_in_arena(a) ? a | (1ull << 63) : a;
+    return nvf_protected(a) ? a | (1ull << 63) : a;
 }
 
 /*
  * Input bytes the device may read as addresses (a PRP list or an SGL
  * segment the input points into a payload): no 8-byte window, at any
- * offset, may point into the arena.  Setting the top byte of a window
+ * offset, may point into a protected range.  Setting the top byte of a window
  * leaves the windows before it as they were.
  */
 static void nvf_sanitize_bytes(uint8_t *b, size_t len)
 {
     for (size_t i = 0; i + 8 <= len; i++) {
-        if (nvf_in_arena(ldq_le_p(b + i))) {
+        if (nvf_protected(ldq_le_p(b + i))) {
             b[i + 7] |= 0x80;
         }
     }
@@ -380,9 +405,11 @@ static uint64_t nvf_addr(NvfInput *in)
     case NVF_A_BEYOND:
         return NVF_RAM_SIZE;
     case NVF_A_BAR:
-        return nvf.bar;
     case NVF_A_BAR_DB:
-        return nvf.bar + NVME_REG_DBS;
+        /* the device's DMA may now move queues and ring doorbells */
+        nvf.check_cid = false;
+        nvf.check_arena = false;
+        return nvf.bar + (kind == NVF_A_BAR_DB ? NVME_REG_DBS : 0);
     case NVF_A_MSI:
         return NVF_MSI_WINDOW;
     case NVF_A_ZERO:
@@ -439,6 +466,37 @@ static bool nvf_is_foreign(uint16_t sqid)
     return nvf.foreign_sq[sqid / 8] & (1 << (sqid % 8));
 }
 
+/*
+ * What an admin command of the input changes for the harness's model:
+ * queues it creates are the input's own, shadow doorbells take the
+ * doorbells away from the harness, a format must be undone.  Also for the
+ * harness's own commands when the device runs them again (a doorbell past
+ * the host's tail makes it fetch old slots): a Create I/O SQ run again
+ * recreates the queue, empty, over the old ring.
+ */
+static void nvf_note_admin(uint8_t opc, uint32_t cdw10)
+{
+    uint16_t qid = FIELD_EX32(cdw10, NVME_CREATEQ_DW10, QID);
+
+    switch (opc) {
+    case NVME_ADM_CREATE_SQ:
+        nvf.foreign_sq[qid / 8] |= 1 << (qid % 8);
+        nvf.any_foreign = true;
+        break;
+    case NVME_ADM_DELETE_SQ:
+        if (qid && qid < NVF_QUEUES) {
+            nvf.sq[qid].live = false;
+        }
+        break;
+    case NVME_ADM_DBBUF_CONFIG:
+        nvf.check_cid = false;
+        break;
+    case NVME_ADM_FORMAT_NVM:
+        nvf.formats_dirty = true;
+        break;
+    }
+}
+
 /* A doorbell write of @val for SQ @qid that the device takes */
 static void nvf_sq_rung(unsigned qid, uint32_t val)
 {
@@ -451,6 +509,10 @@ static void nvf_sq_rung(unsigned qid, uint32_t val)
         uint8_t *p = &nvf.pending[qid][sq->slot_cid[s]];
 
         *p = MIN(*p + 1, UINT8_MAX);
+        if (qid == 0 && sq->slot_rung[s]) {
+            nvf_note_admin(sq->slot_opc[s], sq->slot_dw10[s]);
+        }
+        sq->slot_rung[s] = true;
     }
     sq->rung = val;
 }
@@ -555,6 +617,9 @@ static int nvf_submit(unsigned qid, NvmeSqe *c, bool ring)
     qtest_memwrite(nvf.qts, nvf_sq_addr(qid) + sq->tail * sizeof(*c), c,
                    sizeof(*c));
     sq->slot_cid[sq->tail] = cid;
+    sq->slot_opc[sq->tail] = FIELD_EX32(le32_to_cpu(c->cdw0), NVME_CDW0, OPC);
+    sq->slot_dw10[sq->tail] = le32_to_cpu(c->cdw10);
+    sq->slot_rung[sq->tail] = false;
     /*
      * A slot the device was told about (a raw tail past the host's) but
      * may not have fetched yet: either content may complete now
@@ -609,34 +674,6 @@ static NvmeSqe nvf_cmd(uint8_t opc, uint32_t nsid)
     return c;
 }
 
-/*
- * What a fuzzed admin command changes for the harness's model: queues it
- * creates are the input's own, shadow doorbells take the doorbells away
- * from the harness, a format must be undone.
- */
-static void nvf_note_admin(const NvmeSqe *c)
-{
-    uint16_t qid = FIELD_EX32(le32_to_cpu(c->cdw10), NVME_CREATEQ_DW10, QID);
-
-    switch (FIELD_EX32(le32_to_cpu(c->cdw0), NVME_CDW0, OPC)) {
-    case NVME_ADM_CREATE_SQ:
-        nvf.foreign_sq[qid / 8] |= 1 << (qid % 8);
-        nvf.any_foreign = true;
-        break;
-    case NVME_ADM_DELETE_SQ:
-        if (qid && qid < NVF_QUEUES) {
-            nvf.sq[qid].live = false;
-        }
-        break;
-    case NVME_ADM_DBBUF_CONFIG:
-        nvf.check_cid = false;
-        break;
-    case NVME_ADM_FORMAT_NVM:
-        nvf.formats_dirty = true;
-        break;
-    }
-}
-
 static void nvf_sqe(NvfInput *in, bool is_admin)
 {
     uint8_t q = nvf_u8(in);
@@ -687,7 +724,7 @@ static void nvf_sqe(NvfInput *in, bool is_admin)
         c.cdw12 = cpu_to_le32(le32_to_cpu(c.cdw12) & 0xffff003f);
     }
     if (is_admin) {
-        nvf_note_admin(&c);
+        nvf_note_admin(opc, le32_to_cpu(c.cdw10));
     }
     nvf_submit(qid, &c, !(flags & NVF_F_NO_RING));
 }
@@ -899,12 +936,18 @@ static void nvf_queue_init(unsigned qid, uint32_t sqs, uint32_t cqs)
 /* Enable with the admin queues of @h1; false when the controller is stuck */
 static bool nvf_enable(uint8_t h0, uint8_t h1)
 {
-    uint32_t sqs = nvf_qsizes[h1 & 0xf], cqs = nvf_qsizes[h1 >> 4];
+    uint32_t sqs = nvf_sq_sizes[h1 & 0xf], cqs = nvf_cq_sizes[h1 >> 4];
 
-    /* every ring and guard of the arena starts zeroed, every queue absent */
+    /*
+     * Every ring starts zeroed (the guards are, or the last input failed),
+     * every queue absent
+     */
+    for (unsigned q = 0; q < NVF_QUEUES; q++) {
+        nvf_zero(nvf_sq_addr(q), nvf.sq[q].size << NVF_SQES);
+        nvf_zero(nvf_cq_addr(q), nvf.cq[q].size << NVF_CQES);
+    }
     memset(nvf.sq, 0, sizeof(nvf.sq));
     memset(nvf.cq, 0, sizeof(nvf.cq));
-    nvf_zero(NVF_ARENA, NVF_ARENA_SIZE);
     nvf_queue_init(0, sqs, cqs);
     nvf_wr(NVME_REG_AQA, (cqs - 1) << 16 | (sqs - 1));
     nvf_wr(NVME_REG_ASQ, nvf_sq_addr(0));
@@ -942,7 +985,7 @@ static void nvf_io_queues(uint8_t h0, uint8_t h2, uint8_t h3)
     unsigned pairs = h0 & NVF_H0_TWO_PAIRS ? 2 : 1;
 
     for (unsigned qid = 1; qid <= pairs; qid++) {
-        uint32_t sqs = nvf_qsizes[h2 & 0xf], cqs = nvf_qsizes[h2 >> 4];
+        uint32_t sqs = nvf_sq_sizes[h2 & 0xf], cqs = nvf_cq_sizes[h2 >> 4];
         unsigned iv = qid == 2 && (h3 & 0x80) ? 1 : qid;
         NvmeSqe c = nvf_cmd(NVME_ADM_CREATE_CQ, 0);
         uint32_t dw11 = FIELD_DP32(0, NVME_CREATECQ_DW11, PC, 1);
@@ -989,7 +1032,7 @@ static bool nvf_disable(void)
 {
     static uint8_t before[NVF_QUEUES * NVF_SLOT + NVF_PAGE];
     static uint8_t after[sizeof(before)];
-    size_t len = sizeof(before);
+    size_t len = 0;
     uint32_t csts;
 
     nvf_wr(NVME_REG_CC, 0);
@@ -1002,20 +1045,23 @@ static bool nvf_disable(void)
     }
     nvf_drain_all(false);
     for (unsigned q = 0; q < NVF_QUEUES; q++) {
-        qtest_memread(nvf.qts, nvf_cq_addr(q), before + q * NVF_SLOT,
-                      NVF_SLOT);
+        qtest_memread(nvf.qts, nvf_cq_addr(q), before + len,
+                      nvf.cq[q].size << NVF_CQES);
+        len += nvf.cq[q].size << NVF_CQES;
     }
-    qtest_memread(nvf.qts, NVF_MSIX_PAGE, before + NVF_QUEUES * NVF_SLOT,
-                  NVF_PAGE);
+    qtest_memread(nvf.qts, NVF_MSIX_PAGE, before + len, 4 * nvf.vectors);
+    len += 4 * nvf.vectors;
     flush_events(nvf.qts);
     qtest_clock_step(nvf.qts, SCALE_MS);
     flush_events(nvf.qts);
+    len = 0;
     for (unsigned q = 0; q < NVF_QUEUES; q++) {
-        qtest_memread(nvf.qts, nvf_cq_addr(q), after + q * NVF_SLOT,
-                      NVF_SLOT);
+        qtest_memread(nvf.qts, nvf_cq_addr(q), after + len,
+                      nvf.cq[q].size << NVF_CQES);
+        len += nvf.cq[q].size << NVF_CQES;
     }
-    qtest_memread(nvf.qts, NVF_MSIX_PAGE, after + NVF_QUEUES * NVF_SLOT,
-                  NVF_PAGE);
+    qtest_memread(nvf.qts, NVF_MSIX_PAGE, after + len, 4 * nvf.vectors);
+    len += 4 * nvf.vectors;
     if (memcmp(before, after, len)) {
         nvf_fail("a CQ or MSI-X message was written after CC.EN=0");
     }
@@ -1037,14 +1083,14 @@ static void nvf_check_arena(void)
 
             qtest_memread(nvf.qts, addrs[k] + used[k], buf,
                           NVF_SLOT - used[k]);
-            for (i = 0; i < NVF_SLOT - used[k] && !buf[i]; i++) {
+            if (buffer_is_zero(buf, NVF_SLOT - used[k])) {
                 continue;
             }
-            if (i < NVF_SLOT - used[k]) {
-                nvf_fail("queue %u %s: byte 0x%zx past the ring's end "
-                         "written (0x%02x)", q, k ? "CQ" : "SQ",
-                         used[k] + i, buf[i]);
+            for (i = 0; !buf[i]; i++) {
+                continue;
             }
+            nvf_fail("queue %u %s: byte 0x%zx past the ring's end written "
+                     "(0x%02x)", q, k ? "CQ" : "SQ", used[k] + i, buf[i]);
         }
     }
 }
