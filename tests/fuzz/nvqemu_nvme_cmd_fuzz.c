@@ -255,6 +255,7 @@ typedef struct Nvf {
     uint8_t msix_cap;
     uint16_t pci_cmd;       /* as pre_fuzz left them */
     uint16_t msix_flags;
+    bool vectors_masked;    /* the input wrote an MSI-X vector control */
     uint32_t bar_cfg[6];
     unsigned vectors;
 
@@ -797,6 +798,7 @@ static void nvf_reg(NvfInput *in)
         qpci_io_writel(d, d->msix_table_bar, d->msix_table_off +
                        (val >> 16) % nvf.vectors * PCI_MSIX_ENTRY_SIZE +
                        PCI_MSIX_ENTRY_VECTOR_CTRL, val & 1);
+        nvf.vectors_masked = true;
         return;
     }
     if (read) {
@@ -1097,6 +1099,19 @@ static void nvf_check_arena(void)
 
 static void nvf_cleanup(void)
 {
+    /* PCI state as pre_fuzz left it; what it lets through lands below */
+    qpci_config_writew(nvf.dev, PCI_COMMAND, nvf.pci_cmd);
+    qpci_config_writew(nvf.dev, nvf.msix_cap + PCI_MSIX_FLAGS,
+                       nvf.msix_flags);
+    if (nvf.vectors_masked) {
+        for (unsigned v = 0; v < nvf.vectors; v++) {
+            qpci_io_writel(nvf.dev, nvf.dev->msix_table_bar,
+                           nvf.dev->msix_table_off + v * PCI_MSIX_ENTRY_SIZE +
+                           PCI_MSIX_ENTRY_VECTOR_CTRL, 0);
+        }
+        nvf.vectors_masked = false;
+    }
+    flush_events(nvf.qts);
     for (unsigned p = 0; p < NVF_PAGES; p++) {
         if (nvf.touched[p]) {
             nvf_zero(NVF_POOL + (uint64_t)p * NVF_PAGE, NVF_PAGE);
@@ -1113,9 +1128,6 @@ static void nvf_cleanup(void)
         memset(nvf.foreign_sq, 0, sizeof(nvf.foreign_sq));
         nvf.any_foreign = false;
     }
-    qpci_config_writew(nvf.dev, PCI_COMMAND, nvf.pci_cmd);
-    qpci_config_writew(nvf.dev, nvf.msix_cap + PCI_MSIX_FLAGS,
-                       nvf.msix_flags);
 }
 
 static void nvf_fuzz(QTestState *s, const unsigned char *data, size_t size)
@@ -1205,7 +1217,8 @@ static GString *nvf_cmdline(FuzzTarget *t)
         "-blockdev driver=null-co,read-zeroes=on,size=16777216,node-name=d1 "
         "-blockdev driver=null-co,read-zeroes=on,size=16777216,node-name=d2 "
         "-blockdev driver=null-co,read-zeroes=on,size=16777216,node-name=d3 "
-        "-device nvme,id=c0,serial=fz0,mdts=3,addr=04.0 "
+        "-device nvme,id=c0,serial=fz0,mdts=3,max_ioqpairs=8,msix_qsize=9,"
+        "addr=04.0 "
         "-device nvme-ns,bus=c0,drive=d1,nsid=1 "
         "-device nvme-ns,bus=c0,drive=d2,nsid=2,logical_block_size=4096,"
         "physical_block_size=4096,ms=16,mset=1,pi=2,pil=1 "
