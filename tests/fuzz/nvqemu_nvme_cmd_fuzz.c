@@ -2,9 +2,9 @@
 /*
  * nvqemu structured fuzz target "nvqemu-nvme-cmd": our nvme controller
  * driven as a host drives it (NVMe Base 2.0c, NVM Command Set 1.0c), in
- * process and without a machine reset per input, so that it runs at
- * thousands of inputs a second and spends them on commands rather than on
- * finding the doorbells, as generic-fuzz must.
+ * process and without a machine reset per input, so that it runs several
+ * times as many inputs a second as generic-fuzz and spends them on commands
+ * rather than on finding the doorbells.
  *
  * Machine: q35, one controller (mdts=3, 32 KiB transfers) with three
  * namespaces on null-co (read-zeroes): nsid 1 with 512-byte blocks, nsid 2
@@ -70,11 +70,13 @@
  * What carries over from one input to the next, as on a real controller
  * that keeps it across CC.EN: the namespaces' formats (restored by the
  * harness with Format NVM before the next input's records when an input
- * sent one), the Error Information and SMART logs (counters), the
- * Timestamp.  Queues, features, AER state and interrupts are cleared by
+ * sent one), the Error Information and SMART logs (counters).  Queues,
+ * features (the Timestamp too), AER state and interrupts are cleared by
  * the controller reset itself (nvme_regs_disable).  The machine is reset
  * (fuzz_reset) only when the controller does not come back: CSTS.CFS, or
- * RDY not following CC.EN.
+ * RDY not following CC.EN; or every N inputs with NVQEMU_FUZZ_RESET_EVERY=N
+ * in the environment (slower, for comparing).  NVQEMU_FUZZ_VERBOSE=1
+ * prints every CQE the harness reads.
  */
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
@@ -279,6 +281,7 @@ typedef struct Nvf {
     uint8_t dps[NVF_NAMESPACES];
     uint64_t inputs;
     bool verbose;           /* NVQEMU_FUZZ_VERBOSE: every CQE on stderr */
+    uint64_t reset_every;   /* NVQEMU_FUZZ_RESET_EVERY: machine resets */
 } Nvf;
 
 static Nvf nvf;
@@ -693,8 +696,11 @@ static void nvf_sqe(NvfInput *in, bool is_admin)
     } else {
         opc = nvf_io_ops[sel % ARRAY_SIZE(nvf_io_ops)];
     }
-    nsid = flags & NVF_F_RAW_NSID ? nvf_u32(in)
-                                  : nvf_nsids[nvf_u8(in) % ARRAY_SIZE(nvf_nsids)];
+    if (flags & NVF_F_RAW_NSID) {
+        nsid = nvf_u32(in);
+    } else {
+        nsid = nvf_nsids[nvf_u8(in) % ARRAY_SIZE(nvf_nsids)];
+    }
     c = nvf_cmd(opc, nsid);
     c.cdw0 = cpu_to_le32(FIELD_DP32(FIELD_DP32(le32_to_cpu(c.cdw0), NVME_CDW0,
                                                FUSE, flags & NVF_F_FUSE),
@@ -1203,7 +1209,8 @@ static void nvf_fuzz(QTestState *s, const unsigned char *data, size_t size)
         }
     }
     nvf_cleanup();
-    if (!ok || nvf_rd(NVME_REG_CSTS) != 0) {
+    if (!ok || nvf_rd(NVME_REG_CSTS) != 0 ||
+        (nvf.reset_every && nvf.inputs % nvf.reset_every == 0)) {
         nvf_machine_reset(s);
     }
 }
@@ -1227,11 +1234,13 @@ static GString *nvf_cmdline(FuzzTarget *t)
 
 static void nvf_pre_fuzz(QTestState *s)
 {
+    const char *every = getenv("NVQEMU_FUZZ_RESET_EVERY");
     uint8_t id[NVF_PAGE];
     unsigned bir;
 
     nvf.qts = s;
     nvf.verbose = getenv("NVQEMU_FUZZ_VERBOSE");
+    nvf.reset_every = every ? g_ascii_strtoull(every, NULL, 10) : 0;
     nvf.bus = qpci_new_pc(s, NULL);
     nvf.dev = qpci_device_find(nvf.bus, NVF_DEVFN);
     g_assert(nvf.dev);
