@@ -317,9 +317,15 @@ cmd_seeds = {
               io(I_WRITE, NS2, 0, 1, a_page(0)),
 }
 
+# the tick target's engine only runs as time passes: every seed ends so
+for _name in cmd_seeds:
+    if not cmd_seeds[_name].endswith(DRAIN):
+        cmd_seeds[_name] += DRAIN
+
 sets = {
     'nvqemu-nvdimm-dsm': dsm_seeds,
     'nvqemu-nvme-cmd': cmd_seeds,
+    'nvqemu-nvme-cmd-tick': cmd_seeds,
     'generic-fuzz-nvqemu-nvme': nvme_seeds,
     'generic-fuzz-nvqemu-nvme-subsys': nvme_seeds,
     'generic-fuzz-nvqemu-nvdimm': nvdimm_seeds,

@@ -6,6 +6,10 @@
  * times as many inputs a second as generic-fuzz and spends them on commands
  * rather than on finding the doorbells.
  *
+ * A second target, "nvqemu-nvme-cmd-tick", runs the same on a controller
+ * whose engine is timer driven (tick-ns, tick-budget): commands complete
+ * as CLOCK and DRAIN records let virtual time pass.
+ *
  * Machine: q35, one controller (mdts=3, 32 KiB transfers) with three
  * namespaces on null-co (read-zeroes): nsid 1 with 512-byte blocks, nsid 2
  * with 4 KiB blocks and 16 bytes of extended metadata carrying PI type 2,
@@ -45,7 +49,8 @@
  *   PRP_LIST   entries of a PRP list page, each from nvf_addr()
  *   SGL_SEG    SGL descriptors into a segment page
  *   PCI        INTx disable, or MSI-X enable and function mask
- *   DRAIN      consume every CQ, run the main loop
+ *   DRAIN      run the main loop and 100 us of virtual time, consume every
+ *              CQ
  * At the end of the input the harness clears CC.EN (a controller reset,
  * as guests do at shutdown), consumes what the reset posted and zeroes
  * what the input touched.
@@ -121,6 +126,8 @@
 /* a controller that does not settle within this many clock steps is stuck */
 #define NVF_SETTLE_STEPS 64
 #define NVF_SETTLE_NS   (10 * SCALE_US)
+/* a DRAIN record lets this much virtual time pass: ten engine ticks */
+#define NVF_DRAIN_NS    (100 * SCALE_US)
 
 /*
  * Queue sizes (entries), small ones more often: the controller allocates
@@ -1191,6 +1198,8 @@ static void nvf_fuzz(QTestState *s, const unsigned char *data, size_t size)
                 break;
             default:
                 flush_events(s);
+                qtest_clock_step(s, NVF_DRAIN_NS);
+                flush_events(s);
                 nvf_drain_all(true);
                 break;
             }
@@ -1217,19 +1226,24 @@ static void nvf_fuzz(QTestState *s, const unsigned char *data, size_t size)
 
 /* ---- set-up -------------------------------------------------------------- */
 
+/* The machine; @t->opaque: more nvme properties (the engine's mode) */
 static GString *nvf_cmdline(FuzzTarget *t)
 {
-    return g_string_new(TARGET_NAME " -display none -machine accel=qtest "
-        "-machine q35 -nodefaults -m 128M "
+    GString *cmd = g_string_new(TARGET_NAME " -display none "
+        "-machine accel=qtest -machine q35 -nodefaults -m 128M "
         "-blockdev driver=null-co,read-zeroes=on,size=16777216,node-name=d1 "
         "-blockdev driver=null-co,read-zeroes=on,size=16777216,node-name=d2 "
         "-blockdev driver=null-co,read-zeroes=on,size=16777216,node-name=d3 "
         "-device nvme,id=c0,serial=fz0,mdts=3,max_ioqpairs=8,msix_qsize=9,"
-        "addr=04.0 "
+        "addr=04.0");
+
+    g_string_append_printf(cmd, "%s "
         "-device nvme-ns,bus=c0,drive=d1,nsid=1 "
         "-device nvme-ns,bus=c0,drive=d2,nsid=2,logical_block_size=4096,"
         "physical_block_size=4096,ms=16,mset=1,pi=2,pil=1 "
-        "-device nvme-ns,bus=c0,drive=d3,nsid=3,ms=8,pi=1 ");
+        "-device nvme-ns,bus=c0,drive=d3,nsid=3,ms=8,pi=1 ",
+        (const char *)t->opaque);
+    return cmd;
 }
 
 static void nvf_pre_fuzz(QTestState *s)
@@ -1288,6 +1302,21 @@ static void nvf_register(void)
         .get_init_cmdline = nvf_cmdline,
         .pre_fuzz = nvf_pre_fuzz,
         .fuzz = nvf_fuzz,
+        .opaque = (void *)"",
+    });
+    /*
+     * The same with the timer-driven engine: SQs are served from the tick
+     * timer (10 us, 4 commands a tick), so commands complete as the clock
+     * steps, and the budget and re-arm paths run
+     */
+    fuzz_add_target(&(FuzzTarget){
+        .name = "nvqemu-nvme-cmd-tick",
+        .description = "nvqemu: nvqemu-nvme-cmd with tick-ns=10000, "
+                       "tick-budget=4 (the engine on a timer)",
+        .get_init_cmdline = nvf_cmdline,
+        .pre_fuzz = nvf_pre_fuzz,
+        .fuzz = nvf_fuzz,
+        .opaque = (void *)",tick-ns=10000,tick-budget=4",
     });
 }
 
