@@ -97,10 +97,12 @@ FUZZ_TIME ?= 600
 FUZZ_TARGETS ?=
 # FUZZ_JOBS: targets fuzzed at once, one core each (default 1)
 FUZZ_JOBS ?= 1
+# FUZZ_HANG: seconds an input may run before it counts as a hang (default 10)
+FUZZ_HANG ?= 10
 fuzz-build:
 	JOBS=$(JOBS) $(TOP)/scripts/fuzz.sh build
 fuzz: fuzz-build
-	$(TOP)/scripts/fuzz.sh run --time=$(FUZZ_TIME) --jobs=$(FUZZ_JOBS) $(FUZZ_TARGETS)
+	NVQEMU_FUZZ_HANG=$(FUZZ_HANG) $(TOP)/scripts/fuzz.sh run --time=$(FUZZ_TIME) --jobs=$(FUZZ_JOBS) $(FUZZ_TARGETS)
 	$(TOP)/scripts/fuzz.sh report
 fuzz-report:
 	$(TOP)/scripts/fuzz.sh report

@@ -60,9 +60,14 @@ do_build() {
 # more than it freed: 15 times slower (37 against 551 exec/s on nvme), for
 # no device code checked.  It stays on for the structured targets, which
 # run in-process and reset the machine.
+# NVQEMU_FUZZ_HANG: the hang limit in seconds (default 10).  libFuzzer's is
+# wall-clock time: a campaign at a low priority beside other work can be
+# starved past 10 s, and two such runs once both reported a "timeout" in
+# the same second on inputs that replay in 20 ms; raise it for background
+# campaigns (make fuzz FUZZ_HANG=60).
 fuzz_args() {
     local t=$1 dict=$top/tests/fuzz/dict/$1.dict
-    printf '%s\n' --fuzz-target="$t" -timeout=10 -rss_limit_mb=4096 \
+    printf '%s\n' --fuzz-target="$t" -timeout="${NVQEMU_FUZZ_HANG:-10}" -rss_limit_mb=4096 \
         -print_final_stats=1
     case $t in generic-fuzz-*) printf '%s\n' -detect_leaks=0 ;; esac
     [ -f "$dict" ] && printf '%s\n' -dict="$dict"
