@@ -1038,6 +1038,20 @@ static void nvf_io_queues(uint8_t h0, uint8_t h2, uint8_t h3)
     }
 }
 
+/* Copy every CQ ring and the MSI-X message page into @buf; returns bytes */
+static size_t nvf_snapshot_posted(uint8_t *buf)
+{
+    size_t len = 0;
+
+    for (unsigned q = 0; q < NVF_QUEUES; q++) {
+        qtest_memread(nvf.qts, nvf_cq_addr(q), buf + len,
+                      nvf.cq[q].size << NVF_CQES);
+        len += nvf.cq[q].size << NVF_CQES;
+    }
+    qtest_memread(nvf.qts, NVF_MSIX_PAGE, buf + len, 4 * nvf.vectors);
+    return len + 4 * nvf.vectors;
+}
+
 /*
  * The end of an input: CC.EN=0 as a guest resets its controller.  What the
  * reset posts is checked like any completion; after the write returns
@@ -1047,7 +1061,7 @@ static bool nvf_disable(void)
 {
     static uint8_t before[NVF_QUEUES * NVF_SLOT + NVF_PAGE];
     static uint8_t after[sizeof(before)];
-    size_t len = 0;
+    size_t len;
     uint32_t csts;
 
     nvf_wr(NVME_REG_CC, 0);
@@ -1059,24 +1073,11 @@ static bool nvf_disable(void)
         nvf_fail("CSTS 0x%x: RDY still set after CC.EN=0", csts);
     }
     nvf_drain_all(false);
-    for (unsigned q = 0; q < NVF_QUEUES; q++) {
-        qtest_memread(nvf.qts, nvf_cq_addr(q), before + len,
-                      nvf.cq[q].size << NVF_CQES);
-        len += nvf.cq[q].size << NVF_CQES;
-    }
-    qtest_memread(nvf.qts, NVF_MSIX_PAGE, before + len, 4 * nvf.vectors);
-    len += 4 * nvf.vectors;
+    len = nvf_snapshot_posted(before);
     flush_events(nvf.qts);
     qtest_clock_step(nvf.qts, SCALE_MS);
     flush_events(nvf.qts);
-    len = 0;
-    for (unsigned q = 0; q < NVF_QUEUES; q++) {
-        qtest_memread(nvf.qts, nvf_cq_addr(q), after + len,
-                      nvf.cq[q].size << NVF_CQES);
-        len += nvf.cq[q].size << NVF_CQES;
-    }
-    qtest_memread(nvf.qts, NVF_MSIX_PAGE, after + len, 4 * nvf.vectors);
-    len += 4 * nvf.vectors;
+    nvf_snapshot_posted(after);
     if (memcmp(before, after, len)) {
         nvf_fail("a CQ or MSI-X message was written after CC.EN=0");
     }
