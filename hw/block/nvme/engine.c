@@ -118,6 +118,24 @@ void nvme_engine_hold(NvmeRequest *req)
     nvme_engine_leave_flight(req->sq->ctrl, req);
 }
 
+/* A request's state before its SQE (req->cmd) is executed */
+static void nvme_engine_req_init(NvmeRequest *req)
+{
+    uint32_t cdw0 = le32_to_cpu(req->cmd.cdw0);
+
+    req->ns = NULL;
+    req->status = NVME_SUCCESS;
+    req->dw0 = req->dw1 = 0;
+    req->cid = FIELD_EX32(cdw0, NVME_CDW0, CID);
+    req->opcode = FIELD_EX32(cdw0, NVME_CDW0, OPC);
+    req->slba = 0;
+    req->aio_pending = 0;
+    req->aio_ret = 0;
+    req->flags = 0;
+    req->in_flight = false;
+    req->settled = false;
+}
+
 /*
  * A command a migration's source held, taken again by the destination
  * from its SQE (vmstate.c checked that @sq has a free request and its CQ
@@ -128,14 +146,8 @@ void nvme_engine_hold(NvmeRequest *req)
 void nvme_engine_hold_sqe(NvmeSQueue *sq, const NvmeSqe *sqe)
 {
     NvmeRequest *req = nvme_q_sq_take(sq, sqe);
-    uint32_t cdw0 = le32_to_cpu(sqe->cdw0);
 
-    req->ns = NULL;
-    req->status = NVME_SUCCESS;
-    req->dw0 = req->dw1 = 0;
-    req->cid = FIELD_EX32(cdw0, NVME_CDW0, CID);
-    req->opcode = FIELD_EX32(cdw0, NVME_CDW0, OPC);
-    req->in_flight = false;
+    nvme_engine_req_init(req);
     nvme_engine_hold(req);
 }
 
@@ -309,23 +321,11 @@ static bool nvme_engine_sq_ready(void *opaque, uint16_t qid)
 /* Execute @req's SQE through its command set */
 static void nvme_engine_dispatch(NvmeCtrl *n, NvmeRequest *req)
 {
-    uint32_t cdw0 = le32_to_cpu(req->cmd.cdw0);
     const NvmeCmdSet *set = n->cmdset[req->sq->sqid == NVME_ADMIN_QID ?
                                       NVME_CMDSET_ADMIN : NVME_CMDSET_IO];
     uint16_t status;
 
-    req->ns = NULL;
-    req->status = NVME_SUCCESS;
-    req->dw0 = req->dw1 = 0;
-    req->cid = FIELD_EX32(cdw0, NVME_CDW0, CID);
-    req->opcode = FIELD_EX32(cdw0, NVME_CDW0, OPC);
-    req->slba = 0;
-    req->aio_pending = 0;
-    req->aio_ret = 0;
-    req->flags = 0;
-
-    req->in_flight = false;
-    req->settled = false;
+    nvme_engine_req_init(req);
     status = set->exec(n, req);
     if (status == NVME_NO_COMPLETE && !req->settled) {
         /* it went to the block layer (a parked AER has settled) */
