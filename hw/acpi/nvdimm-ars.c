@@ -212,14 +212,12 @@ void nvdimm_ars_poison_foreach(NVDIMMDevice *nvdimm, NvdimmArsPoisonFn *fn,
 
 bool nvdimm_ars_available(void)
 {
-    g_autoptr(GSList) list = nvdimm_get_device_list();
-
     /* Linux reads the root's functions once, when its NVDIMM bus appears */
     if (nvdimm_events_nvdimm_n_default()) {
         return true;
     }
 
-    for (GSList *l = list; l; l = l->next) {
+    for (const GSList *l = nvdimm_realized_list(); l; l = l->next) {
         NVDIMMDevice *nvdimm = l->data;
 
         if (nvdimm_ars_has_state(nvdimm) && nvdimm_ars_plugged(nvdimm)) {
@@ -237,12 +235,10 @@ bool nvdimm_ars_available(void)
 static NVDIMMDevice *nvdimm_ars_spa_to_dimm(uint64_t spa, uint64_t length,
                                             uint64_t *offset)
 {
-    g_autoptr(GSList) list = nvdimm_get_device_list();
-
     if (!length) {
         return NULL;
     }
-    for (GSList *l = list; l; l = l->next) {
+    for (const GSList *l = nvdimm_realized_list(); l; l = l->next) {
         NVDIMMDevice *nvdimm = l->data;
         uint64_t base = PC_DIMM(nvdimm)->addr;
         uint64_t size = nvdimm_ars_pmem_size(nvdimm);

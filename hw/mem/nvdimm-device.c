@@ -48,11 +48,24 @@
 #include "hw/qdev-properties-system.h"
 #include "system/hostmem.h"
 #include "hw/mem/nvdimm-flush.h"
-#include "qemu/nvdimm-utils.h"
 #include "system/system.h"
 #include "system/runstate.h"
 #include "migration/vmstate.h"
 #include "trace.h"
+
+/*
+ * The realized NVDIMMs, from the end of realize to the start of unrealize,
+ * for the paths that look one up on every DSM call (by handle, by SPA
+ * range): nvdimm_get_device_list() walks the whole QOM tree, and did so
+ * several times a call.  In no particular order: what emits a list the
+ * guest sees (the NFIT) keeps nvdimm_get_device_list()'s.
+ */
+static GSList *nvdimm_realized;
+
+const GSList *nvdimm_realized_list(void)
+{
+    return nvdimm_realized;
+}
 
 uint32_t nvdimm_handle(const NVDIMMDevice *nvdimm)
 {
@@ -61,16 +74,12 @@ uint32_t nvdimm_handle(const NVDIMMDevice *nvdimm)
 
 NVDIMMDevice *nvdimm_find_by_handle(uint32_t handle)
 {
-    g_autoptr(GSList) list = nvdimm_get_device_list();
-    NVDIMMDevice *found = NULL;
-
-    for (GSList *l = list; l; l = l->next) {
-        if (DEVICE(l->data)->realized && nvdimm_handle(l->data) == handle) {
-            found = l->data;
-            break;
+    for (const GSList *l = nvdimm_realized; l; l = l->next) {
+        if (nvdimm_handle(l->data) == handle) {
+            return l->data;
         }
     }
-    return found;
+    return NULL;
 }
 
 bool nvdimm_label_range_ok(const NVDIMMDevice *nvdimm, uint64_t offset,
@@ -484,6 +493,7 @@ static void nvdimm_dimm_realize(PCDIMMDevice *dimm, Error **errp)
         vmstate_register(VMSTATE_IF(nvdimm), dimm->slot,
                          &nvdimm_nvn_vmstate, nvdimm);
     }
+    nvdimm_realized = g_slist_prepend(nvdimm_realized, nvdimm);
 }
 
 static void nvdimm_dimm_unrealize(PCDIMMDevice *dimm)
@@ -491,6 +501,7 @@ static void nvdimm_dimm_unrealize(PCDIMMDevice *dimm)
     NVDIMMDevice *nvdimm = NVDIMM(dimm);
     NVDIMMClass *nc = NVDIMM_GET_CLASS(nvdimm);
 
+    nvdimm_realized = g_slist_remove(nvdimm_realized, nvdimm);
     if (nvdimm->nvdimm_n) {
         vmstate_unregister(VMSTATE_IF(nvdimm), &nvdimm_nvn_vmstate, nvdimm);
     }

@@ -165,6 +165,11 @@ void nvdimm_build_acpi(GArray *table_offsets, GArray *table_data,
 
 /* nvqemu additions, used by hw/acpi/nvdimm-*.c */
 
+/*
+ * The realized NVDIMMs in no particular order (the list is the device
+ * model's: do not free or change it).
+ */
+const GSList *nvdimm_realized_list(void);
 /* NFIT device handle of @nvdimm (slot + 1). */
 uint32_t nvdimm_handle(const NVDIMMDevice *nvdimm);
 /* The plugged NVDIMM with NFIT handle @handle, or NULL. */
