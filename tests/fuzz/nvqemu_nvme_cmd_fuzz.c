@@ -11,10 +11,10 @@
  * as CLOCK and DRAIN records let virtual time pass.
  *
  * Machine: q35, one controller (mdts=3, 32 KiB transfers) with three
- * namespaces on null-co (read-zeroes): nsid 1 with 512-byte blocks, nsid 2
- * with 4 KiB blocks and 16 bytes of extended metadata carrying PI type 2,
- * nsid 3 with 512-byte blocks and 8 bytes of separate metadata carrying PI
- * type 1 (MPTR).  Guest RAM has a fixed layout (NVF_* below): the MSI-X
+ * namespaces of 256 KiB on null-co (read-zeroes): nsid 1 with 512-byte
+ * blocks, nsid 2 with 4 KiB blocks and 16 bytes of extended metadata
+ * carrying PI type 2, nsid 3 with 512-byte blocks and 8 bytes of separate
+ * metadata carrying PI type 1 (MPTR).  Guest RAM has a fixed layout (NVF_* below): the MSI-X
  * message page, the queue arena (every ring the harness creates, each in a
  * 16 KiB slot whose tail is a guard), a pool of data pages and PRP list /
  * SGL segment pages.
@@ -81,7 +81,9 @@
  * (fuzz_reset) only when the controller does not come back: CSTS.CFS, or
  * RDY not following CC.EN; or every N inputs with NVQEMU_FUZZ_RESET_EVERY=N
  * in the environment (slower, for comparing).  NVQEMU_FUZZ_VERBOSE=1
- * prints every CQE the harness reads.
+ * prints every CQE the harness reads; NVQEMU_FUZZ_QEMU_ARGS adds QEMU
+ * options to the machine's command line ('-trace nvme_dev_*' to see what
+ * the controller did with an input).
  */
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
@@ -108,6 +110,15 @@
 #define NVF_BAR_WINDOW  (1 * MiB)
 #define NVF_SLOT        (16 * KiB)          /* one ring and its guard */
 #define NVF_POOL        (4 * MiB)           /* data pages */
+/*
+ * The namespaces' size, as a -blockdev size= string: 256 KiB.  null-co
+ * has no write-zeroes, so the block layer zeroes a bounce buffer as large
+ * as the range for every Write Zeroes and Format NVM: over 16 MiB
+ * namespaces such inputs took 4-9 s each and came to fill the corpus
+ * (docs/reliability.md).  256 KiB still holds 63 blocks of 4 KiB + 16,
+ * more than any one command moves (MDTS 3: 32 KiB).
+ */
+#define NVF_NS_BYTES    "262144"
 #define NVF_POOL_PAGES  64
 #define NVF_LIST        (NVF_POOL + NVF_POOL_PAGES * NVF_PAGE)
 #define NVF_LIST_PAGES  4                   /* PRP lists, SGL segments */
@@ -276,6 +287,12 @@ typedef struct Nvf {
     uint8_t pending[NVF_QUEUES][NVF_CIDS];
     bool check_cid;
     bool check_arena;
+    /*
+     * The last input ran unchecked or failed: the device may have written
+     * anywhere in the arena (a raw AQA write moves the admin rings' ends,
+     * DMA at the BAR rings doorbells), so the next input zeroes all of it
+     */
+    bool arena_dirty;
     bool poll;
     bool formats_dirty;
     bool msix;
@@ -954,9 +971,13 @@ static bool nvf_enable(uint8_t h0, uint8_t h1)
     uint32_t sqs = nvf_sq_sizes[h1 & 0xf], cqs = nvf_cq_sizes[h1 >> 4];
 
     /*
-     * Every ring starts zeroed (the guards are, or the last input failed),
-     * every queue absent
+     * Every ring starts zeroed (its guard is, unless nvf.arena_dirty), every
+     * queue absent
      */
+    if (nvf.arena_dirty) {
+        nvf_zero(NVF_ARENA, NVF_ARENA_SIZE);
+        nvf.arena_dirty = false;
+    }
     for (unsigned q = 0; q < NVF_QUEUES; q++) {
         nvf_zero(nvf_sq_addr(q), nvf.sq[q].size << NVF_SQES);
         nvf_zero(nvf_cq_addr(q), nvf.cq[q].size << NVF_CQES);
@@ -1218,6 +1239,7 @@ static void nvf_fuzz(QTestState *s, const unsigned char *data, size_t size)
             nvf_check_arena();
         }
     }
+    nvf.arena_dirty = !ok || !nvf.check_arena;
     nvf_cleanup();
     if (!ok || nvf_rd(NVME_REG_CSTS) != 0 ||
         (nvf.reset_every && nvf.inputs % nvf.reset_every == 0)) {
@@ -1232,9 +1254,12 @@ static GString *nvf_cmdline(FuzzTarget *t)
 {
     GString *cmd = g_string_new(TARGET_NAME " -display none "
         "-machine accel=qtest -machine q35 -nodefaults -m 128M "
-        "-blockdev driver=null-co,read-zeroes=on,size=16777216,node-name=d1 "
-        "-blockdev driver=null-co,read-zeroes=on,size=16777216,node-name=d2 "
-        "-blockdev driver=null-co,read-zeroes=on,size=16777216,node-name=d3 "
+        "-blockdev driver=null-co,read-zeroes=on,size=" NVF_NS_BYTES
+        ",node-name=d1 "
+        "-blockdev driver=null-co,read-zeroes=on,size=" NVF_NS_BYTES
+        ",node-name=d2 "
+        "-blockdev driver=null-co,read-zeroes=on,size=" NVF_NS_BYTES
+        ",node-name=d3 "
         "-device nvme,id=c0,serial=fz0,mdts=3,max_ioqpairs=8,msix_qsize=9,"
         "addr=04.0");
 
@@ -1242,7 +1267,9 @@ static GString *nvf_cmdline(FuzzTarget *t)
         "-device nvme-ns,bus=c0,drive=d1,nsid=1 "
         "-device nvme-ns,bus=c0,drive=d2,nsid=2,logical_block_size=4096,"
         "physical_block_size=4096,ms=16,mset=1,pi=2,pil=1 "
-        "-device nvme-ns,bus=c0,drive=d3,nsid=3,ms=8,pi=1 ",
+        "-device nvme-ns,bus=c0,drive=d3,nsid=3,ms=8,pi=1 "
+        /* fuzz.c wordexp()s the line: more options, e.g. -trace */
+        "${NVQEMU_FUZZ_QEMU_ARGS} ",
         (const char *)t->opaque);
     return cmd;
 }
