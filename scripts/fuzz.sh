@@ -9,6 +9,7 @@
 #   scripts/fuzz.sh run [--time=SECONDS] [--runs=N] [--jobs=J] [TARGET...]
 #   scripts/fuzz.sh report
 #   scripts/fuzz.sh repro TARGET FILE
+#   scripts/fuzz.sh args TARGET
 #
 # build   configure (idempotent) and build qemu-fuzz-x86_64
 # run     fuzz each TARGET (default: all) for SECONDS (default 600) or N
@@ -22,6 +23,8 @@
 #         over build/fuzz/campaign.tsv
 # repro   run one input again with the qtest trace on stderr (QTEST_LOG), the
 #         starting point of a reproducer (docs/building.md)
+# args    the libFuzzer arguments of TARGET, one a line (the smoke,
+#         tests/fuzz/run.sh, runs with them and a fixed seed)
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 # NVQEMU_FUZZ_OUT, NVQEMU_FUZZ_BIN: another output directory and fuzzer
@@ -52,7 +55,7 @@ do_build() {
         "$top/scripts/link-firmware.sh" "$top/build/fuzz/qemu"
 }
 
-# The libFuzzer arguments shared by run and the smoke (tests/fuzz/run.sh):
+# The libFuzzer arguments of run, repro, args and so the smoke:
 # a 10 s hang limit, ASan's RSS, the dictionary.  generic-fuzz runs each
 # input in a fork()ed child that leaves with _Exit(), so libFuzzer's
 # per-input leak check only ever scans the parent, whose heap (QEMU with
@@ -172,5 +175,6 @@ case ${1:-} in
     run) shift; do_run "$@" ;;
     report) do_report ;;
     repro) shift; do_repro "$@" ;;
+    args) fuzz_args "${2:?target}" ;;
     *) sed -n '4,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 2 ;;
 esac

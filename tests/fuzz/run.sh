@@ -32,13 +32,9 @@ fi
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export LSAN_OPTIONS=suppressions=$top/build/src/scripts/oss-fuzz/lsan_suppressions.txt
 
-# The libFuzzer arguments make fuzz uses (scripts/fuzz.sh fuzz_args)
+# The libFuzzer arguments make fuzz uses, and a fixed seed
 fuzz_args() {
-    local dict=$top/tests/fuzz/dict/$1.dict
-    printf '%s\n' --fuzz-target="$1" -timeout=10 -rss_limit_mb=4096 -seed=1
-    case $1 in generic-fuzz-*) printf '%s\n' -detect_leaks=0 ;; esac
-    [ -f "$dict" ] && printf '%s\n' -dict="$dict"
-    return 0
+    "$top/scripts/fuzz.sh" args "$1" && echo -seed=1
 }
 
 while read -r t dev runs; do
