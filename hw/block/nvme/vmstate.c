@@ -394,6 +394,77 @@ static int nvme_vmstate_tmp_pre_load(void *opaque)
     return 0;
 }
 
+/*
+ * The counts of the arrays that follow them in the stream, checked before
+ * the loader allocates the arrays (VMSTATE_VALIDATE): a stream is input
+ * too, and a count of -1 or of 2^31 bytes would have g_malloc() abort.
+ * What the source can have sent: at most one CQ and SQ per queue, one
+ * record per vector and namespace, one request (done, AER or held) per SQ
+ * entry, the queued events aer_max_queued allows.  On the save side the
+ * same checks hold by construction.
+ */
+static bool nvme_vmstate_count_ok(NvmeCtrl *n, const char *what,
+                                  int64_t count, uint64_t max)
+{
+    if (count >= 0 && count <= max) {
+        return true;
+    }
+    nvme_vmstate_refuse("%s: %" PRId64 " %s in the stream, at most %" PRIu64
+                        " possible", n->params.serial, count, what, max);
+    return false;
+}
+
+static bool nvme_vmstate_valid_counts(void *opaque, int version_id)
+{
+    NvmeVmCtrl *t = opaque;
+    NvmeCtrl *n = t->parent;
+
+    return nvme_vmstate_count_ok(n, "CQs", t->ncq, n->num_queues) &&
+           nvme_vmstate_count_ok(n, "SQs", t->nsq, n->num_queues) &&
+           nvme_vmstate_count_ok(n, "vectors", t->nvec,
+                                 n->params.msix_qsize) &&
+           nvme_vmstate_count_ok(n, "namespaces", t->nns,
+                                 NVME_MAX_NAMESPACES);
+}
+
+/* The entries of the stream's SQs (loaded), each at most CAP.MQES + 1 */
+static uint64_t nvme_vmstate_sq_entries(const NvmeVmCtrl *t)
+{
+    uint64_t max = FIELD_EX64(t->parent->cap, NVME_CAP, MQES) + 1;
+    uint64_t sum = 0;
+
+    for (int32_t i = 0; i < t->nsq; i++) {
+        sum += MIN(t->sqs[i].size, max);
+    }
+    return sum;
+}
+
+static bool nvme_vmstate_valid_nreq(void *opaque, int version_id)
+{
+    NvmeVmCtrl *t = opaque;
+
+    return nvme_vmstate_count_ok(t->parent, "requests", t->nreq,
+                                 nvme_vmstate_sq_entries(t));
+}
+
+static bool nvme_vmstate_valid_aer_len(void *opaque, int version_id)
+{
+    NvmeVmCtrl *t = opaque;
+    NvmeCtrl *n = t->parent;
+
+    return nvme_vmstate_count_ok(n, "bytes of queued async events",
+                                 t->aer_len, (uint64_t)sizeof(NvmeAsyncEvent) *
+                                 n->params.aer_max_queued);
+}
+
+static bool nvme_vmstate_valid_nheld(void *opaque, int version_id)
+{
+    NvmeVmCtrl *t = opaque;
+
+    return nvme_vmstate_count_ok(t->parent, "held commands", t->nheld,
+                                 nvme_vmstate_sq_entries(t));
+}
+
 static int nvme_vmstate_check_config(NvmeVmCtrl *t, NvmeCtrl *n)
 {
     const char *s = n->params.serial;
@@ -570,6 +641,12 @@ static int nvme_vmstate_load_held(NvmeVmCtrl *t, NvmeCtrl *n)
                                        "action (cid %u) on SQ %u, which "
                                        "does not exist", n->params.serial,
                                        cid, h->sqid);
+        }
+        if (!h->sqid) {
+            /* only I/O commands take the drive's error action */
+            return nvme_vmstate_refuse("%s: admin command (cid %u) held "
+                                       "for the error action",
+                                       n->params.serial, cid);
         }
         if (QTAILQ_EMPTY(&sq->free_list) ||
             !nvme_q_cq_room(nvme_sq_cq(sq))) {
@@ -811,6 +888,7 @@ static const VMStateDescription nvme_vmstate_held_sub = {
     .needed = nvme_vmstate_held_needed,
     .fields = (const VMStateField[]) {
         VMSTATE_INT32(nheld, NvmeVmCtrl),
+        VMSTATE_VALIDATE("nheld", nvme_vmstate_valid_nheld),
         VMSTATE_STRUCT_VARRAY_ALLOC(held, NvmeVmCtrl, nheld, 0,
                                     nvme_vmstate_held, NvmeVmHeld),
         VMSTATE_END_OF_LIST()
@@ -869,10 +947,12 @@ static const VMStateDescription nvme_vmstate_tmp = {
         VMSTATE_INT32(nreq, NvmeVmCtrl),
         VMSTATE_INT32(nvec, NvmeVmCtrl),
         VMSTATE_INT32(nns, NvmeVmCtrl),
+        VMSTATE_VALIDATE("counts", nvme_vmstate_valid_counts),
         VMSTATE_STRUCT_VARRAY_ALLOC(cqs, NvmeVmCtrl, ncq, 0,
                                     nvme_vmstate_cq, NvmeVmCq),
         VMSTATE_STRUCT_VARRAY_ALLOC(sqs, NvmeVmCtrl, nsq, 0,
                                     nvme_vmstate_sq, NvmeVmSq),
+        VMSTATE_VALIDATE("nreq", nvme_vmstate_valid_nreq),
         VMSTATE_STRUCT_VARRAY_ALLOC(reqs, NvmeVmCtrl, nreq, 0,
                                     nvme_vmstate_req, NvmeVmReq),
         VMSTATE_STRUCT_VARRAY_ALLOC(vecs, NvmeVmCtrl, nvec, 0,
@@ -880,6 +960,7 @@ static const VMStateDescription nvme_vmstate_tmp = {
         VMSTATE_STRUCT_VARRAY_ALLOC(nss, NvmeVmCtrl, nns, 0,
                                     nvme_vmstate_ns, NvmeVmNs),
         VMSTATE_UINT32(aer_len, NvmeVmCtrl),
+        VMSTATE_VALIDATE("aer_len", nvme_vmstate_valid_aer_len),
         VMSTATE_VBUFFER_ALLOC_UINT32(aer_buf, NvmeVmCtrl, 0, NULL, aer_len),
         VMSTATE_END_OF_LIST()
     },
