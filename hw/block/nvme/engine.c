@@ -350,15 +350,23 @@ static void nvme_engine_exec(NvmeCtrl *n, NvmeSQueue *sq, const NvmeSqe *sqe)
  * vmstate.c): every held command
  * is executed again, from the start, as if just fetched (its data is
  * mapped again; a Write rewrites all its blocks, which is idempotent).
- * It may fail and be held again.
+ * It may fail and be held again.  Not while the VM is stopped again (a
+ * `stop` after `cont` but before this ran: the next resume schedules it)
+ * nor once the controller is fatal or reset (they stay held, or were
+ * completed as aborted).
  */
 static void nvme_engine_retry_bh(void *opaque)
 {
     NvmeCtrl *n = opaque;
-    bool guard = nvme_guard_enter(n);
+    bool guard;
     NvmeSQueue *sq;
     NvmeRequest *req, *next;
 
+    if (qatomic_read(&n->vm_stopped) ||
+        (n->state != NVME_CTRL_ENABLED && n->state != NVME_CTRL_SHUTDOWN)) {
+        return;
+    }
+    guard = nvme_guard_enter(n);
     QTAILQ_FOREACH(sq, &n->active_sqs, active_entry) {
         QTAILQ_FOREACH_SAFE(req, &sq->out_list, entry, next) {
             if (!req->held) {
@@ -794,6 +802,7 @@ static void nvme_engine_pause_fn(void *opaque)
     trace_nvme_dev_vm_pause(n->inflight);
     timer_del(n->tick_timer);
     qemu_bh_cancel(n->kick_bh);
+    qemu_bh_cancel(n->retry_bh);
     nvme_engine_drain(n);
     /* what fits goes to guest memory now; the rest migrates as state */
     if (n->state == NVME_CTRL_ENABLED || n->state == NVME_CTRL_SHUTDOWN) {
