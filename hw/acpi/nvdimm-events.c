@@ -36,6 +36,7 @@
 #include "qemu/bitops.h"
 #include "qemu/bswap.h"
 #include "qemu/nvdimm-utils.h"
+#include "system/reset.h"
 #include "nvdimm-internal.h"
 #include "trace.h"
 
@@ -65,10 +66,25 @@ static void nvdimm_events_changed(Notifier *n, void *data)
     }
 }
 
+/*
+ * A reset forgets the root's pending event, as the GPE it rode on: the
+ * guest that boots scrubs anyway.  It also makes a snapshot's load
+ * (a reset, then the state) end with the snapshot's mark, which the
+ * "nvqemu-nvdimm-n/root" subsection ORs in.  A module's pending health
+ * event stays: its own section carries it.
+ */
+static void nvdimm_events_reset(void *opaque)
+{
+    NVDIMMState *s = opaque;
+
+    s->uc_error_pending = false;
+}
+
 void nvdimm_events_init(NVDIMMState *s)
 {
     s->health_notifier.notify = nvdimm_events_changed;
     nvdimm_state_add_global_notifier(&s->health_notifier);
+    qemu_register_reset(nvdimm_events_reset, s);
 }
 
 void nvdimm_events_set_acpi_dev(NVDIMMState *s, DeviceState *acpi_dev)

@@ -366,6 +366,24 @@ static void test_notify(void)
     unlink(file);
 }
 
+/*
+ * A reset forgets a root event the guest has not fetched (the guest that
+ * boots scrubs anyway); the poison itself stays.
+ */
+static void test_reset(void)
+{
+    g_autofree char *file = make_backing_file(BACKEND_SIZE);
+    QTestState *qts = start(file);
+
+    inject_ok(qts, 0, UNIT, true);
+    g_assert_true(gpe_take(qts));
+    qtest_system_reset(qts);
+    g_assert_cmphex(root_events_take(qts), ==, 0);
+    check_poison(qts, (uint64_t[]){ 0, UNIT }, 1);
+    qtest_quit(qts);
+    unlink(file);
+}
+
 /* QMP poison is in the backend: a new QEMU on the file has it. */
 static void test_restart(void)
 {
@@ -447,6 +465,7 @@ int main(int argc, char **argv)
     qtest_add_func("/nvqemu/nvdimm-poison/malformed", test_malformed);
     qtest_add_func("/nvqemu/nvdimm-poison/full", test_full);
     qtest_add_func("/nvqemu/nvdimm-poison/notify", test_notify);
+    qtest_add_func("/nvqemu/nvdimm-poison/reset", test_reset);
     qtest_add_func("/nvqemu/nvdimm-poison/restart", test_restart);
     qtest_add_func("/nvqemu/nvdimm-poison/hotplug-default",
                    test_hotplug_default);
