@@ -172,7 +172,7 @@ void nvdimm_build_acpi(GArray *table_offsets, GArray *table_data,
 const GSList *nvdimm_realized_list(void);
 /* NFIT device handle of @nvdimm (slot + 1). */
 uint32_t nvdimm_handle(const NVDIMMDevice *nvdimm);
-/* The plugged NVDIMM with NFIT handle @handle, or NULL. */
+/* The realized NVDIMM with NFIT handle @handle, or NULL. */
 NVDIMMDevice *nvdimm_find_by_handle(uint32_t handle);
 /* Whether [@offset, @offset + @size) lies inside the label area. */
 bool nvdimm_label_range_ok(const NVDIMMDevice *nvdimm, uint64_t offset,
