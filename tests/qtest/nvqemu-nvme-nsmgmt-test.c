@@ -24,6 +24,7 @@
 #define POOL_CAP        (POOL_BYTES - NVME_NSTBL_DATA_START)
 #define FLBAS_512       0
 #define FLBAS_4K        4
+#define FLBAS_512_MD8   1       /* 512 B + 8 B of metadata */
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -526,6 +527,8 @@ static void test_persistence(void)
     /* detach a: that too is kept; so is a Format NVM of b to 512 B */
     g_assert_cmphex(ns_attach(n, a, false, me), ==, NVME_SUCCESS);
     g_assert_cmphex(format(n, b, FLBAS_512), ==, NVME_SUCCESS);
+    /* a format with metadata is one the table cannot bring back */
+    g_assert_cmphex(format(n, b, FLBAS_512_MD8), ==, NVME_INVALID_FORMAT);
     id_ns(n, b, id);
     g_assert_cmpuint(le64_to_cpu(id->nsze), ==, 4096);
     nvme_free(n);
@@ -543,6 +546,54 @@ static void test_persistence(void)
     n = pool_boot(img, NULL);
     g_assert_cmpuint(unallocated(n), ==, POOL_CAP - 2 * MiB);
     g_assert_cmphex(ns_delete(n, a), ==, NVME_INVALID_NSID);
+    nvme_free(n);
+    unlink(img);
+}
+
+/*
+ * Delete a namespace while a Copy on it is under way: 32 of copy.c's 8 MiB
+ * steps, its first read issued in the doorbell write.  The delete must
+ * wait for the Copy, which then completes.  Before, blk_drain() returned
+ * with the Copy's next request queued, the namespace was freed under it
+ * and the Copy ended in Write Fault (a use after free).
+ */
+#define COPY_BLOCKS     65536                   /* of 4 KiB: 256 MiB */
+#define COPY_POOL_BYTES (POOL_BYTES + 2 * COPY_BLOCKS * 4096ull)
+#define ADMIN_QID       0
+
+static void test_delete_copy(void)
+{
+    g_autofree char *img = pool_new(COPY_POOL_BYTES);
+    Nvme *n = pool_boot(img, NULL);
+    uint64_t list = n->buf + 16 * 1024;
+    uint8_t range[sizeof(NvmeCopySrc32)] = { 0 };
+    NvmeSqe copy, del;
+    NvmeCqe cqe;
+    uint32_t a;
+
+    io_queues(n, 1);
+    g_assert_cmphex(ns_create(n, 2 * COPY_BLOCKS, FLBAS_4K, 0, &a), ==,
+                    NVME_SUCCESS);
+    g_assert_cmphex(ns_attach(n, a, true, cntlid(n)), ==, NVME_SUCCESS);
+
+    /* one range, the first half to the second (format 0h) */
+    stq_le_p(range + offsetof(NvmeCopySrc32, slba), 0);
+    stw_le_p(range + offsetof(NvmeCopySrc32, nlb), COPY_BLOCKS - 1);
+    qtest_memwrite(n->qts, list, range, sizeof(range));
+    copy = sqe_new(n, NVME_IO_COPY, a);
+    copy.dptr[0] = cpu_to_le64(list);
+    copy.cdw10 = cpu_to_le32(COPY_BLOCKS);
+    del = sqe_new(n, NVME_ADM_NS_MGMT, a);
+    del.cdw10 = cpu_to_le32(NVME_NSMGMT_DELETE);
+
+    sq_put(n, 1, &copy);
+    sq_ring(n, 1);
+    sq_put(n, ADMIN_QID, &del);
+    sq_ring(n, ADMIN_QID);
+    cq_wait_cid(n, ADMIN_QID, sqe_cid(&del), &cqe);
+    g_assert_cmphex(cqe_sc(&cqe), ==, NVME_SUCCESS);
+    cq_wait_cid(n, 1, sqe_cid(&copy), &cqe);
+    g_assert_cmphex(cqe_sc(&cqe), ==, NVME_SUCCESS);
     nvme_free(n);
     unlink(img);
 }
@@ -666,6 +717,8 @@ int main(int argc, char **argv)
     qtest_add_func("/nvqemu/nvme/nsmgmt/nsid-unavailable",
                    test_nsid_unavailable);
     qtest_add_func("/nvqemu/nvme/nsmgmt/persistence", test_persistence);
+    qtest_add_func("/nvqemu/nvme/nsmgmt/delete-during-copy",
+                   test_delete_copy);
     qtest_add_func("/nvqemu/nvme/nsmgmt/two-controllers",
                    test_two_controllers);
     qtest_add_func("/nvqemu/nvme/nsmgmt/torn-table", test_torn_table);

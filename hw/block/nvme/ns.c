@@ -429,6 +429,13 @@ uint16_t nvme_ns_format_check(NvmeNs *ns, uint8_t lbaf, bool mset,
     if (pi && ns->lbaf_ms[lbaf] < nvme_pi_tuple_size(ns->pif)) {
         return NVME_INVALID_FORMAT;
     }
+    if (ns->nvmcap && ns->lbaf_ms[lbaf]) {
+        /*
+         * a created namespace has no metadata, as nvme_ns_new_lbads()
+         * allows at creation: its table entry (nsmgmt.c) records none
+         */
+        return NVME_INVALID_FORMAT;
+    }
     if (!nvme_ns_blocks(ns, ns->lbaf_lbads[lbaf], ns->lbaf_ms[lbaf])) {
         return NVME_INVALID_FORMAT;
     }

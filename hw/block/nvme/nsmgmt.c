@@ -587,6 +587,21 @@ static uint16_t nvme_nsmgmt_delete(NvmeCtrl *n, NvmeRequest *req,
                 nvme_subsys_ns_detach(s, victims[i], c);
             }
         }
+    }
+    /*
+     * A command that found a victim before the detach may still use it
+     * between two block requests (a Copy goes range by range, and
+     * blk_drain() returns with its next request queued): wait for every
+     * command of every controller that is in the block layer.
+     */
+    for (unsigned id = 0; count && id < NVME_SUBSYS_MAX_CTRLS; id++) {
+        NvmeCtrl *c = nvme_subsys_ctrl(s, id);
+
+        if (c) {
+            nvme_engine_drain(c);
+        }
+    }
+    for (unsigned i = 0; i < count; i++) {
         nvme_subsys_ns_remove(s, victims[i]);
         nvme_nsmgmt_ns_free(victims[i]);
     }
