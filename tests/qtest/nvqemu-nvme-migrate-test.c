@@ -738,11 +738,24 @@ static uint8_t *find_bytes(uint8_t *hay, size_t len, const char *needle)
 }
 
 /*
- * A destination that cannot take a held command refuses the stream with
- * an error naming it, and does not crash: the stream (saved to a file)
- * has the held command's SQ id changed to a queue that does not exist
+ * A stream (saved to a file) whose "held" subsection is patched: @at bytes
+ * after the subsection's name (its version (4) and count (4), then the
+ * first command's SQ id (2)), @width bytes of big-endian @value.  The
+ * destination refuses it with @want (a message naming the problem, "%u"
+ * standing for the held command's CID) and does not crash.
  */
-static void test_held_refused(void)
+typedef struct HeldPatch {
+    size_t at;
+    unsigned width;
+    uint32_t value;
+    const char *want;
+} HeldPatch;
+
+#define HELD_SUB        "nvqemu-nvme/state/held"
+#define HELD_AT_COUNT   4
+#define HELD_AT_SQID    8
+
+static void held_refused_case(const HeldPatch *p)
 {
     g_autofree char *conf = NULL;
     g_autofree char *file = held_blkdebug("write", false, &conf);
@@ -752,10 +765,6 @@ static void test_held_refused(void)
     g_autofree char *err = NULL, *want = NULL;
     g_autofree uint8_t *bytes = NULL;
     NvmeSqe c = rw_cmd(n, NVME_IO_WRITE, HELD_LBA, IO_BLOCKS);
-    /* the subsection's name, version (4) and count (4), then the SQ id */
-    const char *sub = "nvqemu-nvme/state/held";
-    const size_t sqid_at = strlen(sub) + 8;
-    const uint16_t bad_sqid = 7;
     QTestState *dst;
     uint8_t *at;
     size_t len;
@@ -777,11 +786,17 @@ static void test_held_refused(void)
     g_assert_cmpint(wait_status(n->qts, "query-migrate", migration_end), ==,
                     0);
     g_assert_true(g_file_get_contents(stream, (char **)&bytes, &len, NULL));
-    at = find_bytes(bytes, len, sub);
+    at = find_bytes(bytes, len, HELD_SUB);
     g_assert_nonnull(at);
-    g_assert_cmpuint(at + sqid_at + 2 - bytes, <=, len);
-    g_assert_cmpuint(lduw_be_p(at + sqid_at), ==, 1);
-    stw_be_p(at + sqid_at, bad_sqid);
+    at += strlen(HELD_SUB) + p->at;
+    g_assert_cmpuint(at + p->width - bytes, <=, len);
+    /* what the source wrote there: one command, on SQ 1 */
+    g_assert_cmpuint(p->width == 2 ? lduw_be_p(at) : ldl_be_p(at), ==, 1);
+    if (p->width == 2) {
+        stw_be_p(at, p->value);
+    } else {
+        stl_be_p(at, p->value);
+    }
     g_assert_true(g_file_set_contents(stream, (char *)bytes, len, NULL));
 
     fd = g_file_open_tmp("nvqemu-stderr-XXXXXX", &log, NULL);
@@ -795,14 +810,45 @@ static void test_held_refused(void)
     g_assert_cmpint(wait_status(dst, "query-migrate", migration_end), ==, 1);
     qtest_quit(dst);
     g_assert_true(g_file_get_contents(log, &err, NULL, NULL));
-    want = g_strdup_printf("nvme migration: " MIG_SERIAL ": command held "
-                           "for the error action (cid %u) on SQ %u, which "
-                           "does not exist", sqe_cid(&c), bad_sqid);
+    want = g_strdup_printf(p->want, sqe_cid(&c));
+    if (!strstr(err, want)) {
+        g_test_message("destination's stderr: %s", err);
+    }
     g_assert_nonnull(strstr(err, want));
     mig_free(m);
     unlink(stream);
     unlink(log);
     unlink(conf);
+}
+
+/* A held command on an SQ the destination does not have */
+static void test_held_refused(void)
+{
+    held_refused_case(&(HeldPatch) {
+        HELD_AT_SQID, 2, 7, "nvme migration: " MIG_SERIAL ": command held "
+        "for the error action (cid %u) on SQ 7, which does not exist" });
+}
+
+/* ... on the admin SQ, where no source holds one */
+static void test_held_admin(void)
+{
+    held_refused_case(&(HeldPatch) {
+        HELD_AT_SQID, 2, 0, "nvme migration: " MIG_SERIAL ": admin command "
+        "(cid %u) held for the error action" });
+}
+
+/*
+ * A count of held commands no source can send (it sized an allocation
+ * before it was checked: g_malloc() aborted the destination)
+ */
+static void test_held_count(void)
+{
+    held_refused_case(&(HeldPatch) {
+        HELD_AT_COUNT, 4, INT32_MAX, "nvme migration: " MIG_SERIAL ": "
+        "2147483647 held commands in the stream, at most " });
+    held_refused_case(&(HeldPatch) {
+        HELD_AT_COUNT, 4, UINT32_MAX, "nvme migration: " MIG_SERIAL ": "
+        "-1 held commands in the stream, at most " });
 }
 
 /* Shadow doorbells: on after migration, with a tail rung through them */
@@ -1165,6 +1211,8 @@ int main(int argc, char **argv)
                    test_held_read_iothread);
     qtest_add_func("/nvqemu/nvme-migrate/held-many", test_held_many);
     qtest_add_func("/nvqemu/nvme-migrate/held-refused", test_held_refused);
+    qtest_add_func("/nvqemu/nvme-migrate/held-admin", test_held_admin);
+    qtest_add_func("/nvqemu/nvme-migrate/held-count", test_held_count);
     qtest_add_func("/nvqemu/nvme-migrate/shadow", test_shadow);
     qtest_add_func("/nvqemu/nvme-migrate/aer", test_aer);
     qtest_add_func("/nvqemu/nvme-migrate/features", test_features);
