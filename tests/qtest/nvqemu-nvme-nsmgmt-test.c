@@ -599,6 +599,59 @@ static void test_delete_copy(void)
 }
 
 /*
+ * A Format NVM with user data erase (it ends asynchronously) and a
+ * Namespace Attachment, fetched at once: the Format ends while the
+ * attachment writes the namespace table (in blk_pwrite()'s nested poll).
+ * Its record now waits for the attachment's write to end.  Before, it
+ * built and wrote a table of its own under the attachment's, and the next
+ * start lost one of the two changes.
+ */
+static void test_format_during_attach(void)
+{
+    g_autofree char *img = pool_new(POOL_BYTES);
+    g_autofree NvmeIdNs *id = g_new0(NvmeIdNs, 1);
+    Nvme *n = pool_boot(img, NULL);
+    uint16_t me = cntlid(n);
+    uint16_t list[2] = { cpu_to_le16(1), cpu_to_le16(me) };
+    uint64_t list_addr = n->buf + 16 * 1024;
+    NvmeSqe fmt, att;
+    NvmeCqe cqe;
+    uint32_t a, b;
+
+    /* a: 8 MiB of 512 B blocks, attached; b: detached */
+    g_assert_cmphex(ns_create(n, 16 * 1024, FLBAS_512, 0, &a), ==,
+                    NVME_SUCCESS);
+    g_assert_cmphex(ns_create(n, 1024, FLBAS_512, 0, &b), ==, NVME_SUCCESS);
+    g_assert_cmphex(ns_attach(n, a, true, me), ==, NVME_SUCCESS);
+
+    fmt = sqe_new(n, NVME_ADM_FORMAT_NVM, a);
+    fmt.cdw10 = cpu_to_le32(FIELD_DP32(FLBAS_4K, NVME_FORMAT_DW10, SES, 1));
+    qtest_memset(n->qts, list_addr, 0, PAGE);
+    qtest_memwrite(n->qts, list_addr, list, sizeof(list));
+    att = sqe_new(n, NVME_ADM_NS_ATTACHMENT, b);
+    att.dptr[0] = cpu_to_le64(list_addr);
+    att.cdw10 = cpu_to_le32(NVME_NS_ATTACH_SEL_ATTACH);
+    sq_put(n, ADMIN_QID, &fmt);
+    sq_put(n, ADMIN_QID, &att);
+    sq_ring(n, ADMIN_QID);
+    cq_wait_cid(n, ADMIN_QID, sqe_cid(&fmt), &cqe);
+    g_assert_cmphex(cqe_sc(&cqe), ==, NVME_SUCCESS);
+    cq_wait_cid(n, ADMIN_QID, sqe_cid(&att), &cqe);
+    g_assert_cmphex(cqe_sc(&cqe), ==, NVME_SUCCESS);
+    nvme_free(n);
+
+    /* both changes are in the table */
+    n = pool_boot(img, NULL);
+    id_ns(n, a, id);
+    g_assert_cmpuint(id->flbas, ==, FLBAS_4K);
+    g_assert_cmpuint(le64_to_cpu(id->nsze), ==, 16 * 1024 * 512 / 4096);
+    id_ns(n, b, id);
+    g_assert_cmpuint(le64_to_cpu(id->nsze), ==, 1024);
+    nvme_free(n);
+    unlink(img);
+}
+
+/*
  * Two controllers: a shared namespace attached to both, a private one to
  * the second only; both kept across a restart; delete detaches from all
  */
@@ -719,6 +772,8 @@ int main(int argc, char **argv)
     qtest_add_func("/nvqemu/nvme/nsmgmt/persistence", test_persistence);
     qtest_add_func("/nvqemu/nvme/nsmgmt/delete-during-copy",
                    test_delete_copy);
+    qtest_add_func("/nvqemu/nvme/nsmgmt/format-during-attach",
+                   test_format_during_attach);
     qtest_add_func("/nvqemu/nvme/nsmgmt/two-controllers",
                    test_two_controllers);
     qtest_add_func("/nvqemu/nvme/nsmgmt/torn-table", test_torn_table);

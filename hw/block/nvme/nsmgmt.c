@@ -35,12 +35,26 @@
 #include "nvme.h"
 #include "trace.h"
 
-/* The namespace pool of a subsystem */
+/*
+ * The namespace pool of a subsystem.
+ *
+ * A change of the table (create, delete, attachment, a format's record)
+ * waits for the block layer with blk_pwrite(), blk_flush() and drains,
+ * whose nested aio_poll() runs whatever else the main loop has: another
+ * controller's engine, a Format's completion.  They must not start a
+ * change of their own meanwhile (they would build in @next and @buf under
+ * the one in progress, or free a namespace it holds): @busy counts the
+ * changes under way; a command then ends in Command Interrupted (the
+ * host retries), a format's record is made when the change ends
+ * (@resync).
+ */
 struct NvmeNsPool {
     BlockBackend *blk;          /* the ns-pool drive */
     NvmeNstbl *tbl;             /* as last written */
     NvmeNstbl *next;            /* the table a command builds */
     uint8_t *buf;               /* one encoded copy */
+    unsigned busy;
+    bool resync;                /* formats changed while busy */
 };
 
 /* the endurance group of created namespaces: as stock's nvme-ns */
@@ -86,6 +100,52 @@ static NvmeNstbl *nvme_nsmgmt_begin(NvmeNsPool *pool)
 {
     *pool->next = *pool->tbl;
     return pool->next;
+}
+
+static void nvme_nsmgmt_enter(NvmeNsPool *pool)
+{
+    pool->busy++;
+}
+
+/*
+ * Record the formats of created namespaces that the table does not have
+ * yet (Format NVM ends asynchronously, maybe during another change)
+ */
+static int nvme_nsmgmt_sync_formats(NvmeSubsys *s, NvmeNsPool *pool)
+{
+    NvmeNstbl *t = nvme_nsmgmt_begin(pool);
+    bool changed = false;
+
+    for (uint32_t nsid = 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
+        NvmeNs *ns = nvme_subsys_ns(s, nsid);
+        NvmeNstblEntry *e = ns && ns->nvmcap ? nvme_nstbl_find(t, nsid)
+                                             : NULL;
+
+        if (e && (e->lbaf != ns->lbaf || e->nsze != ns->nsze)) {
+            e->lbaf = ns->lbaf;
+            e->lbads = ns->lbads;
+            e->nsze = ns->nsze;
+            changed = true;
+        }
+    }
+    return changed ? nvme_nsmgmt_write(pool) : 0;
+}
+
+/*
+ * End a change that returned @ret (0 or -errno): the formats that changed
+ * meanwhile are recorded now.  @ret, or else the -errno of that record.
+ */
+static int nvme_nsmgmt_leave(NvmeSubsys *s, NvmeNsPool *pool, int ret)
+{
+    int synced = 0;
+
+    while (pool->busy == 1 && pool->resync && !synced) {
+        pool->resync = false;
+        synced = nvme_nsmgmt_sync_formats(s, pool);
+    }
+    pool->busy--;
+    trace_nvme_dev_nsmgmt_leave(pool->busy, synced);
+    return ret ?: synced;
 }
 
 /* ---- namespaces over extents of the pool --------------------------------- */
@@ -304,6 +364,9 @@ uint16_t nvme_nsmgmt_attach_changed(NvmeSubsys *s, NvmeNs *ns,
     if (!s->pool || !ns->nvmcap) {
         return NVME_SUCCESS;
     }
+    if (s->pool->busy) {
+        return NVME_COMMAND_INTERRUPTED;
+    }
     t = nvme_nsmgmt_begin(s->pool);
     e = nvme_nstbl_find(t, ns->params.nsid);
     if (!e) {
@@ -322,8 +385,9 @@ uint16_t nvme_nsmgmt_attach_changed(NvmeSubsys *s, NvmeNs *ns,
             nvme_nstbl_detach(e, ctrls[i]->cntlid);
         }
     }
-    return nvme_nsmgmt_write(s->pool) < 0 ? NVME_INTERNAL_ERROR
-                                          : NVME_SUCCESS;
+    nvme_nsmgmt_enter(s->pool);
+    return nvme_nsmgmt_leave(s, s->pool, nvme_nsmgmt_write(s->pool)) < 0
+           ? NVME_INTERNAL_ERROR : NVME_SUCCESS;
 }
 
 /*
@@ -333,19 +397,17 @@ uint16_t nvme_nsmgmt_attach_changed(NvmeSubsys *s, NvmeNs *ns,
 int nvme_nsmgmt_format_changed(NvmeCtrl *n, NvmeNs *ns)
 {
     NvmeNsPool *pool = nvme_nsmgmt_pool(n);
-    NvmeNstblEntry *e;
 
     if (!pool || !ns->nvmcap) {
         return 0;
     }
-    e = nvme_nstbl_find(nvme_nsmgmt_begin(pool), ns->params.nsid);
-    if (!e || (e->lbaf == ns->lbaf && e->nsze == ns->nsze)) {
+    pool->resync = true;
+    if (pool->busy) {
+        /* recorded when the change under way ends */
         return 0;
     }
-    e->lbaf = ns->lbaf;
-    e->lbads = ns->lbads;
-    e->nsze = ns->nsze;
-    return nvme_nsmgmt_write(pool);
+    nvme_nsmgmt_enter(pool);
+    return nvme_nsmgmt_leave(n->subsys, pool, 0);
 }
 
 /* ---- Identify ------------------------------------------------------------ */
@@ -612,19 +674,26 @@ uint16_t nvme_nsmgmt_cmd(NvmeCtrl *n, NvmeRequest *req)
 {
     NvmeCmdNsMgmt c = nvme_cmd_ns_mgmt(&req->cmd);
     NvmeNsPool *pool = nvme_nsmgmt_pool(n);
+    uint16_t status;
 
     if (!pool) {
         return nvme_err_guest(n, req, NVME_INVALID_OPCODE,
                               "namespace management without an ns-pool");
     }
     trace_nvme_dev_nsmgmt(c.sel, le32_to_cpu(req->cmd.nsid));
-    switch (c.sel) {
-    case NVME_NSMGMT_CREATE:
-        return nvme_nsmgmt_create(n, req, pool);
-    case NVME_NSMGMT_DELETE:
-        return nvme_nsmgmt_delete(n, req, pool);
-    default:
+    if (c.sel != NVME_NSMGMT_CREATE && c.sel != NVME_NSMGMT_DELETE) {
         return nvme_err_guest(n, req, NVME_INVALID_FIELD,
                               "namespace management: SEL %u", c.sel);
     }
+    if (pool->busy) {
+        return nvme_err_guest(n, req, NVME_COMMAND_INTERRUPTED,
+                              "namespace management while another change "
+                              "of the namespace table is under way");
+    }
+    nvme_nsmgmt_enter(pool);
+    status = c.sel == NVME_NSMGMT_CREATE ? nvme_nsmgmt_create(n, req, pool)
+                                         : nvme_nsmgmt_delete(n, req, pool);
+    /* formats that ended meanwhile; the command's own status stands */
+    nvme_nsmgmt_leave(n->subsys, pool, 0);
+    return status;
 }

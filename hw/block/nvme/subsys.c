@@ -431,8 +431,11 @@ uint16_t nvme_subsys_attach_cmd(NvmeCtrl *n, NvmeRequest *req)
     status = nvme_nsmgmt_attach_changed(s, ns, ctrls, count, attach);
     if (status) {
         return nvme_err_guest(n, req, status, "namespace attachment: "
-                              "nsid %u: refused by the namespace pool's "
-                              "record", nsid);
+                              "nsid %u: %s", nsid,
+                              status == NVME_COMMAND_INTERRUPTED
+                              ? "another change of the namespace table is "
+                                "under way"
+                              : "refused by the namespace pool's record");
     }
     for (unsigned i = 0; i < count; i++) {
         if (attach) {
