@@ -18,7 +18,9 @@
 #         grows in build/fuzz/corpus/TARGET (seeded from
 #         tests/fuzz/corpus/TARGET), findings land in build/fuzz/crashes/TARGET,
 #         each run adds a line to build/fuzz/campaign.tsv.  Exit 1 on any
-#         crash, hang (an input taking more than 10 s), leak or sanitizer report.
+#         crash, hang (an input taking more than 10 s), leak or sanitizer report;
+#         a run stopped on purpose (SIGINT/SIGTERM: libFuzzer exits 72) is
+#         not one, and its executions count.
 # report  executions, exec/s and coverage per target and per device, summed
 #         over build/fuzz/campaign.tsv
 # repro   run one input again with the qtest trace on stderr (QTEST_LOG), the
@@ -98,6 +100,10 @@ run_one() {
         "$found" "$rc"
 }
 
+# libFuzzer's exit status when interrupted (-handle_int, -handle_term):
+# the run was stopped, nothing was found
+LIBFUZZER_INTERRUPTED=72
+
 # One target of a campaign: run it, add its ledger line, say how it went;
 # exit status 1 on a finding
 run_target() {
@@ -106,7 +112,8 @@ run_target() {
     line=$(run_one "$t" "$limit" "$out/logs/$t.$(date -u +%Y%m%dT%H%M%S).log")
     echo "$line" >> "$ledger"
     echo "$line" | awk -F'\t' '{ printf "fuzz: %s: %s execs, %s exec/s, cov %s ft %s, %s reports, exit %s\n", $2, $4, $5, $6, $7, $8, $9 }' >&2
-    echo "$line" | awk -F'\t' '$8 != 0 || $9 != 0 { exit 1 }' || {
+    echo "$line" | awk -F'\t' -v stop=$LIBFUZZER_INTERRUPTED \
+        '$8 != 0 || ($9 != 0 && $9 != stop) { exit 1 }' || {
         log "$t: FINDING, see $out/crashes/$t and $out/logs"
         return 1
     }
@@ -148,8 +155,9 @@ do_run() {
 
 do_report() {
     [ -f "$ledger" ] || { log "no campaign yet ($ledger)"; return 1; }
-    awk -F'\t' 'NR > 1 {
-            n[$2] += $4; dev[$2] = $3; d[$3] += $4; rep[$2] += $8 + ($9 != 0)
+    awk -F'\t' -v stop=$LIBFUZZER_INTERRUPTED 'NR > 1 {
+            n[$2] += $4; dev[$2] = $3; d[$3] += $4
+            rep[$2] += $8 + ($9 != 0 && $9 != stop)
             if ($6 > cov[$2]) cov[$2] = $6
             if ($7 > ft[$2]) ft[$2] = $7
             if ($4 > 0) { t[$2] += $4 / ($5 > 0 ? $5 : 1) }

@@ -265,4 +265,19 @@ fuzz_jobs_finding() {
         [ "$(tail -n +2 "$tmp/fuzz-pair-nvqemu-nvdimm-dsm/campaign.tsv" | wc -l)" = 2 ]
 }
 check "fuzz campaign: a finding in one of parallel targets fails the run" fuzz_jobs_finding
+
+# --- a run stopped on purpose (libFuzzer's exit 72 on SIGINT) is not a
+# finding: the campaign passes, the report counts its executions, no report
+stub "$bin" fuzz-stopped 'echo "==1== libFuzzer: run interrupted; exiting"
+printf "stat::number_of_executed_units: 42\nstat::average_exec_per_sec: 7\n#42 pulse cov: 1 ft: 2\n"; exit 72'
+fuzz_stopped() {
+    local d=$tmp/fuzz-stopped
+    rm -rf "$d"
+    NVQEMU_FUZZ_OUT=$d NVQEMU_FUZZ_BIN=$bin/fuzz-stopped \
+        "$top/scripts/fuzz.sh" run --runs=100 nvqemu-nvdimm-dsm 2> /dev/null &&
+        NVQEMU_FUZZ_OUT=$d "$top/scripts/fuzz.sh" report 2> /dev/null |
+        awk '$1 == "nvqemu-nvdimm-dsm" && $3 == 42 && $7 == 0 { ok = 1 }
+             END { exit !ok }'
+}
+check "fuzz campaign: a run stopped on purpose (exit 72) is not a finding" fuzz_stopped
 echo "1..$n"
