@@ -35,7 +35,6 @@
 #include "hw/mem/nvdimm.h"
 #include "qemu/bitops.h"
 #include "qemu/bswap.h"
-#include "qemu/nvdimm-utils.h"
 #include "system/reset.h"
 #include "nvdimm-internal.h"
 #include "trace.h"
@@ -110,7 +109,6 @@ void nvdimm_events_uc_error(NVDIMMState *s)
 void nvdimm_dsm_health_events(NVDIMMState *s, const NvdimmDsmCall *call,
                               NvdimmDsmReply *reply)
 {
-    g_autoptr(GSList) list = nvdimm_get_device_list();
     NvdimmDsmHealthEventsOut out = {
         .status = cpu_to_le32(NVDIMM_DSM_STATUS_SUCCESS),
         .root = cpu_to_le32(s->uc_error_pending ?
@@ -118,7 +116,7 @@ void nvdimm_dsm_health_events(NVDIMMState *s, const NvdimmDsmCall *call,
     };
     unsigned count = 0;
 
-    for (GSList *l = list; l; l = l->next) {
+    for (const GSList *l = nvdimm_realized_list(); l; l = l->next) {
         NVDIMMDevice *nvdimm = l->data;
         int slot = PC_DIMM(nvdimm)->slot;
 
@@ -151,13 +149,11 @@ bool nvdimm_events_nvdimm_n_default(void)
 
 bool nvdimm_acpi_health_events(void)
 {
-    g_autoptr(GSList) list = nvdimm_get_device_list();
-
     if (nvdimm_events_nvdimm_n_default()) {
         return true;
     }
 
-    for (GSList *l = list; l; l = l->next) {
+    for (const GSList *l = nvdimm_realized_list(); l; l = l->next) {
         if (NVDIMM(l->data)->nvdimm_n) {
             return true;
         }

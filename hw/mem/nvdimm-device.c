@@ -55,10 +55,11 @@
 
 /*
  * The realized NVDIMMs, from the end of realize to the start of unrealize,
- * for the paths that look one up on every DSM call (by handle, by SPA
- * range): nvdimm_get_device_list() walks the whole QOM tree, and did so
- * several times a call.  In no particular order: what emits a list the
- * guest sees (the NFIT) keeps nvdimm_get_device_list()'s.
+ * for the DSM paths that look one up or ask whether any has a feature
+ * (by handle, by SPA range, health events): nvdimm_get_device_list()
+ * walks the whole QOM tree, and did so several times a call.  In no
+ * particular order: what emits a list in an order the guest sees (the
+ * NFIT, ARS Inject Status's records) keeps nvdimm_get_device_list()'s.
  */
 static GSList *nvdimm_realized;
 

@@ -102,11 +102,18 @@ static uint16_t ns_create(Nvme *n, uint64_t nsze, uint8_t flbas,
     return ns_create_raw(n, hd, 0, nsid);
 }
 
-static uint16_t ns_delete(Nvme *n, uint32_t nsid)
+static NvmeSqe ns_delete_cmd(Nvme *n, uint32_t nsid)
 {
     NvmeSqe c = sqe_new(n, NVME_ADM_NS_MGMT, nsid);
 
     c.cdw10 = cpu_to_le32(NVME_NSMGMT_DELETE);
+    return c;
+}
+
+static uint16_t ns_delete(Nvme *n, uint32_t nsid)
+{
+    NvmeSqe c = ns_delete_cmd(n, nsid);
+
     return admin(n, &c, NULL);
 }
 
@@ -118,8 +125,8 @@ static uint16_t cntlid(Nvme *n)
     return le16_to_cpu(id->cntlid);
 }
 
-/* Namespace Attachment of @nsid to / from controller @id */
-static uint16_t ns_attach(Nvme *n, uint32_t nsid, bool attach, uint16_t id)
+/* Namespace Attachment of @nsid to / from controller @id (list in n->buf) */
+static NvmeSqe ns_attach_cmd(Nvme *n, uint32_t nsid, bool attach, uint16_t id)
 {
     NvmeSqe c = sqe_new(n, NVME_ADM_NS_ATTACHMENT, nsid);
     uint16_t list[2] = { cpu_to_le16(1), cpu_to_le16(id) };
@@ -129,6 +136,13 @@ static uint16_t ns_attach(Nvme *n, uint32_t nsid, bool attach, uint16_t id)
     c.dptr[0] = cpu_to_le64(n->buf);
     c.cdw10 = cpu_to_le32(attach ? NVME_NS_ATTACH_SEL_ATTACH
                                  : NVME_NS_ATTACH_SEL_DETACH);
+    return c;
+}
+
+static uint16_t ns_attach(Nvme *n, uint32_t nsid, bool attach, uint16_t id)
+{
+    NvmeSqe c = ns_attach_cmd(n, nsid, attach, id);
+
     return admin(n, &c, NULL);
 }
 
@@ -583,8 +597,7 @@ static void test_delete_copy(void)
     copy = sqe_new(n, NVME_IO_COPY, a);
     copy.dptr[0] = cpu_to_le64(list);
     copy.cdw10 = cpu_to_le32(COPY_BLOCKS);
-    del = sqe_new(n, NVME_ADM_NS_MGMT, a);
-    del.cdw10 = cpu_to_le32(NVME_NSMGMT_DELETE);
+    del = ns_delete_cmd(n, a);
 
     sq_put(n, 1, &copy);
     sq_ring(n, 1);
@@ -612,8 +625,6 @@ static void test_format_during_attach(void)
     g_autofree NvmeIdNs *id = g_new0(NvmeIdNs, 1);
     Nvme *n = pool_boot(img, NULL);
     uint16_t me = cntlid(n);
-    uint16_t list[2] = { cpu_to_le16(1), cpu_to_le16(me) };
-    uint64_t list_addr = n->buf + 16 * 1024;
     NvmeSqe fmt, att;
     NvmeCqe cqe;
     uint32_t a, b;
@@ -626,11 +637,7 @@ static void test_format_during_attach(void)
 
     fmt = sqe_new(n, NVME_ADM_FORMAT_NVM, a);
     fmt.cdw10 = cpu_to_le32(FIELD_DP32(FLBAS_4K, NVME_FORMAT_DW10, SES, 1));
-    qtest_memset(n->qts, list_addr, 0, PAGE);
-    qtest_memwrite(n->qts, list_addr, list, sizeof(list));
-    att = sqe_new(n, NVME_ADM_NS_ATTACHMENT, b);
-    att.dptr[0] = cpu_to_le64(list_addr);
-    att.cdw10 = cpu_to_le32(NVME_NS_ATTACH_SEL_ATTACH);
+    att = ns_attach_cmd(n, b, true, me);
     sq_put(n, ADMIN_QID, &fmt);
     sq_put(n, ADMIN_QID, &att);
     sq_ring(n, ADMIN_QID);

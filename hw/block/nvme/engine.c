@@ -355,6 +355,12 @@ static void nvme_engine_exec(NvmeCtrl *n, NvmeSQueue *sq, const NvmeSqe *sqe)
  * nor once the controller is fatal or reset (they stay held, or were
  * completed as aborted).
  */
+/* The controller serves commands: enabled, or shutting down (CC.SHN) */
+static bool nvme_engine_serving(NvmeCtrl *n)
+{
+    return n->state == NVME_CTRL_ENABLED || n->state == NVME_CTRL_SHUTDOWN;
+}
+
 static void nvme_engine_retry_bh(void *opaque)
 {
     NvmeCtrl *n = opaque;
@@ -362,8 +368,7 @@ static void nvme_engine_retry_bh(void *opaque)
     NvmeSQueue *sq;
     NvmeRequest *req, *next;
 
-    if (qatomic_read(&n->vm_stopped) ||
-        (n->state != NVME_CTRL_ENABLED && n->state != NVME_CTRL_SHUTDOWN)) {
+    if (qatomic_read(&n->vm_stopped) || !nvme_engine_serving(n)) {
         return;
     }
     guard = nvme_guard_enter(n);
@@ -805,7 +810,7 @@ static void nvme_engine_pause_fn(void *opaque)
     qemu_bh_cancel(n->retry_bh);
     nvme_engine_drain(n);
     /* what fits goes to guest memory now; the rest migrates as state */
-    if (n->state == NVME_CTRL_ENABLED || n->state == NVME_CTRL_SHUTDOWN) {
+    if (nvme_engine_serving(n)) {
         nvme_engine_post_all(n);
     }
     qemu_bh_cancel(n->post_bh);
@@ -829,7 +834,7 @@ static void nvme_engine_resume_fn(void *opaque)
 
     trace_nvme_dev_vm_resume(n->state);
     nvme_irq_rearm(n);
-    if (n->state == NVME_CTRL_ENABLED || n->state == NVME_CTRL_SHUTDOWN) {
+    if (nvme_engine_serving(n)) {
         /* completions that waited, then what the host rang meanwhile */
         qemu_bh_schedule(n->post_bh);
     }

@@ -43,17 +43,17 @@
  * whose nested aio_poll() runs whatever else the main loop has: another
  * controller's engine, a Format's completion.  They must not start a
  * change of their own meanwhile (they would build in @next and @buf under
- * the one in progress, or free a namespace it holds): @busy counts the
- * changes under way; a command then ends in Command Interrupted (the
- * host retries), a format's record is made when the change ends
- * (@resync).
+ * the one in progress, or free a namespace it holds).  @busy is set
+ * while a change is under way: a command then ends in Command
+ * Interrupted (the host retries), a format's record is made when the
+ * change ends (@resync).
  */
 struct NvmeNsPool {
     BlockBackend *blk;          /* the ns-pool drive */
     NvmeNstbl *tbl;             /* as last written */
     NvmeNstbl *next;            /* the table a command builds */
     uint8_t *buf;               /* one encoded copy */
-    unsigned busy;
+    bool busy;
     bool resync;                /* formats changed while busy */
 };
 
@@ -102,11 +102,6 @@ static NvmeNstbl *nvme_nsmgmt_begin(NvmeNsPool *pool)
     return pool->next;
 }
 
-static void nvme_nsmgmt_enter(NvmeNsPool *pool)
-{
-    pool->busy++;
-}
-
 /*
  * Record the formats of created namespaces that the table does not have
  * yet (Format NVM ends asynchronously, maybe during another change)
@@ -139,12 +134,12 @@ static int nvme_nsmgmt_leave(NvmeSubsys *s, NvmeNsPool *pool, int ret)
 {
     int synced = 0;
 
-    while (pool->busy == 1 && pool->resync && !synced) {
+    while (pool->resync && !synced) {
         pool->resync = false;
         synced = nvme_nsmgmt_sync_formats(s, pool);
     }
-    pool->busy--;
-    trace_nvme_dev_nsmgmt_leave(pool->busy, synced);
+    pool->busy = false;
+    trace_nvme_dev_nsmgmt_leave(synced);
     return ret ?: synced;
 }
 
@@ -385,7 +380,7 @@ uint16_t nvme_nsmgmt_attach_changed(NvmeSubsys *s, NvmeNs *ns,
             nvme_nstbl_detach(e, ctrls[i]->cntlid);
         }
     }
-    nvme_nsmgmt_enter(s->pool);
+    s->pool->busy = true;
     return nvme_nsmgmt_leave(s, s->pool, nvme_nsmgmt_write(s->pool)) < 0
            ? NVME_INTERNAL_ERROR : NVME_SUCCESS;
 }
@@ -406,7 +401,7 @@ int nvme_nsmgmt_format_changed(NvmeCtrl *n, NvmeNs *ns)
         /* recorded when the change under way ends */
         return 0;
     }
-    nvme_nsmgmt_enter(pool);
+    pool->busy = true;
     return nvme_nsmgmt_leave(n->subsys, pool, 0);
 }
 
@@ -690,7 +685,7 @@ uint16_t nvme_nsmgmt_cmd(NvmeCtrl *n, NvmeRequest *req)
                               "namespace management while another change "
                               "of the namespace table is under way");
     }
-    nvme_nsmgmt_enter(pool);
+    pool->busy = true;
     status = c.sel == NVME_NSMGMT_CREATE ? nvme_nsmgmt_create(n, req, pool)
                                          : nvme_nsmgmt_delete(n, req, pool);
     /* formats that ended meanwhile; the command's own status stands */
