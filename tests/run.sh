@@ -47,6 +47,15 @@ for s in "${suites[@]}"; do
     pass=$((pass + p - k)); fail=$((fail + f)); skip=$((skip + k))
 done
 
+# The failures again, each with the TAP diagnostics under it, next to the
+# summary (a CI log may keep only its first and last lines)
+if [ "$fail" -gt 0 ]; then
+    echo "# failures:"
+    for s in "${suites[@]}"; do
+        [ -f "$logs/$s.tap" ] || continue
+        awk '/^not ok /{on=1; print; next} /^#/{if (on) print; next} {on=0}' "$logs/$s.tap"
+    done
+fi
 if [ "$skip" -gt 0 ]; then
     echo "$pass passed, $fail failed, $skip skipped"
 else

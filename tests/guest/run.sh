@@ -915,13 +915,22 @@ for m in $machines; do
         fi
         t0=$(date +%s)
         glog "=== $s ($m)"
-        if "$fn" "$m"; then
+        # the scenario's diagnostics go to stderr when it ends, and after a
+        # failure also into the TAP stream, under its "not ok" line
+        "$fn" "$m" 2> "$GUEST_TMP/diag"
+        rc=$?
+        cat "$GUEST_TMP/diag" >&2
+        if [ $rc = 0 ]; then
             echo "ok - guest: $s ($m)"
         else
             echo "not ok - guest: $s ($m)"
+            tail -n 30 "$GUEST_TMP/diag" | sed 's/^/#   /'
             fail=$((fail + 1))
         fi
         glog "=== $s ($m): $(( $(date +%s) - t0 )) s"
     done
 done
+if [ "$GUEST_BOOT_HANGS" -gt 0 ]; then
+    echo "# guest: $GUEST_BOOT_HANGS boot(s) hung in the kernel before init (guest_await_init boots such a guest once more)"
+fi
 [ "$fail" -eq 0 ]
