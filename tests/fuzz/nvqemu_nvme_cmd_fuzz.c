@@ -67,7 +67,9 @@
  * may move), Doorbell Buffer Config (the device then takes its doorbells
  * from a page the input writes), a data pointer at the BAR (the device's
  * DMA then writes its own registers and doorbells); a Create I/O SQ by
- * the input makes CQEs of that SQ ID unchecked.  Every raw address the
+ * the input makes CQEs of that SQ ID unchecked.  After a doorbell that
+ * moved an SQ's tail past the host's or back, every later slot of that SQ
+ * may complete once more than the host rang it.  Every raw address the
  * harness writes (SQE pointers, PRP/SGL entries, payload words) is kept
  * out of the queue arena and the BAR (nvf_sanitize), so the only writer
  * there is the queue engine.
@@ -248,6 +250,15 @@ typedef struct NvfSq {
     uint32_t tail;          /* next slot the harness writes */
     uint32_t rung;          /* the last tail the device took */
     uint32_t head;          /* the SQHD last reported */
+    /*
+     * A doorbell went past the host's tail or back from it (the two are
+     * one modulo the size): the device may wrap around the whole ring,
+     * to slots the host writes later, so any such slot may complete.  Where its head is
+     * the host cannot tell (SQHD comes with completions, and a fetched
+     * AER has none): tail 4 rung behind a device head of 5 on an 8-entry
+     * SQ is 7 entries to fetch, while the host still has head 4.
+     */
+    bool wrapped;
     uint16_t slot_cid[256];
     /* admin SQ: each slot's opcode and CDW10, and whether it was rung */
     uint8_t slot_opc[256];
@@ -533,6 +544,10 @@ static void nvf_sq_rung(unsigned qid, uint32_t val)
     if (!sq->size || val >= sq->size) {
         return;             /* refused: nothing is fetched */
     }
+    if ((val + sq->size - sq->rung) % sq->size >
+        (sq->tail + sq->size - sq->rung) % sq->size) {
+        sq->wrapped = true;
+    }
     for (uint32_t s = sq->rung; s != val; s = (s + 1) % sq->size) {
         uint8_t *p = &nvf.pending[qid][sq->slot_cid[s]];
 
@@ -650,9 +665,11 @@ static int nvf_submit(unsigned qid, NvmeSqe *c, bool ring)
     sq->slot_rung[sq->tail] = false;
     /*
      * A slot the device was told about (a raw tail past the host's) but
-     * may not have fetched yet: either content may complete now
+     * may not have fetched yet, or any slot once a doorbell went back
+     * (sq->wrapped): either content may complete now
      */
-    if ((sq->tail + sq->size - sq->head) % sq->size <
+    if (sq->wrapped ||
+        (sq->tail + sq->size - sq->head) % sq->size <
         (sq->rung + sq->size - sq->head) % sq->size) {
         uint8_t *p = &nvf.pending[qid][cid];
 
