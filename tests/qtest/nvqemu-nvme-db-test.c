@@ -905,7 +905,7 @@ static void test_idle(const void *opaque)
  */
 static const char *const nvme_test_iothread_cases[] = {
     "wrr", "coalescing", "intx", "flr", "reset-mid-io", "fatal-stops",
-    "keep-alive",
+    "keep-alive", "doorbell-aer",
 };
 
 typedef struct NvmeTestRun {

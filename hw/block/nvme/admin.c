@@ -1094,6 +1094,7 @@ static uint16_t nvme_admin_dbbuf_config(NvmeCtrl *n, NvmeRequest *req)
     uint64_t dbs = le64_to_cpu(req->cmd.dptr[0]);
     uint64_t eis = le64_to_cpu(req->cmd.dptr[1]);
     uint64_t page_mask = (1ull << n->page_bits) - 1;
+    bool mapped;
 
     if (!n->params.dbcs) {
         return nvme_err_guest(n, req, NVME_INVALID_OPCODE,
@@ -1105,13 +1106,23 @@ static uint16_t nvme_admin_dbbuf_config(NvmeCtrl *n, NvmeRequest *req)
                               " / 0x%" PRIx64 " not page aligned", dbs, eis);
     }
     if (!nvme_dma_is_ram(n, dbs, 1ull << n->page_bits) ||
-        !nvme_dma_is_ram(n, eis, 1ull << n->page_bits) ||
-        !nvme_q_dbbuf_setup(n, dbs, eis)) {
+        !nvme_dma_is_ram(n, eis, 1ull << n->page_bits)) {
         return nvme_err_guest(n, req, NVME_INVALID_FIELD,
                               "doorbell buffer config: buffers 0x%" PRIx64
                               " / 0x%" PRIx64 " not in guest RAM", dbs, eis);
     }
+    mapped = nvme_q_dbbuf_setup(n, dbs, eis);
+    /*
+     * A failed mapping has turned shadow doorbells off: the doorbell
+     * eventfds follow either way, or an MMIO tail write would land in an
+     * eventfd that carries no value
+     */
     nvme_engine_dbbuf_changed(n);
+    if (!mapped) {
+        return nvme_err_guest(n, req, NVME_INVALID_FIELD,
+                              "doorbell buffer config: buffers 0x%" PRIx64
+                              " / 0x%" PRIx64 " cannot be mapped", dbs, eis);
+    }
     return NVME_SUCCESS;
 }
 

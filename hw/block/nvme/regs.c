@@ -240,15 +240,33 @@ static void nvme_regs_write32(NvmeCtrl *n, hwaddr off, uint32_t val)
     }
 }
 
-/* A bad doorbell write is reported with an Error async event (Base 5.2) */
+typedef struct NvmeRegsEvent {
+    NvmeCtrl *n;
+    uint8_t info;
+} NvmeRegsEvent;
+
+static void nvme_regs_raise_error_event(void *opaque)
+{
+    NvmeRegsEvent *ev = opaque;
+
+    nvme_log_event(ev->n, NVME_AER_TYPE_ERROR, ev->info, NVME_LOG_ERROR);
+}
+
+/*
+ * A bad doorbell write is reported with an Error async event (Base 5.2),
+ * raised in the engine's thread: the event queue and the AERs waiting
+ * for it are the engine's (an iothread's, with iothread=)
+ */
 static void nvme_regs_bad_doorbell(NvmeCtrl *n, uint8_t info, hwaddr off,
                                    uint32_t val)
 {
+    NvmeRegsEvent ev = { .n = n, .info = info };
+
     nvme_err_guest(n, NULL, NVME_INVALID_FIELD,
                    "invalid doorbell %s at 0x%" HWADDR_PRIx
                    " value %u", info == NVME_AER_ERR_INVALID_DB_REG ?
                    "register" : "value", off, val);
-    nvme_log_event(n, NVME_AER_TYPE_ERROR, info, NVME_LOG_ERROR);
+    nvme_engine_run(n, nvme_regs_raise_error_event, &ev);
 }
 
 static void nvme_regs_doorbell(NvmeCtrl *n, hwaddr off, uint32_t val)
