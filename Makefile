@@ -99,10 +99,12 @@ FUZZ_TARGETS ?=
 FUZZ_JOBS ?= 1
 # FUZZ_HANG: seconds an input may run before it counts as a hang (default 10)
 FUZZ_HANG ?= 10
+# FUZZ_MAX_LEN: the longest input in bytes (default: libFuzzer's choice)
+FUZZ_MAX_LEN ?=
 fuzz-build:
 	JOBS=$(JOBS) $(TOP)/scripts/fuzz.sh build
 fuzz: fuzz-build
-	NVQEMU_FUZZ_HANG=$(FUZZ_HANG) $(TOP)/scripts/fuzz.sh run --time=$(FUZZ_TIME) --jobs=$(FUZZ_JOBS) $(FUZZ_TARGETS)
+	NVQEMU_FUZZ_HANG=$(FUZZ_HANG) NVQEMU_FUZZ_MAX_LEN=$(FUZZ_MAX_LEN) $(TOP)/scripts/fuzz.sh run --time=$(FUZZ_TIME) --jobs=$(FUZZ_JOBS) $(FUZZ_TARGETS)
 	$(TOP)/scripts/fuzz.sh report
 fuzz-report:
 	$(TOP)/scripts/fuzz.sh report
