@@ -317,7 +317,7 @@ guest_start() {
     guest_spawn "${GUEST_CMD[@]}"
     guest_await_init && return 0
     # the kernel hung before init (see guest_await_init): once more
-    mv "$GUEST_LOG" "$GUEST_LOG.hung"
+    mv -f "$GUEST_LOG" "$GUEST_LOG.hung" 2>/dev/null
     rm -f "$GUEST_QMP"
     glog "$GUEST_NAME: booting again (the hung boot's log: $GUEST_LOG.hung)"
     guest_spawn "${GUEST_CMD[@]}"
@@ -344,11 +344,15 @@ guest_await_init() {
         kill -0 "$GUEST_PID" 2>/dev/null || return 0
         sleep 0.1; t=$((t - 1))
     done
-    python3 "$GUEST_SRC/qmp.py" "$GUEST_QMP" human-monitor-command \
-        '{"command-line":"info registers -a"}' 2>/dev/null |
+    : > "$GUEST_LOG.hang"
+    [ -S "$GUEST_QMP" ] &&
+        python3 "$GUEST_SRC/qmp.py" "$GUEST_QMP" human-monitor-command \
+            '{"command-line":"info registers -a"}' 2>/dev/null |
         grep -oE 'CPU#[0-9]+|RIP=[0-9a-f]+ RFL=[0-9a-f]+' > "$GUEST_LOG.hang"
-    glog "$GUEST_NAME: no init after ${GUEST_INIT_DEADLINE}s; vCPUs: $(tr '\n' ' ' < "$GUEST_LOG.hang"); last line: $(tail -n 1 "$GUEST_LOG" | tr -d '\r' | cut -c1-80)"
-    python3 "$GUEST_SRC/qmp.py" "$GUEST_QMP" quit >/dev/null 2>&1 || kill "$GUEST_PID" 2>/dev/null
+    glog "$GUEST_NAME: no init after ${GUEST_INIT_DEADLINE}s; vCPUs: $(tr '\n' ' ' < "$GUEST_LOG.hang"); last line: $(tail -n 1 "$GUEST_LOG" 2>/dev/null | tr -d '\r' | cut -c1-80)"
+    { [ -S "$GUEST_QMP" ] &&
+        python3 "$GUEST_SRC/qmp.py" "$GUEST_QMP" quit >/dev/null 2>&1; } ||
+        kill "$GUEST_PID" 2>/dev/null
     guest_reap
     GUEST_BOOT_HANGS=$((GUEST_BOOT_HANGS + 1))
     return 1

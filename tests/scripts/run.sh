@@ -8,7 +8,8 @@
 # is deleted, and the unit/qtest runners failing on a missing or failing
 # test and on an expected failure that passes, the sanitizer runner on a
 # report file, the compat runner on a QEMU that starts with anything or
-# aborts, the guest library's PATH.  TAP on stdout.
+# aborts, the guest library's PATH and its second boot of a kernel that
+# hung before init.  TAP on stdout.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d)
@@ -204,6 +205,30 @@ guest_path() {
         '. "$1/tests/guest/lib.sh" && command -v depmod' _ "$top" > /dev/null
 }
 check "guest lib: depmod found without /usr/sbin in PATH" guest_path
+
+# --- a guest kernel that hangs before init is booted once more (stub QEMU:
+# hangs while $HANG_STATE has fewer than $HANGS lines, then "boots")
+stub "$bin" qemu-hangs 'while [ $# -gt 0 ]; do [ "$1" = -serial ] && log=${2#file:}; shift; done
+[ -n "${log:-}" ] || exit 0
+: > "$log"
+echo >> "$HANG_STATE"
+[ "$(wc -l < "$HANG_STATE")" -gt "$HANGS" ] || exec sleep 60
+printf "NVQ-BOOT: stub\nNVQ-RESULT: PASS\n" > "$log"'
+guest_hangs() {     # guest_hangs N: boot a guest whose first N boots hang
+    rm -f "$tmp/hang-state"
+    HANG_STATE=$tmp/hang-state HANGS=$1 NVQEMU_QEMU=$bin/qemu-hangs \
+        NVQEMU_GUEST_INIT_DEADLINE=1 NVQEMU_GUEST_LOGS=$tmp/guest-logs bash -c '
+        . "$1/tests/guest/lib.sh" && guest_setup &&
+        GUEST_BASE=/dev/null GUEST_VMLINUX=/dev/null &&
+        guest_boot stub pc /dev/null "" && echo "hangs=$GUEST_BOOT_HANGS"' _ "$top" \
+        2> /dev/null
+}
+guest_hang_once() {
+    [ "$(guest_hangs 1)" = hangs=1 ] && [ -e "$tmp/guest-logs/stub.log.hung" ]
+}
+check "guest lib: a boot that hangs before init is booted once more" guest_hang_once
+guest_hang_twice() { [ -z "$(guest_hangs 2)" ]; }
+check "guest lib: a second hang before init fails the boot" guest_hang_twice
 
 # --- the compat runner on a stub QEMU that starts with anything
 stub "$bin" qemu-starts 'cat > /dev/null; exit 0'
